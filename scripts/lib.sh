@@ -1,0 +1,37 @@
+# ragstore scripts: shared settings. Sourced, not run.
+#   RAGSTORE_PORT         port of the throwaway cluster (default 54329)
+#   RAGSTORE_CLUSTER_DIR  where its data directory, socket and log live (default <checkout>/.cluster)
+#   RAGSTORE_DATA_DIR     the real embeddings (default <checkout>/../shared/data)
+#   RAGSTORE_SKIP_APT=1   never call apt-get (packages must already be there)
+set -euo pipefail
+
+RS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RS_PG_BIN=${RS_PG_BIN:-/usr/lib/postgresql/15/bin}
+RS_PORT=${RAGSTORE_PORT:-54329}
+RS_DATA_DIR=${RAGSTORE_DATA_DIR:-$RS_ROOT/../shared/data}
+[ -d "$RS_DATA_DIR" ] && RS_DATA_DIR=$(cd "$RS_DATA_DIR" && pwd)
+
+# The cluster lives in the checkout unless the path is too long for a Unix socket (107 bytes)
+# or the server's user cannot reach it; then under /tmp, keyed by the checkout's path.
+rs_cluster_dir() {
+  local dir=${RAGSTORE_CLUSTER_DIR:-$RS_ROOT/.cluster}
+  if [ ${#dir} -gt 80 ]; then
+    dir=/tmp/ragstore-$(printf '%s' "$RS_ROOT" | md5sum | cut -c1-12)
+  fi
+  printf '%s' "$dir"
+}
+RS_CLUSTER=$(rs_cluster_dir)
+
+# The server runs as `postgres` when we are root (PostgreSQL refuses to run as root).
+if [ "$(id -u)" = 0 ]; then
+  RS_PG_USER=postgres
+  rs_as_pg() { runuser -u postgres -- "$@"; }
+else
+  RS_PG_USER=$(id -un)
+  rs_as_pg() { "$@"; }
+fi
+
+export PGHOST=$RS_CLUSTER/sock PGPORT=$RS_PORT PGUSER=$RS_PG_USER PGDATABASE=${PGDATABASE:-postgres}
+
+rs_log() { printf '[ragstore] %s\n' "$*" >&2; }
+rs_die() { printf '[ragstore] error: %s\n' "$*" >&2; exit 1; }

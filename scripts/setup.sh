@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ragstore needs (when missing), builds and installs the extension.
+# Idempotent. Usage: scripts/setup.sh
+source "$(dirname "$0")/lib.sh"
+
+PACKAGES=(build-essential cmake pkg-config postgresql-15 postgresql-server-dev-15
+          postgresql-contrib libpq-dev libfaiss-dev libopenblas0-pthread liblapack-dev
+          libblas-dev libgtest-dev libipc-run-perl pgbouncer)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "${RAGSTORE_SKIP_APT:-0}" = 1 ] && rs_die "missing packages: ${missing[*]}"
+  [ "$(id -u)" = 0 ] || rs_die "missing packages (run as root to install): ${missing[*]}"
+  rs_log "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # Do not let the package create and start the default cluster on 5432: we run our own.
+  mkdir -p /etc/postgresql-common
+  if [ ! -f /etc/postgresql-common/createcluster.conf ] || ! grep -q '^create_main_cluster *= *false' /etc/postgresql-common/createcluster.conf; then
+    echo 'create_main_cluster = false' >> /etc/postgresql-common/createcluster.conf
+  fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+rs_log "building ($(nproc) jobs)"
+make -C "$RS_ROOT" -j"$(nproc)" >/dev/null
+if [ "$(id -u)" = 0 ]; then
+  make -C "$RS_ROOT" install >/dev/null
+else
+  sudo -n make -C "$RS_ROOT" install >/dev/null || rs_die "make install needs root"
+fi
+rs_log "installed ragstore into $(pg_config --pkglibdir)"

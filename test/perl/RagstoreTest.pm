@@ -1,0 +1,80 @@
+# Helpers shared by ragstore's TAP tests: reading the real data files (fvecs/ivecs) from the
+# data directory and loading them into a node.
+package RagstoreTest;
+use strict;
+use warnings;
+use Exporter 'import';
+our @EXPORT_OK = qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k);
+
+# The data directory: $RAGSTORE_DATA_DIR, else <checkout>/../shared/data.
+sub data_dir {
+  return $ENV{RAGSTORE_DATA_DIR} if $ENV{RAGSTORE_DATA_DIR};
+  my $root = $ENV{RAGSTORE_ROOT} || '.';
+  return "$root/../shared/data";
+}
+
+# Reads an .fvecs file: returns an array ref of array refs of floats (at most $limit vectors).
+sub read_fvecs {
+  my ($path, $limit) = @_;
+  open(my $fh, '<:raw', $path) or die "cannot open $path: $!";
+  my @out;
+  while (!defined($limit) || @out < $limit) {
+    my $n = read($fh, my $hdr, 4);
+    last if !$n;
+    my $d = unpack('l<', $hdr);
+    read($fh, my $body, 4 * $d) == 4 * $d or die "truncated $path";
+    push @out, [ unpack('f<*', $body) ];
+  }
+  close $fh;
+  return \@out;
+}
+
+# Reads an .ivecs file: array ref of array refs of ints.
+sub read_ivecs {
+  my ($path, $limit) = @_;
+  open(my $fh, '<:raw', $path) or die "cannot open $path: $!";
+  my @out;
+  while (!defined($limit) || @out < $limit) {
+    my $n = read($fh, my $hdr, 4);
+    last if !$n;
+    my $k = unpack('l<', $hdr);
+    read($fh, my $body, 4 * $k) == 4 * $k or die "truncated $path";
+    push @out, [ unpack('l<*', $body) ];
+  }
+  close $fh;
+  return \@out;
+}
+
+# '[x,y,...]' with enough digits to read back the same float4.
+sub vec_literal {
+  my ($v) = @_;
+  return '[' . join(',', map { sprintf('%.9g', $_) } @$v) . ']';
+}
+
+# Creates table $table (id int primary key, embedding vector($dim)) on $node and loads the
+# vectors with COPY; ids are 0-based row numbers as in the ground truth files.
+sub load_fvecs_table {
+  my ($node, $dbname, $table, $vectors) = @_;
+  my $dim = scalar @{ $vectors->[0] };
+  $node->safe_psql($dbname, "CREATE TABLE $table (id int PRIMARY KEY, embedding vector($dim))");
+  my $copy = "COPY $table (id, embedding) FROM STDIN;\n";
+  for my $i (0 .. $#$vectors) {
+    $copy .= "$i\t" . vec_literal($vectors->[$i]) . "\n";
+  }
+  $copy .= "\\.\n";
+  $node->safe_psql($dbname, $copy);
+}
+
+# Mean recall@k of $results (array ref of array refs of ids) against $truth (ivecs rows).
+sub recall_at_k {
+  my ($results, $truth, $k) = @_;
+  my ($hits, $total) = (0, 0);
+  for my $q (0 .. $#$results) {
+    my %want = map { $_ => 1 } @{ $truth->[$q] }[ 0 .. $k - 1 ];
+    $hits += grep { $want{$_} } @{ $results->[$q] }[ 0 .. $k - 1 ];
+    $total += $k;
+  }
+  return $total ? $hits / $total : 0;
+}
+
+1;
