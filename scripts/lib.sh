@@ -3,10 +3,19 @@
 #   RAGSTORE_CLUSTER_DIR  where its data directory, socket and log live (default <checkout>/.cluster)
 #   RAGSTORE_DATA_DIR     the real embeddings (default <checkout>/../shared/data)
 #   RAGSTORE_SKIP_APT=1   never call apt-get (packages must already be there)
+#   RAGSTORE_PRIVATE_INSTALL=<dir>  install into a private copy of the PostgreSQL tree under <dir>
+#                         instead of the system's (several checkouts on one machine; see setup.sh)
 set -euo pipefail
 
 RS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RS_PG_BIN=${RS_PG_BIN:-/usr/lib/postgresql/15/bin}
+RS_SYSTEM_PG_BIN=/usr/lib/postgresql/15/bin
+RS_PRIVATE=${RAGSTORE_PRIVATE_INSTALL:-}
+if [ -n "$RS_PRIVATE" ]; then
+  RS_PG_BIN=$RS_PRIVATE$RS_SYSTEM_PG_BIN
+  export PATH=$RS_PG_BIN:$PATH
+else
+  RS_PG_BIN=$RS_SYSTEM_PG_BIN
+fi
 RS_PORT=${RAGSTORE_PORT:-54329}
 RS_DATA_DIR=${RAGSTORE_DATA_DIR:-$RS_ROOT/../shared/data}
 [ -d "$RS_DATA_DIR" ] && RS_DATA_DIR=$(cd "$RS_DATA_DIR" && pwd)

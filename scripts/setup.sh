@@ -25,7 +25,31 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 rs_log "building ($(nproc) jobs)"
-make -C "$RS_ROOT" -j"$(nproc)" >/dev/null
+make -C "$RS_ROOT" -j"$(nproc)" PG_CONFIG=/usr/bin/pg_config >/dev/null
+
+# A private install: PostgreSQL finds its share and lib directories relative to the postgres
+# binary, so a copy of bin/ with symlinked lib/ and share/ (as PostgreSQL's own tmp_install)
+# gives each checkout its own installed ragstore.
+if [ -n "$RS_PRIVATE" ]; then
+  sys_lib=/usr/lib/postgresql/15/lib sys_share=/usr/share/postgresql/15
+  if [ ! -x "$RS_PG_BIN/postgres" ]; then
+    rs_log "creating private PostgreSQL tree in $RS_PRIVATE"
+    mkdir -p "$RS_PG_BIN" "$RS_PRIVATE$sys_lib" "$RS_PRIVATE$sys_share/extension"
+    cp -a "$RS_SYSTEM_PG_BIN"/. "$RS_PG_BIN"/
+    for f in "$sys_lib"/*; do ln -sfn "$f" "$RS_PRIVATE$sys_lib/$(basename "$f")"; done
+    for f in "$sys_share"/*; do
+      [ "$(basename "$f")" = extension ] || ln -sfn "$f" "$RS_PRIVATE$sys_share/$(basename "$f")"
+    done
+    for f in "$sys_share"/extension/*; do
+      case "$(basename "$f")" in ragstore*) ;; *) ln -sfn "$f" "$RS_PRIVATE$sys_share/extension/$(basename "$f")" ;; esac
+    done
+  fi
+  rm -f "$RS_PRIVATE$sys_lib/ragstore.so" "$RS_PRIVATE$sys_share"/extension/ragstore*
+  make -C "$RS_ROOT" install DESTDIR="$RS_PRIVATE" PG_CONFIG=/usr/bin/pg_config >/dev/null
+  rs_log "installed ragstore into $RS_PRIVATE$sys_lib"
+  exit 0
+fi
+
 if [ "$(id -u)" = 0 ]; then
   make -C "$RS_ROOT" install >/dev/null
 else

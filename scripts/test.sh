@@ -37,7 +37,7 @@ for part in "${parts[@]}"; do
           --exclude='*.o' --exclude='*.so' -cf - . | tar -C "$tapdir" -xf -
       [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$tapdir"
       if ! rs_as_pg env RAGSTORE_DATA_DIR="$RS_DATA_DIR" RAGSTORE_ROOT="$RS_ROOT" \
-             make -C "$tapdir" prove_installcheck PROVE_TESTS="${PROVE_TESTS:-test/t/*.pl}"; then
+             make -C "$tapdir" prove_installcheck bindir="$RS_PG_BIN" PROVE_TESTS="${PROVE_TESTS:-test/t/*.pl}"; then
         status=1
         for f in "$tapdir"/tmp_check/log/regress_log_*; do
           [ -f "$f" ] && { echo "==== $f"; tail -40 "$f"; }
