@@ -1,223 +1,104 @@
-// ragstore: the `vector` type: I/O, typmod, distances (pgvector-compatible SQL surface).
+// ragstore: the `vector` type's SQL-callable functions (pgvector-compatible SQL surface).
+// I/O, arithmetic, comparison, aggregates and arrays are the dense templates (dense.h)
+// instantiated for float32; distances use the kernels of core/distance.h.
 #include "types/vector.h"
 
-#include <cerrno>
 #include <cmath>
-#include <cstdlib>
 
 #include "core/distance.h"
 
-extern "C" {
-#include "catalog/pg_type.h"
-#include "common/shortest_dec.h"
-#include "lib/stringinfo.h"
-#include "libpq/pqformat.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-}
-
-namespace ragstore {
-
-Vector* InitVector(int dim) {
-  Size size = VectorSize(dim);
-  Vector* v = static_cast<Vector*>(palloc0(size));
-  SET_VARSIZE(v, size);
-  v->dim = static_cast<int16>(dim);
-  return v;
-}
-
-void CheckSameDims(int a_dim, int b_dim) {
-  if (a_dim != b_dim)
-    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                    errmsg("different vector dimensions %d and %d", a_dim, b_dim)));
-}
-
-void CheckExpectedDims(int32 typmod, int dim) {
-  if (typmod != -1 && typmod != dim)
-    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                    errmsg("expected %d dimensions, not %d", typmod, dim)));
-}
-
-namespace {
-
-void CheckDimRange(int dim) {
-  if (dim < 1)
-    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                    errmsg("vector must have at least 1 dimension")));
-  if (dim > kVectorMaxDim)
-    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                    errmsg("vector cannot have more than %d dimensions", kVectorMaxDim)));
-}
-
-void CheckElement(float value) {
-  if (std::isnan(value))
-    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("NaN not allowed in vector")));
-  if (std::isinf(value))
-    ereport(ERROR,
-            (errcode(ERRCODE_DATA_EXCEPTION), errmsg("infinite value not allowed in vector")));
-}
-
-inline bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-[[noreturn]] void InvalidSyntax(const char* lit) {
-  ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                  errmsg("invalid input syntax for type vector: \"%s\"", lit)));
-  pg_unreachable();
-}
-
-}  // namespace
-
-}  // namespace ragstore
-
 using namespace ragstore;
+using P = ragstore::VectorElement;
 
 extern "C" {
+
+// ---- I/O and typmod
 
 PG_FUNCTION_INFO_V1(vector_in);
 // vector_in(cstring, oid, typmod int4) -> vector. Text form '[1,2,3]'; whitespace allowed
 // around brackets, commas and numbers; each element as strtof. Errors: 22P02 bad syntax,
 // 22003 out of float4 range, 22000 NaN/Infinity/no dimension/typmod mismatch, 54000 > 16000 dims.
-Datum vector_in(PG_FUNCTION_ARGS) {
-  char* lit = PG_GETARG_CSTRING(0);
-  int32 typmod = PG_GETARG_INT32(2);
-  float* values = static_cast<float*>(palloc(sizeof(float) * kVectorMaxDim));
-  int dim = 0;
-  char* p = lit;
-
-  while (IsSpace(*p)) p++;
-  if (*p != '[') InvalidSyntax(lit);
-  p++;
-  while (IsSpace(*p)) p++;
-  if (*p == ']') {
-    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                    errmsg("vector must have at least 1 dimension")));
-  }
-  for (;;) {
-    if (dim == kVectorMaxDim)
-      ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                      errmsg("vector cannot have more than %d dimensions", kVectorMaxDim)));
-    while (IsSpace(*p)) p++;
-    if (*p == '\0' || *p == ',' || *p == ']') InvalidSyntax(lit);
-    char* end;
-    errno = 0;
-    float value = strtof(p, &end);
-    if (end == p) InvalidSyntax(lit);
-    if (errno == ERANGE && std::isinf(value))
-      ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-                      errmsg("\"%s\" is out of range for type vector", pnstrdup(p, end - p))));
-    CheckElement(value);
-    values[dim++] = value;
-    p = end;
-    while (IsSpace(*p)) p++;
-    if (*p == ',') {
-      p++;
-      continue;
-    }
-    if (*p == ']') {
-      p++;
-      break;
-    }
-    InvalidSyntax(lit);
-  }
-  while (IsSpace(*p)) p++;
-  if (*p != '\0')
-    ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                    errmsg("invalid input syntax for type vector: \"%s\"", lit),
-                    errdetail("Junk after closing right brace.")));
-  CheckExpectedDims(typmod, dim);
-  Vector* v = InitVector(dim);
-  memcpy(v->x, values, sizeof(float) * dim);
-  pfree(values);
-  PG_RETURN_VECTOR_P(v);
-}
+Datum vector_in(PG_FUNCTION_ARGS) { return dense::InFn<P>(fcinfo); }
 
 PG_FUNCTION_INFO_V1(vector_out);
 // vector_out(vector) -> cstring: '[x1,...,xn]' with each element the shortest decimal string
 // that reads back to the same float4 (PostgreSQL's float4out with extra_float_digits >= 1).
 // The result is valid JSON.
-Datum vector_out(PG_FUNCTION_ARGS) {
-  Vector* v = PG_GETARG_VECTOR_P(0);
-  char* buf = static_cast<char*>(palloc(v->dim * (FLOAT_SHORTEST_DECIMAL_LEN + 1) + 2));
-  char* p = buf;
-  *p++ = '[';
-  for (int i = 0; i < v->dim; i++) {
-    if (i > 0) *p++ = ',';
-    p += float_to_shortest_decimal_bufn(v->x[i], p);
-  }
-  *p++ = ']';
-  *p = '\0';
-  PG_FREE_IF_COPY(v, 0);
-  PG_RETURN_CSTRING(buf);
-}
+Datum vector_out(PG_FUNCTION_ARGS) { return dense::OutFn<P>(fcinfo); }
 
 PG_FUNCTION_INFO_V1(vector_typmod_in);
 // vector_typmod_in(cstring[]) -> int4: exactly one dimension count, 1..16000 (22023 otherwise).
-Datum vector_typmod_in(PG_FUNCTION_ARGS) {
-  ArrayType* ta = PG_GETARG_ARRAYTYPE_P(0);
-  int n;
-  int32* tl = ArrayGetIntegerTypmods(ta, &n);
-  if (n != 1)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid type modifier")));
-  if (tl[0] < 1)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("dimensions for type vector must be at least 1")));
-  if (tl[0] > kVectorMaxDim)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("dimensions for type vector cannot exceed %d", kVectorMaxDim)));
-  PG_RETURN_INT32(tl[0]);
-}
+Datum vector_typmod_in(PG_FUNCTION_ARGS) { return dense::TypmodInFn<P>(fcinfo); }
 
 PG_FUNCTION_INFO_V1(vector_recv);
 // vector_recv(internal, oid, typmod) -> vector from the binary form: int16 dim, int16 unused
-// (must be 0), dim float4, network byte order. Validates like vector_in.
-Datum vector_recv(PG_FUNCTION_ARGS) {
-  StringInfo buf = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
-  int32 typmod = PG_GETARG_INT32(2);
-  int16 dim = pq_getmsgint(buf, sizeof(int16));
-  int16 unused = pq_getmsgint(buf, sizeof(int16));
-  CheckDimRange(dim);
-  CheckExpectedDims(typmod, dim);
-  if (unused != 0)
-    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                    errmsg("expected unused to be 0, not %d", unused)));
-  Vector* v = InitVector(dim);
-  for (int i = 0; i < dim; i++) {
-    v->x[i] = pq_getmsgfloat4(buf);
-    CheckElement(v->x[i]);
-  }
-  PG_RETURN_VECTOR_P(v);
-}
+// (must be 0, else 22000), dim float4, network byte order. Validates like vector_in.
+Datum vector_recv(PG_FUNCTION_ARGS) { return dense::RecvFn<P>(fcinfo); }
 
 PG_FUNCTION_INFO_V1(vector_send);
 // vector_send(vector) -> bytea in the binary form read by vector_recv.
-Datum vector_send(PG_FUNCTION_ARGS) {
-  Vector* v = PG_GETARG_VECTOR_P(0);
-  StringInfoData buf;
-  pq_begintypsend(&buf);
-  pq_sendint(&buf, v->dim, sizeof(int16));
-  pq_sendint(&buf, v->unused, sizeof(int16));
-  for (int i = 0; i < v->dim; i++) pq_sendfloat4(&buf, v->x[i]);
-  PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
-}
+Datum vector_send(PG_FUNCTION_ARGS) { return dense::SendFn<P>(fcinfo); }
 
 PG_FUNCTION_INFO_V1(vector);
 // vector(vector, typmod int4, explicit bool) -> vector: the typmod cast; checks dimensions
 // ("expected %d dimensions, not %d", 22000), never truncates or pads.
-Datum vector(PG_FUNCTION_ARGS) {
-  Vector* v = PG_GETARG_VECTOR_P(0);
-  CheckExpectedDims(PG_GETARG_INT32(1), v->dim);
-  PG_RETURN_VECTOR_P(v);
+Datum vector(PG_FUNCTION_ARGS) { return dense::TypmodCastFn<P>(fcinfo); }
+
+// ---- distances (22000 "different vector dimensions %d and %d" on mismatched dimensions)
+//
+// The float32 kernels (core/distance.h, pgvector's accumulation order) overflow for elements
+// near the float limit (|x| ~ 3e38) or underflow for tiny ones; then the SQL functions recompute
+// in double (core's reference kernels), so a distance is never an Infinity or NaN that the data
+// does not have. Double cannot overflow for valid vectors (16000 * (6.8e38)^2 < 1e82); should
+// it, the result is 22003 "value out of range: overflow".
+
+namespace {
+
+double L2Squared(const Vector* a, const Vector* b) {
+  float s = L2SquaredDistance(a->x, b->x, a->dim);
+  if (std::isfinite(s)) return s;
+  double d = reference::L2SquaredDistance(a->x, b->x, a->dim);
+  if (std::isinf(d)) float_overflow_error();
+  return d;
 }
 
+double Dot(const Vector* a, const Vector* b) {
+  float s = InnerProduct(a->x, b->x, a->dim);
+  if (std::isfinite(s)) return s;
+  double d = reference::InnerProduct(a->x, b->x, a->dim);
+  if (std::isinf(d)) float_overflow_error();
+  return d;
+}
+
+double L1(const Vector* a, const Vector* b) {
+  float s = L1Distance(a->x, b->x, a->dim);
+  if (std::isfinite(s)) return s;
+  double d = reference::L1Distance(a->x, b->x, a->dim);
+  if (std::isinf(d)) float_overflow_error();
+  return d;
+}
+
+double Cosine(const Vector* a, const Vector* b) {
+  float dot, na, nb;
+  DotAndNorms(a->x, b->x, a->dim, &dot, &na, &nb);
+  if (std::isfinite(dot) && std::isfinite(na) && std::isfinite(nb) && na > 0 && nb > 0) {
+    // as core CosineDistance, without a second pass
+    double similarity = static_cast<double>(dot) / std::sqrt(static_cast<double>(na) * nb);
+    return 1.0 - std::fmax(-1.0, std::fmin(1.0, similarity));
+  }
+  return reference::CosineDistance(a->x, b->x, a->dim);  // NaN only for a true zero vector
+}
+
+}  // namespace
+
+
 PG_FUNCTION_INFO_V1(l2_distance);
-// l2_distance(vector, vector) -> float8: Euclidean distance. 22000 on different dimensions.
+// l2_distance(vector, vector) -> float8: Euclidean distance.
 Datum l2_distance(PG_FUNCTION_ARGS) {
   Vector* a = PG_GETARG_VECTOR_P(0);
   Vector* b = PG_GETARG_VECTOR_P(1);
   CheckSameDims(a->dim, b->dim);
-  PG_RETURN_FLOAT8(std::sqrt(static_cast<double>(L2SquaredDistance(a->x, b->x, a->dim))));
+  PG_RETURN_FLOAT8(std::sqrt(L2Squared(a, b)));
 }
 
 PG_FUNCTION_INFO_V1(vector_l2_squared_distance);
@@ -226,16 +107,16 @@ Datum vector_l2_squared_distance(PG_FUNCTION_ARGS) {
   Vector* a = PG_GETARG_VECTOR_P(0);
   Vector* b = PG_GETARG_VECTOR_P(1);
   CheckSameDims(a->dim, b->dim);
-  PG_RETURN_FLOAT8(static_cast<double>(L2SquaredDistance(a->x, b->x, a->dim)));
+  PG_RETURN_FLOAT8(L2Squared(a, b));
 }
 
 PG_FUNCTION_INFO_V1(inner_product);
-// inner_product(vector, vector) -> float8: sum a_i b_i. 22000 on different dimensions.
+// inner_product(vector, vector) -> float8: sum a_i b_i.
 Datum inner_product(PG_FUNCTION_ARGS) {
   Vector* a = PG_GETARG_VECTOR_P(0);
   Vector* b = PG_GETARG_VECTOR_P(1);
   CheckSameDims(a->dim, b->dim);
-  PG_RETURN_FLOAT8(static_cast<double>(InnerProduct(a->x, b->x, a->dim)));
+  PG_RETURN_FLOAT8(Dot(a, b));
 }
 
 PG_FUNCTION_INFO_V1(vector_negative_inner_product);
@@ -244,7 +125,7 @@ Datum vector_negative_inner_product(PG_FUNCTION_ARGS) {
   Vector* a = PG_GETARG_VECTOR_P(0);
   Vector* b = PG_GETARG_VECTOR_P(1);
   CheckSameDims(a->dim, b->dim);
-  PG_RETURN_FLOAT8(-static_cast<double>(InnerProduct(a->x, b->x, a->dim)));
+  PG_RETURN_FLOAT8(-Dot(a, b));
 }
 
 PG_FUNCTION_INFO_V1(cosine_distance);
@@ -253,7 +134,7 @@ Datum cosine_distance(PG_FUNCTION_ARGS) {
   Vector* a = PG_GETARG_VECTOR_P(0);
   Vector* b = PG_GETARG_VECTOR_P(1);
   CheckSameDims(a->dim, b->dim);
-  PG_RETURN_FLOAT8(CosineDistance(a->x, b->x, a->dim));
+  PG_RETURN_FLOAT8(Cosine(a, b));
 }
 
 PG_FUNCTION_INFO_V1(l1_distance);
@@ -262,23 +143,102 @@ Datum l1_distance(PG_FUNCTION_ARGS) {
   Vector* a = PG_GETARG_VECTOR_P(0);
   Vector* b = PG_GETARG_VECTOR_P(1);
   CheckSameDims(a->dim, b->dim);
-  PG_RETURN_FLOAT8(static_cast<double>(L1Distance(a->x, b->x, a->dim)));
+  PG_RETURN_FLOAT8(L1(a, b));
 }
+
+PG_FUNCTION_INFO_V1(vector_spherical_distance);
+// vector_spherical_distance(vector, vector) -> float8: acos(a.b) / pi in [0, 1], the angle
+// between two unit vectors as a fraction of pi (pgvector's definition; the inner product is
+// clamped to [-1, 1] so rounding never gives NaN). Meaningful for normalized inputs only.
+Datum vector_spherical_distance(PG_FUNCTION_ARGS) {
+  Vector* a = PG_GETARG_VECTOR_P(0);
+  Vector* b = PG_GETARG_VECTOR_P(1);
+  CheckSameDims(a->dim, b->dim);
+  double dp = Dot(a, b);
+  if (dp > 1) dp = 1;
+  if (dp < -1) dp = -1;
+  PG_RETURN_FLOAT8(std::acos(dp) / M_PI);
+}
+
+// ---- other functions
 
 PG_FUNCTION_INFO_V1(vector_dims);
 // vector_dims(vector) -> int4: the number of dimensions.
-Datum vector_dims(PG_FUNCTION_ARGS) {
-  Vector* a = PG_GETARG_VECTOR_P(0);
-  PG_RETURN_INT32(a->dim);
-}
+Datum vector_dims(PG_FUNCTION_ARGS) { return dense::DimsFn<P>(fcinfo); }
 
 PG_FUNCTION_INFO_V1(vector_norm);
 // vector_norm(vector) -> float8: Euclidean norm, accumulated in double.
-Datum vector_norm(PG_FUNCTION_ARGS) {
-  Vector* a = PG_GETARG_VECTOR_P(0);
-  double sum = 0.0;
-  for (int i = 0; i < a->dim; i++) sum += static_cast<double>(a->x[i]) * a->x[i];
-  PG_RETURN_FLOAT8(std::sqrt(sum));
-}
+Datum vector_norm(PG_FUNCTION_ARGS) { return dense::NormFn<P>(fcinfo); }
+
+PG_FUNCTION_INFO_V1(l2_normalize);
+// l2_normalize(vector) -> vector: a / |a| (norm in double); a zero vector stays zero.
+// 22003 on overflow.
+Datum l2_normalize(PG_FUNCTION_ARGS) { return dense::L2NormalizeFn<P>(fcinfo); }
+
+PG_FUNCTION_INFO_V1(binary_quantize);
+// binary_quantize(vector) -> bit(dim): 1 where the element is > 0. '[1,0,-1]' gives B'100'.
+Datum binary_quantize(PG_FUNCTION_ARGS) { return dense::BinaryQuantizeFn<P>(fcinfo); }
+
+PG_FUNCTION_INFO_V1(subvector);
+// subvector(vector, start int4, count int4) -> vector: elements start..start+count-1, 1-based
+// and clipped like substring(); 22000 "vector must have at least 1 dimension" when empty.
+Datum subvector(PG_FUNCTION_ARGS) { return dense::SubvectorFn<P>(fcinfo); }
+
+// Element-wise arithmetic: 22000 on different dimensions, 22003 "value out of range:
+// overflow" (and for *, "underflow" when non-zero factors give 0). vector_add is also sum()'s
+// transition and combine function.
+PG_FUNCTION_INFO_V1(vector_add);
+Datum vector_add(PG_FUNCTION_ARGS) { return dense::AddFn<P>(fcinfo); }
+PG_FUNCTION_INFO_V1(vector_sub);
+Datum vector_sub(PG_FUNCTION_ARGS) { return dense::SubFn<P>(fcinfo); }
+PG_FUNCTION_INFO_V1(vector_mul);
+Datum vector_mul(PG_FUNCTION_ARGS) { return dense::MulFn<P>(fcinfo); }
+
+PG_FUNCTION_INFO_V1(vector_concat);
+// vector_concat(vector, vector) -> vector: a || b; 54000 beyond 16000 dimensions.
+Datum vector_concat(PG_FUNCTION_ARGS) { return dense::ConcatFn<P>(fcinfo); }
+
+// ---- comparison (btree vector_ops): element by element, then by dimension, like real[].
+
+PG_FUNCTION_INFO_V1(vector_cmp);
+// vector_cmp(vector, vector) -> int4: -1, 0 or 1.
+Datum vector_cmp(PG_FUNCTION_ARGS) { return dense::CmpFn<P>(fcinfo); }
+PG_FUNCTION_INFO_V1(vector_lt);
+Datum vector_lt(PG_FUNCTION_ARGS) { return dense::CmpPredFn<P, dense::CmpLt>(fcinfo); }
+PG_FUNCTION_INFO_V1(vector_le);
+Datum vector_le(PG_FUNCTION_ARGS) { return dense::CmpPredFn<P, dense::CmpLe>(fcinfo); }
+PG_FUNCTION_INFO_V1(vector_eq);
+Datum vector_eq(PG_FUNCTION_ARGS) { return dense::CmpPredFn<P, dense::CmpEq>(fcinfo); }
+PG_FUNCTION_INFO_V1(vector_ne);
+Datum vector_ne(PG_FUNCTION_ARGS) { return dense::CmpPredFn<P, dense::CmpNe>(fcinfo); }
+PG_FUNCTION_INFO_V1(vector_ge);
+Datum vector_ge(PG_FUNCTION_ARGS) { return dense::CmpPredFn<P, dense::CmpGe>(fcinfo); }
+PG_FUNCTION_INFO_V1(vector_gt);
+Datum vector_gt(PG_FUNCTION_ARGS) { return dense::CmpPredFn<P, dense::CmpGt>(fcinfo); }
+
+// ---- aggregates avg(vector): state float8[] {n, sum_1..sum_dim}, initial '{0}'.
+
+PG_FUNCTION_INFO_V1(vector_accum);
+// vector_accum(float8[], vector) -> float8[]; 22000 "expected %d dimensions, not %d" when a
+// row's dimensions differ from the first row's; 22003 on overflow.
+Datum vector_accum(PG_FUNCTION_ARGS) { return dense::AccumFn<P>(fcinfo); }
+PG_FUNCTION_INFO_V1(vector_combine);
+// vector_combine(float8[], float8[]) -> float8[]: merges partial states (parallel aggregates).
+Datum vector_combine(PG_FUNCTION_ARGS) { return dense::CombineFn<P>(fcinfo); }
+PG_FUNCTION_INFO_V1(vector_avg);
+// vector_avg(float8[]) -> vector: the mean; NULL when no row was aggregated.
+Datum vector_avg(PG_FUNCTION_ARGS) { return dense::AvgFn<P>(fcinfo); }
+
+// ---- casts with arrays
+
+PG_FUNCTION_INFO_V1(array_to_vector);
+// array_to_vector(integer[] | real[] | double precision[] | numeric[], typmod int4, explicit
+// bool) -> vector. 22000 "array must be 1-D", 22004 "array must not contain nulls", 22003
+// "\"%s\" is out of range for type vector", 22000 NaN / infinite / dimensions.
+Datum array_to_vector(PG_FUNCTION_ARGS) { return dense::FromArrayFn<P>(fcinfo); }
+
+PG_FUNCTION_INFO_V1(vector_to_float4);
+// vector_to_float4(vector, typmod int4, explicit bool) -> real[] (one-dimensional).
+Datum vector_to_float4(PG_FUNCTION_ARGS) { return dense::ToFloat4ArrayFn<P>(fcinfo); }
 
 }  // extern "C"

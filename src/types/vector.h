@@ -2,37 +2,51 @@
 //
 // A varlena: int32 varlena header, int16 dim (1..kVectorMaxDim), int16 unused (always 0),
 // then dim float32 values, none NaN or infinite. Byte-compatible with pgvector's layout, so
-// the binary protocol and dumps are interchangeable.
+// the binary protocol and dumps are interchangeable. The generic machinery (text and binary
+// I/O, arithmetic, comparison, aggregates, arrays) is in types/dense.h; VectorElement is its
+// element policy for float32.
 #pragma once
 
 extern "C" {
 #include "postgres.h"
 #include "fmgr.h"
+#include "libpq/pqformat.h"
 }
+
+#include <cmath>
+
+#include "types/dense.h"
 
 namespace ragstore {
 
 constexpr int kVectorMaxDim = 16000;
 
-struct Vector {
-  int32 vl_len_;  // varlena header (do not touch directly)
-  int16 dim;      // number of dimensions
-  int16 unused;   // reserved, always 0
-  float x[FLEXIBLE_ARRAY_MEMBER];
+// The dense-type element policy for `vector` (see dense.h).
+struct VectorElement {
+  using Elem = float;
+  static constexpr const char* kTypeName = "vector";
+  static constexpr int kMaxDim = kVectorMaxDim;
+  static float ToFloat(float x) { return x; }
+  static float FromFloatUnchecked(float x) { return x; }
+  static bool IsNan(float x) { return std::isnan(x); }
+  static bool IsInf(float x) { return std::isinf(x); }
+  static void Send(StringInfo buf, float x) { pq_sendfloat4(buf, x); }
+  static float Recv(StringInfo buf) { return pq_getmsgfloat4(buf); }
 };
 
-inline Size VectorSize(int dim) { return offsetof(Vector, x) + sizeof(float) * dim; }
+// The layout: dim, unused, float x[dim].
+using Vector = DenseVector<float>;
+
+inline Size VectorSize(int dim) { return dense::DenseSize<VectorElement>(dim); }
 
 // palloc's a zeroed vector of dim dimensions in CurrentMemoryContext.
-Vector* InitVector(int dim);
+inline Vector* InitVector(int dim) { return dense::Alloc<VectorElement>(dim); }
 
 // Errors (ERRCODE_DATA_EXCEPTION) unless a and b have the same dimensions:
 // "different vector dimensions %d and %d".
-void CheckSameDims(int a_dim, int b_dim);
-
-// Errors unless 1 <= dim <= kVectorMaxDim (typmod -1 means unconstrained) and dim matches typmod:
-// "expected %d dimensions, not %d".
-void CheckExpectedDims(int32 typmod, int dim);
+inline void CheckSameDims(int a_dim, int b_dim) {
+  dense::CheckSameDims<VectorElement>(a_dim, b_dim);
+}
 
 }  // namespace ragstore
 
