@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# One command per benchmark (see bench/README.md):
+#   bash bench/run.sh hnsw    [options]   hnsw index, ef_search sweep, FAISS IndexHNSWFlat reference
+#   bash bench/run.sh ivfflat [options]   ivfflat index, probes sweep, FAISS IndexIVFFlat reference
+#   bash bench/run.sh exact   [options]   no index: exact scan (recall must be 1.000), FAISS IndexFlat
+# Options (passed to build/ann_bench; `bash bench/run.sh hnsw --help` lists them all):
+#   --rows 100000|1000000  --data synthetic|sift5k|mnist10k  --m 16  --ef-construction 64
+#   --lists 316  --maintenance-work-mem 1GB  --parallel-workers 2  --sweep 10,20,40  --queries N
+# It builds the extension and installs it (scripts/setup.sh, honouring RAGSTORE_PRIVATE_INSTALL),
+# starts the throwaway cluster (scripts/cluster.sh, RAGSTORE_PORT), builds the driver with CMake
+# and runs it. Results: bench/results/*.csv and *.json (not in git).
+source "$(dirname "$0")/../scripts/lib.sh"
+cd "$RS_ROOT"
+
+method=${1:-}
+case "$method" in
+  hnsw|ivfflat) shift ;;
+  exact|none) method=none; shift ;;
+  -h|--help|"") sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) rs_die "unknown benchmark '$method' (hnsw, ivfflat, exact)" ;;
+esac
+
+export RAGSTORE_DATA_DIR=$RS_DATA_DIR
+bash scripts/setup.sh
+bash scripts/cluster.sh start
+rs_log "building the benchmark driver (cmake)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)" --target ann_bench >/dev/null
+exec build/ann_bench --method "$method" --out "$RS_ROOT/bench/results" "$@"
