@@ -85,6 +85,17 @@ if [ "$have_rows" != "$rows" ] || [ "$have_dim" != "$dim" ]; then
   qp -c "VACUUM ANALYZE bench_items" -c "VACUUM ANALYZE bench_queries"
   reindex=1
 fi
+# prompts for the cache and RAG scripts (zipfian keys 1..nkeys)
+nkeys=10000
+if [ "$(qp -c "SELECT to_regclass('bench_prompts') IS NOT NULL")" != t ] \
+   || [ "$(qp -c "SELECT count(*) FROM bench_prompts")" != "$nkeys" ] \
+   || [ "$(qp -c "SELECT vector_dims(embedding) FROM bench_prompts LIMIT 1")" != "$dim" ]; then
+  qp -c "DROP TABLE IF EXISTS bench_prompts" \
+     -c "CREATE TABLE bench_prompts (pid int PRIMARY KEY, embedding vector($dim) NOT NULL)"
+  perl "$HERE/gen_mixture.pl" --rows "$nkeys" --dim "$dim" --seed 4 --centres "$(( rows >= 200 ? rows / 100 : 2 ))" \
+    | qp -c "COPY bench_prompts (pid, embedding) FROM STDIN"
+  qp -c "VACUUM ANALYZE bench_prompts"
+fi
 
 # ---------------------------------------------------------------- lag sampler
 # Samples every 0.5 s, on the primary, each replica's replay position behind the primary's
@@ -179,7 +190,7 @@ run_one() {  # script target port db writes(0/1)
   rs_log "pgbench $s against $target ($duration s)"
   [ "$writes" = 1 ] && start_sampler "$prefix.lag"
   rs_as_pg "$RS_PG_BIN/pgbench" -n -h 127.0.0.1 -p "$port" -U "$RS_PG_USER" -M "$mode" -c "$clients" -j "$jobs" \
-      -T "$duration" -D nqueries="$nqueries" -D nkeys=10000 \
+      -T "$duration" -D nqueries="$nqueries" -D nkeys="$nkeys" \
       -f "$out/$s.sql" --log --log-prefix="$prefix" "$db" > "$prefix.out" 2>&1 || true
   if [ "$writes" = 1 ]; then stop_sampler; read -r mb ab mr mw ns < <(lag_summary "$prefix.lag"); lag="$mb $ab $mr"; fi
   tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$prefix.out" | head -1)
@@ -194,9 +205,25 @@ run_one() {  # script target port db writes(0/1)
   printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$s" "$target" "${tps%.*}" "$p50" "$p95" "$p99" "${failed:-0}" "$1" "$2" "$3" >> "$results"
 }
 
+# The cache holds an entry for every even prompt before the cache and RAG runs (the RAG
+# script adds the odd ones it misses), so lookups both hit and miss.
+reset_cache() {
+  qp -c "DELETE FROM ragstore.cache_entries WHERE model = 'gpt-4o-mini' AND prompt LIKE 'prompt %'" \
+     -c "SELECT count(ragstore.cache_store(prompt => 'prompt ' || pid, embedding => embedding,
+                 response => 'cached answer ' || pid, model => 'gpt-4o-mini'))
+           FROM bench_prompts WHERE pid % 2 = 0" >/dev/null
+  qp -c "VACUUM ANALYZE ragstore.cache_entries"
+  wait_replicas >/dev/null
+}
+if [[ ",$scripts," =~ ,(cache|rag), ]]; then
+  if have_am hnsw && have_fn cache_create_index; then qp -c "SELECT ragstore.cache_create_index($dim)" >/dev/null; fi
+  reset_cache
+fi
+
 IFS=, read -r -a want <<< "$scripts"
 for s in "${want[@]}"; do
   [ -f "$out/$s.sql" ] || rs_die "no script $s.sql"
+  [ "$s" = rag ] && reset_cache
   case "$s" in
     knn|cache)   # reads: primary and replica, direct and through PgBouncer
       run_one "$s" primary-direct "$PORT" ragstore 0
@@ -213,7 +240,7 @@ done
 
 {
   echo
-  echo "tps includes connection set-up (pgbench -T, one connection per client for the run)."
+  echo "tps as pgbench reports it (without the initial connection time; one connection per client for the whole run)."
   echo "Latency percentiles from the per-transaction log (pgbench --log); lag sampled every 0.5 s on the primary"
   echo "(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) and pg_stat_replication.replay_lag) during write runs."
 } >> "$results"
