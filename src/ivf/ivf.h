@@ -1,0 +1,138 @@
+// ragstore ivfflat: what the files of src/ivf share (settings, operator-class facts, the
+// per-backend cache of centroids, element conversion, page helpers, the AM callbacks).
+//
+// Files: ivf_handler.cpp (handler, options, settings, cost, support functions),
+// ivf_build.cpp (ambuild, ambuildempty), ivf_insert.cpp (aminsert), ivf_scan.cpp (scans),
+// ivf_vacuum.cpp (bulk delete, cleanup), ivf_utils.cpp (cache, conversions, pages).
+// The on-disk format, locks and WAL are described in ivf_page.h.
+#pragma once
+
+#include "ivf/ivf_page.h"
+
+extern "C" {
+#include "access/amapi.h"
+#include "access/genam.h"
+#include "nodes/pathnodes.h"
+#include "storage/buf.h"
+#include "common/relpath.h"
+#include "utils/relcache.h"
+}
+
+namespace ragstore {
+namespace ivf {
+
+// Settings (ivfflat.*), registered in ivf_handler.cpp.
+enum IterativeScanMode { kIterativeOff = 0, kIterativeRelaxed = 1 };
+extern int g_probes;          // ivfflat.probes, 1..32768, default 1
+extern int g_iterative_scan;  // ivfflat.iterative_scan, IterativeScanMode
+extern int g_max_probes;      // ivfflat.max_probes, 1..32768, default 32768
+
+// Index option `lists` (1..32768, default 100), pgvector's bounds.
+constexpr int kDefaultLists = 100;
+constexpr int kMaxLists = 32768;
+struct IvfOptions {
+  int32 vl_len_;
+  int lists;
+};
+int GetLists(Relation index);
+
+// Dimension limits (pgvector's, set by one centroid having to fit an 8 kB list page).
+constexpr int kMaxDimsVector = 2000;
+constexpr int kMaxDimsHalfvec = 4000;
+constexpr int kMaxDimsBit = 64000;
+
+// Build progress sub-phases (pg_stat_progress_create_index.phase; 1 is "initializing").
+constexpr int kPhaseKMeans = 2;
+constexpr int kPhaseAssign = 3;
+constexpr int kPhaseLoad = 4;
+
+// What the operator class's support function 1 tells the AM.
+struct OpclassInfo {
+  ElemKind kind;
+  Metric metric;
+};
+OpclassInfo GetOpclassInfo(Relation index);
+
+int MaxDims(ElemKind kind);
+const char* KindName(ElemKind kind);
+// Bytes of one stored element of `dims` dimensions.
+int ElementSize(ElemKind kind, int dims);
+// True when the query/centroid working form is float32 (vector, halfvec); bit works on bytes.
+inline bool WorksInFloats(ElemKind kind) { return kind != ElemKind::kBit; }
+// Bytes of the working form (dims floats, or the element bytes for bit).
+int WorkSize(ElemKind kind, int dims);
+
+// The dimensions of the indexed column (its typmod). Errors: "column does not have dimensions"
+// (42611) and "column cannot have more than N dimensions for ivfflat index" (54000).
+int IndexDims(Relation index, ElemKind kind);
+
+// Converts an indexed value to the stored element (`out`, ElementSize bytes) and the working
+// form (`work`, WorkSize bytes; may be nullptr). Cosine: normalised. Returns false when the value
+// is not indexed (a zero vector under cosine). Errors (22000) when its dimensions differ.
+bool DatumToElement(Datum value, ElemKind kind, Metric metric, int dims, char* out, char* work);
+// Converts a query value to the working form (a NULL query gives the zero vector). Errors (22000)
+// when its dimensions differ.
+void QueryToWork(Datum value, bool isnull, ElemKind kind, Metric metric, int dims, char* work);
+// Stored element -> working form (float kinds only).
+void ElementToWork(const char* element, ElemKind kind, int dims, float* work);
+// Working form of a float centroid -> stored element (bit: 1 where the centroid is > 0.5).
+void CenterToElement(const float* center, ElemKind kind, int dims, char* out);
+
+// Per-backend cache of the meta page and the centroids, in rd_amcache (one palloc chunk in
+// rd_indexcxt; rebuilt when the relfilenode changes, as after REINDEX or TRUNCATE).
+struct IvfCache {
+  Oid relfilenode;
+  int dims;
+  int lists;
+  int element_size;
+  int work_size;
+  ElemKind kind;
+  Metric metric;
+  BlockNumber* list_block;    // where list i's IvfListTuple lives
+  OffsetNumber* list_offset;
+  char* centers;              // lists * work_size bytes (working form of each centroid)
+};
+IvfCache* GetCache(Relation index);
+
+// out[i] = distance from the query (working form) to centroid i, for i < lists; smaller is closer.
+void CenterDistances(const IvfCache* cache, const char* query, float* out);
+// out[k] = distance from the query to the k-th element of a contiguous element array of n.
+// scratch: n * dims floats (used for halfvec).
+void ElementDistances(const IvfCache* cache, const char* query, const char* elements, int n,
+                      float* out, float* scratch);
+
+// Pages.
+void InitPage(Page page, IvfPageType type);
+// Appends an entry to a data page with room (DataPageCount < DataPageCapacity).
+void DataPageAppend(Page page, ItemPointer tid, const char* element, int element_size);
+// Removes entry i (the last entry moves into its slot).
+void DataPageRemove(Page page, int i, int element_size);
+// A new page at the end of the main fork, pinned and exclusively locked (extension lock held
+// while extending).
+Buffer NewLockedBuffer(Relation index, ForkNumber fork);
+// Reads list i's tuple (share lock): its first and insert blocks.
+void ReadListBlocks(Relation index, const IvfCache* cache, int list, BlockNumber* start,
+                    BlockNumber* insert);
+
+// Inserts one element into list `list` (generic WAL). ivf_insert.cpp.
+void InsertIntoList(Relation index, const IvfCache* cache, int list, ItemPointer tid,
+                    const char* element);
+
+}  // namespace ivf
+}  // namespace ragstore
+
+// AM callbacks (PostgreSQL's naming), defined in the files named above.
+extern "C" {
+IndexBuildResult* ivfflatbuild(Relation heap, Relation index, IndexInfo* index_info);
+void ivfflatbuildempty(Relation index);
+bool ivfflatinsert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid,
+                   Relation heap, IndexUniqueCheck check_unique, bool index_unchanged,
+                   IndexInfo* index_info);
+IndexBulkDeleteResult* ivfflatbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
+                                         IndexBulkDeleteCallback callback, void* callback_state);
+IndexBulkDeleteResult* ivfflatvacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResult* stats);
+IndexScanDesc ivfflatbeginscan(Relation index, int nkeys, int norderbys);
+void ivfflatrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+bool ivfflatgettuple(IndexScanDesc scan, ScanDirection dir);
+void ivfflatendscan(IndexScanDesc scan);
+}

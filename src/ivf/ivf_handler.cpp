@@ -1,0 +1,193 @@
+// ragstore ivfflat: the access method handler, the `lists` option, the ivfflat.* settings, the
+// cost estimate and the operator classes' support functions.
+#include <cfloat>
+#include <cmath>
+
+#include "ivf/ivf.h"
+#include "pg/module.h"
+
+extern "C" {
+#include "access/reloptions.h"
+#include "optimizer/optimizer.h"
+#include "commands/progress.h"
+#include "commands/vacuum.h"
+#include "fmgr.h"
+#include "utils/float.h"
+#include "utils/guc.h"
+#include "utils/rel.h"
+#include "utils/selfuncs.h"
+}
+
+namespace ragstore {
+namespace ivf {
+
+int g_probes = 1;
+int g_iterative_scan = kIterativeOff;
+int g_max_probes = kMaxLists;
+
+namespace {
+
+relopt_kind g_relopt_kind;
+
+const struct config_enum_entry kIterativeScanOptions[] = {
+    {"off", kIterativeOff, false},
+    {"relaxed_order", kIterativeRelaxed, false},
+    {nullptr, 0, false},
+};
+
+}  // namespace
+
+int GetLists(Relation index) {
+  IvfOptions* opts = reinterpret_cast<IvfOptions*>(index->rd_options);
+  return opts ? opts->lists : kDefaultLists;
+}
+
+}  // namespace ivf
+}  // namespace ragstore
+
+using namespace ragstore;
+using namespace ragstore::ivf;
+
+RAGSTORE_MODULE_INIT(ivfflat) {
+  g_relopt_kind = add_reloption_kind();
+  add_int_reloption(g_relopt_kind, "lists", "Number of inverted lists", kDefaultLists, 1,
+                    kMaxLists, AccessExclusiveLock);
+  DefineCustomIntVariable("ivfflat.probes", "Sets the number of probes",
+                          "Valid range is 1..lists.", &g_probes, 1, 1, kMaxLists, PGC_USERSET,
+                          0, nullptr, nullptr, nullptr);
+  DefineCustomEnumVariable("ivfflat.iterative_scan", "Sets the mode for iterative scans",
+                           nullptr, &g_iterative_scan, kIterativeOff, kIterativeScanOptions,
+                           PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("ivfflat.max_probes", "Sets the max number of probes for iterative scans",
+                          nullptr, &g_max_probes, kMaxLists, 1, kMaxLists, PGC_USERSET, 0,
+                          nullptr, nullptr, nullptr);
+  MarkGUCPrefixReserved("ivfflat");
+}
+
+extern "C" {
+
+// amoptions: parses WITH (lists = n); out-of-range values are errors (22023) with PostgreSQL's
+// standard message.
+static bytea* ivfflatoptions(Datum reloptions, bool validate) {
+  static const relopt_parse_elt tab[] = {
+      {"lists", RELOPT_TYPE_INT, offsetof(IvfOptions, lists)},
+  };
+  return static_cast<bytea*>(build_reloptions(reloptions, validate, g_relopt_kind,
+                                              sizeof(IvfOptions), tab, lengthof(tab)));
+}
+
+// amcostestimate, after pgvector's: a scan reads about probes/lists of the index, all of it
+// before the first row is returned (so startup cost = total cost). Without ORDER BY the index
+// is useless: infinite cost.
+static void ivfflatcostestimate(PlannerInfo* root, IndexPath* path, double loop_count,
+                                Cost* startup_cost, Cost* total_cost, Selectivity* selectivity,
+                                double* correlation, double* pages) {
+  if (path->indexorderbys == NIL) {
+    *startup_cost = get_float8_infinity();
+    *total_cost = get_float8_infinity();
+    *selectivity = 0;
+    *correlation = 0;
+    *pages = 0;
+    return;
+  }
+  GenericCosts costs;
+  MemSet(&costs, 0, sizeof(costs));
+  Relation index = index_open(path->indexinfo->indexoid, NoLock);
+  int lists = GetLists(index);
+  index_close(index, NoLock);
+  double ratio = std::min(1.0, static_cast<double>(g_probes) / lists);
+  costs.numIndexTuples = path->indexinfo->tuples * ratio;
+  genericcostestimate(root, path, loop_count, &costs);
+  // Pages of a list are read one after the other: charge the sequential rate for them.
+  double seq_adjust = costs.numIndexPages * (random_page_cost - seq_page_cost);
+  if (seq_adjust > 0 && costs.indexTotalCost > seq_adjust) costs.indexTotalCost -= seq_adjust;
+  *startup_cost = costs.indexTotalCost;
+  *total_cost = costs.indexTotalCost;
+  *selectivity = costs.indexSelectivity;
+  *correlation = costs.indexCorrelation;
+  *pages = costs.numIndexPages;
+}
+
+static bool ivfflatvalidate(Oid opclassoid) {
+  (void)opclassoid;
+  return true;
+}
+
+static char* ivfflatbuildphasename(int64 phase) {
+  switch (phase) {
+    case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE: return const_cast<char*>("initializing");
+    case kPhaseKMeans: return const_cast<char*>("performing k-means");
+    case kPhaseAssign: return const_cast<char*>("assigning tuples");
+    case kPhaseLoad: return const_cast<char*>("loading tuples");
+    default: return nullptr;
+  }
+}
+
+PG_FUNCTION_INFO_V1(ivfflathandler);
+// ivfflathandler(internal) -> index_am_handler: the ivfflat access method's callbacks.
+Datum ivfflathandler(PG_FUNCTION_ARGS) {
+  IndexAmRoutine* am = makeNode(IndexAmRoutine);
+  am->amstrategies = 0;
+  am->amsupport = 1;
+  am->amoptsprocnum = 0;
+  am->amcanorder = false;
+  am->amcanorderbyop = true;
+  am->amcanbackward = false;
+  am->amcanunique = false;
+  am->amcanmulticol = false;
+  am->amoptionalkey = true;
+  am->amsearcharray = false;
+  am->amsearchnulls = false;
+  am->amstorage = false;
+  am->amclusterable = false;
+  am->ampredlocks = false;
+  am->amcanparallel = false;
+  am->amcaninclude = false;
+  am->amusemaintenanceworkmem = false;
+  am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
+  am->amkeytype = InvalidOid;
+
+  am->ambuild = ivfflatbuild;
+  am->ambuildempty = ivfflatbuildempty;
+  am->aminsert = ivfflatinsert;
+  am->ambulkdelete = ivfflatbulkdelete;
+  am->amvacuumcleanup = ivfflatvacuumcleanup;
+  am->amcanreturn = nullptr;
+  am->amcostestimate = ivfflatcostestimate;
+  am->amoptions = ivfflatoptions;
+  am->amproperty = nullptr;
+  am->ambuildphasename = ivfflatbuildphasename;
+  am->amvalidate = ivfflatvalidate;
+  am->amadjustmembers = nullptr;
+  am->ambeginscan = ivfflatbeginscan;
+  am->amrescan = ivfflatrescan;
+  am->amgettuple = ivfflatgettuple;
+  am->amgetbitmap = nullptr;
+  am->amendscan = ivfflatendscan;
+  am->ammarkpos = nullptr;
+  am->amrestrpos = nullptr;
+  am->amestimateparallelscan = nullptr;
+  am->aminitparallelscan = nullptr;
+  am->amparallelrescan = nullptr;
+  PG_RETURN_POINTER(am);
+}
+
+// Support function 1 of each ivfflat operator class: ivfflat_<type>_<metric>_support(internal)
+// -> internal, a pointer to a static OpclassInfo (element kind and metric). The AM is generic
+// over these; adding a type means adding its element conversion and distance kernel.
+#define RS_IVF_SUPPORT(name, kind, metric)                                  \
+  PG_FUNCTION_INFO_V1(name);                                                \
+  Datum name(PG_FUNCTION_ARGS) {                                            \
+    static const OpclassInfo info = {kind, metric};                         \
+    PG_RETURN_POINTER(&info);                                               \
+  }
+
+RS_IVF_SUPPORT(ivfflat_vector_l2_support, ElemKind::kVector, Metric::kL2)
+RS_IVF_SUPPORT(ivfflat_vector_ip_support, ElemKind::kVector, Metric::kInnerProduct)
+RS_IVF_SUPPORT(ivfflat_vector_cosine_support, ElemKind::kVector, Metric::kCosine)
+RS_IVF_SUPPORT(ivfflat_halfvec_l2_support, ElemKind::kHalfvec, Metric::kL2)
+RS_IVF_SUPPORT(ivfflat_halfvec_ip_support, ElemKind::kHalfvec, Metric::kInnerProduct)
+RS_IVF_SUPPORT(ivfflat_halfvec_cosine_support, ElemKind::kHalfvec, Metric::kCosine)
+RS_IVF_SUPPORT(ivfflat_bit_hamming_support, ElemKind::kBit, Metric::kHamming)
+
+}  // extern "C"

@@ -1,0 +1,124 @@
+// ragstore ivfflat: the on-disk format, its locks and its WAL.
+//
+// An ivfflat index is an inverted file: `lists` centroids (trained by k-means at build time and
+// never changed afterwards) and, for each centroid, a list of the rows closest to it. A scan
+// picks the `ivfflat.probes` centroids closest to the query and computes exact distances to
+// every row of their lists.
+//
+// Pages (all with the standard page header, so checksums and generic WAL work, and an
+// IvfPageOpaque in the special space: next block in the chain, page type, page id):
+//
+//   block 0            meta page: IvfMetaData (magic, version, dimensions, lists, element
+//                      kind, metric, where the list pages are). Written once by the build.
+//   blocks 1..C        list (centroid) pages, chained: ordinary line-pointer items, one
+//                      IvfListTuple per list in list order: the list's first data block, its
+//                      insert block (a hint: the first page that had room) and the centroid in
+//                      the element format of the index. Centroids never change after the
+//                      build; the two block numbers change when a list grows or is vacuumed.
+//   other blocks       data pages, one chain per list (IvfPageOpaque.next). No line pointers:
+//                      the page holds n entries of a fixed size, in two arrays so that vectors
+//                      are contiguous for the batched distance kernels:
+//                        heap TIDs  (ItemPointerData, 6 bytes each) grow up from the header:
+//                                   pd_lower = header + 6 n
+//                        elements   (element_size bytes each) grow down from the special
+//                                   space: pd_upper = special - element_size n;
+//                                   entry i's element is at special - element_size (i + 1),
+//                                   so the elements form one array, entry n-1 first.
+//                      pd_lower..pd_upper is the free hole (skipped by full-page images and
+//                      generic WAL deltas). Deleting entry i moves entry n-1 into slot i.
+//
+// Element formats (IvfElemKind): vector = dim float4; halfvec = dim IEEE binary16;
+// bit = ceil(dim / 8) bytes. Cosine indexes store L2-normalised elements (zero vectors are not
+// indexed) and order by negative inner product; inner-product indexes store the element as is.
+//
+// Locks: the meta page and centroids are read-only after the build (and cached per backend in
+// rd_amcache, keyed by relfilenode). A list tuple's block numbers are read under a share lock
+// and changed under an exclusive lock on its list page. Data pages: scans take a share lock
+// per page and copy out distances and TIDs; inserts and vacuum take an exclusive lock (vacuum a
+// cleanup lock). Appending a page to a chain happens with the old tail page exclusively locked
+// (so a concurrent inserter following the chain waits and then sees the new page), under the
+// relation extension lock for the new block. A first page of an empty list is added with its
+// list page exclusively locked. Lock order is always data page before list page, except for a
+// brand-new page nobody else can see yet.
+//
+// WAL: the build writes every page through shared buffers without WAL, then logs them all with
+// log_newpage_range (full-page images) when the relation needs WAL; unlogged indexes get an
+// init fork written the same way (always logged). After the build every change (insert, chain
+// extension, list tuple update, vacuum compaction) is one generic WAL record
+// (GenericXLogStart/Finish) covering all the pages it changes, so a standby and crash recovery
+// replay exactly what the primary did.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+#include "storage/block.h"
+#include "storage/bufpage.h"
+#include "storage/itemptr.h"
+}
+
+namespace ragstore {
+namespace ivf {
+
+constexpr uint32 kIvfMagic = 0x49564631;  // "IVF1"
+constexpr uint32 kIvfVersion = 1;
+constexpr BlockNumber kMetaBlock = 0;
+constexpr uint16 kIvfPageId = 0xFF91;  // identifies our pages (pg_filedump, sanity checks)
+
+enum IvfPageType : uint16 { kPageMeta = 1, kPageList = 2, kPageData = 3 };
+
+// Element kinds and metrics, as returned by the operator class's support function 1.
+enum class ElemKind : uint16 { kVector = 1, kHalfvec = 2, kBit = 3 };
+enum class Metric : uint16 { kL2 = 1, kInnerProduct = 2, kCosine = 3, kHamming = 4 };
+
+struct IvfPageOpaque {
+  BlockNumber next;  // next page of the chain, InvalidBlockNumber at the tail
+  uint16 type;       // IvfPageType
+  uint16 page_id;    // kIvfPageId
+};
+
+struct IvfMetaData {
+  uint32 magic;
+  uint32 version;
+  int32 dims;
+  int32 lists;
+  uint16 kind;    // ElemKind
+  uint16 metric;  // Metric
+  int32 element_size;
+  BlockNumber first_list_block;
+};
+
+struct IvfListTuple {
+  BlockNumber start_block;   // first data page, InvalidBlockNumber while the list is empty
+  BlockNumber insert_block;  // hint: first page with free room
+  char center[FLEXIBLE_ARRAY_MEMBER];
+};
+
+inline IvfPageOpaque* PageOpaque(Page page) {
+  return reinterpret_cast<IvfPageOpaque*>(PageGetSpecialPointer(page));
+}
+
+inline Size ListTupleSize(int element_size) {
+  return MAXALIGN(offsetof(IvfListTuple, center) + element_size);
+}
+
+// Data page geometry.
+inline Size DataPageCapacity(int element_size) {
+  Size room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(IvfPageOpaque));
+  return room / (sizeof(ItemPointerData) + element_size);
+}
+inline int DataPageCount(Page page) {
+  return static_cast<int>((((PageHeader)page)->pd_lower - MAXALIGN(SizeOfPageHeaderData)) /
+                          sizeof(ItemPointerData));
+}
+inline ItemPointerData* DataPageTids(Page page) {
+  return reinterpret_cast<ItemPointerData*>(page + MAXALIGN(SizeOfPageHeaderData));
+}
+// Element of entry i (0 <= i < n).
+inline char* DataPageElement(Page page, int i, int element_size) {
+  return page + ((PageHeader)page)->pd_special - static_cast<Size>(element_size) * (i + 1);
+}
+// Start of the contiguous element array (entry n-1 first).
+inline char* DataPageElements(Page page) { return page + ((PageHeader)page)->pd_upper; }
+
+}  // namespace ivf
+}  // namespace ragstore

@@ -1,0 +1,197 @@
+// ragstore ivfflat: index scans for ORDER BY col <op> query [LIMIT n].
+//
+// The first amgettuple ranks all centroids by distance to the query, reads the ivfflat.probes
+// nearest lists page by page (share lock per page, batched SIMD distances over the page's
+// contiguous elements, TIDs copied out), and keeps the candidates in a binary min-heap; rows
+// are then returned in exact distance order. With ivfflat.iterative_scan = relaxed_order, when
+// the candidates run out (a WHERE filter rejected them) the next `probes` lists are read, up to
+// ivfflat.max_probes lists in all; rows of a later batch may come out of order relative to an
+// earlier one (relaxed order, as pgvector). Memory: the candidates (12 bytes each) in the
+// scan's context.
+#include <algorithm>
+
+#include "ivf/ivf.h"
+
+extern "C" {
+#include "access/relscan.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+}
+
+namespace ragstore {
+namespace ivf {
+namespace {
+
+struct Candidate {
+  float distance;
+  ItemPointerData tid;
+};
+
+// std heap algorithms build a max-heap; "less" = farther gives a min-heap on distance.
+struct Farther {
+  bool operator()(const Candidate& a, const Candidate& b) const { return a.distance > b.distance; }
+};
+
+struct ScanState {
+  MemoryContext ctx;
+  bool started;
+  IvfCache* cache;
+  char* query;          // working form
+  int* list_order;      // lists sorted by centroid distance
+  int probed;           // lists read so far
+  int max_lists;        // lists this scan may read
+  int batch;            // lists per round
+  Candidate* heap;
+  int64 heap_n, heap_cap;
+  float* dist;          // per page
+  float* scratch;
+};
+
+void ScanList(Relation index, ScanState* so, int list) {
+  BlockNumber start, insert;
+  ReadListBlocks(index, so->cache, list, &start, &insert);
+  int esize = so->cache->element_size;
+  for (BlockNumber blk = start; BlockNumberIsValid(blk);) {
+    CHECK_FOR_INTERRUPTS();
+    Buffer buf = ReadBuffer(index, blk);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    int n = DataPageCount(page);
+    if (n > 0) {
+      if (so->heap_n + n > so->heap_cap) {
+        so->heap_cap = std::max<int64>(so->heap_cap * 2, so->heap_n + n);
+        so->heap = static_cast<Candidate*>(repalloc_huge(so->heap, sizeof(Candidate) * so->heap_cap));
+      }
+      ElementDistances(so->cache, so->query, DataPageElements(page), n, so->dist, so->scratch);
+      ItemPointerData* tids = DataPageTids(page);
+      // The element array starts with entry n-1.
+      Candidate* out = so->heap + so->heap_n;
+      for (int k = 0; k < n; k++) {
+        out[k].distance = so->dist[k];
+        out[k].tid = tids[n - 1 - k];
+      }
+      so->heap_n += n;
+    }
+    (void)esize;
+    blk = PageOpaque(page)->next;
+    UnlockReleaseBuffer(buf);
+  }
+}
+
+// Reads the next round of lists and restores the heap property.
+void ProbeMore(Relation index, ScanState* so) {
+  int64 before = so->heap_n;
+  int end = std::min(so->max_lists, so->probed + so->batch);
+  for (; so->probed < end; so->probed++) ScanList(index, so, so->list_order[so->probed]);
+  if (before == 0) {
+    std::make_heap(so->heap, so->heap + so->heap_n, Farther());
+  } else {
+    for (int64 i = before; i < so->heap_n; i++) std::push_heap(so->heap, so->heap + i + 1, Farther());
+  }
+}
+
+void StartScan(IndexScanDesc scan, ScanState* so) {
+  Relation index = scan->indexRelation;
+  IvfCache* cache = GetCache(index);
+  so->cache = cache;
+  so->query = static_cast<char*>(palloc(cache->work_size));
+  ScanKey key = &scan->orderByData[0];
+  QueryToWork(key->sk_argument, (key->sk_flags & SK_ISNULL) != 0, cache->kind, cache->metric,
+              cache->dims, so->query);
+
+  float* center_dist = static_cast<float*>(palloc(sizeof(float) * cache->lists));
+  CenterDistances(cache, so->query, center_dist);
+  so->list_order = static_cast<int*>(palloc(sizeof(int) * cache->lists));
+  for (int i = 0; i < cache->lists; i++) so->list_order[i] = i;
+  int probes = std::min(g_probes, cache->lists);
+  so->batch = probes;
+  so->max_lists = probes;
+  if (g_iterative_scan != kIterativeOff)
+    so->max_lists = std::min(cache->lists, std::max(g_max_probes, probes));
+  // Only the first max_lists need ordering.
+  auto closer = [center_dist](int a, int b) {
+    return center_dist[a] < center_dist[b] || (center_dist[a] == center_dist[b] && a < b);
+  };
+  std::partial_sort(so->list_order, so->list_order + so->max_lists, so->list_order + cache->lists, closer);
+  pfree(center_dist);
+
+  Size capacity = DataPageCapacity(cache->element_size);
+  so->dist = static_cast<float*>(palloc(sizeof(float) * capacity));
+  so->scratch = cache->kind == ElemKind::kHalfvec
+                    ? static_cast<float*>(palloc(sizeof(float) * capacity * cache->dims))
+                    : nullptr;
+  so->heap_cap = 1024;
+  so->heap = static_cast<Candidate*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Candidate) * so->heap_cap));
+  so->heap_n = 0;
+  so->probed = 0;
+  ProbeMore(index, so);
+}
+
+}  // namespace
+}  // namespace ivf
+}  // namespace ragstore
+
+using namespace ragstore::ivf;
+
+extern "C" {
+
+IndexScanDesc ivfflatbeginscan(Relation index, int nkeys, int norderbys) {
+  IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+  ScanState* so = static_cast<ScanState*>(palloc0(sizeof(ScanState)));
+  so->ctx = AllocSetContextCreate(CurrentMemoryContext, "ivfflat scan", ALLOCSET_DEFAULT_SIZES);
+  scan->opaque = so;
+  return scan;
+}
+
+void ivfflatrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys) {
+  ScanState* so = static_cast<ScanState*>(scan->opaque);
+  if (keys && scan->numberOfKeys > 0) memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
+  if (orderbys && scan->numberOfOrderBys > 0)
+    memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+  (void)nkeys; (void)norderbys;
+  MemoryContextReset(so->ctx);
+  so->started = false;
+  so->heap_n = 0;
+}
+
+// amgettuple: the next row in distance order. Errors (0A000) without an ORDER BY: the index
+// cannot answer other scans.
+bool ivfflatgettuple(IndexScanDesc scan, ScanDirection dir) {
+  (void)dir;
+  ScanState* so = static_cast<ScanState*>(scan->opaque);
+  if (!so->started) {
+    if (scan->numberOfOrderBys == 0 || scan->orderByData[0].sk_strategy == 0)
+      ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                      errmsg("cannot scan ivfflat index without order")));
+    // The scan's results live in so->ctx; the caller's context may be reset per row.
+    MemoryContext old = MemoryContextSwitchTo(so->ctx);
+    StartScan(scan, so);
+    MemoryContextSwitchTo(old);
+    so->started = true;
+  }
+  for (;;) {
+    if (so->heap_n > 0) {
+      std::pop_heap(so->heap, so->heap + so->heap_n, Farther());
+      so->heap_n--;
+      scan->xs_heaptid = so->heap[so->heap_n].tid;
+      scan->xs_recheck = false;
+      scan->xs_recheckorderby = false;
+      return true;
+    }
+    if (so->probed >= so->max_lists) return false;
+    MemoryContext old = MemoryContextSwitchTo(so->ctx);
+    ProbeMore(scan->indexRelation, so);
+    MemoryContextSwitchTo(old);
+  }
+}
+
+void ivfflatendscan(IndexScanDesc scan) {
+  ScanState* so = static_cast<ScanState*>(scan->opaque);
+  MemoryContextDelete(so->ctx);
+  pfree(so);
+  scan->opaque = nullptr;
+}
+
+}  // extern "C"

@@ -1,0 +1,309 @@
+// ragstore ivfflat: operator-class facts, element conversion, the centroid cache, page helpers.
+#include <cmath>
+
+#include "core/list_scan.h"
+#include "ivf/ivf.h"
+#include "types/vector.h"
+
+extern "C" {
+#include "access/generic_xlog.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/varbit.h"
+}
+
+namespace ragstore {
+namespace ivf {
+
+OpclassInfo GetOpclassInfo(Relation index) {
+  FmgrInfo* proc = index_getprocinfo(index, 1, 1);
+  const OpclassInfo* info =
+      reinterpret_cast<const OpclassInfo*>(DatumGetPointer(FunctionCall1(proc, PointerGetDatum(nullptr))));
+  if (info == nullptr) elog(ERROR, "ivfflat support function 1 returned nothing");
+  return *info;
+}
+
+int MaxDims(ElemKind kind) {
+  switch (kind) {
+    case ElemKind::kVector: return kMaxDimsVector;
+    case ElemKind::kHalfvec: return kMaxDimsHalfvec;
+    case ElemKind::kBit: return kMaxDimsBit;
+  }
+  return 0;
+}
+
+const char* KindName(ElemKind kind) {
+  switch (kind) {
+    case ElemKind::kVector: return "vector";
+    case ElemKind::kHalfvec: return "halfvec";
+    case ElemKind::kBit: return "bit";
+  }
+  return "?";
+}
+
+int ElementSize(ElemKind kind, int dims) {
+  switch (kind) {
+    case ElemKind::kVector: return dims * 4;
+    case ElemKind::kHalfvec: return dims * 2;
+    case ElemKind::kBit: return (dims + 7) / 8;
+  }
+  return 0;
+}
+
+int WorkSize(ElemKind kind, int dims) {
+  return WorksInFloats(kind) ? dims * 4 : ElementSize(kind, dims);
+}
+
+int IndexDims(Relation index, ElemKind kind) {
+  int dims = TupleDescAttr(index->rd_att, 0)->atttypmod;
+  if (dims < 1)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_COLUMN_DEFINITION),
+                    errmsg("column does not have dimensions")));
+  if (dims > MaxDims(kind))
+    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                    errmsg("column cannot have more than %d dimensions for ivfflat index",
+                           MaxDims(kind))));
+  return dims;
+}
+
+namespace {
+
+[[noreturn]] void WrongDims(int want, int got) {
+  ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                  errmsg("expected %d dimensions, not %d", want, got)));
+  pg_unreachable();
+}
+
+// Normalises in place; false for a zero vector.
+bool Normalize(float* x, int dims) {
+  double sum = 0;
+  for (int i = 0; i < dims; i++) sum += double(x[i]) * x[i];
+  if (sum <= 0) return false;
+  float inv = static_cast<float>(1.0 / std::sqrt(sum));
+  for (int i = 0; i < dims; i++) x[i] *= inv;
+  return true;
+}
+
+}  // namespace
+
+bool DatumToElement(Datum value, ElemKind kind, Metric metric, int dims, char* out, char* work) {
+  switch (kind) {
+    case ElemKind::kVector: {
+      Vector* v = DatumGetVector(value);
+      if (v->dim != dims) WrongDims(dims, v->dim);
+      float* dst = reinterpret_cast<float*>(out);
+      memcpy(dst, v->x, sizeof(float) * dims);
+      if (metric == Metric::kCosine && !Normalize(dst, dims)) return false;
+      if (work) memcpy(work, dst, sizeof(float) * dims);
+      return true;
+    }
+    case ElemKind::kBit: {
+      VarBit* b = DatumGetVarBitP(value);
+      if (VARBITLEN(b) != dims) WrongDims(dims, VARBITLEN(b));
+      memcpy(out, VARBITS(b), ElementSize(kind, dims));
+      if (work) memcpy(work, out, ElementSize(kind, dims));
+      return true;
+    }
+    case ElemKind::kHalfvec:
+      break;
+  }
+  ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                  errmsg("ivfflat does not support %s yet", KindName(kind))));
+  return false;
+}
+
+void QueryToWork(Datum value, bool isnull, ElemKind kind, Metric metric, int dims, char* work) {
+  if (isnull) {
+    memset(work, 0, WorkSize(kind, dims));
+    return;
+  }
+  char* element = static_cast<char*>(palloc(ElementSize(kind, dims)));
+  if (!DatumToElement(value, kind, metric, dims, element, work))
+    memset(work, 0, WorkSize(kind, dims));  // a zero query under cosine: any order is right
+  pfree(element);
+}
+
+void ElementToWork(const char* element, ElemKind kind, int dims, float* work) {
+  if (kind == ElemKind::kVector) memcpy(work, element, sizeof(float) * dims);
+}
+
+void CenterToElement(const float* center, ElemKind kind, int dims, char* out) {
+  switch (kind) {
+    case ElemKind::kVector:
+      memcpy(out, center, sizeof(float) * dims);
+      return;
+    case ElemKind::kBit: {
+      uint8* bytes = reinterpret_cast<uint8*>(out);
+      memset(bytes, 0, ElementSize(kind, dims));
+      for (int i = 0; i < dims; i++)
+        if (center[i] > 0.5f) bytes[i / 8] |= static_cast<uint8>(0x80 >> (i % 8));
+      return;
+    }
+    case ElemKind::kHalfvec:
+      break;
+  }
+  elog(ERROR, "ivfflat: unsupported element kind");
+}
+
+IvfCache* GetCache(Relation index) {
+  IvfCache* cache = static_cast<IvfCache*>(index->rd_amcache);
+  if (cache != nullptr && cache->relfilenode == index->rd_node.relNode) return cache;
+  if (cache != nullptr) {
+    pfree(cache);
+    index->rd_amcache = nullptr;
+  }
+
+  Buffer buf = ReadBuffer(index, kMetaBlock);
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  Page page = BufferGetPage(buf);
+  IvfMetaData meta = *reinterpret_cast<IvfMetaData*>(PageGetContents(page));
+  UnlockReleaseBuffer(buf);
+  if (meta.magic != kIvfMagic || meta.version != kIvfVersion)
+    ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                    errmsg("index \"%s\" is not a ragstore ivfflat index (bad meta page)",
+                           RelationGetRelationName(index))));
+
+  ElemKind kind = static_cast<ElemKind>(meta.kind);
+  int work_size = WorkSize(kind, meta.dims);
+  Size size = MAXALIGN(sizeof(IvfCache)) + MAXALIGN(sizeof(BlockNumber) * meta.lists) +
+              MAXALIGN(sizeof(OffsetNumber) * meta.lists) + static_cast<Size>(work_size) * meta.lists;
+  char* chunk = static_cast<char*>(MemoryContextAllocHuge(index->rd_indexcxt, size));
+  cache = reinterpret_cast<IvfCache*>(chunk);
+  cache->relfilenode = index->rd_node.relNode;
+  cache->dims = meta.dims;
+  cache->lists = meta.lists;
+  cache->element_size = meta.element_size;
+  cache->work_size = work_size;
+  cache->kind = kind;
+  cache->metric = static_cast<Metric>(meta.metric);
+  char* p = chunk + MAXALIGN(sizeof(IvfCache));
+  cache->list_block = reinterpret_cast<BlockNumber*>(p);
+  p += MAXALIGN(sizeof(BlockNumber) * meta.lists);
+  cache->list_offset = reinterpret_cast<OffsetNumber*>(p);
+  p += MAXALIGN(sizeof(OffsetNumber) * meta.lists);
+  cache->centers = p;
+
+  int list = 0;
+  BlockNumber blk = meta.first_list_block;
+  while (BlockNumberIsValid(blk) && list < meta.lists) {
+    buf = ReadBuffer(index, blk);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    page = BufferGetPage(buf);
+    OffsetNumber max = PageGetMaxOffsetNumber(page);
+    for (OffsetNumber off = FirstOffsetNumber; off <= max && list < meta.lists; off++) {
+      IvfListTuple* lt = reinterpret_cast<IvfListTuple*>(PageGetItem(page, PageGetItemId(page, off)));
+      cache->list_block[list] = blk;
+      cache->list_offset[list] = off;
+      char* center = cache->centers + static_cast<Size>(work_size) * list;
+      if (WorksInFloats(kind))
+        ElementToWork(lt->center, kind, meta.dims, reinterpret_cast<float*>(center));
+      else
+        memcpy(center, lt->center, meta.element_size);
+      list++;
+    }
+    blk = PageOpaque(page)->next;
+    UnlockReleaseBuffer(buf);
+  }
+  if (list != meta.lists) {
+    pfree(chunk);
+    ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                    errmsg("index \"%s\" has %d lists on disk, expected %d",
+                           RelationGetRelationName(index), list, meta.lists)));
+  }
+  index->rd_amcache = cache;
+  return cache;
+}
+
+void CenterDistances(const IvfCache* cache, const char* query, float* out) {
+  switch (cache->metric) {
+    case Metric::kL2:
+      BatchL2Squared(reinterpret_cast<const float*>(query), reinterpret_cast<const float*>(cache->centers),
+                     cache->lists, cache->dims, out);
+      return;
+    case Metric::kInnerProduct:
+    case Metric::kCosine:
+      BatchNegativeInnerProduct(reinterpret_cast<const float*>(query),
+                                reinterpret_cast<const float*>(cache->centers), cache->lists,
+                                cache->dims, out);
+      return;
+    case Metric::kHamming:
+      BatchHamming(reinterpret_cast<const uint8_t*>(query),
+                   reinterpret_cast<const uint8_t*>(cache->centers), cache->lists,
+                   cache->element_size, out);
+      return;
+  }
+}
+
+void ElementDistances(const IvfCache* cache, const char* query, const char* elements, int n,
+                      float* out, float* scratch) {
+  (void)scratch;
+  const float* q = reinterpret_cast<const float*>(query);
+  const float* base = reinterpret_cast<const float*>(elements);
+  switch (cache->metric) {
+    case Metric::kL2:
+      BatchL2Squared(q, base, n, cache->dims, out);
+      return;
+    case Metric::kInnerProduct:
+    case Metric::kCosine:
+      BatchNegativeInnerProduct(q, base, n, cache->dims, out);
+      return;
+    case Metric::kHamming:
+      BatchHamming(reinterpret_cast<const uint8_t*>(query), reinterpret_cast<const uint8_t*>(elements),
+                   n, cache->element_size, out);
+      return;
+  }
+}
+
+void InitPage(Page page, IvfPageType type) {
+  PageInit(page, BLCKSZ, sizeof(IvfPageOpaque));
+  IvfPageOpaque* opaque = PageOpaque(page);
+  opaque->next = InvalidBlockNumber;
+  opaque->type = type;
+  opaque->page_id = kIvfPageId;
+}
+
+void DataPageAppend(Page page, ItemPointer tid, const char* element, int element_size) {
+  PageHeader header = reinterpret_cast<PageHeader>(page);
+  int n = DataPageCount(page);
+  DataPageTids(page)[n] = *tid;
+  memcpy(DataPageElement(page, n, element_size), element, element_size);
+  header->pd_lower += sizeof(ItemPointerData);
+  header->pd_upper -= element_size;
+}
+
+void DataPageRemove(Page page, int i, int element_size) {
+  PageHeader header = reinterpret_cast<PageHeader>(page);
+  int last = DataPageCount(page) - 1;
+  if (i != last) {
+    DataPageTids(page)[i] = DataPageTids(page)[last];
+    memcpy(DataPageElement(page, i, element_size), DataPageElement(page, last, element_size),
+           element_size);
+  }
+  header->pd_lower -= sizeof(ItemPointerData);
+  header->pd_upper += element_size;
+}
+
+Buffer NewLockedBuffer(Relation index, ForkNumber fork) {
+  LockRelationForExtension(index, ExclusiveLock);
+  Buffer buf = ReadBufferExtended(index, fork, P_NEW, RBM_NORMAL, nullptr);
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  UnlockRelationForExtension(index, ExclusiveLock);
+  return buf;
+}
+
+void ReadListBlocks(Relation index, const IvfCache* cache, int list, BlockNumber* start,
+                    BlockNumber* insert) {
+  Buffer buf = ReadBuffer(index, cache->list_block[list]);
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  Page page = BufferGetPage(buf);
+  IvfListTuple* lt = reinterpret_cast<IvfListTuple*>(
+      PageGetItem(page, PageGetItemId(page, cache->list_offset[list])));
+  *start = lt->start_block;
+  *insert = lt->insert_block;
+  UnlockReleaseBuffer(buf);
+}
+
+}  // namespace ivf
+}  // namespace ragstore

@@ -1,0 +1,58 @@
+// ragstore: running FAISS inside a backend (design.md rules 1, 3 and 7), shared by the index
+// access methods.
+//
+// - ragstore.max_threads (integer, 1..64, default 2, any user): the OpenMP threads one backend's
+//   FAISS call may use. The machines we target have few cores shared by many backends.
+// - FAISS's interrupt callback reads only PostgreSQL's pending-interrupt flags
+//   (QueryCancelPending, ProcDiePending: volatile sig_atomic_t, safe to read from any thread);
+//   FAISS checks it between k-means iterations and inside its batched searches, so a cancel
+//   stops a long FAISS call within a fraction of a second.
+// - RunFaiss() runs C++ code under GuardedCall with both in place; if FAISS stopped because of a
+//   pending interrupt, the interrupt is processed (57014 query_canceled, or the session ends)
+//   after the C++ frames are gone.
+#pragma once
+
+#include "pg/guard.h"
+
+#include <faiss/impl/FaissException.h>
+
+extern "C" {
+#include "miscadmin.h"
+}
+
+namespace ragstore {
+namespace pg {
+
+// The current value of ragstore.max_threads.
+int MaxThreads();
+
+// Caps OpenMP threads at ragstore.max_threads and installs the interrupt callback (once per
+// backend). Never throws; call in the main thread only.
+void PrepareFaiss();
+
+// True when PostgreSQL has a cancel or termination pending (reads flags only; any thread).
+inline bool InterruptPendingForFaiss() { return QueryCancelPending || ProcDiePending; }
+
+// Runs body() (void) as GuardedCall does, with PrepareFaiss() done first. A FaissException
+// raised while an interrupt is pending becomes that interrupt (CHECK_FOR_INTERRUPTS), else an
+// XX000 error with FAISS's message.
+template <typename Body>
+void RunFaiss(Body&& body) {
+  PrepareFaiss();
+  bool interrupted = GuardedCall([&]() -> bool {
+    try {
+      body();
+      return false;
+    } catch (const faiss::FaissException&) {
+      if (InterruptPendingForFaiss()) return true;
+      throw;
+    }
+  });
+  if (interrupted) {
+    CHECK_FOR_INTERRUPTS();
+    ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("canceling statement due to user request")));
+  }
+}
+
+}  // namespace pg
+}  // namespace ragstore
