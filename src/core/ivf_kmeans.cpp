@@ -8,10 +8,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
 #include "core/error.h"
+#include "core/list_scan.h"
 
 namespace ragstore {
 namespace ivf {
@@ -26,6 +28,45 @@ void NormalizeRows(float* x, size_t n, size_t d) {
     for (size_t j = 0; j < d; j++) row[j] *= inv;
   }
 }
+
+namespace {
+
+// k-means++ seeding (Arthur and Vassilvitskii, 2007): each next centroid is a point drawn with
+// probability proportional to its squared distance to the nearest centroid so far. Lloyd's
+// iterations from FAISS's default (uniformly random points) often leave two centroids in one
+// cluster and none in another; this seeding avoids most such starts. Cost: k passes of the
+// batched L2 kernel over the points.
+void KMeansPlusPlus(const float* x, size_t n, size_t d, size_t k, int seed, float* centroids) {
+  std::mt19937_64 rng(static_cast<uint64_t>(seed));
+  std::vector<float> nearest(n, std::numeric_limits<float>::infinity()), dist(n);
+  size_t first = std::uniform_int_distribution<size_t>(0, n - 1)(rng);
+  std::copy(x + first * d, x + (first + 1) * d, centroids);
+  for (size_t c = 1; c < k; c++) {
+    BatchL2Squared(centroids + (c - 1) * d, x, n, d, dist.data());
+    double total = 0;
+    for (size_t i = 0; i < n; i++) {
+      nearest[i] = std::min(nearest[i], dist[i]);
+      total += nearest[i];
+    }
+    size_t pick = 0;
+    if (total > 0) {
+      double target = std::uniform_real_distribution<double>(0.0, total)(rng), acc = 0;
+      pick = n - 1;
+      for (size_t i = 0; i < n; i++) {
+        acc += nearest[i];
+        if (acc >= target && nearest[i] > 0) {
+          pick = i;
+          break;
+        }
+      }
+    } else {
+      pick = std::uniform_int_distribution<size_t>(0, n - 1)(rng);  // all points coincide
+    }
+    std::copy(x + pick * d, x + (pick + 1) * d, centroids + c * d);
+  }
+}
+
+}  // namespace
 
 void TrainKMeans(const float* x, size_t n, size_t d, size_t k, bool spherical, int niter,
                  int seed, float* centroids) {
@@ -42,6 +83,9 @@ void TrainKMeans(const float* x, size_t n, size_t d, size_t k, bool spherical, i
   cp.min_points_per_centroid = 1;
   cp.max_points_per_centroid = static_cast<int>(std::min<size_t>(n / k + 1, 1u << 30));
   faiss::Clustering clus(static_cast<int>(d), k, cp);
+  clus.centroids.resize(k * d);
+  KMeansPlusPlus(x, n, d, k, seed, clus.centroids.data());
+  if (spherical) NormalizeRows(clus.centroids.data(), k, d);
   if (spherical) {
     faiss::IndexFlatIP index(static_cast<int64_t>(d));
     clus.train(static_cast<int64_t>(n), x, index);

@@ -26,6 +26,7 @@ extern "C" {
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "portability/instr_time.h"
 #include "storage/bufmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -310,6 +311,8 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
   double reltuples = 0;
   int64 budget = static_cast<int64>(maintenance_work_mem) * 1024L;
 
+  instr_time t0, t1;
+  INSTR_TIME_SET_CURRENT(t0);
   // 1. sample
   Size sample_bytes = sizeof(float) * bs->dims;
   bs->sample_target = std::max<int64>(1, std::min<int64>(kSamplesPerList * bs->lists, budget / 2 / sample_bytes));
@@ -324,9 +327,19 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
   }
   pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, bs->seen);
 
+  INSTR_TIME_SET_CURRENT(t1);
+  INSTR_TIME_SUBTRACT(t1, t0);
+  elog(DEBUG1, "ivfflat build: sampled %lld of %lld rows in %.1f ms", (long long)bs->nsamples,
+       (long long)bs->seen, INSTR_TIME_GET_MILLISEC(t1));
+  INSTR_TIME_SET_CURRENT(t0);
   // 2. centroids
   pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseKMeans);
   char* stored = ComputeCentroids(bs);
+  INSTR_TIME_SET_CURRENT(t1);
+  INSTR_TIME_SUBTRACT(t1, t0);
+  elog(DEBUG1, "ivfflat build: k-means (%d lists, %d iterations) in %.1f ms", bs->lists,
+       kKMeansIterations, INSTR_TIME_GET_MILLISEC(t1));
+  INSTR_TIME_SET_CURRENT(t0);
   if (bs->samples) pfree(bs->samples);
   bs->samples = nullptr;
 
@@ -372,6 +385,10 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
     }
   }
 
+  INSTR_TIME_SET_CURRENT(t1);
+  INSTR_TIME_SUBTRACT(t1, t0);
+  elog(DEBUG1, "ivfflat build: assigned and loaded %lld rows in %.1f ms", (long long)bs->loaded,
+       INSTR_TIME_GET_MILLISEC(t1));
   // list tuples: where each list starts
   for (int i = 0; i < bs->lists; i++) {
     if (!BlockNumberIsValid(start[i])) continue;

@@ -119,6 +119,10 @@ void QueryToWork(Datum value, bool isnull, ElemKind kind, Metric metric, int dim
     memset(work, 0, WorkSize(kind, dims));
     return;
   }
+  if (kind == ElemKind::kVector) {
+    Vector* v = DatumGetVector(value);
+    CheckSameDims(dims, v->dim);  // the distance operator's own message
+  }
   char* element = static_cast<char*>(palloc(ElementSize(kind, dims)));
   if (!DatumToElement(value, kind, metric, dims, element, work))
     memset(work, 0, WorkSize(kind, dims));  // a zero query under cosine: any order is right

@@ -11,6 +11,10 @@ extern "C" {
 #include "utils/guc.h"
 }
 
+// OpenBLAS (Debian's libblas.so.3 alternative) runs its own thread pool under FAISS's sgemm
+// calls; cap it too when it is the BLAS in use (weak: absent with another BLAS).
+extern "C" void openblas_set_num_threads(int) __attribute__((weak));
+
 namespace ragstore {
 namespace pg {
 namespace {
@@ -29,6 +33,7 @@ int MaxThreads() { return g_max_threads; }
 
 void PrepareFaiss() {
   omp_set_num_threads(g_max_threads);
+  if (openblas_set_num_threads != nullptr) openblas_set_num_threads(g_max_threads);
   if (!g_callback_installed) {
     try {
       faiss::InterruptCallback::instance.reset(new PostgresInterruptCallback());
