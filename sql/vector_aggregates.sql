@@ -43,6 +43,14 @@ SELECT aggfnoid::regprocedure, aggtransfn, aggcombinefn, aggfinalfn, aggtranstyp
 SELECT id, sum(v) OVER w, avg(v) OVER w
   FROM (VALUES (1, '[1,10]'::vector), (2, '[2,20]'), (3, '[3,30]'), (4, '[4,40]')) t(id, v)
 WINDOW w AS (ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) ORDER BY id;
+-- a running sum: earlier rows keep their values while the state grows in place
+SELECT id, sum(v) OVER (ORDER BY id), avg(v) OVER (ORDER BY id), sum(v) OVER () AS total
+  FROM (VALUES (1, '[1,10]'::vector), (2, '[2,20]'), (3, '[3,30]'), (4, '[4,40]')) t(id, v) ORDER BY id;
+-- the first input becomes the state by copy: an outer value is never modified
+SELECT x, (SELECT sum(v) FROM (VALUES (x), ('[1,1]'::vector)) s(v)) AS s, x AS x_after
+  FROM (VALUES ('[5,6]'::vector)) t(x);
+SELECT sum(v ORDER BY v), sum(DISTINCT v), avg(DISTINCT v)
+  FROM (VALUES ('[1,10]'::vector), ('[1,10]'), ('[3,30]')) t(v);
 
 -- parallel aggregation: partial aggregates in two workers, combined by the leader
 CREATE TABLE vector_agg_t (id int, v vector(3));
