@@ -1,0 +1,713 @@
+-- ragstore: the AI-interaction log (issue 6). One immutable row per LLM call, range-partitioned
+-- by started_at, with columns named after the OpenTelemetry GenAI semantic conventions; daily
+-- rollups refreshed incrementally; retention by dropping whole partitions; settings in a table.
+--
+-- Rules kept everywhere in this file (the log must work through PgBouncer in transaction
+-- pooling mode): no session SET (only function-level SET clauses and set_config(..., true)),
+-- no session advisory locks, no temporary tables. Everything that must not depend on the
+-- caller's search_path is schema-qualified (ragstore.*, @extschema@.* for the vector type).
+--
+-- Time: partitions and rollup days are UTC (date_bin from 2000-01-01 00:00 UTC).
+-- Units: tokens are counts, cost is an exact numeric in the caller's currency (e.g. USD),
+-- latencies are milliseconds.
+
+-- ---------------------------------------------------------------------------------------------
+-- Roles (cluster-wide, so created only when missing: CREATE EXTENSION also works in a second
+-- database of the same cluster). They are not members of the extension.
+--   ragstore_writer  : the application: logs calls, stores and looks up cache entries
+--   ragstore_reader  : dashboards: rollups, settings and log metadata, never content
+--   ragstore_auditor : a reader that may also read prompt/response content
+DO $roles$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'ragstore_writer') THEN
+    CREATE ROLE ragstore_writer NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'ragstore_reader') THEN
+    CREATE ROLE ragstore_reader NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'ragstore_auditor') THEN
+    CREATE ROLE ragstore_auditor NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_auth_members m
+                 JOIN pg_catalog.pg_roles r ON r.oid = m.roleid
+                 JOIN pg_catalog.pg_roles u ON u.oid = m.member
+                 WHERE r.rolname = 'ragstore_reader' AND u.rolname = 'ragstore_auditor') THEN
+    GRANT ragstore_reader TO ragstore_auditor;
+  END IF;
+END
+$roles$;
+
+GRANT USAGE ON SCHEMA ragstore TO ragstore_writer, ragstore_reader;
+
+-- ---------------------------------------------------------------------------------------------
+-- Settings: a table, not session GUCs (GUCs set per session do not survive PgBouncer's
+-- transaction pooling, and cron jobs run in fresh sessions). setting_definitions holds the
+-- known names and built-in defaults (filled by the extension script); settings holds only
+-- what the administrator changed, so pg_dump/restore carries the changes without clashing
+-- with the defaults that CREATE EXTENSION inserts.
+CREATE TABLE ragstore.setting_definitions (
+    name          text PRIMARY KEY,
+    value_type    text NOT NULL CHECK (value_type IN ('interval', 'integer')),
+    default_value text NOT NULL,
+    description   text NOT NULL
+);
+INSERT INTO ragstore.setting_definitions VALUES
+  ('partition_interval', 'interval', '1 day',
+   'width of one partition of ragstore.interactions (no months; at least 1 hour; UTC-aligned)'),
+  ('partitions_ahead', 'integer', '7',
+   'how many partitions ragstore.create_partitions() creates ahead of now by default'),
+  ('retention', 'interval', '90 days',
+   'partitions of ragstore.interactions whose whole range is older than this are dropped; off = keep'),
+  ('content_retention', 'interval', '30 days',
+   'prompt, response and prompt_embedding are cleared after this age; off = keep'),
+  ('cache_ttl', 'interval', '1 day',
+   'default time to live of a semantic cache entry (ragstore.cache_store)'),
+  ('cache_expire_batch', 'integer', '10000',
+   'rows deleted per statement by ragstore.expire_cache()');
+
+CREATE TABLE ragstore.settings (
+    name       text PRIMARY KEY REFERENCES ragstore.setting_definitions (name),
+    value      text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- Validates a setting before it is stored. Errors: 22023 (invalid_parameter_value) for a value
+-- of the wrong type or out of range.
+CREATE FUNCTION ragstore._settings_validate() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+  vtype text;
+  iv interval;
+  n bigint;
+BEGIN
+  SELECT value_type INTO vtype FROM ragstore.setting_definitions WHERE name = NEW.name;
+  IF vtype IS NULL THEN
+    RETURN NEW;  -- the foreign key reports the unknown name
+  END IF;
+  NEW.value := btrim(NEW.value);
+  IF NEW.name IN ('retention', 'content_retention') AND lower(NEW.value) = 'off' THEN
+    NEW.value := 'off';
+    RETURN NEW;
+  END IF;
+  BEGIN
+    IF vtype = 'interval' THEN
+      iv := NEW.value::interval;
+    ELSE
+      n := NEW.value::bigint;
+    END IF;
+  EXCEPTION WHEN data_exception THEN
+    RAISE EXCEPTION 'invalid value for setting "%": "%" is not a valid %', NEW.name, NEW.value, vtype
+      USING ERRCODE = 'invalid_parameter_value';
+  END;
+  IF vtype = 'interval' AND iv <= interval '0' THEN
+    RAISE EXCEPTION 'setting "%" must be a positive interval, not "%"', NEW.name, NEW.value
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF NEW.name = 'partition_interval' AND
+     (extract(month FROM iv) <> 0 OR extract(year FROM iv) <> 0 OR iv < interval '1 hour') THEN
+    RAISE EXCEPTION 'setting "partition_interval" must be at least 1 hour and contain no months or years, not "%"', NEW.value
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Use days or weeks, e.g. ''1 day'' or ''7 days''.';
+  END IF;
+  IF vtype = 'integer' AND (n < 1 OR n > 100000) THEN
+    RAISE EXCEPTION 'setting "%" must be between 1 and 100000, not %', NEW.name, n
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  NEW.updated_at := now();
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER settings_validate BEFORE INSERT OR UPDATE ON ragstore.settings
+  FOR EACH ROW EXECUTE FUNCTION ragstore._settings_validate();
+
+-- The value in force for every setting (changed value or built-in default).
+CREATE VIEW ragstore.effective_settings AS
+  SELECT d.name, coalesce(s.value, d.default_value) AS value, s.value IS NULL AS is_default,
+         d.value_type, d.description
+  FROM ragstore.setting_definitions d LEFT JOIN ragstore.settings s USING (name);
+
+-- ragstore.setting(name) -> text: the value in force. Error 22023 for an unknown name.
+CREATE FUNCTION ragstore.setting(setting_name text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  v text;
+BEGIN
+  SELECT coalesce(s.value, d.default_value) INTO v
+  FROM ragstore.setting_definitions d LEFT JOIN ragstore.settings s USING (name)
+  WHERE d.name = setting_name;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'unknown ragstore setting "%"', setting_name
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  RETURN v;
+END
+$$;
+
+-- The same, as an interval; NULL when the setting is 'off'.
+CREATE FUNCTION ragstore._setting_interval(setting_name text) RETURNS interval
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN v = 'off' THEN NULL ELSE v::interval END
+  FROM ragstore.setting(setting_name) AS v
+$$;
+
+-- Bookkeeping of the maintenance functions (watermarks). Empty after CREATE EXTENSION, so a
+-- restore of its dumped rows never clashes with rows the script inserted.
+CREATE TABLE ragstore.maintenance_state (
+    name  text PRIMARY KEY CHECK (name IN ('content_cleared_before', 'dropped_before')),
+    value timestamptz NOT NULL
+);
+
+-- ---------------------------------------------------------------------------------------------
+-- The log.
+CREATE SEQUENCE ragstore.interactions_id_seq AS bigint;
+
+CREATE TABLE ragstore.interactions (
+    id                          bigint NOT NULL DEFAULT nextval('ragstore.interactions_id_seq'),
+    started_at                  timestamptz NOT NULL DEFAULT now(),
+    first_token_at              timestamptz,
+    finished_at                 timestamptz,
+    operation                   text NOT NULL DEFAULT 'chat',  -- gen_ai.operation.name
+    provider                    text,            -- gen_ai.provider.name
+    request_model               text NOT NULL,   -- gen_ai.request.model
+    response_model              text,            -- gen_ai.response.model
+    conversation_id             text,            -- gen_ai.conversation.id
+    user_id                     text,
+    tenant                      text,
+    input_tokens                integer,         -- gen_ai.usage.input_tokens
+    output_tokens               integer,         -- gen_ai.usage.output_tokens
+    cache_read_input_tokens     integer,         -- provider-side prompt cache reads
+    cache_creation_input_tokens integer,
+    reasoning_output_tokens     integer,
+    cost                        numeric,         -- exact, caller's currency
+    finish_reasons              text[],          -- gen_ai.response.finish_reasons
+    error_type                  text,            -- error.type; NULL = success
+    temperature                 double precision,
+    top_p                       double precision,
+    max_tokens                  integer,
+    cache_outcome               text,            -- semantic cache: hit, miss, bypass; NULL = not used
+    cache_entry_id              bigint,          -- ragstore.cache_entries.id of a hit (no FK: entries expire)
+    cache_distance              double precision,-- cosine distance of the nearest entry
+    prompt                      text,            -- content: opt-in, privileged roles only
+    response                    text,            -- content
+    prompt_embedding            @extschema@.vector, -- content (embeddings can be inverted)
+    metadata                    jsonb NOT NULL DEFAULT '{}',
+    tags                        text[] NOT NULL DEFAULT '{}',
+    CONSTRAINT interactions_started_at_finite CHECK (isfinite(started_at)),
+    CONSTRAINT interactions_finished_after_start CHECK (finished_at >= started_at),
+    CONSTRAINT interactions_first_token_in_call
+        CHECK (first_token_at >= started_at AND first_token_at <= coalesce(finished_at, first_token_at)),
+    CONSTRAINT interactions_known_operation CHECK (operation IN
+        ('chat', 'text_completion', 'embeddings', 'generate_content', 'execute_tool',
+         'create_agent', 'invoke_agent')),
+    CONSTRAINT interactions_tokens_nonnegative CHECK (
+        input_tokens >= 0 AND output_tokens >= 0 AND cache_read_input_tokens >= 0
+        AND cache_creation_input_tokens >= 0 AND reasoning_output_tokens >= 0),
+    CONSTRAINT interactions_cost_nonnegative CHECK (cost >= 0),
+    CONSTRAINT interactions_request_parameters CHECK (
+        temperature >= 0 AND top_p >= 0 AND top_p <= 1 AND max_tokens > 0),
+    CONSTRAINT interactions_cache_outcome CHECK (cache_outcome IN ('hit', 'miss', 'bypass')),
+    CONSTRAINT interactions_cache_hit_has_entry CHECK (
+        (cache_outcome = 'hit') = (cache_entry_id IS NOT NULL) OR cache_outcome IS NULL
+        AND cache_entry_id IS NULL),
+    CONSTRAINT interactions_cache_distance CHECK (cache_distance >= 0)
+) PARTITION BY RANGE (started_at);
+
+ALTER SEQUENCE ragstore.interactions_id_seq OWNED BY ragstore.interactions.id;
+
+-- Rows for a time without a partition land here; ragstore.run_maintenance() moves them.
+CREATE TABLE ragstore.interactions_default PARTITION OF ragstore.interactions DEFAULT;
+
+-- Few indexes (each one costs every insert): per user and per model over time, as LLM gateways
+-- do. Time-range queries are served by partition pruning. The indexes are created on each
+-- partition (here, and by _attach_interaction_partition), not on the parent: a partitioned
+-- index owned by the extension would make ATTACH PARTITION create the partitions' indexes
+-- during a restore, before pg_dump's own CREATE INDEX for them, and the restore would fail.
+CREATE INDEX interactions_default_user_time ON ragstore.interactions_default (user_id, started_at);
+CREATE INDEX interactions_default_model_time ON ragstore.interactions_default (request_model, started_at);
+
+COMMENT ON TABLE ragstore.interactions IS
+  'One immutable row per LLM call (OpenTelemetry GenAI names); range-partitioned by started_at (UTC)';
+
+-- Rows are immutable: UPDATE, DELETE and TRUNCATE are refused unless a maintenance function of
+-- this extension set the transaction-local flag ragstore_log.maintenance (the prefix ragstore.
+-- is reserved for real GUCs). This is a guard against accidents; the security boundary is the
+-- privileges (no role but the owner has UPDATE or DELETE on the log). Error 55000.
+CREATE FUNCTION ragstore._interactions_immutable() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('ragstore_log.maintenance', true) = 'on' THEN
+    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+    RETURN NEW;
+  END IF;
+  RAISE EXCEPTION 'ragstore.interactions is append-only: % refused', TG_OP
+    USING ERRCODE = 'object_not_in_prerequisite_state',
+          HINT = 'Old rows are removed by ragstore.apply_retention(), which drops whole partitions.';
+END
+$$;
+CREATE TRIGGER interactions_immutable BEFORE UPDATE OR DELETE ON ragstore.interactions
+  FOR EACH ROW EXECUTE FUNCTION ragstore._interactions_immutable();
+CREATE TRIGGER interactions_no_truncate BEFORE TRUNCATE ON ragstore.interactions
+  FOR EACH STATEMENT EXECUTE FUNCTION ragstore._interactions_immutable();
+
+-- ---------------------------------------------------------------------------------------------
+-- Rollups. usage_dirty_days is an append-only queue of UTC days that received rows (one row
+-- per day and INSERT/COPY statement, written by a statement-level trigger with a transition
+-- table, so it commits or rolls back with the rows themselves). refresh_usage_daily() deletes
+-- the queue rows it can see and recomputes those days: a row of a transaction that commits
+-- later stays in the queue for the next refresh, so no day is ever missed.
+CREATE TABLE ragstore.usage_dirty_days (
+    day date NOT NULL
+);
+
+CREATE FUNCTION ragstore._interactions_mark_dirty() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO ragstore.usage_dirty_days (day)
+    SELECT DISTINCT (started_at AT TIME ZONE 'UTC')::date FROM new_rows;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER interactions_mark_dirty AFTER INSERT ON ragstore.interactions
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ragstore._interactions_mark_dirty();
+
+-- One row per UTC day, tenant, user and requested model. Latencies in ms (finished_at -
+-- started_at; time to first token = first_token_at - started_at), percentiles interpolated
+-- (percentile_cont) over the calls that report the timestamps. cache_hit_rate = hits / (hits +
+-- misses) over calls that consulted the semantic cache (NULL when none did).
+CREATE TABLE ragstore.usage_daily (
+    day                         date NOT NULL,
+    tenant                      text,
+    user_id                     text,
+    request_model               text NOT NULL,
+    calls                       bigint NOT NULL,
+    errors                      bigint NOT NULL,
+    input_tokens                bigint NOT NULL,
+    output_tokens               bigint NOT NULL,
+    cached_input_tokens         bigint NOT NULL,  -- sum of cache_read_input_tokens
+    cache_creation_input_tokens bigint NOT NULL,
+    reasoning_output_tokens     bigint NOT NULL,
+    cost                        numeric NOT NULL,
+    latency_p50_ms              double precision,
+    latency_p95_ms              double precision,
+    latency_p99_ms              double precision,
+    ttft_p50_ms                 double precision,
+    ttft_p95_ms                 double precision,
+    cache_hits                  bigint NOT NULL,
+    cache_misses                bigint NOT NULL,
+    cache_hit_rate              double precision,
+    refreshed_at                timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX usage_daily_key ON ragstore.usage_daily (day, tenant, user_id, request_model)
+  NULLS NOT DISTINCT;
+
+-- ragstore.refresh_usage_daily() -> integer: recomputes the rollup of every UTC day that
+-- received log rows since the last refresh and returns the number of days recomputed. Days
+-- older than the last partition dropped by retention are skipped (their raw rows are partly
+-- gone; recomputing would shrink the rollup). One refresh at a time (EXCLUSIVE lock on
+-- usage_daily, which still lets dashboards read it).
+CREATE FUNCTION ragstore.refresh_usage_daily() RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  days date[];
+  d date;
+  lo timestamptz;
+  floor_ts timestamptz;
+  n integer := 0;
+BEGIN
+  LOCK TABLE ragstore.usage_daily IN EXCLUSIVE MODE;
+  WITH q AS (DELETE FROM ragstore.usage_dirty_days RETURNING day)
+    SELECT array_agg(DISTINCT day ORDER BY day) INTO days FROM q;
+  IF days IS NULL THEN
+    RETURN 0;
+  END IF;
+  SELECT value INTO floor_ts FROM ragstore.maintenance_state WHERE name = 'dropped_before';
+  FOREACH d IN ARRAY days LOOP
+    lo := d::timestamp AT TIME ZONE 'UTC';
+    CONTINUE WHEN lo < floor_ts;
+    DELETE FROM ragstore.usage_daily WHERE day = d;
+    INSERT INTO ragstore.usage_daily
+      SELECT d, tenant, user_id, request_model,
+             count(*),
+             count(*) FILTER (WHERE error_type IS NOT NULL),
+             coalesce(sum(input_tokens), 0),
+             coalesce(sum(output_tokens), 0),
+             coalesce(sum(cache_read_input_tokens), 0),
+             coalesce(sum(cache_creation_input_tokens), 0),
+             coalesce(sum(reasoning_output_tokens), 0),
+             coalesce(sum(cost), 0),
+             percentile_cont(0.50) WITHIN GROUP (ORDER BY lat_ms),
+             percentile_cont(0.95) WITHIN GROUP (ORDER BY lat_ms),
+             percentile_cont(0.99) WITHIN GROUP (ORDER BY lat_ms),
+             percentile_cont(0.50) WITHIN GROUP (ORDER BY ttft_ms),
+             percentile_cont(0.95) WITHIN GROUP (ORDER BY ttft_ms),
+             count(*) FILTER (WHERE cache_outcome = 'hit'),
+             count(*) FILTER (WHERE cache_outcome = 'miss'),
+             (count(*) FILTER (WHERE cache_outcome = 'hit'))::double precision
+               / nullif(count(*) FILTER (WHERE cache_outcome IN ('hit', 'miss')), 0),
+             now()
+      FROM (SELECT i.*,
+                   extract(epoch FROM i.finished_at - i.started_at) * 1000 AS lat_ms,
+                   extract(epoch FROM i.first_token_at - i.started_at) * 1000 AS ttft_ms
+            FROM ragstore.interactions i
+            WHERE i.started_at >= lo AND i.started_at < lo + interval '1 day') r
+      GROUP BY tenant, user_id, request_model;
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Partitions.
+
+-- ragstore.interaction_partitions(): every partition of the log with its range (UTC bounds;
+-- NULL for the default partition) and an estimate of its rows (pg_class.reltuples, -1 if
+-- never analyzed).
+CREATE FUNCTION ragstore.interaction_partitions()
+RETURNS TABLE (partition regclass, range_start timestamptz, range_end timestamptz,
+               is_default boolean, rows_estimate bigint)
+LANGUAGE plpgsql STABLE
+SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+  r record;
+  m text[];
+BEGIN
+  FOR r IN
+    SELECT c.oid::regclass AS rel, pg_catalog.pg_get_expr(c.relpartbound, c.oid) AS bound,
+           c.reltuples::bigint AS est
+    FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'ragstore.interactions'::regclass
+  LOOP
+    partition := r.rel;
+    rows_estimate := r.est;
+    IF r.bound = 'DEFAULT' THEN
+      is_default := true; range_start := NULL; range_end := NULL;
+    ELSE
+      m := regexp_match(r.bound, '^FOR VALUES FROM \((.*)\) TO \((.*)\)$');
+      is_default := false;
+      range_start := CASE WHEN m[1] = 'MINVALUE' THEN '-infinity'::timestamptz
+                          ELSE btrim(m[1], '''')::timestamptz END;
+      range_end := CASE WHEN m[2] = 'MAXVALUE' THEN 'infinity'::timestamptz
+                        ELSE btrim(m[2], '''')::timestamptz END;
+    END IF;
+    RETURN NEXT;
+  END LOOP;
+END
+$$;
+
+CREATE FUNCTION ragstore._partition_origin() RETURNS timestamptz
+LANGUAGE sql IMMUTABLE AS $$ SELECT timestamptz '2000-01-01 00:00:00+00' $$;
+
+-- Creates the partition [lo, hi) of the log and returns it with the number of rows it took
+-- over from the default partition. The caller holds ACCESS EXCLUSIVE on the default partition
+-- (so no row for the range can land there meanwhile) and has set ragstore_log.maintenance.
+-- How: a plain table with the log's columns and constraints, the default partition's rows of
+-- the range moved into it (one statement), its indexes (see above), a CHECK constraint that
+-- proves the range (so ATTACH skips scanning it), ATTACH PARTITION (SHARE UPDATE EXCLUSIVE on
+-- the parent only: inserts into other partitions continue), then the CHECK is dropped.
+-- Deadlocks: an inserter holds ROW EXCLUSIVE on the parent and then wants the partition; we
+-- hold the default partition and then want SHARE UPDATE EXCLUSIVE on the parent, which does
+-- not conflict with ROW EXCLUSIVE, so neither waits for the other in a cycle.
+CREATE FUNCTION ragstore._attach_interaction_partition(lo timestamptz, hi timestamptz,
+                                                       OUT part regclass, OUT rows_moved bigint)
+LANGUAGE plpgsql
+SET TimeZone = 'UTC' SET DateStyle = 'ISO, YMD'
+AS $$
+DECLARE
+  relname text;
+BEGIN
+  relname := 'interactions_p' || to_char(lo, 'YYYYMMDD');
+  IF lo <> date_trunc('day', lo) THEN
+    relname := relname || to_char(lo, '_HH24MI');
+  END IF;
+  EXECUTE format('CREATE TABLE ragstore.%I (LIKE ragstore.interactions INCLUDING DEFAULTS'
+                 ' INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION)', relname);
+  EXECUTE format('ALTER TABLE ragstore.%I ADD CONSTRAINT %I CHECK (started_at >= %L AND started_at < %L)',
+                 relname, relname || '_range', lo, hi);
+  EXECUTE format('WITH moved AS (DELETE FROM ragstore.interactions_default'
+                 ' WHERE started_at >= %L AND started_at < %L RETURNING *)'
+                 ' INSERT INTO ragstore.%I SELECT * FROM moved', lo, hi, relname);
+  GET DIAGNOSTICS rows_moved = ROW_COUNT;
+  EXECUTE format('CREATE INDEX %I ON ragstore.%I (user_id, started_at)', relname || '_user_time', relname);
+  EXECUTE format('CREATE INDEX %I ON ragstore.%I (request_model, started_at)', relname || '_model_time', relname);
+  EXECUTE format('ALTER TABLE ragstore.interactions ATTACH PARTITION ragstore.%I FOR VALUES FROM (%L) TO (%L)',
+                 relname, lo, hi);
+  EXECUTE format('ALTER TABLE ragstore.%I DROP CONSTRAINT %I', relname, relname || '_range');
+  part := format('ragstore.%I', relname)::regclass;
+END
+$$;
+
+-- ragstore.create_partitions(from_time, to_time) -> SETOF regclass: creates the partitions of
+-- ragstore.interactions that cover [from_time, to_time] (default: now() to now() +
+-- partitions_ahead x partition_interval), skipping ranges that already have one, and returns
+-- those it created. Rows already in the default partition for a new range are moved into it
+-- in the same transaction. Partition bounds are multiples of partition_interval from
+-- 2000-01-01 00:00 UTC (date_bin); a range partly covered by existing partitions (after
+-- partition_interval changed) gets partitions for its gaps only.
+-- Errors: 22004 for a NULL bound, 22023 when to_time < from_time or a bound is infinite,
+-- 54000 for more than 10000 partitions in one call. Owner only (run it from cron).
+CREATE FUNCTION ragstore.create_partitions(from_time timestamptz DEFAULT now(),
+                                           to_time timestamptz DEFAULT NULL)
+RETURNS SETOF regclass
+LANGUAGE plpgsql AS $$
+DECLARE
+  stride interval := ragstore.setting('partition_interval')::interval;
+  ahead integer := ragstore.setting('partitions_ahead')::integer;
+  bin timestamptz;
+  last_bin timestamptz;
+  gap_lo timestamptz;
+  ex record;
+  res record;
+BEGIN
+  IF from_time IS NULL THEN
+    RAISE EXCEPTION 'from_time must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  to_time := coalesce(to_time, from_time + ahead * stride);
+  IF NOT isfinite(from_time) OR NOT isfinite(to_time) THEN
+    RAISE EXCEPTION 'partition bounds must be finite (got % to %)', from_time, to_time
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF to_time < from_time THEN
+    RAISE EXCEPTION 'to_time (%) is before from_time (%)', to_time, from_time
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  bin := date_bin(stride, from_time, ragstore._partition_origin());
+  last_bin := date_bin(stride, to_time, ragstore._partition_origin());
+  IF (extract(epoch FROM last_bin - bin) / extract(epoch FROM stride)) >= 10000 THEN
+    RAISE EXCEPTION 'too many partitions requested (% to % in steps of %)', from_time, to_time, stride
+      USING ERRCODE = 'program_limit_exceeded', HINT = 'Create at most 10000 partitions per call.';
+  END IF;
+
+  PERFORM set_config('ragstore_log.maintenance', 'on', true);
+  LOCK TABLE ragstore.interactions_default IN ACCESS EXCLUSIVE MODE;
+  WHILE bin <= last_bin LOOP
+    -- walk the existing partitions overlapping [bin, bin + stride) and fill the gaps
+    gap_lo := bin;
+    FOR ex IN
+      SELECT p.range_start, p.range_end FROM ragstore.interaction_partitions() p
+      WHERE NOT p.is_default AND p.range_start < bin + stride AND p.range_end > bin
+      ORDER BY p.range_start
+    LOOP
+      IF ex.range_start > gap_lo THEN
+        res := ragstore._attach_interaction_partition(gap_lo, ex.range_start);
+        RETURN NEXT res.part;
+      END IF;
+      gap_lo := greatest(gap_lo, ex.range_end);
+    END LOOP;
+    IF gap_lo < bin + stride THEN
+      res := ragstore._attach_interaction_partition(gap_lo, bin + stride);
+      RETURN NEXT res.part;
+    END IF;
+    bin := bin + stride;
+  END LOOP;
+  PERFORM set_config('ragstore_log.maintenance', 'off', true);
+END
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Logging.
+
+-- ragstore.log_interaction(...) -> bigint: logs one LLM call and returns its id. Call with
+-- named parameters; everything but request_model has a default. Times: started_at defaults to
+-- now() (the transaction's start); give finished_at / first_token_at, or duration_ms /
+-- time_to_first_token_ms (milliseconds after started_at). Content (prompt, response,
+-- prompt_embedding) is stored only when passed. A semantic-cache hit is recorded here
+-- (cache_outcome 'hit' with cache_entry_id and cache_distance), never on the cache entry.
+-- Errors (SQLSTATE 22023 invalid_parameter_value, 22004 for a NULL request_model):
+-- negative token counts, a negative cost, finished before started, first token outside the
+-- call, an unknown operation, an unknown cache outcome, a hit without its entry, temperature
+-- < 0, top_p outside [0, 1], max_tokens <= 0, both finished_at and duration_ms.
+-- Direct INSERT/COPY into ragstore.interactions is checked by the same rules as CHECK
+-- constraints (SQLSTATE 23514).
+CREATE FUNCTION ragstore.log_interaction(
+    request_model               text,
+    operation                   text DEFAULT 'chat',
+    provider                    text DEFAULT NULL,
+    response_model              text DEFAULT NULL,
+    started_at                  timestamptz DEFAULT NULL,
+    finished_at                 timestamptz DEFAULT NULL,
+    first_token_at              timestamptz DEFAULT NULL,
+    duration_ms                 double precision DEFAULT NULL,
+    time_to_first_token_ms      double precision DEFAULT NULL,
+    conversation_id             text DEFAULT NULL,
+    user_id                     text DEFAULT NULL,
+    tenant                      text DEFAULT NULL,
+    input_tokens                integer DEFAULT NULL,
+    output_tokens               integer DEFAULT NULL,
+    cache_read_input_tokens     integer DEFAULT NULL,
+    cache_creation_input_tokens integer DEFAULT NULL,
+    reasoning_output_tokens     integer DEFAULT NULL,
+    cost                        numeric DEFAULT NULL,
+    finish_reasons              text[] DEFAULT NULL,
+    error_type                  text DEFAULT NULL,
+    temperature                 double precision DEFAULT NULL,
+    top_p                       double precision DEFAULT NULL,
+    max_tokens                  integer DEFAULT NULL,
+    cache_outcome               text DEFAULT NULL,
+    cache_entry_id              bigint DEFAULT NULL,
+    cache_distance              double precision DEFAULT NULL,
+    prompt                      text DEFAULT NULL,
+    response                    text DEFAULT NULL,
+    prompt_embedding            @extschema@.vector DEFAULT NULL,
+    metadata                    jsonb DEFAULT '{}',
+    tags                        text[] DEFAULT '{}'
+) RETURNS bigint
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  t0 timestamptz := coalesce(started_at, now());
+  t_end timestamptz := finished_at;
+  t_first timestamptz := first_token_at;
+  new_id bigint;
+BEGIN
+  IF request_model IS NULL THEN
+    RAISE EXCEPTION 'request_model must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  IF duration_ms IS NOT NULL THEN
+    IF t_end IS NOT NULL THEN
+      RAISE EXCEPTION 'give finished_at or duration_ms, not both' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    t_end := t0 + duration_ms * interval '1 millisecond';
+  END IF;
+  IF time_to_first_token_ms IS NOT NULL THEN
+    IF t_first IS NOT NULL THEN
+      RAISE EXCEPTION 'give first_token_at or time_to_first_token_ms, not both' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    t_first := t0 + time_to_first_token_ms * interval '1 millisecond';
+  END IF;
+  -- one cheap test on the common path, the precise message only on failure
+  IF t_end < t0 OR t_first < t0 OR t_first > t_end OR input_tokens < 0 OR output_tokens < 0
+     OR cache_read_input_tokens < 0 OR cache_creation_input_tokens < 0
+     OR reasoning_output_tokens < 0 OR cost < 0 OR temperature < 0 OR top_p < 0 OR top_p > 1
+     OR max_tokens <= 0 OR cache_distance < 0
+     OR operation IS NULL OR operation NOT IN ('chat', 'text_completion', 'embeddings',
+        'generate_content', 'execute_tool', 'create_agent', 'invoke_agent')
+     OR cache_outcome NOT IN ('hit', 'miss', 'bypass')
+     OR (cache_outcome = 'hit') IS DISTINCT FROM (cache_entry_id IS NOT NULL)
+        AND NOT (cache_outcome IS NULL AND cache_entry_id IS NULL)
+  THEN
+    IF operation IS NULL OR operation NOT IN ('chat', 'text_completion', 'embeddings',
+        'generate_content', 'execute_tool', 'create_agent', 'invoke_agent') THEN
+      RAISE EXCEPTION 'unknown operation "%"', operation USING ERRCODE = 'invalid_parameter_value',
+        HINT = 'Use an OpenTelemetry gen_ai.operation.name: chat, text_completion, embeddings, generate_content, execute_tool, create_agent, invoke_agent.';
+    ELSIF t_end < t0 THEN
+      RAISE EXCEPTION 'call finished (%) before it started (%)', t_end, t0 USING ERRCODE = 'invalid_parameter_value';
+    ELSIF t_first < t0 OR t_first > t_end THEN
+      RAISE EXCEPTION 'first token (%) outside the call (% to %)', t_first, t0, t_end USING ERRCODE = 'invalid_parameter_value';
+    ELSIF input_tokens < 0 OR output_tokens < 0 OR cache_read_input_tokens < 0
+          OR cache_creation_input_tokens < 0 OR reasoning_output_tokens < 0 THEN
+      RAISE EXCEPTION 'token counts must not be negative (input %, output %, cache read %, cache creation %, reasoning %)',
+        input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_output_tokens
+        USING ERRCODE = 'invalid_parameter_value';
+    ELSIF cost < 0 THEN
+      RAISE EXCEPTION 'cost must not be negative, got %', cost USING ERRCODE = 'invalid_parameter_value';
+    ELSIF temperature < 0 THEN
+      RAISE EXCEPTION 'temperature must not be negative, got %', temperature USING ERRCODE = 'invalid_parameter_value';
+    ELSIF top_p < 0 OR top_p > 1 THEN
+      RAISE EXCEPTION 'top_p must be between 0 and 1, got %', top_p USING ERRCODE = 'invalid_parameter_value';
+    ELSIF max_tokens <= 0 THEN
+      RAISE EXCEPTION 'max_tokens must be positive, got %', max_tokens USING ERRCODE = 'invalid_parameter_value';
+    ELSIF cache_distance < 0 THEN
+      RAISE EXCEPTION 'cache_distance must not be negative, got %', cache_distance USING ERRCODE = 'invalid_parameter_value';
+    ELSIF cache_outcome NOT IN ('hit', 'miss', 'bypass') THEN
+      RAISE EXCEPTION 'unknown cache_outcome "%"', cache_outcome USING ERRCODE = 'invalid_parameter_value',
+        HINT = 'Use hit, miss or bypass (or NULL when no cache was consulted).';
+    ELSE
+      RAISE EXCEPTION 'cache_entry_id must be given exactly when cache_outcome is ''hit'' (outcome %, entry %)',
+        coalesce(cache_outcome, 'NULL'), coalesce(cache_entry_id::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+  END IF;
+
+  INSERT INTO ragstore.interactions AS i
+    (started_at, first_token_at, finished_at, operation, provider, request_model, response_model,
+     conversation_id, user_id, tenant, input_tokens, output_tokens, cache_read_input_tokens,
+     cache_creation_input_tokens, reasoning_output_tokens, cost, finish_reasons, error_type,
+     temperature, top_p, max_tokens, cache_outcome, cache_entry_id, cache_distance, prompt,
+     response, prompt_embedding, metadata, tags)
+  VALUES
+    (t0, t_first, t_end, operation, provider, request_model, response_model,
+     conversation_id, user_id, tenant, input_tokens, output_tokens, cache_read_input_tokens,
+     cache_creation_input_tokens, reasoning_output_tokens, cost, finish_reasons, error_type,
+     temperature, top_p, max_tokens, cache_outcome, cache_entry_id, cache_distance, prompt,
+     response, prompt_embedding, coalesce(metadata, '{}'), coalesce(tags, '{}'))
+  RETURNING i.id INTO new_id;
+  RETURN new_id;
+END
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Retention.
+
+-- ragstore.apply_retention(rescan_content) -> (dropped_partitions, cleared_rows): drops every
+-- partition of the log whose whole range is older than now() - retention, and clears prompt,
+-- response and prompt_embedding of rows older than now() - content_retention. Each row is
+-- cleared once: a watermark in maintenance_state remembers how far clearing went, so a run
+-- only scans the partitions between the last cutoff and the new one. A row logged late, with
+-- a started_at older than the watermark, keeps its content until its partition is dropped
+-- (rows in the default partition are always checked); rescan_content => true ignores the
+-- watermark and scans every remaining partition. Never deletes rows one by one. The rollups of
+-- the days being dropped are refreshed first; they outlive the raw rows.
+-- Lock: ACCESS EXCLUSIVE on the log, briefly, at the end (dropping partitions), after the
+-- content has been cleared with ordinary row locks. Owner only.
+CREATE FUNCTION ragstore.apply_retention(rescan_content boolean DEFAULT false,
+                                         OUT dropped_partitions text[], OUT cleared_rows bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  keep interval := ragstore._setting_interval('retention');
+  keep_content interval := ragstore._setting_interval('content_retention');
+  cutoff timestamptz;
+  ccutoff timestamptz;
+  watermark timestamptz;
+  drop_end timestamptz;
+  n bigint;
+  p record;
+BEGIN
+  dropped_partitions := '{}';
+  cleared_rows := 0;
+  PERFORM ragstore.refresh_usage_daily();
+  PERFORM set_config('ragstore_log.maintenance', 'on', true);
+
+  cutoff := now() - keep;  -- NULL when retention is off
+  SELECT max(range_end) INTO drop_end
+  FROM ragstore.interaction_partitions() WHERE NOT is_default AND range_end <= cutoff;
+
+  IF keep_content IS NOT NULL THEN
+    ccutoff := now() - keep_content;
+    IF NOT coalesce(rescan_content, false) THEN
+      SELECT value INTO watermark FROM ragstore.maintenance_state WHERE name = 'content_cleared_before';
+    END IF;
+    watermark := greatest(coalesce(watermark, '-infinity'), coalesce(drop_end, '-infinity'));
+    IF watermark < ccutoff THEN
+      UPDATE ragstore.interactions
+         SET prompt = NULL, response = NULL, prompt_embedding = NULL
+       WHERE started_at >= watermark AND started_at < ccutoff
+         AND (prompt IS NOT NULL OR response IS NOT NULL OR prompt_embedding IS NOT NULL);
+      GET DIAGNOSTICS n = ROW_COUNT;
+      cleared_rows := cleared_rows + n;
+      INSERT INTO ragstore.maintenance_state VALUES ('content_cleared_before', ccutoff)
+        ON CONFLICT (name) DO UPDATE SET value = greatest(maintenance_state.value, EXCLUDED.value);
+    END IF;
+    UPDATE ragstore.interactions_default
+       SET prompt = NULL, response = NULL, prompt_embedding = NULL
+     WHERE started_at < ccutoff
+       AND (prompt IS NOT NULL OR response IS NOT NULL OR prompt_embedding IS NOT NULL);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    cleared_rows := cleared_rows + n;
+  END IF;
+
+  IF drop_end IS NOT NULL THEN
+    LOCK TABLE ragstore.interactions IN ACCESS EXCLUSIVE MODE;
+    FOR p IN
+      SELECT * FROM ragstore.interaction_partitions()
+      WHERE NOT is_default AND range_end <= cutoff ORDER BY range_start
+    LOOP
+      dropped_partitions := dropped_partitions || p.partition::text;
+      EXECUTE format('DROP TABLE %s', p.partition);
+    END LOOP;
+    INSERT INTO ragstore.maintenance_state VALUES ('dropped_before', drop_end)
+      ON CONFLICT (name) DO UPDATE SET value = greatest(maintenance_state.value, EXCLUDED.value);
+  END IF;
+  PERFORM set_config('ragstore_log.maintenance', 'off', true);
+END
+$$;
