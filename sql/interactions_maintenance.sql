@@ -103,13 +103,16 @@ SELECT ragstore.run_maintenance() - 'partitions_created' - 'cache_expired' - 'da
 SELECT count(*) FROM ragstore.interactions_default;
 SELECT (ragstore.run_maintenance()->>'partitions_dropped')::int AS dropped;
 SELECT count(*) FROM ragstore.interactions WHERE request_model = 'reg-old';
--- a late row older than the content watermark keeps its content until a rescan
+-- a row logged late, older than the content watermark, is cleared by the next run (its day
+-- was queued by the insert trigger); rescan_content scans everything
 SELECT ragstore.log_interaction(request_model => 'reg-mid', started_at => now() - interval '41 days',
   prompt => 'late prompt') > 0;
 SELECT count(*) FROM ragstore.create_partitions(now() - interval '41 days', now() - interval '41 days');
+SELECT count(*) FROM ragstore.content_late_days;
 SELECT cleared_rows FROM ragstore.apply_retention();
-SELECT cleared_rows FROM ragstore.apply_retention(rescan_content => true);
 SELECT count(prompt) FROM ragstore.interactions WHERE request_model = 'reg-mid';
+SELECT count(*) FROM ragstore.content_late_days;
+SELECT cleared_rows FROM ragstore.apply_retention(rescan_content => true);
 -- retention off: nothing is dropped or cleared
 INSERT INTO ragstore.settings VALUES ('retention', 'off'), ('content_retention', 'off');
 SELECT * FROM ragstore.create_partitions('2001-05-03', '2001-05-03');

@@ -259,11 +259,22 @@ CREATE TABLE ragstore.usage_dirty_days (
     day date NOT NULL
 );
 
+-- Late content: rows with content logged more than an hour after they started may fall
+-- behind apply_retention's content watermark; their days are queued here (by the same
+-- trigger) and apply_retention clears them too.
+CREATE TABLE ragstore.content_late_days (
+    day date NOT NULL
+);
+
 CREATE FUNCTION ragstore._interactions_mark_dirty() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO ragstore.usage_dirty_days (day)
     SELECT DISTINCT (started_at AT TIME ZONE 'UTC')::date FROM new_rows;
+  INSERT INTO ragstore.content_late_days (day)
+    SELECT DISTINCT (started_at AT TIME ZONE 'UTC')::date FROM new_rows
+    WHERE started_at < now() - interval '1 hour'
+      AND (prompt IS NOT NULL OR response IS NOT NULL OR prompt_embedding IS NOT NULL);
   RETURN NULL;
 END
 $$;
@@ -401,15 +412,12 @@ CREATE FUNCTION ragstore._partition_origin() RETURNS timestamptz
 LANGUAGE sql IMMUTABLE AS $$ SELECT timestamptz '2000-01-01 00:00:00+00' $$;
 
 -- Creates the partition [lo, hi) of the log and returns it with the number of rows it took
--- over from the default partition. The caller holds ACCESS EXCLUSIVE on the default partition
--- (so no row for the range can land there meanwhile) and has set ragstore_log.maintenance.
+-- over from the default partition. The caller holds SHARE ROW EXCLUSIVE on the log and ACCESS
+-- EXCLUSIVE on the default partition (see create_partitions) and has set
+-- ragstore_log.maintenance.
 -- How: a plain table with the log's columns and constraints, the default partition's rows of
 -- the range moved into it (one statement), its indexes (see above), a CHECK constraint that
--- proves the range (so ATTACH skips scanning it), ATTACH PARTITION (SHARE UPDATE EXCLUSIVE on
--- the parent only: inserts into other partitions continue), then the CHECK is dropped.
--- Deadlocks: an inserter holds ROW EXCLUSIVE on the parent and then wants the partition; we
--- hold the default partition and then want SHARE UPDATE EXCLUSIVE on the parent, which does
--- not conflict with ROW EXCLUSIVE, so neither waits for the other in a cycle.
+-- proves the range (so ATTACH skips scanning it), ATTACH PARTITION, then the CHECK is dropped.
 CREATE FUNCTION ragstore._attach_interaction_partition(lo timestamptz, hi timestamptz,
                                                        OUT part regclass, OUT rows_moved bigint)
 LANGUAGE plpgsql
@@ -439,6 +447,38 @@ BEGIN
 END
 $$;
 
+-- The ranges within bins [first_bin, last_bin + stride) (steps of stride) that no partition
+-- of the log covers, in order.
+CREATE FUNCTION ragstore._partition_gaps(first_bin timestamptz, last_bin timestamptz, stride interval)
+RETURNS TABLE (lo timestamptz, hi timestamptz)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+  bin timestamptz := first_bin;
+  gap_lo timestamptz;
+  ex record;
+BEGIN
+  WHILE bin <= last_bin LOOP
+    gap_lo := bin;
+    FOR ex IN
+      SELECT p.range_start, p.range_end FROM ragstore.interaction_partitions() p
+      WHERE NOT p.is_default AND p.range_start < bin + stride AND p.range_end > bin
+      ORDER BY p.range_start
+    LOOP
+      IF ex.range_start > gap_lo THEN
+        lo := gap_lo; hi := ex.range_start;
+        RETURN NEXT;
+      END IF;
+      gap_lo := greatest(gap_lo, ex.range_end);
+    END LOOP;
+    IF gap_lo < bin + stride THEN
+      lo := gap_lo; hi := bin + stride;
+      RETURN NEXT;
+    END IF;
+    bin := bin + stride;
+  END LOOP;
+END
+$$;
+
 -- ragstore.create_partitions(from_time, to_time) -> SETOF regclass: creates the partitions of
 -- ragstore.interactions that cover [from_time, to_time] (default: now() to now() +
 -- partitions_ahead x partition_interval), skipping ranges that already have one, and returns
@@ -446,6 +486,12 @@ $$;
 -- in the same transaction. Partition bounds are multiples of partition_interval from
 -- 2000-01-01 00:00 UTC (date_bin); a range partly covered by existing partitions (after
 -- partition_interval changed) gets partitions for its gaps only.
+-- Locks, only when there is something to create: SHARE ROW EXCLUSIVE on the log (logging
+-- waits until the transaction ends; readers do not), then ACCESS EXCLUSIVE on the default
+-- partition. Blocking inserts is required: an INSERT that had already routed its row to the
+-- default partition would otherwise fail once the new partition's range is attached
+-- ("violates partition constraint"; found by test/t/060). Same order as inserters (parent,
+-- then partition), so no deadlock.
 -- Errors: 22004 for a NULL bound, 22023 when to_time < from_time or a bound is infinite,
 -- 54000 for more than 10000 partitions in one call. Owner only (run it from cron).
 CREATE FUNCTION ragstore.create_partitions(from_time timestamptz DEFAULT now(),
@@ -455,10 +501,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
   stride interval := ragstore.setting('partition_interval')::interval;
   ahead integer := ragstore.setting('partitions_ahead')::integer;
-  bin timestamptz;
+  first_bin timestamptz;
   last_bin timestamptz;
-  gap_lo timestamptz;
-  ex record;
+  g record;
   res record;
 BEGIN
   IF from_time IS NULL THEN
@@ -473,34 +518,23 @@ BEGIN
     RAISE EXCEPTION 'to_time (%) is before from_time (%)', to_time, from_time
       USING ERRCODE = 'invalid_parameter_value';
   END IF;
-  bin := date_bin(stride, from_time, ragstore._partition_origin());
+  first_bin := date_bin(stride, from_time, ragstore._partition_origin());
   last_bin := date_bin(stride, to_time, ragstore._partition_origin());
-  IF (extract(epoch FROM last_bin - bin) / extract(epoch FROM stride)) >= 10000 THEN
+  IF (extract(epoch FROM last_bin - first_bin) / extract(epoch FROM stride)) >= 10000 THEN
     RAISE EXCEPTION 'too many partitions requested (% to % in steps of %)', from_time, to_time, stride
       USING ERRCODE = 'program_limit_exceeded', HINT = 'Create at most 10000 partitions per call.';
   END IF;
+  IF NOT EXISTS (SELECT FROM ragstore._partition_gaps(first_bin, last_bin, stride)) THEN
+    RETURN;  -- nothing to do, no lock taken
+  END IF;
 
   PERFORM set_config('ragstore_log.maintenance', 'on', true);
+  LOCK TABLE ragstore.interactions IN SHARE ROW EXCLUSIVE MODE;
   LOCK TABLE ragstore.interactions_default IN ACCESS EXCLUSIVE MODE;
-  WHILE bin <= last_bin LOOP
-    -- walk the existing partitions overlapping [bin, bin + stride) and fill the gaps
-    gap_lo := bin;
-    FOR ex IN
-      SELECT p.range_start, p.range_end FROM ragstore.interaction_partitions() p
-      WHERE NOT p.is_default AND p.range_start < bin + stride AND p.range_end > bin
-      ORDER BY p.range_start
-    LOOP
-      IF ex.range_start > gap_lo THEN
-        res := ragstore._attach_interaction_partition(gap_lo, ex.range_start);
-        RETURN NEXT res.part;
-      END IF;
-      gap_lo := greatest(gap_lo, ex.range_end);
-    END LOOP;
-    IF gap_lo < bin + stride THEN
-      res := ragstore._attach_interaction_partition(gap_lo, bin + stride);
-      RETURN NEXT res.part;
-    END IF;
-    bin := bin + stride;
+  -- recomputed under the locks: a concurrent call may have filled some gaps meanwhile
+  FOR g IN SELECT * FROM ragstore._partition_gaps(first_bin, last_bin, stride) LOOP
+    res := ragstore._attach_interaction_partition(g.lo, g.hi);
+    RETURN NEXT res.part;
   END LOOP;
   PERFORM set_config('ragstore_log.maintenance', 'off', true);
 END
@@ -519,6 +553,8 @@ $$;
 -- negative token counts, a negative cost, finished before started, first token outside the
 -- call, an unknown operation, an unknown cache outcome, a hit without its entry, temperature
 -- < 0, top_p outside [0, 1], max_tokens <= 0, both finished_at and duration_ms.
+-- Token counts and max_tokens are taken as bigint (so integer and bigint arguments both match
+-- the named parameters) and stored as integer: above 2^31-1 is error 22003.
 -- Direct INSERT/COPY into ragstore.interactions is checked by the same rules as CHECK
 -- constraints (SQLSTATE 23514).
 CREATE FUNCTION ragstore.log_interaction(
@@ -534,17 +570,17 @@ CREATE FUNCTION ragstore.log_interaction(
     conversation_id             text DEFAULT NULL,
     user_id                     text DEFAULT NULL,
     tenant                      text DEFAULT NULL,
-    input_tokens                integer DEFAULT NULL,
-    output_tokens               integer DEFAULT NULL,
-    cache_read_input_tokens     integer DEFAULT NULL,
-    cache_creation_input_tokens integer DEFAULT NULL,
-    reasoning_output_tokens     integer DEFAULT NULL,
+    input_tokens                bigint DEFAULT NULL,
+    output_tokens               bigint DEFAULT NULL,
+    cache_read_input_tokens     bigint DEFAULT NULL,
+    cache_creation_input_tokens bigint DEFAULT NULL,
+    reasoning_output_tokens     bigint DEFAULT NULL,
     cost                        numeric DEFAULT NULL,
     finish_reasons              text[] DEFAULT NULL,
     error_type                  text DEFAULT NULL,
     temperature                 double precision DEFAULT NULL,
     top_p                       double precision DEFAULT NULL,
-    max_tokens                  integer DEFAULT NULL,
+    max_tokens                  bigint DEFAULT NULL,
     cache_outcome               text DEFAULT NULL,
     cache_entry_id              bigint DEFAULT NULL,
     cache_distance              double precision DEFAULT NULL,
@@ -643,10 +679,10 @@ $$;
 -- partition of the log whose whole range is older than now() - retention, and clears prompt,
 -- response and prompt_embedding of rows older than now() - content_retention. Each row is
 -- cleared once: a watermark in maintenance_state remembers how far clearing went, so a run
--- only scans the partitions between the last cutoff and the new one. A row logged late, with
--- a started_at older than the watermark, keeps its content until its partition is dropped
--- (rows in the default partition are always checked); rescan_content => true ignores the
--- watermark and scans every remaining partition. Never deletes rows one by one. The rollups of
+-- only scans the partitions between the last cutoff and the new one, plus the days that
+-- received content more than an hour late (queued in content_late_days by the insert trigger)
+-- and the default partition; rescan_content => true ignores the watermark and scans every
+-- remaining partition. Never deletes rows one by one. The rollups of
 -- the days being dropped are refreshed first; they outlive the raw rows.
 -- Lock: ACCESS EXCLUSIVE on the log, briefly, at the end (dropping partitions), after the
 -- content has been cleared with ordinary row locks. Owner only.
@@ -660,6 +696,9 @@ DECLARE
   ccutoff timestamptz;
   watermark timestamptz;
   drop_end timestamptz;
+  late_days date[];
+  d date;
+  lo timestamptz;
   n bigint;
   p record;
 BEGIN
@@ -694,6 +733,24 @@ BEGIN
        AND (prompt IS NOT NULL OR response IS NOT NULL OR prompt_embedding IS NOT NULL);
     GET DIAGNOSTICS n = ROW_COUNT;
     cleared_rows := cleared_rows + n;
+    -- days that received content late (see content_late_days); later days are covered by the
+    -- watermark on the next runs. Queue rows of uncommitted inserts stay for the next run.
+    WITH q AS (DELETE FROM ragstore.content_late_days RETURNING day)
+      SELECT array_agg(DISTINCT day) INTO late_days FROM q;
+    IF late_days IS NOT NULL THEN
+      FOREACH d IN ARRAY late_days LOOP
+        lo := d::timestamp AT TIME ZONE 'UTC';
+        CONTINUE WHEN lo >= ccutoff OR lo + interval '1 day' <= drop_end;  -- newer, or dropped below
+        UPDATE ragstore.interactions
+           SET prompt = NULL, response = NULL, prompt_embedding = NULL
+         WHERE started_at >= lo AND started_at < least(lo + interval '1 day', ccutoff)
+           AND (prompt IS NOT NULL OR response IS NOT NULL OR prompt_embedding IS NOT NULL);
+        GET DIAGNOSTICS n = ROW_COUNT;
+        cleared_rows := cleared_rows + n;
+      END LOOP;
+    END IF;
+  ELSE
+    DELETE FROM ragstore.content_late_days;
   END IF;
 
   IF drop_end IS NOT NULL THEN

@@ -10,9 +10,9 @@
 --   5. create_partitions()                    partitions_ahead partitions created ahead of now
 -- Returns counts, e.g. {"cache_expired": 0, "partitions_dropped": 1, "content_cleared": 10,
 -- "rows_moved": 3, "partitions_created": 8, "days_refreshed": 2}.
--- Locks: retention (3) takes ACCESS EXCLUSIVE on the log only when it drops a partition, and it
--- comes before the default partition is locked (4, 5), the order inserters use (parent, then
--- partition), so maintenance never deadlocks with logging. Owner only.
+-- Locks: every step locks the log before the default partition (the order inserters use), so
+-- maintenance never deadlocks with logging; logging waits only while a partition is dropped
+-- (3) or created (4, 5), usually milliseconds. Owner only.
 CREATE FUNCTION ragstore.run_maintenance() RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -77,7 +77,7 @@ REVOKE ALL ON FUNCTION ragstore.create_partitions(timestamptz, timestamptz),
 -- SELECT on id; no other column of the log is readable.
 GRANT INSERT ON ragstore.interactions TO ragstore_writer;
 GRANT SELECT (id) ON ragstore.interactions TO ragstore_writer;
-GRANT INSERT ON ragstore.usage_dirty_days TO ragstore_writer;
+GRANT INSERT ON ragstore.usage_dirty_days, ragstore.content_late_days TO ragstore_writer;
 GRANT USAGE ON SEQUENCE ragstore.interactions_id_seq TO ragstore_writer;
 GRANT SELECT, INSERT ON ragstore.cache_entries TO ragstore_writer;
 GRANT SELECT ON ragstore.setting_definitions, ragstore.settings, ragstore.effective_settings
@@ -106,6 +106,7 @@ SELECT pg_catalog.pg_extension_config_dump('ragstore.interactions_default', '');
 SELECT pg_catalog.pg_extension_config_dump('ragstore.interactions_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ragstore.usage_daily', '');
 SELECT pg_catalog.pg_extension_config_dump('ragstore.usage_dirty_days', '');
+SELECT pg_catalog.pg_extension_config_dump('ragstore.content_late_days', '');
 SELECT pg_catalog.pg_extension_config_dump('ragstore.settings', '');
 SELECT pg_catalog.pg_extension_config_dump('ragstore.maintenance_state', '');
 SELECT pg_catalog.pg_extension_config_dump('ragstore.cache_entries', '');
