@@ -88,6 +88,8 @@ struct Options {
   int repeats = 3;                    // timed passes per sweep point (medians reported)
   size_t warmup = 200;                // warm-up queries per sweep point
   bool faiss = true;
+  bool server = true;                 // false: FAISS reference only (no database)
+  bool plot = true;                   // recall-vs-QPS PNG with gnuplot when it is installed
   int faiss_build_threads = 0;        // 0: all cores
   bool reload = false;                // reload the table even when it looks current
   bool force_index = false;           // SET enable_seqscan = off on query connections
@@ -119,6 +121,8 @@ void Usage() {
       "  --repeats N                  timed passes per point, medians reported (default 3)\n"
       "  --warmup N                   warm-up queries per point (default 200)\n"
       "  --no-faiss                   skip the in-process FAISS reference\n"
+      "  --no-server                  FAISS reference only (no database)\n"
+      "  --no-plot                    do not draw the recall-vs-QPS PNG (gnuplot)\n"
       "  --faiss-build-threads N      FAISS build threads (default: all cores)\n"
       "  --reload                     reload the table even if it is current\n"
       "  --force-index                SET enable_seqscan = off for the queries\n"
@@ -204,6 +208,10 @@ Options ParseArgs(int argc, char** argv) {
       o.warmup = size_t(ParseLong(a, next(), 0, 10000000));
     } else if (a == "--no-faiss") {
       o.faiss = false;
+    } else if (a == "--no-server") {
+      o.server = false;
+    } else if (a == "--no-plot") {
+      o.plot = false;
     } else if (a == "--faiss-build-threads") {
       o.faiss_build_threads = int(ParseLong(a, next(), 1, 256));
     } else if (a == "--reload") {
@@ -235,6 +243,7 @@ Options ParseArgs(int argc, char** argv) {
   }
   if (o.method == "none") o.sweep = {0};
   if (o.method == "none" && !o.queries_given) o.queries = 100;
+  if (!o.server && !o.faiss) Fail("--no-server and --no-faiss leave nothing to measure");
   if (o.cache_dir.empty()) o.cache_dir = o.out_dir + "/cache";
   for (char c : o.dbname)
     if (!isalnum(static_cast<unsigned char>(c)) && c != '_') Fail("--dbname: letters, digits, _");
@@ -1037,6 +1046,66 @@ void WriteFiles(const Report& r) {
   fprintf(stderr, "[bench] wrote %s.csv and %s.json\n", stem.c_str(), stem.c_str());
 }
 
+// Recall-vs-QPS plot: <stem>.dat and <stem>.gp, rendered to <stem>.png when gnuplot is on PATH.
+void Plot(const Report& r) {
+  const Options& o = r.o;
+  std::string stem = o.out_dir + "/" + o.method + "_" + r.ds->label + "_" + r.timestamp;
+  {
+    std::ofstream f(stem + ".dat");
+    auto block = [&](const EngineRun& e, bool concurrent) {
+      f << "# " << e.engine << (concurrent ? " concurrent" : "") << "\n";
+      for (const auto& p : e.points)
+        f << Fmt("%.4f", p.recall) << " "
+          << Fmt("%.1f", concurrent ? p.qps_concurrent : p.single.qps) << " " << p.value << "\n";
+      f << "\n\n";
+    };
+    // Blocks (gnuplot "index"): 0 ragstore 1 client, 1 ragstore N clients, 2 FAISS.
+    if (r.have_server) block(r.server, false); else f << "# none\n0 0 0\n\n\n";
+    if (r.have_server && o.clients > 0) block(r.server, true); else f << "# none\n0 0 0\n\n\n";
+    if (r.have_faiss) block(r.faiss, false); else f << "# none\n0 0 0\n\n\n";
+  }
+  std::string base = stem.substr(stem.find_last_of('/') + 1);
+  {
+    std::ofstream f(stem + ".gp");
+    f << "# Draws " << base << ".png: recall@" << o.k << " vs queries/s. gnuplot " << base
+      << ".gp (in " << o.out_dir << ")\n";
+    f << "set terminal pngcairo size 900,600 font 'sans,10' noenhanced\n";
+    f << "set output '" << base << ".png'\n";
+    f << "set title \"" << o.method << " on " << JsonEscape(r.data_desc) << ", k=" << o.k
+      << "\\n" << (o.method == "hnsw" ? "m=" + std::to_string(o.m) + " ef_construction=" +
+                                          std::to_string(o.ef_construction) + ", labels: ef_search"
+                                    : "lists=" + std::to_string(o.lists) + ", labels: probes")
+      << "; shared 2-core machine, expect noise\"\n";
+    f << "set xlabel 'recall@" << o.k << "'\nset ylabel 'queries/s (log)'\nset logscale y\n";
+    f << "set grid\nset key bottom left\n";
+    f << "plot ";
+    std::vector<std::string> parts;
+    if (r.have_server) {
+      parts.push_back("'" + base + ".dat' index 0 using 1:2 with linespoints lw 2 title 'ragstore, 1 client'");
+      parts.push_back("'' index 0 using 1:2:3 with labels offset 0,1 notitle");
+      if (o.clients > 0)
+        parts.push_back("'' index 1 using 1:2 with linespoints lw 2 title 'ragstore, " +
+                        std::to_string(o.clients) + " clients'");
+    }
+    if (r.have_faiss) {
+      parts.push_back("'" + base + ".dat' index 2 using 1:2 with linespoints lw 2 dt 2 title "
+                      "'FAISS in-process, 1 thread'");
+      parts.push_back("'' index 2 using 1:2:3 with labels offset 0,-1 notitle");
+    }
+    for (size_t i = 0; i < parts.size(); i++) f << (i ? ", \\\n     " : "") << parts[i];
+    f << "\n";
+  }
+  if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
+    fprintf(stderr, "[bench] gnuplot not installed: wrote %s.gp and .dat, no PNG\n", stem.c_str());
+    return;
+  }
+  std::string cmd = "cd '" + o.out_dir + "' && gnuplot '" + base + ".gp'";
+  if (system(cmd.c_str()) == 0)
+    fprintf(stderr, "[bench] plot: %s.png\n", stem.c_str());
+  else
+    fprintf(stderr, "[bench] gnuplot failed on %s.gp\n", stem.c_str());
+}
+
 int Main(int argc, char** argv) {
   Options o = ParseArgs(argc, argv);
   Report r;
@@ -1055,12 +1124,14 @@ int Main(int argc, char** argv) {
                           " centres N(0,4^2), noise N(0,1), seed " + std::to_string(o.seed) + ")"
                     : ds.label + " " + std::to_string(ds.base.rows) + " x " +
                           std::to_string(ds.base.dim) + " (real data)";
-  {
-    Conn c = Connect("postgres");
-    r.server_version = Scalar(c.get(), "SELECT version()");
+  if (o.server) {
+    {
+      Conn c = Connect("postgres");
+      r.server_version = Scalar(c.get(), "SELECT version()");
+    }
+    r.server = RunServer(o, ds, &r.notices);
+    r.have_server = true;
   }
-  r.server = RunServer(o, ds, &r.notices);
-  r.have_server = true;
   if (o.faiss) {
     r.faiss = RunFaiss(o, ds);
     r.have_faiss = true;
@@ -1068,7 +1139,8 @@ int Main(int argc, char** argv) {
   r.load_end = LoadAvg();
   PrintTable(r);
   WriteFiles(r);
-  if (o.method == "none") {
+  if (o.plot && o.method != "none") Plot(r);
+  if (o.method == "none" && r.have_server) {
     for (const auto& p : r.server.points)
       if (p.recall < 1.0) {
         fprintf(stderr, "[bench] ERROR: exact scan recall %.4f < 1: ground truth or server wrong\n",
