@@ -474,6 +474,54 @@ Datum AvgFn(PG_FUNCTION_ARGS) {
 
 // ---- arrays
 
+// The elements of a one-dimensional array without NULLs (the array casts). Errors: "array must
+// be 1-D" (22000), "array must not contain nulls" (22004). *n gets the element count.
+inline Datum* ArrayDatums(ArrayType* array, Oid* elemtype, int* n) {
+  if (ARR_NDIM(array) > 1)
+    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("array must be 1-D")));
+  if (ARR_HASNULL(array) && array_contains_nulls(array))
+    ereport(ERROR,
+            (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("array must not contain nulls")));
+  *elemtype = ARR_ELEMTYPE(array);
+  int16 typlen;
+  bool typbyval;
+  char typalign;
+  get_typlenbyvalalign(*elemtype, &typlen, &typbyval, &typalign);
+  Datum* elems;
+  deconstruct_array(array, *elemtype, typlen, typbyval, typalign, &elems, nullptr, n);
+  return elems;
+}
+
+// One array element (integer, real, double precision or numeric) as float4. 22003 "\"%s\" is
+// out of range for type %s" beyond float4's range (P only names the type); NaN and infinities
+// pass through for the caller's element check.
+template <class P>
+float ArrayElementToFloat(Datum elem, Oid elemtype) {
+  switch (elemtype) {
+    case INT4OID:
+      return static_cast<float>(DatumGetInt32(elem));
+    case FLOAT4OID:
+      return DatumGetFloat4(elem);
+    case FLOAT8OID: {
+      double d = DatumGetFloat8(elem);
+      float f = static_cast<float>(d);
+      if (std::isinf(f) && !std::isinf(d)) OutOfRange<P>(double_to_shortest_decimal(d));
+      return f;
+    }
+    case NUMERICOID: {
+      // Through the decimal text, rounded once by strtof (as float4in).
+      char* s = DatumGetCString(DirectFunctionCall1(numeric_out, elem));
+      errno = 0;
+      float f = strtof(s, nullptr);
+      if (errno == ERANGE && std::isinf(f)) OutOfRange<P>(s);
+      return f;
+    }
+    default:
+      ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("unsupported array type")));
+  }
+  pg_unreachable();
+}
+
 // integer[], real[], double precision[], numeric[] -> the type (the assignment casts).
 // Errors: "array must be 1-D" (22000), "array must not contain nulls" (22004), dimensions as
 // CheckDimRange / CheckExpectedDims, "\"%s\" is out of range for type %s" (22003) for values
@@ -481,48 +529,14 @@ Datum AvgFn(PG_FUNCTION_ARGS) {
 template <class P>
 Dense<P>* FromArray(ArrayType* array, int32 typmod) {
   using Elem = typename P::Elem;
-  if (ARR_NDIM(array) > 1)
-    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("array must be 1-D")));
-  if (ARR_HASNULL(array) && array_contains_nulls(array))
-    ereport(ERROR,
-            (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("array must not contain nulls")));
-  Oid elemtype = ARR_ELEMTYPE(array);
-  int16 typlen;
-  bool typbyval;
-  char typalign;
-  get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-  Datum* elems;
+  Oid elemtype;
   int n;
-  deconstruct_array(array, elemtype, typlen, typbyval, typalign, &elems, nullptr, &n);
+  Datum* elems = ArrayDatums(array, &elemtype, &n);
   CheckDimRange<P>(n);
   CheckExpectedDims(typmod, n);
   Dense<P>* r = Alloc<P>(n);
   for (int i = 0; i < n; i++) {
-    float f;
-    switch (elemtype) {
-      case INT4OID:
-        f = static_cast<float>(DatumGetInt32(elems[i]));
-        break;
-      case FLOAT4OID:
-        f = DatumGetFloat4(elems[i]);
-        break;
-      case FLOAT8OID: {
-        double d = DatumGetFloat8(elems[i]);
-        f = static_cast<float>(d);
-        if (std::isinf(f) && !std::isinf(d)) OutOfRange<P>(double_to_shortest_decimal(d));
-        break;
-      }
-      case NUMERICOID: {
-        // Through the decimal text, rounded once by strtof (as float4in).
-        char* s = DatumGetCString(DirectFunctionCall1(numeric_out, elems[i]));
-        errno = 0;
-        f = strtof(s, nullptr);
-        if (errno == ERANGE && std::isinf(f)) OutOfRange<P>(s);
-        break;
-      }
-      default:
-        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("unsupported array type")));
-    }
+    float f = ArrayElementToFloat<P>(elems[i], elemtype);
     Elem e = P::FromFloatUnchecked(f);
     if (P::IsInf(e) && !std::isinf(f)) OutOfRange<P>(float_to_shortest_decimal(f));
     CheckElement<P>(e);
