@@ -9,13 +9,13 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 
 -- distances: functions and operators agree; values checked against hand computation
-SELECT l2_distance('[0,0]', '[3,4]'), '[0,0]'::vector <-> '[3,4]',
+SELECT l2_distance('[0,0]'::vector, '[3,4]'), '[0,0]'::vector <-> '[3,4]',
        vector_l2_squared_distance('[0,0]', '[3,4]');
-SELECT inner_product('[1,2,3]', '[4,5,6]'), '[1,2,3]'::vector <#> '[4,5,6]',
+SELECT inner_product('[1,2,3]'::vector, '[4,5,6]'), '[1,2,3]'::vector <#> '[4,5,6]',
        vector_negative_inner_product('[1,2,3]', '[4,5,6]');
-SELECT cosine_distance('[1,0]', '[0,1]'), '[1,1]'::vector <=> '[2,2]', '[1,0]'::vector <=> '[-1,0]';
-SELECT cosine_distance('[0,0]', '[1,1]');        -- NaN for a zero vector
-SELECT l1_distance('[1,2,3]', '[4,0,3]'), '[1,2,3]'::vector <+> '[4,0,3]';
+SELECT cosine_distance('[1,0]'::vector, '[0,1]'), '[1,1]'::vector <=> '[2,2]', '[1,0]'::vector <=> '[-1,0]';
+SELECT cosine_distance('[0,0]'::vector, '[1,1]');        -- NaN for a zero vector
+SELECT l1_distance('[1,2,3]'::vector, '[4,0,3]'), '[1,2,3]'::vector <+> '[4,0,3]';
 SELECT round(vector_spherical_distance('[1,0]', '[0,1]')::numeric, 6) AS quarter,
        vector_spherical_distance('[1,0]', '[1,0]') AS same,
        vector_spherical_distance('[1,0]', '[-1,0]') AS opposite,
@@ -35,33 +35,33 @@ SELECT f, pg_temp.try(format('SELECT %s(%L::vector, %L::vector)::text', f, '[1,2
 SELECT pg_temp.try($$SELECT ('[1,2,3]'::vector <-> '[1,2]')::text$$);
 -- elements near the float limit overflow float32 accumulation: recomputed in double, never
 -- an Infinity the data does not have; tiny elements that underflow likewise
-SELECT l2_distance('[3e38,-3e38]', '[-3e38,3e38]'), vector_l2_squared_distance('[3e38]', '[-3e38]');
-SELECT inner_product('[3e38,3e38]', '[3e38,3e38]'), '[3e38,3e38]'::vector <#> '[3e38,3e38]';
-SELECT l1_distance('[3e38,3e38]', '[-3e38,-3e38]'), '[3e38]'::vector <+> '[-3e38]';
-SELECT cosine_distance('[3e38,3e38]', '[3e38,3e38]'), cosine_distance('[3e38,0]', '[0,3e38]'),
-       cosine_distance('[1e-30,1e-30]', '[1e-30,0]') AS tiny;
+SELECT l2_distance('[3e38,-3e38]'::vector, '[-3e38,3e38]'), vector_l2_squared_distance('[3e38]', '[-3e38]');
+SELECT inner_product('[3e38,3e38]'::vector, '[3e38,3e38]'), '[3e38,3e38]'::vector <#> '[3e38,3e38]';
+SELECT l1_distance('[3e38,3e38]'::vector, '[-3e38,-3e38]'), '[3e38]'::vector <+> '[-3e38]';
+SELECT cosine_distance('[3e38,3e38]'::vector, '[3e38,3e38]'), cosine_distance('[3e38,0]'::vector, '[0,3e38]'),
+       cosine_distance('[1e-30,1e-30]'::vector, '[1e-30,0]') AS tiny;
 SELECT vector_spherical_distance('[3e38]', '[3e38]');
 
 -- dims and norm
-SELECT vector_dims('[1,2,3]'), vector_dims('[1]'), vector_norm('[3,4]'), vector_norm('[0,0]');
+SELECT vector_dims('[1,2,3]'::vector), vector_dims('[1]'::vector), vector_norm('[3,4]'), vector_norm('[0,0]');
 SELECT vector_norm('[3e38,3e38]');               -- accumulated in double, no overflow
 
 -- l2_normalize
-SELECT l2_normalize('[3,4]'), l2_normalize('[0,0,0]'), l2_normalize('[-2]');
-SELECT abs(vector_norm(l2_normalize('[1,2,3,4,5]')) - 1) < 1e-6 AS unit;
-SELECT l2_normalize('[3e38,3e38]'), l2_normalize('[1e-40,1e-40]');
-SELECT l2_normalize('[1e-45,0]');
+SELECT l2_normalize('[3,4]'::vector), l2_normalize('[0,0,0]'::vector), l2_normalize('[-2]'::vector);
+SELECT abs(vector_norm(l2_normalize('[1,2,3,4,5]'::vector)) - 1) < 1e-6 AS unit;
+SELECT l2_normalize('[3e38,3e38]'::vector), l2_normalize('[1e-40,1e-40]'::vector);
+SELECT l2_normalize('[1e-45,0]'::vector);
 
 -- binary_quantize: bit(n), 1 where the element is > 0
-SELECT binary_quantize('[1,0,-1]');
-SELECT binary_quantize('[1,-2,3,4,-5,6,7,-8,0.5,0]'), pg_typeof(binary_quantize('[1]'));
+SELECT binary_quantize('[1,0,-1]'::vector);
+SELECT binary_quantize('[1,-2,3,4,-5,6,7,-8,0.5,0]'::vector), pg_typeof(binary_quantize('[1]'::vector));
 SELECT length(binary_quantize(array_fill(1, ARRAY[16000])::vector)),
        bit_count(binary_quantize(array_fill(1, ARRAY[16000])::vector));
 
 -- subvector: 1-based, clipped like substring; an empty result is an error
-SELECT subvector('[1,2,3,4,5]', 1, 3), subvector('[1,2,3,4,5]', 3, 2), subvector('[1,2,3,4,5]', 4, 10),
-       subvector('[1,2,3,4,5]', 0, 2), subvector('[1,2,3,4,5]', -5, 8), subvector('[1,2,3,4,5]', 5, 1),
-       subvector('[1,2,3,4,5]', 2, 2147483647);
+SELECT subvector('[1,2,3,4,5]'::vector, 1, 3), subvector('[1,2,3,4,5]'::vector, 3, 2), subvector('[1,2,3,4,5]'::vector, 4, 10),
+       subvector('[1,2,3,4,5]'::vector, 0, 2), subvector('[1,2,3,4,5]'::vector, -5, 8), subvector('[1,2,3,4,5]'::vector, 5, 1),
+       subvector('[1,2,3,4,5]'::vector, 2, 2147483647);
 SELECT args, pg_temp.try(format('SELECT subvector(%L::vector, %s)::text', '[1,2,3,4,5]', args))
   FROM unnest(ARRAY['6, 1', '1, 0', '2, -1', '-5, 6', '0, 1', '-2147483648, 2147483647',
                     '2147483647, 2147483647', '2147483647, 1']) args;
