@@ -72,7 +72,7 @@ inline Half FloatToHalf(float f) {
     // of the mantissa correctly increments the exponent.
     uint32_t h = (abs - 0x38000000u) >> 13;  // 0x38000000 = 112 << 23
     uint32_t rest = abs & 0x1fffu;
-    if (rest > 0x1000u || (rest == 0x1000u && (h & 1u))) h++;
+    h += static_cast<uint32_t>(rest > 0x1000u) | (static_cast<uint32_t>(rest == 0x1000u) & h);
     return static_cast<Half>(sign | h);
   }
   if (abs < 0x33000000u)  // <= 2^-25 (half the smallest subnormal): rounds to zero
@@ -84,7 +84,7 @@ inline Half FloatToHalf(float f) {
   uint32_t h = mant >> shift;
   uint32_t rest = mant & ((1u << shift) - 1);
   uint32_t halfway = 1u << (shift - 1);
-  if (rest > halfway || (rest == halfway && (h & 1u))) h++;
+  h += static_cast<uint32_t>(rest > halfway) | (static_cast<uint32_t>(rest == halfway) & h);
   return static_cast<Half>(sign | h);
 }
 
