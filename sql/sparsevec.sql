@@ -147,9 +147,22 @@ SELECT f, pg_temp.try(format('SELECT %s(%L::sparsevec, %L::sparsevec)::text', f,
   FROM unnest(ARRAY['l2_distance', 'inner_product', 'cosine_distance', 'l1_distance',
                     'sparsevec_l2_squared_distance', 'sparsevec_negative_inner_product']) f;
 SELECT pg_temp.try($$SELECT ('{1:1}/3'::sparsevec <-> '{1:1}/2'::sparsevec)::text$$);
--- float32 overflow of a distance is an error, not Infinity
-SELECT pg_temp.try($$SELECT ('{1:3e38}/2'::sparsevec <-> '{1:-3e38}/2')::text$$);
-SELECT pg_temp.try($$SELECT inner_product('{1:3e38}/2'::sparsevec, '{1:3e38}/2')::text$$);
+-- elements near the float limit overflow float32 accumulation: recomputed in double (as for
+-- vector), never an Infinity the data does not have; tiny elements whose squares underflow too
+SELECT '{1:3e38,2:-3e38}/2'::sparsevec <-> '{1:-3e38,2:3e38}/2' AS l2,
+       sparsevec_l2_squared_distance('{1:3e38}/2', '{1:-3e38}/2') AS l2_squared,
+       inner_product('{1:3e38,2:3e38}/2'::sparsevec, '{1:3e38,2:3e38}/2') AS ip,
+       '{1:3e38}/2'::sparsevec <#> '{1:3e38}/2' AS neg_ip,
+       '{1:3e38,2:3e38}/2'::sparsevec <+> '{1:-3e38,2:-3e38}/2' AS l1;
+SELECT cosine_distance('{1:3e38,2:3e38}/2'::sparsevec, '{1:3e38,2:3e38}/2') AS same,
+       cosine_distance('{1:3e38}/2'::sparsevec, '{2:3e38}/2') AS orthogonal,
+       cosine_distance('{1:1e-30,2:1e-30}/2'::sparsevec, '{1:1e-30}/2') AS tiny;
+-- and they agree with vector's results on the same values
+SELECT bool_and(pg_temp.try(format('SELECT %s(%L::sparsevec, %L::sparsevec)::text', f, a::sparsevec, b::sparsevec))
+                = pg_temp.try(format('SELECT %s(%L::vector, %L::vector)::text', f, a, b))) AS same_as_vector
+  FROM unnest(ARRAY['l2_distance', 'inner_product', 'cosine_distance', 'l1_distance']) f,
+       (VALUES ('[3e38,-3e38]'::vector, '[-3e38,3e38]'::vector), ('[3e38,3e38]', '[3e38,3e38]'),
+               ('[3e38,0]', '[0,3e38]'), ('[1e-30,1e-30]', '[1e-30,0]'), ('[0,0]', '[1,1]')) v(a, b);
 
 -- norms
 SELECT l2_norm('{1:3,2:4}/2'::sparsevec), l2_norm('{}/5'::sparsevec),

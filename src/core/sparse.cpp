@@ -6,32 +6,38 @@
 
 namespace ragstore {
 
-float SparseL2SquaredDistance(const SparseView& a, const SparseView& b) {
-  float sum = 0.0f;
+namespace {
+
+// The merge joins, with the accumulator type as a parameter (float as pgvector; double for the
+// wide variants).
+template <typename Acc>
+Acc L2Squared(const SparseView& a, const SparseView& b) {
+  Acc sum = 0;
   int32_t i = 0, j = 0;
   while (i < a.nnz && j < b.nnz) {
     if (a.indices[i] == b.indices[j]) {
-      float d = a.values[i++] - b.values[j++];
+      Acc d = Acc(a.values[i++]) - Acc(b.values[j++]);
       sum += d * d;
     } else if (a.indices[i] < b.indices[j]) {
-      sum += a.values[i] * a.values[i];
+      sum += Acc(a.values[i]) * Acc(a.values[i]);
       i++;
     } else {
-      sum += b.values[j] * b.values[j];
+      sum += Acc(b.values[j]) * Acc(b.values[j]);
       j++;
     }
   }
-  for (; i < a.nnz; i++) sum += a.values[i] * a.values[i];
-  for (; j < b.nnz; j++) sum += b.values[j] * b.values[j];
+  for (; i < a.nnz; i++) sum += Acc(a.values[i]) * Acc(a.values[i]);
+  for (; j < b.nnz; j++) sum += Acc(b.values[j]) * Acc(b.values[j]);
   return sum;
 }
 
-float SparseInnerProduct(const SparseView& a, const SparseView& b) {
-  float sum = 0.0f;
+template <typename Acc>
+Acc Dot(const SparseView& a, const SparseView& b) {
+  Acc sum = 0;
   int32_t i = 0, j = 0;
   while (i < a.nnz && j < b.nnz) {
     if (a.indices[i] == b.indices[j])
-      sum += a.values[i++] * b.values[j++];
+      sum += Acc(a.values[i++]) * Acc(b.values[j++]);
     else if (a.indices[i] < b.indices[j])
       i++;
     else
@@ -40,33 +46,62 @@ float SparseInnerProduct(const SparseView& a, const SparseView& b) {
   return sum;
 }
 
-float SparseL1Distance(const SparseView& a, const SparseView& b) {
-  float sum = 0.0f;
+template <typename Acc>
+Acc L1(const SparseView& a, const SparseView& b) {
+  Acc sum = 0;
   int32_t i = 0, j = 0;
   while (i < a.nnz && j < b.nnz) {
     if (a.indices[i] == b.indices[j])
-      sum += std::fabs(a.values[i++] - b.values[j++]);
+      sum += std::fabs(Acc(a.values[i++]) - Acc(b.values[j++]));
     else if (a.indices[i] < b.indices[j])
-      sum += std::fabs(a.values[i++]);
+      sum += std::fabs(Acc(a.values[i++]));
     else
-      sum += std::fabs(b.values[j++]);
+      sum += std::fabs(Acc(b.values[j++]));
   }
-  for (; i < a.nnz; i++) sum += std::fabs(a.values[i]);
-  for (; j < b.nnz; j++) sum += std::fabs(b.values[j]);
+  for (; i < a.nnz; i++) sum += std::fabs(Acc(a.values[i]));
+  for (; j < b.nnz; j++) sum += std::fabs(Acc(b.values[j]));
   return sum;
 }
 
-double SparseCosineDistance(const SparseView& a, const SparseView& b) {
-  float dot = SparseInnerProduct(a, b);
-  float na = 0.0f, nb = 0.0f;
-  for (int32_t i = 0; i < a.nnz; i++) na += a.values[i] * a.values[i];
-  for (int32_t j = 0; j < b.nnz; j++) nb += b.values[j] * b.values[j];
-  double similarity = static_cast<double>(dot) / std::sqrt(static_cast<double>(na) * nb);
+template <typename Acc>
+Acc SquaredNorm(const SparseView& a) {
+  Acc sum = 0;
+  for (int32_t i = 0; i < a.nnz; i++) sum += Acc(a.values[i]) * Acc(a.values[i]);
+  return sum;
+}
+
+double CosineFrom(double dot, double na, double nb) {
+  double similarity = dot / std::sqrt(na * nb);
   if (std::isnan(similarity)) return similarity;
   if (similarity > 1.0) similarity = 1.0;
   if (similarity < -1.0) similarity = -1.0;
   return 1.0 - similarity;
 }
+
+}  // namespace
+
+float SparseL2SquaredDistance(const SparseView& a, const SparseView& b) {
+  return L2Squared<float>(a, b);
+}
+float SparseInnerProduct(const SparseView& a, const SparseView& b) { return Dot<float>(a, b); }
+float SparseL1Distance(const SparseView& a, const SparseView& b) { return L1<float>(a, b); }
+
+double SparseCosineDistance(const SparseView& a, const SparseView& b) {
+  float dot = Dot<float>(a, b), na = SquaredNorm<float>(a), nb = SquaredNorm<float>(b);
+  if (std::isfinite(dot) && std::isfinite(na) && std::isfinite(nb) && na > 0 && nb > 0)
+    return CosineFrom(dot, na, nb);
+  // float32 overflowed, or a norm is 0 (NaN for a true zero vector, or squares that underflowed
+  // in float32): recompute in double
+  return CosineFrom(Dot<double>(a, b), SquaredNorm<double>(a), SquaredNorm<double>(b));
+}
+
+namespace wide {
+double SparseL2SquaredDistance(const SparseView& a, const SparseView& b) {
+  return L2Squared<double>(a, b);
+}
+double SparseInnerProduct(const SparseView& a, const SparseView& b) { return Dot<double>(a, b); }
+double SparseL1Distance(const SparseView& a, const SparseView& b) { return L1<double>(a, b); }
+}  // namespace wide
 
 double SparseNorm(const SparseView& a) {
   double sum = 0.0;

@@ -123,10 +123,14 @@ void Args2(FunctionCallInfo fcinfo, SparseVector** a, SparseVector** b) {
                     errmsg("different sparsevec dimensions %d and %d", (*a)->dim, (*b)->dim)));
 }
 
-// A float distance from float32 accumulation: overflow is "value out of range: overflow".
-double Checked(float value) {
-  if (std::isinf(value)) float_overflow_error();
-  return value;
+// A distance accumulated in float32 (as pgvector); when that overflows, the same merge join in
+// double; only a double overflow is 22003 "value out of range: overflow".
+double Widened(float value, double (*wide)(const SparseView&, const SparseView&),
+               const SparseVector* a, const SparseVector* b) {
+  if (std::isfinite(value)) return value;
+  double d = wide(View(a), View(b));
+  if (std::isinf(d)) float_overflow_error();
+  return d;
 }
 
 }  // namespace
@@ -323,14 +327,15 @@ Datum sparsevec(PG_FUNCTION_ARGS) {
 }
 
 // ---- distances (float8; 22000 "different sparsevec dimensions %d and %d"; merge joins over
-// the sorted indices, float32 accumulation as pgvector; 22003 on float32 overflow)
+// the sorted indices, float32 accumulation as pgvector, recomputed in double when float32
+// overflows, as the vector type does; 22003 only if double overflows)
 
 PG_FUNCTION_INFO_V1(sparsevec_l2_distance);
 // l2_distance(sparsevec, sparsevec) -> float8: Euclidean distance.
 Datum sparsevec_l2_distance(PG_FUNCTION_ARGS) {
   SparseVector *a, *b;
   Args2(fcinfo, &a, &b);
-  PG_RETURN_FLOAT8(std::sqrt(Checked(SparseL2SquaredDistance(View(a), View(b)))));
+  PG_RETURN_FLOAT8(std::sqrt(Widened(SparseL2SquaredDistance(View(a), View(b)), wide::SparseL2SquaredDistance, a, b)));
 }
 
 PG_FUNCTION_INFO_V1(sparsevec_l2_squared_distance);
@@ -338,7 +343,7 @@ PG_FUNCTION_INFO_V1(sparsevec_l2_squared_distance);
 Datum sparsevec_l2_squared_distance(PG_FUNCTION_ARGS) {
   SparseVector *a, *b;
   Args2(fcinfo, &a, &b);
-  PG_RETURN_FLOAT8(Checked(SparseL2SquaredDistance(View(a), View(b))));
+  PG_RETURN_FLOAT8(Widened(SparseL2SquaredDistance(View(a), View(b)), wide::SparseL2SquaredDistance, a, b));
 }
 
 PG_FUNCTION_INFO_V1(sparsevec_inner_product);
@@ -346,7 +351,7 @@ PG_FUNCTION_INFO_V1(sparsevec_inner_product);
 Datum sparsevec_inner_product(PG_FUNCTION_ARGS) {
   SparseVector *a, *b;
   Args2(fcinfo, &a, &b);
-  PG_RETURN_FLOAT8(Checked(SparseInnerProduct(View(a), View(b))));
+  PG_RETURN_FLOAT8(Widened(SparseInnerProduct(View(a), View(b)), wide::SparseInnerProduct, a, b));
 }
 
 PG_FUNCTION_INFO_V1(sparsevec_negative_inner_product);
@@ -354,7 +359,7 @@ PG_FUNCTION_INFO_V1(sparsevec_negative_inner_product);
 Datum sparsevec_negative_inner_product(PG_FUNCTION_ARGS) {
   SparseVector *a, *b;
   Args2(fcinfo, &a, &b);
-  PG_RETURN_FLOAT8(-Checked(SparseInnerProduct(View(a), View(b))));
+  PG_RETURN_FLOAT8(-Widened(SparseInnerProduct(View(a), View(b)), wide::SparseInnerProduct, a, b));
 }
 
 PG_FUNCTION_INFO_V1(sparsevec_cosine_distance);
@@ -371,7 +376,7 @@ PG_FUNCTION_INFO_V1(sparsevec_l1_distance);
 Datum sparsevec_l1_distance(PG_FUNCTION_ARGS) {
   SparseVector *a, *b;
   Args2(fcinfo, &a, &b);
-  PG_RETURN_FLOAT8(Checked(SparseL1Distance(View(a), View(b))));
+  PG_RETURN_FLOAT8(Widened(SparseL1Distance(View(a), View(b)), wide::SparseL1Distance, a, b));
 }
 
 // ---- norms
