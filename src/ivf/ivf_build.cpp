@@ -39,7 +39,7 @@ namespace {
 // 64 samples per list: k-means quality levels off beyond a few dozen points per centroid
 // (FAISS warns below 39); pgvector uses 50.
 constexpr int64 kSamplesPerList = 64;
-constexpr int kKMeansIterations = 20;
+constexpr int kKMeansIterations = 10;
 constexpr int kKMeansSeed = 1234;
 constexpr uint64 kSampleSeed = 42;
 constexpr int kAssignBatch = 4096;

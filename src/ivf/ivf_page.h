@@ -33,9 +33,11 @@
 //
 // Locks: the meta page and centroids are read-only after the build (and cached per backend in
 // rd_amcache, keyed by relfilenode). A list tuple's block numbers are read under a share lock
-// and changed under an exclusive lock on its list page. Data pages: scans take a share lock
-// per page and copy out distances and TIDs; inserts and vacuum take an exclusive lock (vacuum a
-// cleanup lock). Appending a page to a chain happens with the old tail page exclusively locked
+// and changed under an exclusive lock on its list page. Data pages: a scan share-locks a page
+// just long enough to read its entry count n and next link, then reads entries 0..n-1 under
+// its pin alone (the next page is pinned and prefetched meanwhile): inserts only append beyond
+// n (exclusive lock) and vacuum moves entries only under a cleanup lock, which waits until no
+// other backend holds a pin. Appending a page to a chain happens with the old tail page exclusively locked
 // (so a concurrent inserter following the chain waits and then sees the new page), under the
 // relation extension lock for the new block. A first page of an empty list is added with its
 // list page exclusively locked. Lock order is always data page before list page, except for a

@@ -8,6 +8,8 @@
 // ivfflat.max_probes lists in all; rows of a later batch may come out of order relative to an
 // earlier one (relaxed order, as pgvector). Memory: the candidates (12 bytes each) in the
 // scan's context.
+#include <immintrin.h>
+
 #include <algorithm>
 
 #include "ivf/ivf.h"
@@ -49,24 +51,40 @@ struct ScanState {
   float* scratch;
 };
 
+// Pins the page and asks the CPU to start loading it (the whole 8 kB), so that its memory
+// latency overlaps the distance computation of the page before it.
+Buffer PinAndPrefetch(Relation index, BlockNumber blk) {
+  Buffer buf = ReadBuffer(index, blk);
+  const char* page = BufferGetPage(buf);
+  for (int off = 0; off < BLCKSZ; off += 64) _mm_prefetch(page + off, _MM_HINT_T0);
+  return buf;
+}
+
+// Reads one list. Each page is share-locked only long enough to read its entry count and next
+// link; the entries below that count are then read under the pin alone: inserts only append
+// beyond them and VACUUM's compaction needs a cleanup lock, which waits for our pin to go.
 void ScanList(Relation index, ScanState* so, int list) {
   BlockNumber start, insert;
   ReadListBlocks(index, so->cache, list, &start, &insert);
-  int esize = so->cache->element_size;
-  for (BlockNumber blk = start; BlockNumberIsValid(blk);) {
+  if (!BlockNumberIsValid(start)) return;
+  Buffer buf = PinAndPrefetch(index, start);
+  while (BufferIsValid(buf)) {
     CHECK_FOR_INTERRUPTS();
-    Buffer buf = ReadBuffer(index, blk);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     Page page = BufferGetPage(buf);
     int n = DataPageCount(page);
+    BlockNumber next = PageOpaque(page)->next;
+    LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+    Buffer next_buf = BlockNumberIsValid(next) ? PinAndPrefetch(index, next) : InvalidBuffer;
     if (n > 0) {
       if (so->heap_n + n > so->heap_cap) {
         so->heap_cap = std::max<int64>(so->heap_cap * 2, so->heap_n + n);
         so->heap = static_cast<Candidate*>(repalloc_huge(so->heap, sizeof(Candidate) * so->heap_cap));
       }
-      ElementDistances(so->cache, so->query, DataPageElements(page), n, so->dist, so->scratch);
+      // The element array of entries 0..n-1 starts at entry n-1's element.
+      const char* elements = DataPageElement(page, n - 1, so->cache->element_size);
+      ElementDistances(so->cache, so->query, elements, n, so->dist, so->scratch);
       ItemPointerData* tids = DataPageTids(page);
-      // The element array starts with entry n-1.
       Candidate* out = so->heap + so->heap_n;
       for (int k = 0; k < n; k++) {
         out[k].distance = so->dist[k];
@@ -74,9 +92,8 @@ void ScanList(Relation index, ScanState* so, int list) {
       }
       so->heap_n += n;
     }
-    (void)esize;
-    blk = PageOpaque(page)->next;
-    UnlockReleaseBuffer(buf);
+    ReleaseBuffer(buf);
+    buf = next_buf;
   }
 }
 
