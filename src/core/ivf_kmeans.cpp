@@ -4,6 +4,7 @@
 #include <faiss/Clustering.h>
 #include <faiss/IndexBinaryFlat.h>
 #include <faiss/IndexFlat.h>
+#include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/utils/distances.h>
 
 #include <algorithm>
@@ -42,6 +43,8 @@ void KMeansPlusPlus(const float* x, size_t n, size_t d, size_t k, int seed, floa
   size_t first = std::uniform_int_distribution<size_t>(0, n - 1)(rng);
   std::copy(x + first * d, x + (first + 1) * d, centroids);
   for (size_t c = 1; c < k; c++) {
+    // The caller's interrupt callback (PostgreSQL's pending cancel): throws FaissException.
+    if ((c & 15) == 0) faiss::InterruptCallback::check();
     BatchL2Squared(centroids + (c - 1) * d, x, n, d, dist.data());
     double total = 0;
     for (size_t i = 0; i < n; i++) {
