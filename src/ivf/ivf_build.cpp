@@ -302,9 +302,6 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
   bs->lists = GetLists(index);
   bs->esize = ElementSize(opc.kind, bs->dims);
   bs->wsize = WorkSize(opc.kind, bs->dims);
-  if (opc.kind == ElemKind::kHalfvec)
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("ivfflat does not support %s yet", KindName(opc.kind))));
   bs->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "ivfflat build tuple", ALLOCSET_DEFAULT_SIZES);
   bs->elem_tmp = static_cast<char*>(palloc(bs->esize));
   bs->work_tmp = static_cast<char*>(palloc(bs->wsize));

@@ -1,8 +1,10 @@
 // ragstore ivfflat: operator-class facts, element conversion, the centroid cache, page helpers.
 #include <cmath>
 
+#include "core/half.h"
 #include "core/list_scan.h"
 #include "ivf/ivf.h"
+#include "types/halfvec.h"
 #include "types/vector.h"
 
 extern "C" {
@@ -106,11 +108,27 @@ bool DatumToElement(Datum value, ElemKind kind, Metric metric, int dims, char* o
       if (work) memcpy(work, out, ElementSize(kind, dims));
       return true;
     }
-    case ElemKind::kHalfvec:
-      break;
+    case ElemKind::kHalfvec: {
+      HalfVector* v = reinterpret_cast<HalfVector*>(PG_DETOAST_DATUM(value));
+      if (v->dim != dims) WrongDims(dims, v->dim);
+      Half* dst = reinterpret_cast<Half*>(out);
+      if (metric != Metric::kCosine) {
+        memcpy(dst, v->x, sizeof(Half) * dims);
+        if (work) HalvesToFloats(dst, reinterpret_cast<float*>(work), dims);
+        return true;
+      }
+      // Cosine: normalise in float, store the rounded halves; the working form is what is stored.
+      float* tmp = static_cast<float*>(palloc(sizeof(float) * dims));
+      HalvesToFloats(v->x, tmp, dims);
+      bool nonzero = Normalize(tmp, dims);
+      if (nonzero) {
+        FloatsToHalves(tmp, dst, dims);
+        if (work) HalvesToFloats(dst, reinterpret_cast<float*>(work), dims);
+      }
+      pfree(tmp);
+      return nonzero;
+    }
   }
-  ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                  errmsg("ivfflat does not support %s yet", KindName(kind))));
   return false;
 }
 
@@ -119,9 +137,20 @@ void QueryToWork(Datum value, bool isnull, ElemKind kind, Metric metric, int dim
     memset(work, 0, WorkSize(kind, dims));
     return;
   }
+  // The distance operators' own messages for a query of other dimensions.
   if (kind == ElemKind::kVector) {
     Vector* v = DatumGetVector(value);
-    CheckSameDims(dims, v->dim);  // the distance operator's own message
+    CheckSameDims(dims, v->dim);
+  } else if (kind == ElemKind::kHalfvec) {
+    HalfVector* v = reinterpret_cast<HalfVector*>(PG_DETOAST_DATUM(value));
+    if (v->dim != dims)
+      ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                      errmsg("different halfvec dimensions %d and %d", dims, v->dim)));
+  } else if (kind == ElemKind::kBit) {
+    VarBit* b = DatumGetVarBitP(value);
+    if (VARBITLEN(b) != dims)
+      ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                      errmsg("different bit lengths %d and %d", dims, VARBITLEN(b))));
   }
   char* element = static_cast<char*>(palloc(ElementSize(kind, dims)));
   if (!DatumToElement(value, kind, metric, dims, element, work))
@@ -131,6 +160,7 @@ void QueryToWork(Datum value, bool isnull, ElemKind kind, Metric metric, int dim
 
 void ElementToWork(const char* element, ElemKind kind, int dims, float* work) {
   if (kind == ElemKind::kVector) memcpy(work, element, sizeof(float) * dims);
+  if (kind == ElemKind::kHalfvec) HalvesToFloats(reinterpret_cast<const Half*>(element), work, dims);
 }
 
 void CenterToElement(const float* center, ElemKind kind, int dims, char* out) {
@@ -146,9 +176,9 @@ void CenterToElement(const float* center, ElemKind kind, int dims, char* out) {
       return;
     }
     case ElemKind::kHalfvec:
-      break;
+      FloatsToHalves(center, reinterpret_cast<Half*>(out), dims);
+      return;
   }
-  elog(ERROR, "ivfflat: unsupported element kind");
 }
 
 IvfCache* GetCache(Relation index) {
@@ -242,9 +272,13 @@ void CenterDistances(const IvfCache* cache, const char* query, float* out) {
 
 void ElementDistances(const IvfCache* cache, const char* query, const char* elements, int n,
                       float* out, float* scratch) {
-  (void)scratch;
   const float* q = reinterpret_cast<const float*>(query);
   const float* base = reinterpret_cast<const float*>(elements);
+  if (cache->kind == ElemKind::kHalfvec) {
+    // One bulk F16C conversion of the page's contiguous halves, then the float kernels.
+    HalvesToFloats(reinterpret_cast<const Half*>(elements), scratch, static_cast<size_t>(n) * cache->dims);
+    base = scratch;
+  }
   switch (cache->metric) {
     case Metric::kL2:
       BatchL2Squared(q, base, n, cache->dims, out);
