@@ -283,3 +283,49 @@ SELECT count(*) AS functions,
   FROM pg_proc
  WHERE (prorettype = 'halfvec'::regtype OR 'halfvec'::regtype = ANY (proargtypes))
    AND prokind = 'f';
+
+-- never a crash on garbage: seeded random strings over the text form's alphabet, and random
+-- binary payloads; each input is either a clean error or a value whose output reads back to itself
+SELECT setseed(0.3);
+CREATE TEMP TABLE fuzz_text AS
+  SELECT CASE WHEN random() < 0.6   -- one random character replaced by another of the alphabet
+              THEN overlay(s placing substr('[],0123456789.-e+ n', 1 + (random() * 18)::int, 1)
+                           from 1 + (random() * (length(s) - 1))::int for 1)
+              ELSE s END AS s
+    FROM (SELECT g, '[' || (SELECT string_agg(round((random() * 200 - 100)::numeric, (random() * 3)::int)::text
+                                              || CASE WHEN random() < 0.2 THEN 'e' || (random() * 12 - 6)::int ELSE '' END, ',')
+                              FROM generate_series(1, 1 + (random() * 4)::int) WHERE g > 0) || ']' AS s
+            FROM generate_series(1, 2000) g) t;
+SELECT count(*) AS inputs, count(*) FILTER (WHERE r LIKE '[%') > 100 AS some_valid,
+       count(*) FILTER (WHERE r NOT LIKE '[%' AND r !~ '^(22...|54000): ') AS unexpected,
+       bool_and(r NOT LIKE '[%' OR pg_temp.try(format('SELECT %L::halfvec::text', r)) = r) AS valid_round_trip
+  FROM (SELECT pg_temp.try(format('SELECT %L::halfvec::text', s)) AS r FROM fuzz_text) t;
+CREATE TABLE halfvec_fuzz (v halfvec);
+CREATE FUNCTION pg_temp.recv_all(payloads bytea[]) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  path text := '/tmp/ragstore_regress_halfvec_fuzz_' || pg_backend_pid() || '.bin';
+  p bytea;
+  r text;
+BEGIN
+  FOREACH p IN ARRAY payloads LOOP
+    BEGIN
+      EXECUTE format('COPY (SELECT %L::bytea) TO %L (FORMAT binary)', p, path);
+      TRUNCATE halfvec_fuzz;
+      EXECUTE format('COPY halfvec_fuzz FROM %L (FORMAT binary)', path);
+      SELECT v::text INTO r FROM halfvec_fuzz;
+      RETURN NEXT r;
+    EXCEPTION WHEN OTHERS THEN
+      RETURN NEXT SQLSTATE || ': ' || SQLERRM;
+    END;
+  END LOOP;
+  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'rm -f ' || path);
+END $$;
+SELECT setseed(0.6);
+SELECT count(*) AS payloads, count(*) FILTER (WHERE r LIKE '[%') > 20 AS some_valid,
+       count(*) FILTER (WHERE r NOT LIKE '[%' AND r !~ '^(22...|54000|08P01): ') AS unexpected
+  FROM pg_temp.recv_all(ARRAY(
+    SELECT substr(int4send(n), 3, 2) || substr(int4send((random() < 0.9)::int - 1 + 1 - (random() < 0.9)::int), 3, 2)
+           || coalesce((SELECT string_agg(substr(int4send((random() * 65535)::int), 3, 2), ''::bytea)
+                          FROM generate_series(1, n + (random() < 0.1)::int) WHERE g > 0), '')
+      FROM (SELECT g, (random() * 5)::int - 1 + (random() < 0.05)::int * 16001 AS n FROM generate_series(1, 200) g) h)) r;
+DROP TABLE halfvec_fuzz;

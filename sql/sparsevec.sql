@@ -230,3 +230,51 @@ SELECT count(*) AS functions,
   FROM pg_proc
  WHERE (prorettype = 'sparsevec'::regtype OR 'sparsevec'::regtype = ANY (proargtypes))
    AND prokind = 'f';
+
+-- never a crash on garbage: seeded random strings over the text form's alphabet, and random
+-- binary payloads with plausible headers; each input is either a clean error (22xxx / 54000 /
+-- 08P01 / 22P03) or a value whose output reads back to itself
+SELECT setseed(0.3);
+CREATE TEMP TABLE fuzz_text AS
+  SELECT CASE WHEN random() < 0.6   -- one random character replaced by another of the alphabet
+              THEN overlay(s placing substr('{}:,/0123456789.-e +', 1 + (random() * 19)::int, 1)
+                           from 1 + (random() * (length(s) - 1))::int for 1)
+              ELSE s END AS s
+    FROM (SELECT g, '{' || coalesce((SELECT string_agg((1 + random() * 5)::int || ':' || round((random() * 4 - 2)::numeric, 1), ',')
+                                       FROM generate_series(1, (random() * 4)::int) WHERE g > 0), '')
+                    || '}/' || (random() * 6)::int AS s
+            FROM generate_series(1, 2000) g) t;
+SELECT count(*) AS inputs, count(*) FILTER (WHERE r LIKE '{%') > 100 AS some_valid,
+       count(*) FILTER (WHERE r NOT LIKE '{%' AND r !~ '^(22...|54000): ') AS unexpected,
+       bool_and(r NOT LIKE '{%' OR pg_temp.try(format('SELECT %L::sparsevec::text', r)) = r) AS valid_round_trip
+  FROM (SELECT pg_temp.try(format('SELECT %L::sparsevec::text', s)) AS r FROM fuzz_text) t;
+CREATE TABLE sparsevec_fuzz (v sparsevec);
+CREATE FUNCTION pg_temp.recv_all(payloads bytea[]) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  path text := '/tmp/ragstore_regress_sparsevec_fuzz_' || pg_backend_pid() || '.bin';
+  p bytea;
+  r text;
+BEGIN
+  FOREACH p IN ARRAY payloads LOOP
+    BEGIN
+      EXECUTE format('COPY (SELECT %L::bytea) TO %L (FORMAT binary)', p, path);
+      TRUNCATE sparsevec_fuzz;
+      EXECUTE format('COPY sparsevec_fuzz FROM %L (FORMAT binary)', path);
+      SELECT v::text INTO r FROM sparsevec_fuzz;
+      RETURN NEXT r;
+    EXCEPTION WHEN OTHERS THEN
+      RETURN NEXT SQLSTATE || ': ' || SQLERRM;
+    END;
+  END LOOP;
+  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'rm -f ' || path);
+END $$;
+SELECT setseed(0.6);
+SELECT count(*) AS payloads, count(*) FILTER (WHERE r LIKE '{%') > 20 AS some_valid,
+       count(*) FILTER (WHERE r NOT LIKE '{%' AND r !~ '^(22...|54000|08P01): ') AS unexpected
+  FROM pg_temp.recv_all(ARRAY(
+    SELECT int4send((random() * 6)::int - 1) || int4send(n) || int4send((random() < 0.9)::int - 1 + 1 - (random() < 0.9)::int)
+           || coalesce((SELECT string_agg(int4send((random() * 6)::int - 1), ''::bytea) FROM generate_series(1, n) WHERE g > 0), '')
+           || coalesce((SELECT string_agg(float4send(CASE WHEN random() < 0.1 THEN 0 ELSE (random() * 4 - 2)::real END), ''::bytea)
+                          FROM generate_series(1, n + (random() < 0.1)::int) WHERE g > 0), '')
+      FROM (SELECT g, (random() * 4)::int - 1 + (random() < 0.1)::int * 20000 AS n FROM generate_series(1, 200) g) h)) r;
+DROP TABLE sparsevec_fuzz;
