@@ -462,7 +462,12 @@ double LoadTable(PGconn* c, const std::string& table, const Dataset& ds, bool re
   std::string comment = "ann_bench " + ds.label + " rows=" + std::to_string(ds.base.rows) +
                         " dim=" + std::to_string(ds.base.dim) + " fp=" + fp;
   std::string have = Scalar(c, "SELECT obj_description(to_regclass('" + table + "'), 'pg_class')");
-  if (!reload && have == comment) {
+  // DROP EXTENSION ... CASCADE (an older build, see EnsureExtension) drops the vector column
+  // but keeps the table and its comment: check the column too.
+  bool has_column = !Scalar(c, "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('" +
+                                   table + "') AND attname = 'embedding' AND NOT attisdropped")
+                         .empty();
+  if (!reload && have == comment && has_column) {
     fprintf(stderr, "[bench] table %s already loaded (%s)\n", table.c_str(), comment.c_str());
     return 0;
   }
@@ -555,7 +560,34 @@ BuildResult BuildIndex(PGconn* c, const Options& o, const std::string& table,
 
 struct PassStats {
   double qps = 0, p50_ms = 0, p99_ms = 0;
+  double cpu_ms = -1;  // mean CPU time per query of the searching process/thread (-1: unknown)
 };
+
+// CPU seconds (user + system) used so far by process pid, from /proc/<pid>/stat (fields 14
+// and 15, in clock ticks); -1 when unreadable (a server on another host). Used for the
+// server's backend: CPU time is far less disturbed than wall time by other jobs on a shared
+// machine, though its resolution is one tick (10 ms), so it is only read around whole passes.
+double ProcessCpuSeconds(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!f || !std::getline(f, line)) return -1;
+  size_t close = line.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::stringstream ss(line.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && ss >> field; i++) {
+    if (i == 14) utime = strtoull(field.c_str(), nullptr, 10);
+    if (i == 15) stime = strtoull(field.c_str(), nullptr, 10);
+  }
+  return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
+}
+
+double ThreadCpuSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
+}
 
 struct PointResult {
   int value = 0;            // ef_search / probes (0 for an exact scan)
@@ -580,13 +612,14 @@ double Median(std::vector<double> v) {
 }
 
 PassStats MedianOf(const std::vector<PassStats>& passes) {
-  std::vector<double> q, a, b;
+  std::vector<double> q, a, b, c;
   for (const auto& p : passes) {
     q.push_back(p.qps);
     a.push_back(p.p50_ms);
     b.push_back(p.p99_ms);
+    if (p.cpu_ms >= 0) c.push_back(p.cpu_ms);
   }
-  return {Median(q), Median(a), Median(b)};
+  return {Median(q), Median(a), Median(b), c.empty() ? -1 : Median(c)};
 }
 
 // One query connection: settings, the prepared statement, and a binary query runner.
@@ -603,6 +636,8 @@ class QueryClient {
     if (PQresultStatus(r.get()) != PGRES_COMMAND_OK)
       Fail("PQprepare failed: " + sql_ + "\n  " + PQerrorMessage(conn_.get()));
   }
+
+  int BackendPid() const { return PQbackendPID(conn_.get()); }
 
   void Set(const std::string& name, int value) {
     if (!name.empty()) Exec(conn_.get(), "SET " + name + " = " + std::to_string(value));
@@ -664,6 +699,7 @@ class QueryClient {
 struct Engine {
   std::function<void(int)> set;
   std::function<void(const float*, int32_t*)> search;
+  std::function<double()> cpu_seconds;  // CPU used so far by whatever runs the search, or -1
 };
 
 // Warm-up, then `repeats` timed passes over all queries (one at a time); fills results from
@@ -678,6 +714,7 @@ PassStats TimeSingle(Engine& e, const Dataset& ds, const Options& o, IdMatrix* r
   std::vector<PassStats> passes;
   std::vector<double> lat(ds.queries.rows);
   for (int rep = 0; rep < o.repeats; rep++) {
+    double cpu0 = e.cpu_seconds();
     auto t_pass = Clock::now();
     for (size_t i = 0; i < ds.queries.rows; i++) {
       auto t0 = Clock::now();
@@ -685,7 +722,10 @@ PassStats TimeSingle(Engine& e, const Dataset& ds, const Options& o, IdMatrix* r
       lat[i] = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     }
     double wall = SecondsSince(t_pass);
-    passes.push_back({double(ds.queries.rows) / wall, Percentile(lat, 0.50), Percentile(lat, 0.99)});
+    double cpu1 = e.cpu_seconds();
+    double cpu_ms = cpu0 >= 0 && cpu1 >= 0 ? (cpu1 - cpu0) * 1e3 / double(ds.queries.rows) : -1;
+    passes.push_back(
+        {double(ds.queries.rows) / wall, Percentile(lat, 0.50), Percentile(lat, 0.99), cpu_ms});
   }
   return MedianOf(passes);
 }
@@ -778,14 +818,17 @@ EngineRun RunServer(const Options& o, const Dataset& ds, std::vector<std::string
     if (o.method != "none" && !uses_index)
       fprintf(stderr, "[bench] WARNING: the plan does not use %s: %s\n", index.c_str(),
               p.plan.c_str());
-    Engine e{[](int) {}, [&](const float* q, int32_t* out) { single.Run(q, out); }};
+    const int backend = single.BackendPid();
+    Engine e{[](int) {}, [&](const float* q, int32_t* out) { single.Run(q, out); },
+             [backend]() { return ProcessCpuSeconds(backend); }};
     IdMatrix res;
     p.single = TimeSingle(e, ds, o, &res);
     p.recall = RecallAtK(res, ds.truth, o.k);
     if (!many.empty()) p.qps_concurrent = TimeConcurrent(many, ds, o);
     fprintf(stderr, "[bench] ragstore %s=%d recall@%zu %.4f qps %.0f p50 %.3f ms p99 %.3f ms "
-            "qps(%d clients) %.0f\n", SweepName(o).c_str(), v, o.k, p.recall, p.single.qps,
-            p.single.p50_ms, p.single.p99_ms, o.clients, p.qps_concurrent);
+            "cpu %.3f ms/q qps(%d clients) %.0f\n", SweepName(o).c_str(), v, o.k, p.recall,
+            p.single.qps, p.single.p50_ms, p.single.p99_ms, p.single.cpu_ms, o.clients,
+            p.qps_concurrent);
     run.points.push_back(p);
   }
   return run;
@@ -851,7 +894,8 @@ EngineRun RunFaiss(const Options& o, const Dataset& ds) {
   Engine e{set, [&](const float* q, int32_t* out) {
              idx->search(1, q, faiss::Index::idx_t(o.k), dist.data(), ids.data());
              for (size_t j = 0; j < o.k; j++) out[j] = int32_t(ids[j]);
-           }};
+           },
+           []() { return ThreadCpuSeconds(); }};
   for (int v : o.sweep) {
     PointResult p;
     p.value = v;
@@ -859,9 +903,9 @@ EngineRun RunFaiss(const Options& o, const Dataset& ds) {
     IdMatrix res;
     p.single = TimeSingle(e, qds, o, &res);
     p.recall = RecallAtK(res, ds.truth, o.k);
-    fprintf(stderr, "[bench] faiss %s=%d recall@%zu %.4f qps %.0f p50 %.3f ms p99 %.3f ms\n",
-            SweepName(o).c_str(), v, o.k, p.recall, p.single.qps, p.single.p50_ms,
-            p.single.p99_ms);
+    fprintf(stderr, "[bench] faiss %s=%d recall@%zu %.4f qps %.0f p50 %.3f ms p99 %.3f ms "
+            "cpu %.3f ms/q\n", SweepName(o).c_str(), v, o.k, p.recall, p.single.qps,
+            p.single.p50_ms, p.single.p99_ms, p.single.cpu_ms);
     run.points.push_back(p);
   }
   omp_set_num_threads(omp_get_num_procs());
@@ -928,11 +972,11 @@ void PrintTable(const Report& r) {
            r.server.index_bytes / 1048576.0, r.server.build_note.c_str());
   if (r.have_faiss)
     printf("build faiss:    %.2f s  (%s)\n", r.faiss.build_s, r.faiss.build_note.c_str());
-  printf("\n%-9s | %-7s %8s %8s %8s %9s | %-7s %8s %8s %8s | %7s %7s\n", SweepName(o).c_str(),
-         "recall", "qps", "p50 ms", "p99 ms",
-         ("qps " + std::to_string(o.clients) + "cl").c_str(), "F.recall", "F.qps", "F.p50",
-         "F.p99", "p50 x", "qps x");
-  printf("%s\n", std::string(123, '-').c_str());
+  printf("\n%-9s | %-7s %7s %7s %7s %7s %8s | %-7s %7s %7s %7s %7s | %6s %6s %6s\n",
+         SweepName(o).c_str(), "recall", "qps", "p50 ms", "p99 ms", "cpu ms",
+         ("qps " + std::to_string(o.clients) + "cl").c_str(), "F.recal", "F.qps", "F.p50",
+         "F.p99", "F.cpu", "p50 x", "qps x", "cpu x");
+  printf("%s\n", std::string(134, '-').c_str());
   for (size_t i = 0; i < o.sweep.size(); i++) {
     std::string line = (o.method == "none" ? std::string("exact") : std::to_string(o.sweep[i]));
     char buf[512];
@@ -941,28 +985,36 @@ void PrintTable(const Report& r) {
     const PointResult* sp = r.have_server ? &r.server.points[i] : nullptr;
     const PointResult* fp = r.have_faiss ? &r.faiss.points[i] : nullptr;
     if (sp) {
-      snprintf(buf, sizeof buf, " %-7.4f %8.0f %8.3f %8.3f %9.0f |", sp->recall, sp->single.qps,
-               sp->single.p50_ms, sp->single.p99_ms, sp->qps_concurrent);
+      snprintf(buf, sizeof buf, " %-7.4f %7.0f %7.3f %7.3f %7.3f %8.0f |", sp->recall,
+               sp->single.qps, sp->single.p50_ms, sp->single.p99_ms, sp->single.cpu_ms,
+               sp->qps_concurrent);
     } else {
-      snprintf(buf, sizeof buf, " %-7s %8s %8s %8s %9s |", "-", "-", "-", "-", "-");
+      snprintf(buf, sizeof buf, " %-7s %7s %7s %7s %7s %8s |", "-", "-", "-", "-", "-", "-");
     }
     s += buf;
     if (fp) {
-      snprintf(buf, sizeof buf, " %-7.4f %8.0f %8.3f %8.3f |", fp->recall, fp->single.qps,
-               fp->single.p50_ms, fp->single.p99_ms);
+      snprintf(buf, sizeof buf, " %-7.4f %7.0f %7.3f %7.3f %7.3f |", fp->recall, fp->single.qps,
+               fp->single.p50_ms, fp->single.p99_ms, fp->single.cpu_ms);
     } else {
-      snprintf(buf, sizeof buf, " %-7s %8s %8s %8s |", "-", "-", "-", "-");
+      snprintf(buf, sizeof buf, " %-7s %7s %7s %7s %7s |", "-", "-", "-", "-", "-");
     }
     s += buf;
     if (sp && fp && fp->single.p50_ms > 0 && sp->single.qps > 0) {
-      snprintf(buf, sizeof buf, " %7.2f %7.2f", sp->single.p50_ms / fp->single.p50_ms,
+      snprintf(buf, sizeof buf, " %6.2f %6.2f", sp->single.p50_ms / fp->single.p50_ms,
                fp->single.qps / sp->single.qps);
       s += buf;
+      if (sp->single.cpu_ms >= 0 && fp->single.cpu_ms > 0) {
+        snprintf(buf, sizeof buf, " %6.2f", sp->single.cpu_ms / fp->single.cpu_ms);
+        s += buf;
+      }
     }
     printf("%s\n", s.c_str());
   }
   printf("\nF.* = FAISS in-process, one thread, same data and parameters (lower bound). "
-         "p50 x = server p50 / FAISS p50; qps x = FAISS qps / server qps (1.00 = no overhead).\n");
+         "p50 x = server p50 / FAISS p50; qps x = FAISS qps / server qps (1.00 = no overhead).\n"
+         "cpu ms = mean CPU time per query of the server backend (/proc, 10 ms ticks over a pass) "
+         "or of FAISS's thread; cpu x = server / FAISS. CPU time is much less disturbed by other "
+         "jobs than wall time: trust it over qps when the load average is high.\n");
   if (r.have_server && !r.server.points.empty())
     printf("plan: %s\n", r.server.points.back().plan.c_str());
   printf("NOTE: %s%s\n", r.ds->synthetic ? "data is SYNTHETIC (Gaussian mixture). " : "", kCaveat);
@@ -978,7 +1030,7 @@ void WriteFiles(const Report& r) {
     f << "# " << kCaveat << (r.ds->synthetic ? " Data: synthetic." : "") << "\n";
     f << "timestamp,engine,method,data,synthetic,rows,dim,queries,k,metric,m,ef_construction,"
          "lists,maintenance_work_mem,parallel_workers,build_s,index_bytes,sweep,value,recall,"
-         "qps_1,p50_ms,p99_ms,clients,qps_clients,repeats,load_avg_start,load_avg_end,plan\n";
+         "qps_1,p50_ms,p99_ms,cpu_ms,clients,qps_clients,repeats,load_avg_start,load_avg_end,plan\n";
     auto rows = [&](const EngineRun& e, bool server) {
       for (const auto& p : e.points) {
         f << r.timestamp << "," << e.engine << "," << o.method << "," << r.ds->label << ","
@@ -988,7 +1040,8 @@ void WriteFiles(const Report& r) {
           << o.parallel_workers << "," << Fmt("%.3f", e.build_s) << "," << e.index_bytes << ","
           << SweepName(o) << "," << p.value << "," << Fmt("%.4f", p.recall) << ","
           << Fmt("%.1f", p.single.qps) << "," << Fmt("%.4f", p.single.p50_ms) << ","
-          << Fmt("%.4f", p.single.p99_ms) << "," << (server ? o.clients : 0) << ","
+          << Fmt("%.4f", p.single.p99_ms) << "," << Fmt("%.4f", p.single.cpu_ms) << ","
+          << (server ? o.clients : 0) << ","
           << Fmt("%.1f", server ? p.qps_concurrent : 0.0) << "," << o.repeats << ","
           << CsvField(r.load_start) << "," << CsvField(r.load_end) << "," << CsvField(p.plan)
           << "\n";
@@ -1031,7 +1084,8 @@ void WriteFiles(const Report& r) {
         f << (i ? "," : "") << "\n      {\"" << SweepName(o) << "\": " << p.value
           << ", \"recall\": " << Fmt("%.4f", p.recall) << ", \"qps\": "
           << Fmt("%.1f", p.single.qps) << ", \"p50_ms\": " << Fmt("%.4f", p.single.p50_ms)
-          << ", \"p99_ms\": " << Fmt("%.4f", p.single.p99_ms);
+          << ", \"p99_ms\": " << Fmt("%.4f", p.single.p99_ms) << ", \"cpu_ms\": "
+          << Fmt("%.4f", p.single.cpu_ms);
         if (server)
           f << ", \"qps_" << o.clients << "_clients\": " << Fmt("%.1f", p.qps_concurrent)
             << ", \"plan\": \"" << JsonEscape(p.plan) << "\"";
