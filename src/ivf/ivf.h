@@ -92,7 +92,12 @@ struct IvfCache {
   OffsetNumber* list_offset;
   char* centers;              // lists * work_size bytes (working form of each centroid)
 };
+// The pointer is valid only until the next relcache invalidation is processed (any heavyweight
+// lock acquisition, e.g. detoasting a value): call it again after such calls, or use a copy.
 IvfCache* GetCache(Relation index);
+// A copy of the cache without the centroids (centers == nullptr), palloc'd in
+// CurrentMemoryContext: what scans and vacuum keep across calls that may process invalidations.
+IvfCache* CopyCacheWithoutCenters(Relation index);
 
 // out[i] = distance from the query (working form) to centroid i, for i < lists; smaller is closer.
 void CenterDistances(const IvfCache* cache, const char* query, float* out);

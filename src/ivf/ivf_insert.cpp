@@ -123,11 +123,14 @@ bool ivfflatinsert(Relation index, Datum* values, bool* isnull, ItemPointer heap
   if (isnull[0]) return false;
   MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "ivfflat insert", ALLOCSET_SMALL_SIZES);
   MemoryContext old = MemoryContextSwitchTo(ctx);
-  IvfCache* cache = GetCache(index);
-  char* element = static_cast<char*>(palloc(cache->element_size));
-  char* work = static_cast<char*>(palloc(cache->work_size));
-  if (DatumToElement(values[0], cache->kind, cache->metric, cache->dims, element, work)) {
-    float* dist = static_cast<float*>(palloc(sizeof(float) * cache->lists));
+  // Detoasting may process invalidations (which free rd_amcache): convert first, from a copy
+  // of the cache's scalars, then fetch the cache again and use it with no such call between.
+  IvfCache facts = *GetCache(index);
+  char* element = static_cast<char*>(palloc(facts.element_size));
+  char* work = static_cast<char*>(palloc(facts.work_size));
+  float* dist = static_cast<float*>(palloc(sizeof(float) * facts.lists));
+  if (DatumToElement(values[0], facts.kind, facts.metric, facts.dims, element, work)) {
+    IvfCache* cache = GetCache(index);
     CenterDistances(cache, work, dist);
     int best = 0;
     for (int i = 1; i < cache->lists; i++)

@@ -111,7 +111,9 @@ void ProbeMore(Relation index, ScanState* so) {
 
 void StartScan(IndexScanDesc scan, ScanState* so) {
   Relation index = scan->indexRelation;
-  IvfCache* cache = GetCache(index);
+  // The scan keeps a copy (rd_amcache may be freed by an invalidation between amgettuple
+  // calls or while detoasting the query); the centroids are used right after a fresh GetCache.
+  IvfCache* cache = CopyCacheWithoutCenters(index);
   so->cache = cache;
   so->query = static_cast<char*>(palloc(cache->work_size));
   ScanKey key = &scan->orderByData[0];
@@ -119,7 +121,7 @@ void StartScan(IndexScanDesc scan, ScanState* so) {
               cache->dims, so->query);
 
   float* center_dist = static_cast<float*>(palloc(sizeof(float) * cache->lists));
-  CenterDistances(cache, so->query, center_dist);
+  CenterDistances(GetCache(index), so->query, center_dist);
   so->list_order = static_cast<int*>(palloc(sizeof(int) * cache->lists));
   for (int i = 0; i < cache->lists; i++) so->list_order[i] = i;
   int probes = std::min(g_probes, cache->lists);

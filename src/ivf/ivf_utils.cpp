@@ -250,6 +250,23 @@ IvfCache* GetCache(Relation index) {
   return cache;
 }
 
+IvfCache* CopyCacheWithoutCenters(Relation index) {
+  IvfCache* cache = GetCache(index);
+  Size lists = static_cast<Size>(cache->lists);
+  char* chunk = static_cast<char*>(palloc(MAXALIGN(sizeof(IvfCache)) +
+                                          MAXALIGN(sizeof(BlockNumber) * lists) +
+                                          sizeof(OffsetNumber) * lists));
+  IvfCache* copy = reinterpret_cast<IvfCache*>(chunk);
+  *copy = *cache;
+  copy->list_block = reinterpret_cast<BlockNumber*>(chunk + MAXALIGN(sizeof(IvfCache)));
+  copy->list_offset = reinterpret_cast<OffsetNumber*>(chunk + MAXALIGN(sizeof(IvfCache)) +
+                                                      MAXALIGN(sizeof(BlockNumber) * lists));
+  memcpy(copy->list_block, cache->list_block, sizeof(BlockNumber) * lists);
+  memcpy(copy->list_offset, cache->list_offset, sizeof(OffsetNumber) * lists);
+  copy->centers = nullptr;
+  return copy;
+}
+
 void CenterDistances(const IvfCache* cache, const char* query, float* out) {
   switch (cache->metric) {
     case Metric::kL2:

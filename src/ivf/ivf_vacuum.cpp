@@ -20,7 +20,7 @@ IndexBulkDeleteResult* ivfflatbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteR
                                          IndexBulkDeleteCallback callback, void* callback_state) {
   Relation index = info->index;
   if (stats == nullptr) stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
-  IvfCache* cache = GetCache(index);
+  IvfCache* cache = CopyCacheWithoutCenters(index);
   Size capacity = DataPageCapacity(cache->element_size);
   bool* dead = static_cast<bool*>(palloc(sizeof(bool) * capacity));
 
@@ -78,7 +78,7 @@ IndexBulkDeleteResult* ivfflatvacuumcleanup(IndexVacuumInfo* info, IndexBulkDele
     // No bulk delete ran: count the entries so pg_class.reltuples stays right.
     stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
     Relation index = info->index;
-    IvfCache* cache = GetCache(index);
+    IvfCache* cache = CopyCacheWithoutCenters(index);
     for (int list = 0; list < cache->lists; list++) {
       BlockNumber start, hint;
       ReadListBlocks(index, cache, list, &start, &hint);
