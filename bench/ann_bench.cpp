@@ -76,6 +76,8 @@ struct Options {
   size_t queries = 1000;              // number of queries (capped by the file's)
   bool queries_given = false;
   uint64_t seed = 42;                 // synthetic: centres from seed, base seed+1, queries seed+2
+  double centre_sigma = 4.0;          // synthetic: centres N(0, centre_sigma^2) per coordinate
+  double noise_sigma = 1.0;           // synthetic: points = centre + N(0, noise_sigma^2)
   std::string metric = "l2";          // l2 | ip | cosine
   size_t k = 10;
   int m = 16;
@@ -109,6 +111,8 @@ void Usage() {
       "  --dim D                      synthetic dimensions (default 128)\n"
       "  --queries N                  queries (default 1000; 100 for --method none)\n"
       "  --seed S                     synthetic seed (default 42)\n"
+      "  --centre-sigma X --noise-sigma Y  synthetic mixture spread (default 4, 1; a larger\n"
+      "                               noise/centre ratio makes clusters overlap: harder data)\n"
       "  --metric l2|ip|cosine        operator <->, <#>, <=> (default l2)\n"
       "  --k K                        neighbours per query, recall@K (default 10)\n"
       "  --m M --ef-construction E    hnsw options (default 16, 64)\n"
@@ -184,6 +188,12 @@ Options ParseArgs(int argc, char** argv) {
       o.queries_given = true;
     } else if (a == "--seed") {
       o.seed = uint64_t(ParseLong(a, next(), 0, 1L << 62));
+    } else if (a == "--centre-sigma" || a == "--noise-sigma") {
+      const char* v = next();
+      char* end;
+      double x = strtod(v, &end);
+      if (*v == 0 || *end || !(x > 0) || x > 1e6) Fail("bad value for " + a + ": " + v);
+      (a == "--centre-sigma" ? o.centre_sigma : o.noise_sigma) = x;
     } else if (a == "--metric") {
       o.metric = next();
     } else if (a == "--k") {
@@ -253,6 +263,12 @@ Options ParseArgs(int argc, char** argv) {
 // ---------------------------------------------------------------------------------------------
 // Data
 
+std::string Fmt(const char* f, double v) {
+  char buf[64];
+  snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
 struct Dataset {
   std::string label;   // e.g. "synthetic_100000x128_s42", "sift5k"
   bool synthetic = false;
@@ -313,10 +329,13 @@ Dataset LoadData(const Options& o) {
     ds.synthetic = true;
     ds.label = "synthetic_" + std::to_string(o.rows) + "x" + std::to_string(o.dim) + "_s" +
                std::to_string(o.seed);
+    if (o.centre_sigma != 4.0 || o.noise_sigma != 1.0)
+      ds.label += "_c" + Fmt("%g", o.centre_sigma) + "_n" + Fmt("%g", o.noise_sigma);
     auto t0 = Clock::now();
-    FloatMatrix centres = MakeMixtureCentres(DefaultMixtureCentres(o.rows), o.dim, 4.0, o.seed);
-    ds.base = SampleMixturePoints(centres, o.rows, 1.0, o.seed + 1);
-    ds.queries = SampleMixturePoints(centres, o.queries, 1.0, o.seed + 2);
+    FloatMatrix centres = MakeMixtureCentres(DefaultMixtureCentres(o.rows), o.dim,
+                                               o.centre_sigma, o.seed);
+    ds.base = SampleMixturePoints(centres, o.rows, o.noise_sigma, o.seed + 1);
+    ds.queries = SampleMixturePoints(centres, o.queries, o.noise_sigma, o.seed + 2);
     fprintf(stderr, "[bench] generated synthetic Gaussian mixture: %zu x %zu, %zu centres, "
             "%zu queries (%.1f s)\n", ds.base.rows, ds.base.dim, centres.rows,
             ds.queries.rows, SecondsSince(t0));
@@ -955,11 +974,6 @@ struct Report {
   bool have_server = false, have_faiss = false;
 };
 
-std::string Fmt(const char* f, double v) {
-  char buf[64];
-  snprintf(buf, sizeof buf, f, v);
-  return buf;
-}
 
 void PrintTable(const Report& r) {
   const Options& o = r.o;
@@ -1175,7 +1189,8 @@ int Main(int argc, char** argv) {
                     ? "SYNTHETIC Gaussian mixture " + std::to_string(ds.base.rows) + " x " +
                           std::to_string(ds.base.dim) + " (" +
                           std::to_string(DefaultMixtureCentres(ds.base.rows)) +
-                          " centres N(0,4^2), noise N(0,1), seed " + std::to_string(o.seed) + ")"
+                          " centres N(0," + Fmt("%g", o.centre_sigma) + "^2), noise N(0," +
+                          Fmt("%g", o.noise_sigma) + "^2), seed " + std::to_string(o.seed) + ")"
                     : ds.label + " " + std::to_string(ds.base.rows) + " x " +
                           std::to_string(ds.base.dim) + " (real data)";
   if (o.server) {
