@@ -1,7 +1,9 @@
 # Everything through PgBouncer (transaction pooling, a pool of 4 server connections) with 16
-# pgbench clients: searches with SET LOCAL, inserts of vectors, and the same answers as a direct
-# connection; no error, no lost row (rows counted afterwards against the transactions pgbench
-# reports), never more server connections than the pool. Debian's PgBouncer 1.18 has no
+# pgbench clients: searches with SET LOCAL, inserts of vectors, ragstore.log_interaction,
+# ragstore.cache_lookup, ragstore.cache_store and the rollup refresh, all mixed; the same answers
+# as a direct connection; no error, no lost row (log rows, cache entries, rollup totals and
+# inserted rows counted afterwards against the transactions pgbench reports), never more server
+# connections than the pool. Debian's PgBouncer 1.18 has no
 # prepared statements in transaction mode: pgbench runs with -M extended and -M simple.
 use strict;
 use warnings;
@@ -68,19 +70,51 @@ INSERT INTO events (client, qid, nearest, embedding)
 COMMIT;
 SQL
 
+# The interaction log: one row per transaction, the client's number as its user.
+my $log = write_script('log', <<'SQL');
+\set in_tok random(10, 4000)
+SELECT ragstore.log_interaction(request_model => 'gpt-4o-mini', provider => 'openai',
+         user_id => 'client-' || :client_id, input_tokens => :in_tok, output_tokens => 25,
+         duration_ms => 300, cost => 0.0001, cache_outcome => 'miss');
+SQL
+# Cache lookups of the 50 stored queries: each must hit its own entry (else division by zero).
+my $lookup = write_script('lookup', <<'SQL');
+\set k random(0, 49)
+SELECT count(*) AS hits FROM ragstore.cache_lookup(
+  (SELECT embedding FROM queries WHERE qid = :k), 'bench-model', max_distance => 0.001)
+  WHERE response = 'answer ' || :k \gset
+\if :hits = 0
+SELECT 1 / 0;
+\endif
+SQL
+# Cache stores, under another model, counted afterwards.
+my $store = write_script('store', <<'SQL');
+\set k random(0, 99)
+SELECT ragstore.cache_store(prompt => 'client ' || :client_id, response => 'stored',
+         embedding => (SELECT embedding FROM queries WHERE qid = :k), model => 'stored-model');
+SQL
+my $refresh = write_script('refresh', "SELECT ragstore.refresh_usage_daily();\n");
+$node->safe_psql('postgres', q{
+  SELECT count(ragstore.cache_store(prompt => 'query ' || qid, embedding => embedding,
+                                    response => 'answer ' || qid, model => 'bench-model'))
+    FROM queries WHERE qid < 50});
+my @scripts = ([ search => 3 ], [ write => 1 ], [ log => 2 ], [ lookup => 2 ], [ store => 1 ], [ refresh => 1 ]);
+my %path = (search => $search, write => $write, log => $log, lookup => $lookup, store => $store,
+            refresh => $refresh);
+
 # Direct, 16 clients do not fit into 12 connection slots.
 my $direct = run_pgbench(port => $node->port, db => 'postgres',
   args => [ '-h', $node->host, '-c', $clients, '-j', 2, '-t', 2, '-M', 'extended' ], scripts => [$search]);
 isnt($direct->{rc}, 0, "$clients clients directly: pgbench fails");
 like($direct->{err} . $direct->{out}, qr/too many clients/, '... with "too many clients"');
 
-my $expected_events = 0;
+my %expected = map { $_->[0] => 0 } @scripts;
 for my $mode ('extended', 'simple') {
   # sample the server connections while pgbench runs through the pooler
   my $args = [ '-c', $clients, '-j', 2, '-t', 40, '-M', $mode ];
   my ($out, $err) = ('', '');
   my @cmd = ('pgbench', '-n', '-h', '127.0.0.1', '-p', $bouncer->{port}, '-U', $bouncer->{user},
-             @$args, '-f', "$search\@3", '-f', "$write\@1", 'app');
+             @$args, (map { ('-f', "$path{$_->[0]}\@$_->[1]") } @scripts), 'app');
   my $h = IPC::Run::start(\@cmd, '>', \$out, '2>', \$err,
                           IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
   my $max_servers = 0;
@@ -97,14 +131,33 @@ for my $mode ('extended', 'simple') {
   my ($failed) = $out =~ /^number of failed transactions: (\d+)/m;
   is($failed // 0, 0, "-M $mode: no failed transaction");
   my @per = ($out =~ /^ - (\d+) transactions \(/mg);
-  is(scalar @per, 2, "-M $mode: per-script counts reported");
-  is($per[0] + $per[1], $clients * 40, "-M $mode: every transaction ran");
+  is(scalar @per, scalar @scripts, "-M $mode: per-script counts reported");
+  my $sum = 0;
+  $sum += $_ for @per;
+  is($sum, $clients * 40, "-M $mode: every transaction ran");
+  for my $i (0 .. $#scripts) {
+    cmp_ok($per[$i] // 0, '>', 0, "-M $mode: script $scripts[$i][0] ran");
+    $expected{ $scripts[$i][0] } += $per[$i] // 0;
+  }
   cmp_ok($max_servers, '<=', $pool, "-M $mode: at most $pool server connections (saw $max_servers)");
   cmp_ok($max_servers, '>=', 1, "-M $mode: the pool was used");
-  $expected_events += $per[1];
-  is($node->safe_psql('postgres', 'SELECT count(*) FROM events'), $expected_events,
-     "-M $mode: one events row per write transaction ($per[1] this run)");
+  is($node->safe_psql('postgres', 'SELECT count(*) FROM events'), $expected{write},
+     "-M $mode: one events row per write transaction");
+  is($node->safe_psql('postgres', 'SELECT count(*) FROM ragstore.interactions'), $expected{log},
+     "-M $mode: one log row per log_interaction transaction");
+  is($node->safe_psql('postgres', q{SELECT count(*) FROM ragstore.cache_entries WHERE model = 'stored-model'}),
+     $expected{store}, "-M $mode: one cache entry per cache_store transaction");
 }
+
+# The rollup, refreshed concurrently with the inserts, loses no call once refreshed again.
+$node->safe_psql('postgres', 'SELECT ragstore.refresh_usage_daily()');
+is($node->safe_psql('postgres', 'SELECT sum(calls) FROM ragstore.usage_daily'), $expected{log},
+   'usage_daily counts every logged call');
+is($node->safe_psql('postgres', 'SELECT sum(input_tokens) FROM ragstore.usage_daily'),
+   $node->safe_psql('postgres', 'SELECT sum(input_tokens) FROM ragstore.interactions'),
+   'usage_daily sums every logged input token');
+is($node->safe_psql('postgres', q{SELECT count(DISTINCT user_id) FROM ragstore.interactions}), $clients,
+   'every client logged');
 
 # The rows are right, not only counted: each event's nearest row is the exact nearest neighbour.
 is($node->safe_psql('postgres', q{
