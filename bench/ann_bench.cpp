@@ -1028,7 +1028,8 @@ void PrintTable(const Report& r) {
          "p50 x = server p50 / FAISS p50; qps x = FAISS qps / server qps (1.00 = no overhead).\n"
          "cpu ms = mean CPU time per query of the server backend (/proc, 10 ms ticks over a pass) "
          "or of FAISS's thread; cpu x = server / FAISS. CPU time is much less disturbed by other "
-         "jobs than wall time: trust it over qps when the load average is high.\n");
+         "jobs than wall time: trust it over qps when the load average is high (backend only: "
+         "parallel workers of a parallel seq scan are not counted).\n");
   if (r.have_server && !r.server.points.empty())
     printf("plan: %s\n", r.server.points.back().plan.c_str());
   printf("NOTE: %s%s\n", r.ds->synthetic ? "data is SYNTHETIC (Gaussian mixture). " : "", kCaveat);
