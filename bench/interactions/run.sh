@@ -86,13 +86,16 @@ if [[ " ${parts[*]} " == *" cache "* ]]; then
   psql -X -q -v ON_ERROR_STOP=1 -c "CREATE TABLE bench_queries (qid int PRIMARY KEY, v vector($CACHE_DIM))"
   perl bench/pgbench/gen_mixture.pl --rows 1000 --dim "$CACHE_DIM" --seed 3 --centres $((CACHE_ROWS >= 200 ? CACHE_ROWS / 100 : 2)) \
     | psql -X -q -v ON_ERROR_STOP=1 -c "\\copy bench_queries FROM pstdin"
+  # the hnsw index (if any) is built once after the load, not grown insert by insert
+  psql -X -q -v ON_ERROR_STOP=1 -c "DROP INDEX IF EXISTS ragstore.cache_entries_hnsw_$CACHE_DIM"
   psql -X -q -v ON_ERROR_STOP=1 \
     -c "INSERT INTO ragstore.cache_entries (model, prompt, embedding, response, expires_at)
         SELECT 'bench-llm', 'prompt ' || id, v, 'answer ' || id, now() + interval '1 day' FROM bench_vec" \
     -c "DROP TABLE bench_vec" -c "VACUUM ANALYZE ragstore.cache_entries" -c "ANALYZE bench_queries"
   if psql -X -At -c "SELECT 1 FROM pg_am WHERE amname = 'hnsw'" | grep -q 1; then
     t0=$(date +%s)
-    psql -X -q -v ON_ERROR_STOP=1 -c "SELECT ragstore.cache_create_index($CACHE_DIM)" >/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN" -c "SET LOCAL maintenance_work_mem = '3GB'" \
+         -c "SELECT ragstore.cache_create_index($CACHE_DIM)" -c "COMMIT" >/dev/null
     echo "hnsw index for $CACHE_DIM dims built in $(( $(date +%s) - t0 )) s"
   fi
   plan=$(psql -X -At -c "EXPLAIN SELECT c.id FROM ragstore.cache_entries c
