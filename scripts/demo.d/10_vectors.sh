@@ -85,6 +85,14 @@ same=$(psql -X -At -c "
 echo "top-10 by <#> equals top-10 by <=> for $same queries (unit vectors)"
 demo_done
 
+demo_step "$cos_name: the centroid (l2_normalize(avg(embedding))) and the rows closest to it"
+demo_query "WITH c AS (SELECT l2_normalize(avg(embedding)) AS centroid FROM ada_base)
+            SELECT b.id, round((b.embedding <=> c.centroid)::numeric, 4) AS cosine_distance,
+                   coalesce(left(regexp_replace(t.text, '\s+', ' ', 'g'), 70), '') AS text
+              FROM ada_base b CROSS JOIN c LEFT JOIN ada_text t ON t.id = b.id
+             ORDER BY b.embedding <=> c.centroid, b.id LIMIT 3"
+demo_done
+
 # ---------------------------------------------------------------------------------------------
 # recall_check NAME BASE QUERY TRUTH OP: exact search for every query, recall@10 on ids and on
 # distances; fails the demo unless both are 1.000.
