@@ -1,0 +1,207 @@
+// ragstore hnsw: what the hnsw access method's files share (settings, options, type support,
+// the graph search used by scans, inserts and VACUUM). The on-disk format is in hnsw_page.h.
+//
+// Files (split by callback group, as contrib/bloom and pgvector):
+//   hnsw.cpp         handler, reloptions, settings (GUCs), cost estimate, type support functions
+//   hnsw_build.cpp   ambuild / ambuildempty: FAISS in-memory graph, written out page by page
+//   hnsw_insert.cpp  aminsert and the on-disk insertion used by builds that outgrow memory
+//   hnsw_scan.cpp    ambeginscan / amrescan / amgettuple / amendscan, iterative scans
+//   hnsw_vacuum.cpp  ambulkdelete / amvacuumcleanup
+//   hnsw_utils.cpp   page helpers, element/neighbour reads, layer search, neighbour selection
+#pragma once
+
+#include "hnsw/hnsw_page.h"
+
+extern "C" {
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "fmgr.h"
+#include "nodes/execnodes.h"
+#include "storage/bufmgr.h"
+#include "utils/rel.h"
+}
+
+namespace ragstore {
+namespace hnsw {
+
+// ---- settings (GUCs; defaults and ranges as pgvector 0.8) ----
+enum class IterativeScan { kOff = 0, kRelaxedOrder = 1, kStrictOrder = 2 };
+extern int g_ef_search;              // hnsw.ef_search, 40, 1..1000
+extern int g_iterative_scan;         // hnsw.iterative_scan (IterativeScan)
+extern int g_max_scan_tuples;        // hnsw.max_scan_tuples, 20000, 1..INT_MAX
+extern double g_scan_mem_multiplier; // hnsw.scan_mem_multiplier, 1, 1..1000 (x work_mem)
+extern int g_build_threads;          // ragstore.hnsw_build_threads, 0 = one per CPU core
+
+constexpr int kDefaultM = 16, kMinM = 2, kMaxM = 100;
+constexpr int kDefaultEfConstruction = 64, kMinEfConstruction = 4, kMaxEfConstruction = 1000;
+constexpr int kMaxLevel = 16;  // levels are capped so a neighbour tuple always fits a page
+
+// Reloptions of an hnsw index (WITH (m = 16, ef_construction = 64)).
+struct HnswOptions {
+  int32 vl_len_;
+  int m;
+  int ef_construction;
+};
+
+int HnswGetM(Relation index);
+int HnswGetEfConstruction(Relation index);
+
+// ---- type support ----
+// Metric of a fast kernel; kNone means "call the distance support function through fmgr".
+enum class HnswMetric { kNone = 0, kL2 = 1, kInnerProduct = 2, kL1 = 3 };
+
+// A distance between two values given as pointers to uncompressed varlenas of the same type
+// and dimensions. Smaller is closer (inner product is negated, as the support functions).
+using HnswKernel = float (*)(const char* a, const char* b);
+
+// What support function 3 returns (a pointer to a static struct) for one element type.
+struct HnswTypeInfo {
+  const char* type_name;
+  int max_dimensions;        // hnsw's limit for this type (2000 for vector)
+  bool dims_from_typmod;     // the column must declare its dimensions
+  int (*dims)(const char* value);  // dimensions of a value
+  // Fast kernel and FAISS metric for a distance support function, or {nullptr, kNone}.
+  void (*kernel_for)(PGFunction fn, HnswKernel* kernel, HnswMetric* metric);
+  // palloc'd unit-norm copy of value, or nullptr when its norm is zero (cosine).
+  char* (*normalize)(const char* value);
+  // Dense float types only (FAISS build): writes the dims floats of value / builds a value.
+  void (*to_float)(const char* value, float* out);
+  Size (*from_float_size)(int dims);
+  void (*from_float)(const float* x, int dims, char* out);
+};
+
+// Everything needed to compute distances for one index (filled by HnswInitSupport).
+struct HnswSupport {
+  FmgrInfo* dist_proc;
+  FmgrInfo* norm_proc;  // nullptr unless cosine
+  Oid collation;
+  const HnswTypeInfo* type;
+  HnswKernel kernel;    // nullptr: use dist_proc
+  HnswMetric metric;
+};
+
+void HnswInitSupport(Relation index, HnswSupport* sup);
+inline float HnswDistance(const HnswSupport* sup, const char* a, const char* b) {
+  if (sup->kernel) return sup->kernel(a, b);
+  return static_cast<float>(DatumGetFloat8(FunctionCall2Coll(
+      sup->dist_proc, sup->collation, PointerGetDatum(a), PointerGetDatum(b))));
+}
+// Detoasts value and applies the opclass's normalisation; returns nullptr when the value is
+// not indexed (zero norm under cosine). Checks the hnsw dimension limit (54000).
+char* HnswPrepareValue(const HnswSupport* sup, Datum value, bool for_index);
+// Dimensions limit check at CREATE INDEX (column typmod): errors as pgvector.
+int HnswCheckColumnDims(Relation index, const HnswSupport* sup);
+
+// ---- meta page ----
+void HnswReadMeta(Relation index, HnswMetaPageData* out);
+void HnswInitMetaPage(Page page, int dims, int m, int ef_construction);
+void HnswInitDataPage(Page page);
+
+// Page writes through generic WAL, or plain dirty buffers while a build runs (the build logs
+// everything at the end with log_newpage_range).
+struct HnswWriter {
+  Relation index;
+  bool building;
+  GenericXLogState* state;
+  Buffer bufs[MAX_GENERIC_XLOG_PAGES];
+  int nbufs;
+};
+void HnswWriterStart(HnswWriter* w, Relation index, bool building);
+Page HnswWriterRegister(HnswWriter* w, Buffer buf, bool new_page);
+void HnswWriterFinish(HnswWriter* w);
+// Adds a new page (exclusive-locked, not yet initialised).
+Buffer HnswNewBuffer(Relation index);
+void HnswUpdateMeta(Relation index, bool building, BlockNumber insert_page, bool set_entry,
+                    ItemPointer entry, int entry_level);
+
+// ---- graph search ----
+struct HnswCandidate {
+  float distance;
+  ItemPointerData tid;      // element tuple
+  ItemPointerData ntid;     // neighbour tuple
+  ItemPointerData heaptid;
+  uint8 level;
+  bool deleted;
+  char* value;              // palloc'd copy of the value (inserts) or nullptr
+};
+
+struct HnswHeap {
+  HnswCandidate* items;
+  int size;
+  int capacity;
+  bool max_heap;
+};
+void HnswHeapInit(HnswHeap* h, int capacity, bool max_heap);
+void HnswHeapPush(HnswHeap* h, const HnswCandidate& c);
+HnswCandidate HnswHeapPop(HnswHeap* h);
+inline const HnswCandidate& HnswHeapTop(const HnswHeap* h) { return h->items[0]; }
+
+// A set of visited element TIDs (open addressing, grows by doubling).
+struct HnswVisited {
+  uint64* keys;
+  uint32 mask;
+  uint32 count;
+};
+void HnswVisitedInit(HnswVisited* v, int capacity);
+void HnswVisitedReset(HnswVisited* v);
+bool HnswVisitedAdd(HnswVisited* v, ItemPointer tid);  // true when tid was new
+inline Size HnswVisitedBytes(const HnswVisited* v) { return (Size(v->mask) + 1) * sizeof(uint64); }
+
+struct HnswSearch {
+  Relation index;
+  const HnswSupport* sup;
+  int m;
+  const char* query;
+  bool copy_values;     // keep a copy of each W member's value (inserts: neighbour selection)
+  bool skip_deleted_w;  // deleted elements never enter W (inserts), still traversed
+  HnswVisited visited;
+  Buffer buf;           // last buffer pinned (kept across reads of the same block)
+  int64 loaded;         // elements whose distance was computed
+  ItemPointerData* nbuf;  // scratch for a neighbour list
+};
+void HnswSearchInit(HnswSearch* s, Relation index, const HnswSupport* sup, int m,
+                    const char* query);
+void HnswSearchEnd(HnswSearch* s);
+// Reads the element at tid and its distance to s->query; false when the slot holds no element.
+bool HnswLoadElement(HnswSearch* s, ItemPointer tid, HnswCandidate* out, bool copy_value);
+// Copies the valid neighbour TIDs of layer lc from neighbour tuple ntid; returns their count.
+int HnswLoadNeighbors(HnswSearch* s, ItemPointer ntid, int lc, ItemPointerData* out);
+// HNSW SEARCH-LAYER: expands candidates c from C (min-heap) into W (max-heap, at most ef),
+// stops when the nearest candidate is farther than W's farthest. Elements dropped from W or
+// rejected go to discarded (when given; iterative scans resume from them).
+void HnswSearchLayer(HnswSearch* s, HnswHeap* C, HnswHeap* W, HnswHeap* discarded, int ef,
+                     int lc);
+// Greedy descent from the entry point down to layer `to_level` + 1, then returns in W the
+// ef nearest found on the layers from min(to_level, entry level) down to 0 is done by callers.
+bool HnswEntryCandidate(HnswSearch* s, const HnswMetaPageData* meta, HnswCandidate* out);
+// HNSW's neighbour selection heuristic (Malkov & Yashunin 2016, alg. 4, as FAISS's
+// shrink_neighbor_list): keeps candidate e (ascending distance) only if it is closer to the
+// base than to every kept one; at most max_count. Candidates need values. Returns kept count,
+// written to out.
+int HnswSelectNeighbors(const HnswSupport* sup, HnswCandidate* cands, int n, int max_count,
+                        HnswCandidate* out);
+// Sorts ascending by distance.
+void HnswSortCandidates(HnswCandidate* c, int n);
+
+// ---- insertion (hnsw_insert.cpp) ----
+// Inserts one prepared value (see HnswPrepareValue) for heap row heaptid.
+void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value,
+                     ItemPointer heaptid, bool building);
+int HnswRandomLevel(int m);
+
+}  // namespace hnsw
+}  // namespace ragstore
+
+extern "C" {
+IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info);
+void hnswbuildempty(Relation index);
+bool hnswinsert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid, Relation heap,
+                IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo* index_info);
+IndexBulkDeleteResult* hnswbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
+                                      IndexBulkDeleteCallback callback, void* callback_state);
+IndexBulkDeleteResult* hnswvacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResult* stats);
+IndexScanDesc hnswbeginscan(Relation index, int nkeys, int norderbys);
+void hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+bool hnswgettuple(IndexScanDesc scan, ScanDirection dir);
+void hnswendscan(IndexScanDesc scan);
+}

@@ -1,0 +1,393 @@
+// ragstore hnsw: CREATE INDEX (ambuild) and the init fork of unlogged indexes (ambuildempty).
+//
+// Dense float types (vector; halfvec through a float copy) with a metric FAISS knows (L2, inner
+// product, cosine = inner product on unit vectors, L1) are built in memory by FAISS's
+// IndexHNSWFlat on ragstore.hnsw_build_threads OpenMP threads (FAISS uses the same neighbour
+// counts as pgvector: 2m on layer 0, m above, levels drawn with mL = 1/ln m). The graph is then
+// written out page by page (placement is computed first, so every neighbour TID is known when
+// its list is written) and all pages are WAL-logged with log_newpage_range.
+//
+// Memory: the collected vectors, FAISS's copy of them and its graph are estimated against
+// maintenance_work_mem. When the next tuple would not fit, a NOTICE says so, the graph built so
+// far is written out, and the remaining rows are inserted on disk one by one (the aminsert
+// path, without WAL until the final log_newpage_range). Other types (sparse, bit) always use
+// the on-disk path.
+//
+// Threads and cancellation (design.md rules 1-3): FAISS runs inside GuardedCall; its threads
+// never call PostgreSQL. The FAISS interrupt callback only reads QueryCancelPending /
+// ProcDiePending; when FAISS stops, the main thread runs CHECK_FOR_INTERRUPTS(), which raises
+// the cancel error. The FAISS index is owned by a memory-context reset callback, so an error
+// anywhere (even a PostgreSQL one between C++ calls) frees it, and the aborted transaction
+// removes the half-built index files.
+#include "hnsw/hnsw.h"
+
+#include <omp.h>
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/impl/AuxIndexStructures.h>
+#include <faiss/impl/FaissException.h>
+
+#include "pg/guard.h"
+
+extern "C" {
+#include "access/tableam.h"
+#include "access/xloginsert.h"
+#include "catalog/index.h"
+#include "commands/progress.h"
+#include "pgstat.h"
+#include "utils/backend_progress.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/smgr.h"
+#include "utils/memutils.h"
+}
+
+namespace ragstore {
+namespace hnsw {
+namespace {
+
+constexpr int kPhaseLoad = 2, kPhaseGraph = 3, kPhaseWrite = 4;
+
+struct PgInterruptCallback : faiss::InterruptCallback {
+  bool want_interrupt() override { return QueryCancelPending || ProcDiePending; }
+};
+
+// Owns the FAISS index across PostgreSQL calls: deleted by the memory context callback.
+struct FaissHolder {
+  faiss::IndexHNSWFlat* index;
+  MemoryContextCallback cb;
+};
+
+void FaissHolderFree(void* arg) {
+  auto* h = static_cast<FaissHolder*>(arg);
+  if (h->index != nullptr) {
+    try {
+      delete h->index;
+    } catch (...) {
+    }
+    h->index = nullptr;
+  }
+}
+
+struct BuildState {
+  Relation heap;
+  Relation index;
+  HnswSupport sup;
+  int dims;
+  int m;
+  int ef_construction;
+  bool use_faiss;  // still collecting for FAISS
+  bool on_disk;    // inserting on disk (fallback or non-FAISS type)
+  double heap_tuples;
+  double index_tuples;
+  // collected for FAISS
+  float* vecs;
+  ItemPointerData* tids;
+  int64 n;
+  int64 cap;
+  Size mem_limit;
+  Size per_vector;
+  MemoryContext tmp_ctx;
+};
+
+faiss::MetricType FaissMetric(HnswMetric metric) {
+  switch (metric) {
+    case HnswMetric::kInnerProduct: return faiss::METRIC_INNER_PRODUCT;
+    case HnswMetric::kL1: return faiss::METRIC_L1;
+    default: return faiss::METRIC_L2;
+  }
+}
+
+int BuildThreads() {
+  int n = g_build_threads;
+  if (n <= 0) n = omp_get_num_procs();
+  return n < 1 ? 1 : n;
+}
+
+// Writes n FAISS-built elements (graph in holder) as pages from block 1 on, sets the meta page.
+void WriteGraph(BuildState* bs, FaissHolder* holder) {
+  faiss::IndexHNSWFlat* fidx = holder->index;
+  const faiss::HNSW& g = fidx->hnsw;
+  const float* xb = static_cast<faiss::IndexFlat*>(fidx->storage)->get_xb();
+  int64 n = bs->n;
+  int m = bs->m;
+  int dims = bs->dims;
+  Size vsize = bs->sup.type->from_float_size(dims);
+  Size esize = HnswElementTupleSize(vsize);
+  Size page_space = HnswEmptyPageSpace();
+
+  pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
+  // Placement: element i at etids[i], its neighbour tuple at ntids[i]; pages filled in order.
+  auto* etids = static_cast<ItemPointerData*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * n));
+  auto* ntids = static_cast<ItemPointerData*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * n));
+  BlockNumber blk = 1;
+  Size free_space = page_space;
+  OffsetNumber next_off = FirstOffsetNumber;
+  auto place = [&](Size size, ItemPointerData* out) {
+    Size need = size + sizeof(ItemIdData);
+    if (need > free_space) {
+      blk++;
+      free_space = page_space;
+      next_off = FirstOffsetNumber;
+    }
+    ItemPointerSet(out, blk, next_off);
+    next_off++;
+    free_space -= need;
+  };
+  for (int64 i = 0; i < n; i++) {
+    int level = g.levels[i] - 1;
+    place(esize, &etids[i]);
+    place(HnswNeighborTupleSize(level, m), &ntids[i]);
+  }
+  BlockNumber last_blk = blk;
+
+  // Write.
+  char* etup_buf = static_cast<char*>(palloc0(esize));
+  char* ntup_buf = static_cast<char*>(palloc0(HnswNeighborTupleSize(kMaxLevel, m) + 8));
+  Buffer buf = InvalidBuffer;
+  BlockNumber cur = InvalidBlockNumber;
+  for (int64 i = 0; i < n; i++) {
+    int level = g.levels[i] - 1;
+    if (level > kMaxLevel) level = kMaxLevel;  // never reached with m >= 2 in practice
+    Size nsize = HnswNeighborTupleSize(level, m);
+    auto* etup = reinterpret_cast<HnswElementTupleData*>(etup_buf);
+    memset(etup_buf, 0, esize);
+    etup->type = kHnswElementTuple;
+    etup->level = static_cast<uint8>(level);
+    etup->heaptid = bs->tids[i];
+    etup->neighbortid = ntids[i];
+    bs->sup.type->from_float(xb + static_cast<size_t>(i) * dims, dims, etup->data);
+    auto* ntup = reinterpret_cast<HnswNeighborTupleData*>(ntup_buf);
+    memset(ntup_buf, 0, nsize);
+    ntup->type = kHnswNeighborTuple;
+    ntup->count = static_cast<uint16>((level + 2) * m);
+    for (int s = 0; s < ntup->count; s++) ItemPointerSetInvalid(&ntup->tids[s]);
+    for (int lc = 0; lc <= level; lc++) {
+      size_t begin, end;
+      g.neighbor_range(i, lc, &begin, &end);
+      int start = HnswLayerStart(lc, m);
+      int slots = HnswLayerSlots(lc, m);
+      int k = 0;
+      for (size_t j = begin; j < end && k < slots; j++) {
+        faiss::HNSW::storage_idx_t nb = g.neighbors[j];
+        if (nb < 0) break;
+        ntup->tids[start + k++] = etids[nb];
+      }
+    }
+    ItemPointerData* targets[2] = {&etids[i], &ntids[i]};
+    Item items[2] = {reinterpret_cast<Item>(etup), reinterpret_cast<Item>(ntup)};
+    Size sizes[2] = {esize, nsize};
+    for (int t = 0; t < 2; t++) {
+      BlockNumber want = ItemPointerGetBlockNumber(targets[t]);
+      if (want != cur) {
+        if (BufferIsValid(buf)) {
+          MarkBufferDirty(buf);
+          UnlockReleaseBuffer(buf);
+        }
+        buf = ReadBufferExtended(bs->index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
+        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+        if (BufferGetBlockNumber(buf) != want)
+          elog(ERROR, "hnsw build: expected block %u, got %u", want, BufferGetBlockNumber(buf));
+        HnswInitDataPage(BufferGetPage(buf));
+        cur = want;
+      }
+      OffsetNumber off = PageAddItem(BufferGetPage(buf), items[t], sizes[t], InvalidOffsetNumber, false, false);
+      if (off != ItemPointerGetOffsetNumber(targets[t]))
+        elog(ERROR, "hnsw build: tuple placed at offset %u, expected %u", off,
+             ItemPointerGetOffsetNumber(targets[t]));
+    }
+    if ((i & 1023) == 0) {
+      CHECK_FOR_INTERRUPTS();
+      pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, i);
+    }
+  }
+  if (BufferIsValid(buf)) {
+    MarkBufferDirty(buf);
+    UnlockReleaseBuffer(buf);
+  }
+  pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, n);
+  if (n > 0) {
+    ItemPointerData entry = etids[g.entry_point];
+    HnswUpdateMeta(bs->index, true, last_blk, true, &entry, g.max_level);
+  }
+  pfree(etids);
+  pfree(ntids);
+  pfree(etup_buf);
+  pfree(ntup_buf);
+}
+
+// Builds the FAISS graph over the collected vectors and writes it out.
+void BuildCollected(BuildState* bs) {
+  if (bs->n == 0) return;
+  pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseGraph);
+  pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, bs->n);
+  auto* holder = static_cast<FaissHolder*>(palloc0(sizeof(FaissHolder)));
+  holder->cb.func = FaissHolderFree;
+  holder->cb.arg = holder;
+  MemoryContextRegisterResetCallback(CurrentMemoryContext, &holder->cb);
+  int threads = BuildThreads();
+  int dims = bs->dims, m = bs->m, efc = bs->ef_construction;
+  faiss::MetricType metric = FaissMetric(bs->sup.metric);
+  int64 n = bs->n;
+  const float* vecs = bs->vecs;
+  bool interrupted = pg::GuardedCall([&]() -> bool {
+    static bool callback_set = false;
+    if (!callback_set) {
+      faiss::InterruptCallback::instance.reset(new PgInterruptCallback());
+      callback_set = true;
+    }
+    omp_set_num_threads(threads);
+    holder->index = new faiss::IndexHNSWFlat(dims, m, metric);
+    holder->index->hnsw.efConstruction = efc;
+    holder->index->verbose = false;
+    try {
+      holder->index->add(n, vecs);
+    } catch (const faiss::FaissException& e) {
+      if (QueryCancelPending || ProcDiePending) return true;
+      throw;
+    }
+    return false;
+  });
+  if (interrupted) {
+    CHECK_FOR_INTERRUPTS();
+    ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("hnsw index build interrupted")));
+  }
+  // Our copy is no longer needed (FAISS has its own).
+  pfree(bs->vecs);
+  bs->vecs = nullptr;
+  CHECK_FOR_INTERRUPTS();
+  WriteGraph(bs, holder);
+  pg::GuardedCall([&] { FaissHolderFree(holder); });
+  bs->index_tuples += static_cast<double>(bs->n);
+  pfree(bs->tids);
+  bs->tids = nullptr;
+  bs->n = 0;
+}
+
+void BuildCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool alive,
+                   void* state) {
+  auto* bs = static_cast<BuildState*>(state);
+  bs->heap_tuples += 1;
+  if (isnull[0]) return;
+  MemoryContext old = MemoryContextSwitchTo(bs->tmp_ctx);
+  char* value = HnswPrepareValue(&bs->sup, values[0], true);
+  if (value == nullptr) {
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(bs->tmp_ctx);
+    return;
+  }
+  if (bs->use_faiss) {
+    MemoryContextSwitchTo(old);
+    Size needed = static_cast<Size>(bs->n + 1) * bs->per_vector;
+    if (needed > bs->mem_limit && bs->n > 0) {
+      ereport(NOTICE,
+              (errmsg("hnsw graph no longer fits into maintenance_work_mem after " INT64_FORMAT " tuples",
+                      bs->n),
+               errdetail("Building will take significantly more time."),
+               errhint("Increase maintenance_work_mem to speed up builds.")));
+      BuildCollected(bs);
+      bs->use_faiss = false;
+      bs->on_disk = true;
+    } else {
+      if (bs->n == bs->cap) {
+        int64 cap = bs->cap == 0 ? 1024 : bs->cap * 2;
+        if (bs->vecs == nullptr) {
+          bs->vecs = static_cast<float*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * bs->dims * cap));
+          bs->tids = static_cast<ItemPointerData*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * cap));
+        } else {
+          bs->vecs = static_cast<float*>(repalloc_huge(bs->vecs, sizeof(float) * bs->dims * cap));
+          bs->tids = static_cast<ItemPointerData*>(repalloc_huge(bs->tids, sizeof(ItemPointerData) * cap));
+        }
+        bs->cap = cap;
+      }
+      bs->sup.type->to_float(value, bs->vecs + static_cast<size_t>(bs->n) * bs->dims);
+      bs->tids[bs->n] = *tid;
+      bs->n++;
+      if ((bs->n & 1023) == 0) pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, bs->n);
+      MemoryContextReset(bs->tmp_ctx);
+      return;
+    }
+    MemoryContextSwitchTo(bs->tmp_ctx);
+  }
+  HnswInsertValue(bs->index, &bs->sup, value, tid, true);
+  bs->index_tuples += 1;
+  MemoryContextSwitchTo(old);
+  MemoryContextReset(bs->tmp_ctx);
+  CHECK_FOR_INTERRUPTS();
+}
+
+}  // namespace
+}  // namespace hnsw
+}  // namespace ragstore
+
+using namespace ragstore;
+using namespace ragstore::hnsw;
+
+extern "C" {
+
+// ambuild: builds the graph over the table's rows (see the file comment). Errors: 22023 for
+// ef_construction < 2 * m, a column without dimensions or over hnsw's dimension limit; 54000
+// for a value over the limit; 57014 when cancelled.
+IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info) {
+  if (RelationGetNumberOfBlocks(index) != 0)
+    elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+  auto* bs = static_cast<BuildState*>(palloc0(sizeof(BuildState)));
+  MemoryContext build_ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build",
+                                                  ALLOCSET_DEFAULT_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(build_ctx);
+  bs->heap = heap;
+  bs->index = index;
+  bs->m = HnswGetM(index);
+  bs->ef_construction = HnswGetEfConstruction(index);
+  if (bs->ef_construction < 2 * bs->m)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("ef_construction must be greater than or equal to 2 * m")));
+  HnswInitSupport(index, &bs->sup);
+  bs->dims = HnswCheckColumnDims(index, &bs->sup);
+  bs->use_faiss = bs->sup.kernel != nullptr && bs->sup.metric != HnswMetric::kNone &&
+                  bs->sup.type->to_float != nullptr && bs->dims > 0;
+  bs->on_disk = !bs->use_faiss;
+  bs->mem_limit = static_cast<Size>(maintenance_work_mem) * 1024;
+  // Per vector: our copy and FAISS's (2 x dims floats), FAISS's links (2m on layer 0, about
+  // m / (m - 1) more above), offsets, levels and locks, and the placement arrays.
+  bs->per_vector = 2 * sizeof(float) * bs->dims + sizeof(int) * (2 * bs->m + bs->m + 2) + 48;
+  bs->tmp_ctx = AllocSetContextCreate(build_ctx, "hnsw build tuple", ALLOCSET_DEFAULT_SIZES);
+
+  // Meta page.
+  Buffer meta_buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
+  LockBuffer(meta_buf, BUFFER_LOCK_EXCLUSIVE);
+  HnswInitMetaPage(BufferGetPage(meta_buf), bs->dims, bs->m, bs->ef_construction);
+  MarkBufferDirty(meta_buf);
+  UnlockReleaseBuffer(meta_buf);
+
+  pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
+  bs->heap_tuples = table_index_build_scan(heap, index, index_info, true, true, BuildCallback, bs, nullptr);
+  if (bs->use_faiss) BuildCollected(bs);
+
+  if (RelationNeedsWAL(index))
+    log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
+
+  auto* result = static_cast<IndexBuildResult*>(palloc(sizeof(IndexBuildResult)));
+  result->heap_tuples = bs->heap_tuples;
+  result->index_tuples = bs->index_tuples;
+  MemoryContextSwitchTo(old);
+  MemoryContextDelete(build_ctx);
+  return result;
+}
+
+// ambuildempty: the init fork of an unlogged index (the meta page of an empty index).
+void hnswbuildempty(Relation index) {
+  Page page = static_cast<Page>(palloc(BLCKSZ));
+  HnswSupport sup;
+  HnswInitSupport(index, &sup);
+  int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+  HnswInitMetaPage(page, typmod > 0 ? typmod : 0, HnswGetM(index), HnswGetEfConstruction(index));
+  PageSetChecksumInplace(page, kHnswMetaBlock);
+  smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, kHnswMetaBlock, page, true);
+  log_newpage(&RelationGetSmgr(index)->smgr_rnode.node, INIT_FORKNUM, kHnswMetaBlock, page, true);
+  smgrimmedsync(RelationGetSmgr(index), INIT_FORKNUM);
+  pfree(page);
+}
+
+}  // extern "C"

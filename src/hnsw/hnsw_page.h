@@ -1,0 +1,126 @@
+// ragstore hnsw: the on-disk format of an hnsw index, its locks and its WAL.
+//
+// Pages
+//   Block 0 is the meta page: HnswMetaPageData after the page header (magic, version,
+//   dimensions, m, ef_construction, the entry point (element TID and level), and a hint for the
+//   last page that had room). Every other block is a data page holding element tuples and
+//   neighbour tuples; its special space is HnswPageOpaqueData (page id, so pg_filedump and
+//   amcheck-like tools can recognise it).
+//
+// Tuples (plain bytes in line pointers; TIDs are (block, offset) inside the index)
+//   Element tuple  (HnswElementTupleData): type = kHnswElementTuple, the element's level, a
+//     deleted flag, the heap TID of the row, the TID of its neighbour tuple, then the indexed
+//     value as an uncompressed varlena (for cosine the value is stored normalised). Elements
+//     have a fixed size per index (dimensions are fixed), so distance kernels read the value
+//     directly in the shared buffer.
+//   Neighbour tuple (HnswNeighborTupleData): type = kHnswNeighborTuple, count = (level + 2) * m
+//     slots of ItemPointerData: slots [0, 2m) are layer 0, then m slots per upper layer
+//     (layer l >= 1 at 2m + (l - 1) m). Unused slots hold an invalid TID. Neighbour lists are
+//     updated in place (the tuple never changes size). It lives on the element's page when both
+//     fit, otherwise on the next page.
+//   Neighbour counts follow HNSW (Malkov & Yashunin 2016) as pgvector and FAISS use them: 2m on
+//   layer 0, m above; levels are drawn with mL = 1 / ln(m).
+//
+// Locks
+//   Buffer content locks protect tuples: readers (scans, neighbour searches) take a share lock
+//   on one page at a time and copy what they need; writers take the exclusive lock of one page
+//   at a time (an insert holds at most the page receiving its tuples, plus a freshly extended
+//   page when the neighbour tuple does not fit). No code holds two buffer locks while waiting for
+//   a third, so there is no deadlock.
+//   A heavyweight page lock on "page" kHnswUpdateLock (LockPage) orders structure changes:
+//   inserts hold it in share mode for their duration (exclusive when they raise the entry
+//   point); VACUUM holds it exclusively while it marks, repairs and removes elements, so an
+//   insert never links to an element that VACUUM is removing. Scans take no heavyweight lock:
+//   they tolerate line pointers that became unused or were reused (they check the tuple type),
+//   and MVCC makes a reused heap TID invisible to them.
+//
+// WAL
+//   A build writes every page through shared buffers and then logs them all with
+//   log_newpage_range (full-page images) before the index becomes visible. Inserts, neighbour
+//   updates, meta page updates and VACUUM changes use generic WAL (GenericXLogStart/Finish),
+//   one record per page change (at most two pages for an element whose neighbour tuple spills
+//   to a new page). Unlogged indexes write their init fork in ambuildempty (meta page only,
+//   logged with log_newpage).
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+#include "storage/block.h"
+#include "storage/bufpage.h"
+#include "storage/itemptr.h"
+}
+
+namespace ragstore {
+namespace hnsw {
+
+constexpr uint32 kHnswMagic = 0x484e5357;  // "HNSW"
+constexpr uint32 kHnswVersion = 1;
+constexpr BlockNumber kHnswMetaBlock = 0;
+constexpr BlockNumber kHnswUpdateLock = 0;  // heavyweight LockPage "page number"
+constexpr uint16 kHnswPageId = 0xFF90;
+
+constexpr uint8 kHnswElementTuple = 1;
+constexpr uint8 kHnswNeighborTuple = 2;
+
+struct HnswMetaPageData {
+  uint32 magic;
+  uint32 version;
+  uint32 dimensions;
+  uint16 m;
+  uint16 ef_construction;
+  BlockNumber entry_blkno;  // InvalidBlockNumber when the index is empty
+  OffsetNumber entry_offno;
+  int16 entry_level;        // -1 when empty
+  BlockNumber insert_page;  // last data page that had room (a hint)
+};
+
+struct HnswPageOpaqueData {
+  BlockNumber unused;
+  uint16 flags;
+  uint16 page_id;  // kHnswPageId
+};
+
+struct HnswElementTupleData {
+  uint8 type;     // kHnswElementTuple
+  uint8 level;
+  uint8 deleted;  // 1 once VACUUM found the heap row dead; never returned, still traversed
+  uint8 unused;
+  ItemPointerData heaptid;
+  ItemPointerData neighbortid;
+  uint16 unused2;
+  uint32 unused3;
+  char data[FLEXIBLE_ARRAY_MEMBER];  // the value: an uncompressed 4-byte-header varlena
+};
+static_assert(offsetof(HnswElementTupleData, data) == 24, "value at a MAXALIGN'd offset");
+
+struct HnswNeighborTupleData {
+  uint8 type;  // kHnswNeighborTuple
+  uint8 unused;
+  uint16 count;  // (level + 2) * m
+  ItemPointerData tids[FLEXIBLE_ARRAY_MEMBER];
+};
+
+inline Size HnswElementTupleSize(Size value_size) {
+  return MAXALIGN(offsetof(HnswElementTupleData, data) + value_size);
+}
+inline Size HnswNeighborTupleSize(int level, int m) {
+  return MAXALIGN(offsetof(HnswNeighborTupleData, tids) + sizeof(ItemPointerData) * (level + 2) * m);
+}
+// Number of neighbour slots of layer lc, and where they start.
+inline int HnswLayerSlots(int lc, int m) { return lc == 0 ? 2 * m : m; }
+inline int HnswLayerStart(int lc, int m) { return lc == 0 ? 0 : 2 * m + (lc - 1) * m; }
+
+inline HnswMetaPageData* HnswPageGetMeta(Page page) {
+  return reinterpret_cast<HnswMetaPageData*>(PageGetContents(page));
+}
+inline HnswPageOpaqueData* HnswPageGetOpaque(Page page) {
+  return reinterpret_cast<HnswPageOpaqueData*>(PageGetSpecialPointer(page));
+}
+
+// Free bytes for tuples on an empty data page.
+inline Size HnswEmptyPageSpace() {
+  return BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(HnswPageOpaqueData));
+}
+
+}  // namespace hnsw
+}  // namespace ragstore

@@ -1,0 +1,412 @@
+// ragstore hnsw: page helpers, element and neighbour reads, the layer search and neighbour
+// selection shared by scans, inserts and VACUUM (see hnsw.h, hnsw_page.h).
+#include "hnsw/hnsw.h"
+
+#include <cmath>
+
+extern "C" {
+#include "access/relation.h"
+#include "storage/bufmgr.h"
+#include "storage/indexfsm.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+}
+
+namespace ragstore {
+namespace hnsw {
+
+// ---------------------------------------------------------------- support
+
+char* HnswPrepareValue(const HnswSupport* sup, Datum value, bool for_index) {
+  char* v = reinterpret_cast<char*>(PG_DETOAST_DATUM(value));
+  int dims = sup->type->dims(v);
+  if (for_index && dims > sup->type->max_dimensions)
+    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                    errmsg("%s cannot have more than %d dimensions for hnsw index",
+                           sup->type->type_name, sup->type->max_dimensions)));
+  if (sup->norm_proc != nullptr) {
+    char* n = sup->type->normalize(v);
+    if (n == nullptr) return for_index ? nullptr : v;
+    return n;
+  }
+  return v;
+}
+
+int HnswCheckColumnDims(Relation index, const HnswSupport* sup) {
+  int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+  if (!sup->type->dims_from_typmod) return typmod;
+  if (typmod < 0)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("column does not have dimensions")));
+  if (typmod > sup->type->max_dimensions)
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("column cannot have more than %d dimensions for hnsw index",
+                           sup->type->max_dimensions)));
+  return typmod;
+}
+
+// ---------------------------------------------------------------- pages
+
+void HnswInitMetaPage(Page page, int dims, int m, int ef_construction) {
+  PageInit(page, BLCKSZ, sizeof(HnswPageOpaqueData));
+  HnswPageGetOpaque(page)->page_id = kHnswPageId;
+  HnswMetaPageData* meta = HnswPageGetMeta(page);
+  meta->magic = kHnswMagic;
+  meta->version = kHnswVersion;
+  meta->dimensions = static_cast<uint32>(dims);
+  meta->m = static_cast<uint16>(m);
+  meta->ef_construction = static_cast<uint16>(ef_construction);
+  meta->entry_blkno = InvalidBlockNumber;
+  meta->entry_offno = InvalidOffsetNumber;
+  meta->entry_level = -1;
+  meta->insert_page = InvalidBlockNumber;
+  reinterpret_cast<PageHeader>(page)->pd_lower =
+      reinterpret_cast<char*>(meta) + sizeof(HnswMetaPageData) - reinterpret_cast<char*>(page);
+}
+
+void HnswInitDataPage(Page page) {
+  PageInit(page, BLCKSZ, sizeof(HnswPageOpaqueData));
+  HnswPageGetOpaque(page)->page_id = kHnswPageId;
+  HnswPageGetOpaque(page)->unused = InvalidBlockNumber;
+}
+
+void HnswReadMeta(Relation index, HnswMetaPageData* out) {
+  Buffer buf = ReadBuffer(index, kHnswMetaBlock);
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  HnswMetaPageData* meta = HnswPageGetMeta(BufferGetPage(buf));
+  if (meta->magic != kHnswMagic) {
+    UnlockReleaseBuffer(buf);
+    ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                    errmsg("index \"%s\" is not a valid hnsw index", RelationGetRelationName(index))));
+  }
+  *out = *meta;
+  UnlockReleaseBuffer(buf);
+}
+
+void HnswWriterStart(HnswWriter* w, Relation index, bool building) {
+  w->index = index;
+  w->building = building;
+  w->nbufs = 0;
+  w->state = building ? nullptr : GenericXLogStart(index);
+}
+
+Page HnswWriterRegister(HnswWriter* w, Buffer buf, bool new_page) {
+  w->bufs[w->nbufs++] = buf;
+  if (w->building) return BufferGetPage(buf);
+  return GenericXLogRegisterBuffer(w->state, buf, new_page ? GENERIC_XLOG_FULL_IMAGE : 0);
+}
+
+void HnswWriterFinish(HnswWriter* w) {
+  if (w->building) {
+    for (int i = 0; i < w->nbufs; i++) MarkBufferDirty(w->bufs[i]);
+  } else {
+    GenericXLogFinish(w->state);
+  }
+  w->state = nullptr;
+  w->nbufs = 0;
+}
+
+Buffer HnswNewBuffer(Relation index) {
+  LockRelationForExtension(index, ExclusiveLock);
+  Buffer buf = ReadBuffer(index, P_NEW);
+  UnlockRelationForExtension(index, ExclusiveLock);
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  return buf;
+}
+
+void HnswUpdateMeta(Relation index, bool building, BlockNumber insert_page, bool set_entry,
+                    ItemPointer entry, int entry_level) {
+  Buffer buf = ReadBuffer(index, kHnswMetaBlock);
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  HnswWriter w;
+  HnswWriterStart(&w, index, building);
+  HnswMetaPageData* meta = HnswPageGetMeta(HnswWriterRegister(&w, buf, false));
+  if (BlockNumberIsValid(insert_page)) meta->insert_page = insert_page;
+  if (set_entry) {
+    if (entry == nullptr) {
+      meta->entry_blkno = InvalidBlockNumber;
+      meta->entry_offno = InvalidOffsetNumber;
+      meta->entry_level = -1;
+    } else {
+      meta->entry_blkno = ItemPointerGetBlockNumber(entry);
+      meta->entry_offno = ItemPointerGetOffsetNumber(entry);
+      meta->entry_level = static_cast<int16>(entry_level);
+    }
+  }
+  HnswWriterFinish(&w);
+  UnlockReleaseBuffer(buf);
+}
+
+// ---------------------------------------------------------------- heaps
+
+void HnswHeapInit(HnswHeap* h, int capacity, bool max_heap) {
+  h->capacity = capacity < 16 ? 16 : capacity;
+  h->items = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * h->capacity));
+  h->size = 0;
+  h->max_heap = max_heap;
+}
+
+static inline bool HeapBefore(const HnswHeap* h, const HnswCandidate& a, const HnswCandidate& b) {
+  return h->max_heap ? a.distance > b.distance : a.distance < b.distance;
+}
+
+void HnswHeapPush(HnswHeap* h, const HnswCandidate& c) {
+  if (h->size == h->capacity) {
+    h->capacity *= 2;
+    h->items = static_cast<HnswCandidate*>(
+        repalloc_huge(h->items, sizeof(HnswCandidate) * static_cast<Size>(h->capacity)));
+  }
+  int i = h->size++;
+  while (i > 0) {
+    int parent = (i - 1) / 2;
+    if (!HeapBefore(h, c, h->items[parent])) break;
+    h->items[i] = h->items[parent];
+    i = parent;
+  }
+  h->items[i] = c;
+}
+
+HnswCandidate HnswHeapPop(HnswHeap* h) {
+  HnswCandidate top = h->items[0];
+  HnswCandidate last = h->items[--h->size];
+  int i = 0;
+  int n = h->size;
+  for (;;) {
+    int child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && HeapBefore(h, h->items[child + 1], h->items[child])) child++;
+    if (!HeapBefore(h, h->items[child], last)) break;
+    h->items[i] = h->items[child];
+    i = child;
+  }
+  if (n > 0) h->items[i] = last;
+  return top;
+}
+
+void HnswSortCandidates(HnswCandidate* c, int n) {
+  // insertion sort for short lists, else a heap sort through a max-heap
+  for (int i = 1; i < n; i++) {
+    HnswCandidate x = c[i];
+    int j = i - 1;
+    while (j >= 0 && c[j].distance > x.distance) {
+      c[j + 1] = c[j];
+      j--;
+    }
+    c[j + 1] = x;
+  }
+}
+
+// ---------------------------------------------------------------- visited set
+
+static inline uint64 TidKey(ItemPointer tid) {
+  return ((static_cast<uint64>(ItemPointerGetBlockNumber(tid)) << 16) |
+          ItemPointerGetOffsetNumber(tid)) + 1;
+}
+
+static inline uint32 HashKey(uint64 k) {
+  k ^= k >> 33;
+  k *= UINT64CONST(0xff51afd7ed558ccd);
+  k ^= k >> 33;
+  return static_cast<uint32>(k);
+}
+
+void HnswVisitedInit(HnswVisited* v, int capacity) {
+  uint32 cap = 64;
+  while (cap < static_cast<uint32>(capacity) * 2) cap <<= 1;
+  v->keys = static_cast<uint64*>(palloc0(sizeof(uint64) * cap));
+  v->mask = cap - 1;
+  v->count = 0;
+}
+
+void HnswVisitedReset(HnswVisited* v) {
+  memset(v->keys, 0, sizeof(uint64) * (Size(v->mask) + 1));
+  v->count = 0;
+}
+
+bool HnswVisitedAdd(HnswVisited* v, ItemPointer tid) {
+  uint64 key = TidKey(tid);
+  uint32 i = HashKey(key) & v->mask;
+  for (;;) {
+    uint64 k = v->keys[i];
+    if (k == key) return false;
+    if (k == 0) break;
+    i = (i + 1) & v->mask;
+  }
+  v->keys[i] = key;
+  v->count++;
+  if (v->count * 2 > v->mask) {
+    uint32 old_cap = v->mask + 1;
+    uint64* old = v->keys;
+    uint32 cap = old_cap * 2;
+    v->keys = static_cast<uint64*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * cap));
+    memset(v->keys, 0, sizeof(uint64) * cap);
+    v->mask = cap - 1;
+    for (uint32 j = 0; j < old_cap; j++) {
+      if (old[j] == 0) continue;
+      uint32 p = HashKey(old[j]) & v->mask;
+      while (v->keys[p] != 0) p = (p + 1) & v->mask;
+      v->keys[p] = old[j];
+    }
+    pfree(old);
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- reads
+
+void HnswSearchInit(HnswSearch* s, Relation index, const HnswSupport* sup, int m,
+                    const char* query) {
+  s->index = index;
+  s->sup = sup;
+  s->m = m;
+  s->query = query;
+  s->copy_values = false;
+  s->skip_deleted_w = false;
+  HnswVisitedInit(&s->visited, 1024);
+  s->buf = InvalidBuffer;
+  s->loaded = 0;
+  s->nbuf = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * 2 * kMaxM));
+}
+
+void HnswSearchEnd(HnswSearch* s) {
+  if (BufferIsValid(s->buf)) ReleaseBuffer(s->buf);
+  s->buf = InvalidBuffer;
+}
+
+static inline Page PinAndLock(HnswSearch* s, BlockNumber blk) {
+  if (!BufferIsValid(s->buf) || BufferGetBlockNumber(s->buf) != blk) {
+    if (BufferIsValid(s->buf)) ReleaseBuffer(s->buf);
+    s->buf = ReadBuffer(s->index, blk);
+  }
+  LockBuffer(s->buf, BUFFER_LOCK_SHARE);
+  return BufferGetPage(s->buf);
+}
+
+// Reads element tid; copies its value when copy_value, or when copy_threshold_heap is given
+// and the element would enter it (size < ef or closer than its top).
+static bool LoadElementImpl(HnswSearch* s, ItemPointer tid, HnswCandidate* out, bool copy_value,
+                            const HnswHeap* W, int ef) {
+  BlockNumber blk = ItemPointerGetBlockNumber(tid);
+  OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+  if (blk == kHnswMetaBlock || !BlockNumberIsValid(blk)) return false;
+  Page page = PinAndLock(s, blk);
+  bool ok = false;
+  if (off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page)) {
+    ItemId iid = PageGetItemId(page, off);
+    if (ItemIdIsNormal(iid)) {
+      auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
+      if (e->type == kHnswElementTuple) {
+        out->distance = HnswDistance(s->sup, s->query, e->data);
+        out->tid = *tid;
+        out->ntid = e->neighbortid;
+        out->heaptid = e->heaptid;
+        out->level = e->level;
+        out->deleted = e->deleted != 0;
+        out->value = nullptr;
+        if (W != nullptr)
+          copy_value = W->size < ef || out->distance < HnswHeapTop(W).distance;
+        if (copy_value) {
+          Size sz = VARSIZE(e->data);
+          out->value = static_cast<char*>(palloc(sz));
+          memcpy(out->value, e->data, sz);
+        }
+        ok = true;
+      }
+    }
+  }
+  LockBuffer(s->buf, BUFFER_LOCK_UNLOCK);
+  if (ok) s->loaded++;
+  return ok;
+}
+
+bool HnswLoadElement(HnswSearch* s, ItemPointer tid, HnswCandidate* out, bool copy_value) {
+  return LoadElementImpl(s, tid, out, copy_value, nullptr, 0);
+}
+
+int HnswLoadNeighbors(HnswSearch* s, ItemPointer ntid, int lc, ItemPointerData* out) {
+  BlockNumber blk = ItemPointerGetBlockNumber(ntid);
+  OffsetNumber off = ItemPointerGetOffsetNumber(ntid);
+  if (!BlockNumberIsValid(blk) || blk == kHnswMetaBlock) return 0;
+  Page page = PinAndLock(s, blk);
+  int n = 0;
+  if (off <= PageGetMaxOffsetNumber(page)) {
+    ItemId iid = PageGetItemId(page, off);
+    if (ItemIdIsNormal(iid)) {
+      auto* nt = reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(page, iid));
+      int start = HnswLayerStart(lc, s->m);
+      int slots = HnswLayerSlots(lc, s->m);
+      if (nt->type == kHnswNeighborTuple && start + slots <= nt->count) {
+        for (int i = 0; i < slots; i++) {
+          if (!ItemPointerIsValid(&nt->tids[start + i])) break;
+          out[n++] = nt->tids[start + i];
+        }
+      }
+    }
+  }
+  LockBuffer(s->buf, BUFFER_LOCK_UNLOCK);
+  return n;
+}
+
+bool HnswEntryCandidate(HnswSearch* s, const HnswMetaPageData* meta, HnswCandidate* out) {
+  if (!BlockNumberIsValid(meta->entry_blkno)) return false;
+  ItemPointerData tid;
+  ItemPointerSet(&tid, meta->entry_blkno, meta->entry_offno);
+  if (!HnswLoadElement(s, &tid, out, s->copy_values)) return false;
+  HnswVisitedAdd(&s->visited, &tid);
+  return true;
+}
+
+// ---------------------------------------------------------------- search
+
+void HnswSearchLayer(HnswSearch* s, HnswHeap* C, HnswHeap* W, HnswHeap* discarded, int ef,
+                     int lc) {
+  ItemPointerData* nb = s->nbuf;
+  while (C->size > 0) {
+    if (W->size >= ef && HnswHeapTop(C).distance > HnswHeapTop(W).distance) break;
+    HnswCandidate c = HnswHeapPop(C);
+    if (c.level < lc) continue;
+    int n = HnswLoadNeighbors(s, &c.ntid, lc, nb);
+    for (int i = 0; i < n; i++) {
+      if (!HnswVisitedAdd(&s->visited, &nb[i])) continue;
+      HnswCandidate e;
+      if (!LoadElementImpl(s, &nb[i], &e, false, s->copy_values ? W : nullptr, ef)) continue;
+      bool enters = W->size < ef || e.distance < HnswHeapTop(W).distance;
+      if (enters && s->skip_deleted_w && e.deleted) {
+        // traverse through deleted elements, never select them
+        HnswHeapPush(C, e);
+        continue;
+      }
+      if (enters) {
+        HnswHeapPush(C, e);
+        HnswHeapPush(W, e);
+        if (W->size > ef) {
+          HnswCandidate dropped = HnswHeapPop(W);
+          if (discarded) HnswHeapPush(discarded, dropped);
+        }
+      } else if (discarded) {
+        HnswHeapPush(discarded, e);
+      }
+    }
+  }
+}
+
+int HnswSelectNeighbors(const HnswSupport* sup, HnswCandidate* cands, int n, int max_count,
+                        HnswCandidate* out) {
+  HnswSortCandidates(cands, n);
+  int kept = 0;
+  for (int i = 0; i < n && kept < max_count; i++) {
+    bool good = true;
+    for (int j = 0; j < kept; j++) {
+      float d = HnswDistance(sup, cands[i].value, out[j].value);
+      if (d < cands[i].distance) {
+        good = false;
+        break;
+      }
+    }
+    if (good) out[kept++] = cands[i];
+  }
+  return kept;
+}
+
+}  // namespace hnsw
+}  // namespace ragstore

@@ -1,0 +1,383 @@
+// ragstore hnsw: VACUUM (ambulkdelete, amvacuumcleanup).
+//
+// ambulkdelete holds the update lock exclusively (no insert runs meanwhile; scans go on) and
+// works in three passes over the index, each page change in its own generic WAL record:
+//   1. mark: every element whose heap row the callback reports dead gets deleted = 1 and an
+//      invalid heap TID (it is never returned again, scans still traverse it);
+//   2. repair: every live element with a deleted neighbour on some layer gets a new list for
+//      that layer, chosen with the selection heuristic among its live neighbours and the live
+//      neighbours of its deleted neighbours (the 2-hop candidates that keep the graph
+//      connected); a deleted entry point is replaced by a live element of the highest level;
+//   3. reclaim: deleted elements and their neighbour tuples are removed from their pages
+//      (line pointers stay, so no other TID moves) and the pages' free space goes to the free
+//      space map, where inserts find it.
+#include "hnsw/hnsw.h"
+
+#include <utility>
+
+extern "C" {
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "storage/freespace.h"
+#include "storage/indexfsm.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+}
+
+namespace ragstore {
+namespace hnsw {
+namespace {
+
+struct LiveElement {
+  ItemPointerData tid;
+  ItemPointerData ntid;
+  uint8 level;
+};
+
+struct VacuumState {
+  IndexVacuumInfo* info;
+  Relation index;
+  HnswSupport sup;
+  int m;
+  HnswVisited deleted;  // TIDs of deleted elements
+  LiveElement* live;
+  int64 nlive;
+  int64 live_cap;
+  MemoryContext tmp_ctx;
+};
+
+Buffer ReadForVacuum(VacuumState* vs, BlockNumber blk) {
+  return ReadBufferExtended(vs->index, MAIN_FORKNUM, blk, RBM_NORMAL, vs->info->strategy);
+}
+
+bool IsDeleted(VacuumState* vs, ItemPointer tid) {
+  // HnswVisitedAdd inserts; test membership on a copy-free probe instead.
+  uint64 key = ((static_cast<uint64>(ItemPointerGetBlockNumber(tid)) << 16) |
+                ItemPointerGetOffsetNumber(tid)) + 1;
+  uint64 k = key;
+  k ^= k >> 33;
+  k *= UINT64CONST(0xff51afd7ed558ccd);
+  k ^= k >> 33;
+  uint32 i = static_cast<uint32>(k) & vs->deleted.mask;
+  for (;;) {
+    uint64 cur = vs->deleted.keys[i];
+    if (cur == key) return true;
+    if (cur == 0) return false;
+    i = (i + 1) & vs->deleted.mask;
+  }
+}
+
+// Pass 1: marks dead elements deleted; collects live ones.
+void MarkDeleted(VacuumState* vs, IndexBulkDeleteCallback callback, void* callback_state,
+                 IndexBulkDeleteResult* stats) {
+  BlockNumber nblocks = RelationGetNumberOfBlocks(vs->index);
+  for (BlockNumber blk = 1; blk < nblocks; blk++) {
+    vacuum_delay_point();
+    Buffer buf = ReadForVacuum(vs, blk);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    Page page = BufferGetPage(buf);
+    if (PageIsNew(page)) {
+      UnlockReleaseBuffer(buf);
+      continue;
+    }
+    OffsetNumber dead[MaxOffsetNumber];
+    int ndead = 0;
+    OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+    for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
+      ItemId iid = PageGetItemId(page, off);
+      if (!ItemIdIsNormal(iid)) continue;
+      auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
+      if (e->type != kHnswElementTuple) continue;
+      ItemPointerData tid;
+      ItemPointerSet(&tid, blk, off);
+      if (e->deleted) {
+        HnswVisitedAdd(&vs->deleted, &tid);
+      } else if (callback(&e->heaptid, callback_state)) {
+        dead[ndead++] = off;
+        HnswVisitedAdd(&vs->deleted, &tid);
+        stats->tuples_removed += 1;
+      } else {
+        if (vs->nlive == vs->live_cap) {
+          vs->live_cap *= 2;
+          vs->live = static_cast<LiveElement*>(
+              repalloc_huge(vs->live, sizeof(LiveElement) * static_cast<Size>(vs->live_cap)));
+        }
+        vs->live[vs->nlive++] = {tid, e->neighbortid, e->level};
+        stats->num_index_tuples += 1;
+      }
+    }
+    if (ndead > 0) {
+      HnswWriter w;
+      HnswWriterStart(&w, vs->index, false);
+      Page wpage = HnswWriterRegister(&w, buf, false);
+      for (int i = 0; i < ndead; i++) {
+        auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(wpage, PageGetItemId(wpage, dead[i])));
+        e->deleted = 1;
+        ItemPointerSetInvalid(&e->heaptid);
+      }
+      HnswWriterFinish(&w);
+    }
+    UnlockReleaseBuffer(buf);
+  }
+}
+
+// Copies the neighbour tuple at ntid into out (count slots); false if missing.
+bool CopyNeighbors(VacuumState* vs, ItemPointer ntid, ItemPointerData* out, int* count) {
+  Buffer buf = ReadForVacuum(vs, ItemPointerGetBlockNumber(ntid));
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  Page page = BufferGetPage(buf);
+  OffsetNumber off = ItemPointerGetOffsetNumber(ntid);
+  bool ok = false;
+  if (off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
+      ItemIdIsNormal(PageGetItemId(page, off))) {
+    auto* nt = reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
+    if (nt->type == kHnswNeighborTuple) {
+      *count = nt->count;
+      memcpy(out, nt->tids, sizeof(ItemPointerData) * nt->count);
+      ok = true;
+    }
+  }
+  UnlockReleaseBuffer(buf);
+  return ok;
+}
+
+// Pass 2: repairs neighbour lists that point at deleted elements.
+void RepairNeighbors(VacuumState* vs) {
+  int m = vs->m;
+  int max_slots = (kMaxLevel + 2) * m;
+  auto* tids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * max_slots));
+  auto* dtids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * max_slots));
+  auto* newtids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * max_slots));
+  for (int64 i = 0; i < vs->nlive; i++) {
+    vacuum_delay_point();
+    LiveElement* le = &vs->live[i];
+    int count = 0;
+    if (!CopyNeighbors(vs, &le->ntid, tids, &count)) continue;
+    bool any = false;
+    for (int s = 0; s < count && !any; s++)
+      if (ItemPointerIsValid(&tids[s]) && IsDeleted(vs, &tids[s])) any = true;
+    if (!any) continue;
+
+    MemoryContext old = MemoryContextSwitchTo(vs->tmp_ctx);
+    // The element's own value is the query of the candidate distances.
+    HnswSearch s;
+    HnswSearchInit(&s, vs->index, &vs->sup, m, nullptr);
+    HnswCandidate self;
+    s.query = "";  // not used by the first load below (distance recomputed later)
+    {
+      // load the element value without computing a distance against a query
+      Buffer buf = ReadForVacuum(vs, ItemPointerGetBlockNumber(&le->tid));
+      LockBuffer(buf, BUFFER_LOCK_SHARE);
+      Page page = BufferGetPage(buf);
+      auto* e = reinterpret_cast<HnswElementTupleData*>(
+          PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&le->tid))));
+      Size sz = VARSIZE(e->data);
+      self.value = static_cast<char*>(palloc(sz));
+      memcpy(self.value, e->data, sz);
+      UnlockReleaseBuffer(buf);
+    }
+    s.query = self.value;
+    memcpy(newtids, tids, sizeof(ItemPointerData) * count);
+    int level = le->level;
+    for (int lc = 0; lc <= level; lc++) {
+      int start = HnswLayerStart(lc, m);
+      int slots = HnswLayerSlots(lc, m);
+      if (start + slots > count) break;
+      bool affected = false;
+      for (int k = 0; k < slots; k++)
+        if (ItemPointerIsValid(&tids[start + k]) && IsDeleted(vs, &tids[start + k])) affected = true;
+      if (!affected) continue;
+      HnswVisitedReset(&s.visited);
+      HnswVisitedAdd(&s.visited, &le->tid);
+      int cap = slots + slots * 2 * m + 1;
+      auto* cands = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * cap));
+      int n = 0;
+      for (int k = 0; k < slots; k++) {
+        ItemPointerData* t = &tids[start + k];
+        if (!ItemPointerIsValid(t)) break;
+        if (!IsDeleted(vs, t)) {
+          if (HnswVisitedAdd(&s.visited, t) && HnswLoadElement(&s, t, &cands[n], true) &&
+              !cands[n].deleted)
+            n++;
+          continue;
+        }
+        // a deleted neighbour: its live neighbours on this layer are candidates
+        HnswCandidate d;
+        if (!HnswLoadElement(&s, t, &d, false)) continue;
+        int dcount = 0;
+        if (!CopyNeighbors(vs, &d.ntid, dtids, &dcount)) continue;
+        if (start + slots > dcount) continue;
+        for (int j = 0; j < slots && n < cap; j++) {
+          ItemPointerData* x = &dtids[start + j];
+          if (!ItemPointerIsValid(x)) break;
+          if (IsDeleted(vs, x)) continue;
+          if (HnswVisitedAdd(&s.visited, x) && HnswLoadElement(&s, x, &cands[n], true) &&
+              !cands[n].deleted && cands[n].level >= lc)
+            n++;
+        }
+      }
+      auto* kept = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * slots));
+      int nkept = HnswSelectNeighbors(&vs->sup, cands, n, slots, kept);
+      for (int k = 0; k < slots; k++) {
+        if (k < nkept) newtids[start + k] = kept[k].tid;
+        else ItemPointerSetInvalid(&newtids[start + k]);
+      }
+    }
+    HnswSearchEnd(&s);
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(vs->tmp_ctx);
+
+    // Write the repaired lists (only if the tuple is still the one we read).
+    Buffer buf = ReadForVacuum(vs, ItemPointerGetBlockNumber(&le->ntid));
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    Page page = BufferGetPage(buf);
+    OffsetNumber off = ItemPointerGetOffsetNumber(&le->ntid);
+    if (off <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, off))) {
+      HnswWriter w;
+      HnswWriterStart(&w, vs->index, false);
+      Page wpage = HnswWriterRegister(&w, buf, false);
+      auto* nt = reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(wpage, PageGetItemId(wpage, off)));
+      if (nt->type == kHnswNeighborTuple && nt->count == count)
+        memcpy(nt->tids, newtids, sizeof(ItemPointerData) * count);
+      HnswWriterFinish(&w);
+    }
+    UnlockReleaseBuffer(buf);
+  }
+}
+
+// Replaces a deleted entry point with a live element of the highest level (or none).
+void RepairEntryPoint(VacuumState* vs) {
+  HnswMetaPageData meta;
+  HnswReadMeta(vs->index, &meta);
+  if (!BlockNumberIsValid(meta.entry_blkno)) return;
+  ItemPointerData entry;
+  ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
+  if (!IsDeleted(vs, &entry)) return;
+  int64 best = -1;
+  for (int64 i = 0; i < vs->nlive; i++)
+    if (best < 0 || vs->live[i].level > vs->live[best].level) best = i;
+  if (best < 0)
+    HnswUpdateMeta(vs->index, false, InvalidBlockNumber, true, nullptr, -1);
+  else
+    HnswUpdateMeta(vs->index, false, InvalidBlockNumber, true, &vs->live[best].tid,
+                   vs->live[best].level);
+}
+
+// Pass 3: removes deleted elements and their neighbour tuples; records free space.
+void Reclaim(VacuumState* vs, IndexBulkDeleteResult* stats) {
+  BlockNumber nblocks = RelationGetNumberOfBlocks(vs->index);
+  // Neighbour tuples of deleted elements that live on another page than their element.
+  int64 nfar = 0, far_cap = 64;
+  auto* far = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * far_cap));
+  for (int pass = 0; pass < 2; pass++) {
+    for (BlockNumber blk = 1; blk < nblocks; blk++) {
+      vacuum_delay_point();
+      Buffer buf = ReadForVacuum(vs, blk);
+      LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+      Page page = BufferGetPage(buf);
+      if (PageIsNew(page)) {
+        UnlockReleaseBuffer(buf);
+        continue;
+      }
+      OffsetNumber remove[MaxOffsetNumber];
+      int nremove = 0;
+      OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+      if (pass == 0) {
+        for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
+          ItemId iid = PageGetItemId(page, off);
+          if (!ItemIdIsNormal(iid)) continue;
+          auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
+          if (e->type != kHnswElementTuple || !e->deleted) continue;
+          remove[nremove++] = off;
+          if (ItemPointerGetBlockNumber(&e->neighbortid) == blk) {
+            remove[nremove++] = ItemPointerGetOffsetNumber(&e->neighbortid);
+          } else {
+            if (nfar == far_cap) {
+              far_cap *= 2;
+              far = static_cast<ItemPointerData*>(repalloc_huge(far, sizeof(ItemPointerData) * far_cap));
+            }
+            far[nfar++] = e->neighbortid;
+          }
+        }
+      } else {
+        for (int64 i = 0; i < nfar; i++)
+          if (ItemPointerGetBlockNumber(&far[i]) == blk) remove[nremove++] = ItemPointerGetOffsetNumber(&far[i]);
+      }
+      if (nremove > 0) {
+        HnswWriter w;
+        HnswWriterStart(&w, vs->index, false);
+        Page wpage = HnswWriterRegister(&w, buf, false);
+        // highest offsets first: removing the last line pointer shortens the array
+        for (int a = 1; a < nremove; a++)
+          for (int b = a; b > 0 && remove[b - 1] < remove[b]; b--) std::swap(remove[b - 1], remove[b]);
+        for (int k = 0; k < nremove; k++) {
+          OffsetNumber off = remove[k];
+          if (off > PageGetMaxOffsetNumber(wpage) || !ItemIdIsNormal(PageGetItemId(wpage, off))) continue;
+          PageIndexTupleDeleteNoCompact(wpage, off);
+        }
+        PageSetHasFreeLinePointers(wpage);
+        HnswWriterFinish(&w);
+      }
+      Size avail = PageGetExactFreeSpace(page);
+      UnlockReleaseBuffer(buf);
+      if (pass == 1 || nfar == 0) RecordPageWithFreeSpace(vs->index, blk, avail);
+    }
+    if (nfar == 0) break;
+  }
+  IndexFreeSpaceMapVacuum(vs->index);
+  stats->num_pages = nblocks;
+}
+
+}  // namespace
+}  // namespace hnsw
+}  // namespace ragstore
+
+using namespace ragstore::hnsw;
+
+extern "C" {
+
+// ambulkdelete: removes the elements of dead heap rows and repairs the graph (see above).
+IndexBulkDeleteResult* hnswbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
+                                      IndexBulkDeleteCallback callback, void* callback_state) {
+  Relation index = info->index;
+  if (stats == nullptr) stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
+  MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(ctx);
+  auto* vs = static_cast<VacuumState*>(palloc0(sizeof(VacuumState)));
+  vs->info = info;
+  vs->index = index;
+  HnswInitSupport(index, &vs->sup);
+  vs->m = HnswGetM(index);
+  HnswVisitedInit(&vs->deleted, 1024);
+  vs->live_cap = 1024;
+  vs->live = static_cast<LiveElement*>(MemoryContextAllocHuge(ctx, sizeof(LiveElement) * vs->live_cap));
+  vs->tmp_ctx = AllocSetContextCreate(ctx, "hnsw vacuum element", ALLOCSET_DEFAULT_SIZES);
+
+  LockPage(index, kHnswUpdateLock, ExclusiveLock);
+  stats->num_index_tuples = 0;
+  MarkDeleted(vs, callback, callback_state, stats);
+  if (vs->deleted.count > 0) {
+    RepairNeighbors(vs);
+    RepairEntryPoint(vs);
+    Reclaim(vs, stats);
+  }
+  UnlockPage(index, kHnswUpdateLock, ExclusiveLock);
+  stats->num_pages = RelationGetNumberOfBlocks(index);
+  MemoryContextSwitchTo(old);
+  MemoryContextDelete(ctx);
+  return stats;
+}
+
+// amvacuumcleanup: statistics (when no bulk delete ran, an estimate from the heap).
+IndexBulkDeleteResult* hnswvacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResult* stats) {
+  if (info->analyze_only) return stats;
+  if (stats == nullptr) {
+    stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
+    stats->num_index_tuples = info->num_heap_tuples;
+    stats->estimated_count = info->estimated_count;
+  }
+  stats->num_pages = RelationGetNumberOfBlocks(info->index);
+  return stats;
+}
+
+}  // extern "C"
