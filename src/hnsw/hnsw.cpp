@@ -193,8 +193,11 @@ void HnswCostEstimate(PlannerInfo* root, IndexPath* path, double loop_count,
     m = HnswGetM(index);
     index_close(index, NoLock);
   }
-  double levels = std::log(tuples) / std::log(static_cast<double>(m)) + 1;
-  double visited = g_ef_search * 2.0 * m * 0.5 + levels * m;  // distance computations
+  // Distance computations of one search, as pgvector estimates them: (entry level + 2) * m,
+  // scaled by ef_search beyond its default (an underestimate, as for pgvector: the planner
+  // must prefer the index for ORDER BY ... LIMIT over sorting the table).
+  double levels = std::log(tuples) / std::log(static_cast<double>(m));
+  double visited = (levels + 2) * m * (g_ef_search > 40 ? g_ef_search / 40.0 : 1.0);
   // Filters: how many candidates are needed to produce the wanted rows.
   double sel = 1.0;
   RelOptInfo* rel = path->path.parent;
