@@ -1,6 +1,6 @@
 // ragstore hnsw: the access method handler, reloptions (m, ef_construction), settings
-// (hnsw.ef_search, hnsw.iterative_scan, hnsw.max_scan_tuples, hnsw.scan_mem_multiplier,
-// ragstore.hnsw_build_threads), the cost estimate and the per-type support functions.
+// (hnsw.ef_search, hnsw.iterative_scan, hnsw.max_scan_tuples, hnsw.scan_mem_multiplier),
+// the cost estimate and the per-type support functions.
 #include "hnsw/hnsw.h"
 
 #include <cfloat>
@@ -32,7 +32,6 @@ int g_ef_search = 40;
 int g_iterative_scan = static_cast<int>(IterativeScan::kOff);
 int g_max_scan_tuples = 20000;
 double g_scan_mem_multiplier = 1.0;
-int g_build_threads = 0;
 
 namespace {
 
@@ -67,10 +66,6 @@ RAGSTORE_MODULE_INIT(hnsw) {
                            "Sets the multiple of work_mem to use for iterative scans", nullptr,
                            &g_scan_mem_multiplier, 1, 1, 1000, PGC_USERSET, 0, nullptr, nullptr,
                            nullptr);
-  DefineCustomIntVariable("ragstore.hnsw_build_threads",
-                          "Sets the number of FAISS (OpenMP) threads of an hnsw index build",
-                          "0 uses one thread per CPU core.", &g_build_threads, 0, 0, 64,
-                          PGC_USERSET, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("hnsw");
 }
 

@@ -30,7 +30,6 @@ extern int g_ef_search;              // hnsw.ef_search, 40, 1..1000
 extern int g_iterative_scan;         // hnsw.iterative_scan (IterativeScan)
 extern int g_max_scan_tuples;        // hnsw.max_scan_tuples, 20000, 1..INT_MAX
 extern double g_scan_mem_multiplier; // hnsw.scan_mem_multiplier, 1, 1..1000 (x work_mem)
-extern int g_build_threads;          // ragstore.hnsw_build_threads, 0 = one per CPU core
 
 constexpr int kDefaultM = 16, kMinM = 2, kMaxM = 100;
 constexpr int kDefaultEfConstruction = 64, kMinEfConstruction = 4, kMaxEfConstruction = 1000;

@@ -394,6 +394,7 @@ int HnswSelectNeighbors(const HnswSupport* sup, HnswCandidate* cands, int n, int
                         HnswCandidate* out) {
   HnswSortCandidates(cands, n);
   int kept = 0;
+  bool* pruned = static_cast<bool*>(palloc0(sizeof(bool) * (n > 0 ? n : 1)));
   for (int i = 0; i < n && kept < max_count; i++) {
     bool good = true;
     for (int j = 0; j < kept; j++) {
@@ -404,7 +405,13 @@ int HnswSelectNeighbors(const HnswSupport* sup, HnswCandidate* cands, int n, int
       }
     }
     if (good) out[kept++] = cands[i];
+    else pruned[i] = true;
   }
+  // keepPrunedConnections (alg. 4's option, as pgvector): fill the list with the nearest pruned
+  // candidates, which keeps hard (clustered) data connected.
+  for (int i = 0; i < n && kept < max_count; i++)
+    if (pruned[i]) out[kept++] = cands[i];
+  pfree(pruned);
   return kept;
 }
 

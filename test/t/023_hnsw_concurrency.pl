@@ -1,0 +1,45 @@
+# Concurrent inserts, deletes, VACUUMs and searches on one hnsw index (pgbench, 6 clients):
+# no error, no crash, and afterwards every live row is found through the index exactly once
+# while no deleted row is.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('hnsw_concurrency');
+$node->init;
+$node->append_conf('postgresql.conf', "max_connections = 50\nautovacuum = off\n");
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION ragstore');
+$node->safe_psql('postgres', q{CREATE TABLE items (id bigserial PRIMARY KEY, embedding vector(16))});
+$node->safe_psql('postgres', q{CREATE FUNCTION rv() RETURNS vector LANGUAGE sql VOLATILE AS
+  $$ SELECT ('[' || array_to_string(ARRAY(SELECT round((random() * 10)::numeric, 3) FROM generate_series(1, 16)), ',') || ']')::vector $$});
+$node->safe_psql('postgres', 'INSERT INTO items (embedding) SELECT rv() FROM generate_series(1, 2000)');
+$node->safe_psql('postgres', 'CREATE INDEX items_hnsw ON items USING hnsw (embedding vector_l2_ops) WITH (m = 8, ef_construction = 32)');
+
+$node->pgbench('--no-vacuum --client=6 --jobs=2 --time=15 --protocol=simple', 0,
+  [qr{processed: [1-9]}], [qr{^$}], 'concurrent inserts, deletes, vacuums and searches',
+  {
+    'hnsw_insert@8' => q{INSERT INTO items (embedding) SELECT rv() FROM generate_series(1, 5);},
+    'hnsw_search@8' => q{SET enable_seqscan = off;
+SELECT count(*) FROM (SELECT id FROM items ORDER BY embedding <-> rv() LIMIT 10) s;},
+    'hnsw_delete@3' => q{\set d random(1, 10000)
+DELETE FROM items WHERE id BETWEEN :d AND :d + 20;},
+    'hnsw_vacuum@1' => q{VACUUM items;},
+  });
+
+my $all_via_index = q{SET enable_seqscan = off; SET hnsw.iterative_scan = relaxed_order;
+  SET hnsw.max_scan_tuples = 1000000; SET work_mem = '256MB'; SET hnsw.ef_search = 200;
+  SELECT count(*), count(DISTINCT id), md5(string_agg(id::text, ',' ORDER BY id)) FROM
+    (SELECT id FROM items ORDER BY embedding <-> '[5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5]' LIMIT 1000000) s};
+my $expected = q{SELECT count(*), count(DISTINCT id), md5(string_agg(id::text, ',' ORDER BY id)) FROM items};
+is($node->safe_psql('postgres', $all_via_index), $node->safe_psql('postgres', $expected),
+  'after the run every live row is found through the index, once, and no deleted row');
+$node->safe_psql('postgres', 'VACUUM items');
+is($node->safe_psql('postgres', $all_via_index), $node->safe_psql('postgres', $expected),
+  'the same after a final VACUUM');
+unlike(slurp_file($node->logfile), qr/terminated by signal|PANIC/, 'no backend crashed');
+
+$node->stop;
+done_testing();
