@@ -2,8 +2,7 @@
 //
 // Dense float types (vector; halfvec through a float copy) with a metric the core kernels know
 // (L2, inner product, cosine = inner product on unit vectors, L1) are built in memory by
-// core/hnsw_graph.h on ragstore.max_threads OpenMP threads (ivfflat's setting; one per core
-// when it is not set), then
+// core/hnsw_graph.h on ragstore.max_threads OpenMP threads, then
 // written out page by page (placement is computed first, so every neighbour TID is known when
 // its list is written) and all pages are WAL-logged with log_newpage_range. We do not use
 // FAISS's IndexHNSW here: it lacks keepPrunedConnections and its graph loses 0.1 of recall@10
@@ -24,6 +23,7 @@
 #include <omp.h>
 
 #include "core/hnsw_graph.h"
+#include "pg/faiss_support.h"
 #include "pg/guard.h"
 
 extern "C" {
@@ -80,14 +80,9 @@ struct BuildState {
   MemoryContext tmp_ctx;
 };
 
-// Threads of the in-memory build: ragstore.max_threads (the FAISS/OpenMP thread cap shared
-// with ivfflat), else one per core.
-int BuildThreads() {
-  const char* setting = GetConfigOption("ragstore.max_threads", true, false);
-  int n = setting != nullptr ? atoi(setting) : 0;
-  if (n <= 0) n = omp_get_num_procs();
-  return n < 1 ? 1 : n;
-}
+// Threads of the in-memory build: ragstore.max_threads, the OpenMP thread cap shared with the
+// FAISS-based builds (src/pg/faiss_support.h).
+int BuildThreads() { return pg::MaxThreads(); }
 
 // Writes the n built elements as pages from block 1 on and sets the meta page. Placement is
 // computed first so that every neighbour TID is known when a list is written.
