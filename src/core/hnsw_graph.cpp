@@ -225,7 +225,38 @@ bool HnswGraph::Build(int threads, bool (*interrupted)()) {
       Insert(i, &visited, &tag);
     }
   }
-  return !stop.load();
+  if (stop.load()) return false;
+  EnsureInLinks();
+  return true;
+}
+
+void HnswGraph::EnsureInLinks() {
+  // An element whose every in-link was pruned away is unreachable from the entry point. Give
+  // each such element a link from its own nearest neighbour, replacing that neighbour's
+  // farthest link whose target keeps another in-link (or using a free slot).
+  const int max0 = 2 * m_;
+  std::vector<int32_t> indeg(n_, 0);
+  for (int64_t i = 0; i < n_; i++)
+    for (int k = 0; k < count0_[i]; k++) indeg[layer0_[i * max0 + k]]++;
+  for (int64_t i = 0; i < n_; i++) {
+    if (indeg[i] > 0 || i == entry_ || count0_[i] == 0) continue;
+    int32_t j = layer0_[i * max0];
+    int32_t* list = &layer0_[static_cast<size_t>(j) * max0];
+    int32_t& cnt = count0_[j];
+    if (cnt < max0) {
+      list[cnt++] = static_cast<int32_t>(i);
+      indeg[i]++;
+      continue;
+    }
+    for (int k = cnt - 1; k >= 0; k--) {
+      if (indeg[list[k]] > 1) {
+        indeg[list[k]]--;
+        list[k] = static_cast<int32_t>(i);
+        indeg[i]++;
+        break;
+      }
+    }
+  }
 }
 
 }  // namespace ragstore

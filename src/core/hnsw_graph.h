@@ -9,6 +9,9 @@
 // element guards its lists, a global mutex guards the entry point; an element that raises the
 // entry point is inserted while holding the global mutex.
 //
+// After the parallel insertion, every element left without an in-link on layer 0 (all were
+// pruned away) gets one from its nearest neighbour, so no element is unreachable.
+//
 // Threads never call PostgreSQL: cancellation is a caller-given poll function (which only reads
 // flags) checked every few hundred insertions by thread 0.
 #pragma once
@@ -57,6 +60,7 @@ class HnswGraph {
                    std::vector<uint32_t>* visited, uint32_t* tag, std::vector<Cand>* out);
   void Select(std::vector<Cand>* cands, int max_count, std::vector<Cand>* out) const;
   void Link(int64_t from, int32_t to, float d, int lc);
+  void EnsureInLinks();
 
   int64_t n_;
   int dim_;

@@ -1,15 +1,13 @@
 // ragstore hnsw: the access method handler, reloptions (m, ef_construction), settings
 // (hnsw.ef_search, hnsw.iterative_scan, hnsw.max_scan_tuples, hnsw.scan_mem_multiplier),
-// the cost estimate and the per-type support functions.
+// and the cost estimate.
 #include "hnsw/hnsw.h"
 
 #include <cfloat>
 #include <climits>
 #include <cmath>
 
-#include "core/distance.h"
 #include "pg/module.h"
-#include "types/vector.h"
 
 extern "C" {
 #include "access/reloptions.h"
@@ -19,10 +17,6 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/selfuncs.h"
 #include "utils/spccache.h"
-
-Datum vector_l2_squared_distance(PG_FUNCTION_ARGS);
-Datum vector_negative_inner_product(PG_FUNCTION_ARGS);
-Datum l1_distance(PG_FUNCTION_ARGS);
 }
 
 namespace ragstore {
@@ -90,72 +84,6 @@ void HnswInitSupport(Relation index, HnswSupport* sup) {
   sup->metric = HnswMetric::kNone;
   sup->type->kernel_for(sup->dist_proc->fn_addr, &sup->kernel, &sup->metric);
 }
-
-// ---------------------------------------------------------------- vector type support
-
-namespace {
-
-int VectorDims(const char* v) { return reinterpret_cast<const Vector*>(v)->dim; }
-
-float VectorL2Kernel(const char* a, const char* b) {
-  auto* x = reinterpret_cast<const Vector*>(a);
-  auto* y = reinterpret_cast<const Vector*>(b);
-  return L2SquaredDistance(x->x, y->x, x->dim);
-}
-float VectorIpKernel(const char* a, const char* b) {
-  auto* x = reinterpret_cast<const Vector*>(a);
-  auto* y = reinterpret_cast<const Vector*>(b);
-  return -InnerProduct(x->x, y->x, x->dim);
-}
-float VectorL1Kernel(const char* a, const char* b) {
-  auto* x = reinterpret_cast<const Vector*>(a);
-  auto* y = reinterpret_cast<const Vector*>(b);
-  return L1Distance(x->x, y->x, x->dim);
-}
-
-void VectorKernelFor(PGFunction fn, HnswKernel* kernel, HnswMetric* metric) {
-  if (fn == vector_l2_squared_distance) {
-    *kernel = VectorL2Kernel;
-    *metric = HnswMetric::kL2;
-  } else if (fn == vector_negative_inner_product) {
-    *kernel = VectorIpKernel;
-    *metric = HnswMetric::kInnerProduct;
-  } else if (fn == l1_distance) {
-    *kernel = VectorL1Kernel;
-    *metric = HnswMetric::kL1;
-  }
-}
-
-char* VectorNormalize(const char* value) {
-  auto* v = reinterpret_cast<const Vector*>(value);
-  double norm = 0.0;
-  for (int i = 0; i < v->dim; i++) norm += static_cast<double>(v->x[i]) * v->x[i];
-  norm = std::sqrt(norm);
-  if (norm == 0.0 || !std::isfinite(norm)) return nullptr;
-  Vector* out = InitVector(v->dim);
-  for (int i = 0; i < v->dim; i++) out->x[i] = static_cast<float>(v->x[i] / norm);
-  return reinterpret_cast<char*>(out);
-}
-
-void VectorToFloat(const char* value, float* out) {
-  auto* v = reinterpret_cast<const Vector*>(value);
-  memcpy(out, v->x, sizeof(float) * v->dim);
-}
-Size VectorFromFloatSize(int dims) { return VectorSize(dims); }
-void VectorFromFloat(const float* x, int dims, char* out) {
-  auto* v = reinterpret_cast<Vector*>(out);
-  SET_VARSIZE(v, VectorSize(dims));
-  v->dim = static_cast<int16>(dims);
-  v->unused = 0;
-  memcpy(v->x, x, sizeof(float) * dims);
-}
-
-const HnswTypeInfo kVectorTypeInfo = {
-    "vector", 2000, true, VectorDims, VectorKernelFor, VectorNormalize,
-    VectorToFloat, VectorFromFloatSize, VectorFromFloat,
-};
-
-}  // namespace
 
 // ---------------------------------------------------------------- cost estimate
 
@@ -298,13 +226,6 @@ Datum hnswhandler(PG_FUNCTION_ARGS) {
   am->aminitparallelscan = nullptr;
   am->amparallelrescan = nullptr;
   PG_RETURN_POINTER(am);
-}
-
-PG_FUNCTION_INFO_V1(hnsw_vector_support);
-// hnsw_vector_support(internal) -> internal: support function 3 of the vector operator
-// classes: a pointer to the vector type's HnswTypeInfo (limits, kernels, normalisation).
-Datum hnsw_vector_support(PG_FUNCTION_ARGS) {
-  PG_RETURN_POINTER(&kVectorTypeInfo);
 }
 
 }  // extern "C"

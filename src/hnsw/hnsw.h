@@ -2,7 +2,8 @@
 // the graph search used by scans, inserts and VACUUM). The on-disk format is in hnsw_page.h.
 //
 // Files (split by callback group, as contrib/bloom and pgvector):
-//   hnsw.cpp         handler, reloptions, settings (GUCs), cost estimate, type support functions
+//   hnsw.cpp         handler, reloptions, settings (GUCs), cost estimate
+//   hnsw_types.cpp   support function 3 of each element type (vector, halfvec, sparsevec, bit)
 //   hnsw_build.cpp   ambuild / ambuildempty: FAISS in-memory graph, written out page by page
 //   hnsw_insert.cpp  aminsert and the on-disk insertion used by builds that outgrow memory
 //   hnsw_scan.cpp    ambeginscan / amrescan / amgettuple / amendscan, iterative scans
@@ -57,8 +58,11 @@ using HnswKernel = float (*)(const char* a, const char* b);
 struct HnswTypeInfo {
   const char* type_name;
   int max_dimensions;        // hnsw's limit for this type (2000 for vector)
+  const char* limit_what;    // what the limit counts: "dimensions" or "non-zero elements"
   bool dims_from_typmod;     // the column must declare its dimensions
-  int (*dims)(const char* value);  // dimensions of a value
+  int (*dims)(const char* value);         // dimensions of a value
+  int (*limit_count)(const char* value);  // what max_dimensions limits (dims, or nnz)
+  const char* dims_error;    // format (index dims, query dims) of a dimension mismatch
   // Fast kernel and FAISS metric for a distance support function, or {nullptr, kNone}.
   void (*kernel_for)(PGFunction fn, HnswKernel* kernel, HnswMetric* metric);
   // palloc'd unit-norm copy of value, or nullptr when its norm is zero (cosine).

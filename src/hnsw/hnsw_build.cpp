@@ -300,6 +300,7 @@ IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info
                     errmsg("ef_construction must be greater than or equal to 2 * m")));
   HnswInitSupport(index, &bs->sup);
   bs->dims = HnswCheckColumnDims(index, &bs->sup);
+  if (bs->dims < 0) bs->dims = 0;  // sparsevec without a declared dimension
   bs->in_memory = bs->sup.kernel != nullptr && bs->sup.metric != HnswMetric::kNone &&
                   bs->sup.type->to_float != nullptr && bs->dims > 0;
   bs->mem_limit = static_cast<Size>(maintenance_work_mem) * 1024;

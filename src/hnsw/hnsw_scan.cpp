@@ -67,11 +67,12 @@ void FirstSearch(IndexScanDesc scan, HnswScanState* so) {
     HnswReadMeta(scan->indexRelation, &meta);
     if (!BlockNumberIsValid(meta.entry_blkno)) break;
     if (attempt == 0) {
-      if (so->sup.kernel != nullptr) {
+      // The fast kernels assume equal dimensions (the fmgr path checks by itself).
+      if (so->sup.kernel != nullptr && meta.dimensions > 0) {
         int qdims = so->sup.type->dims(so->query);
         if (qdims != static_cast<int>(meta.dimensions))
           ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                          errmsg("different vector dimensions %u and %d", meta.dimensions, qdims)));
+                          errmsg(so->sup.type->dims_error, meta.dimensions, qdims)));
       }
       HnswSearchInit(&so->search, scan->indexRelation, &so->sup, meta.m, so->query);
       so->m = meta.m;

@@ -19,11 +19,10 @@ namespace hnsw {
 
 char* HnswPrepareValue(const HnswSupport* sup, Datum value, bool for_index) {
   char* v = reinterpret_cast<char*>(PG_DETOAST_DATUM(value));
-  int dims = sup->type->dims(v);
-  if (for_index && dims > sup->type->max_dimensions)
+  if (for_index && sup->type->limit_count(v) > sup->type->max_dimensions)
     ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                    errmsg("%s cannot have more than %d dimensions for hnsw index",
-                           sup->type->type_name, sup->type->max_dimensions)));
+                    errmsg("%s cannot have more than %d %s for hnsw index", sup->type->type_name,
+                           sup->type->max_dimensions, sup->type->limit_what)));
   if (sup->norm_proc != nullptr) {
     char* n = sup->type->normalize(v);
     if (n == nullptr) return for_index ? nullptr : v;

@@ -37,3 +37,72 @@ CREATE OPERATOR CLASS vector_l1_ops
     OPERATOR 1 <+> (vector, vector) FOR ORDER BY float_ops,
     FUNCTION 1 l1_distance(vector, vector),
     FUNCTION 3 ragstore.hnsw_vector_support(internal);
+
+CREATE FUNCTION ragstore.hnsw_halfvec_support(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'hnsw_halfvec_support' LANGUAGE C;
+CREATE FUNCTION ragstore.hnsw_sparsevec_support(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'hnsw_sparsevec_support' LANGUAGE C;
+CREATE FUNCTION ragstore.hnsw_bit_support(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'hnsw_bit_support' LANGUAGE C;
+
+CREATE OPERATOR CLASS halfvec_l2_ops
+    FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <-> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_l2_squared_distance(halfvec, halfvec),
+    FUNCTION 3 ragstore.hnsw_halfvec_support(internal);
+
+CREATE OPERATOR CLASS halfvec_ip_ops
+    FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <#> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec),
+    FUNCTION 3 ragstore.hnsw_halfvec_support(internal);
+
+CREATE OPERATOR CLASS halfvec_cosine_ops
+    FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <=> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 halfvec_negative_inner_product(halfvec, halfvec),
+    FUNCTION 2 l2_norm(halfvec),
+    FUNCTION 3 ragstore.hnsw_halfvec_support(internal);
+
+CREATE OPERATOR CLASS halfvec_l1_ops
+    FOR TYPE halfvec USING hnsw AS
+    OPERATOR 1 <+> (halfvec, halfvec) FOR ORDER BY float_ops,
+    FUNCTION 1 l1_distance(halfvec, halfvec),
+    FUNCTION 3 ragstore.hnsw_halfvec_support(internal);
+
+CREATE OPERATOR CLASS sparsevec_l2_ops
+    FOR TYPE sparsevec USING hnsw AS
+    OPERATOR 1 <-> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+    FUNCTION 1 sparsevec_l2_squared_distance(sparsevec, sparsevec),
+    FUNCTION 3 ragstore.hnsw_sparsevec_support(internal);
+
+CREATE OPERATOR CLASS sparsevec_ip_ops
+    FOR TYPE sparsevec USING hnsw AS
+    OPERATOR 1 <#> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+    FUNCTION 1 sparsevec_negative_inner_product(sparsevec, sparsevec),
+    FUNCTION 3 ragstore.hnsw_sparsevec_support(internal);
+
+CREATE OPERATOR CLASS sparsevec_cosine_ops
+    FOR TYPE sparsevec USING hnsw AS
+    OPERATOR 1 <=> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+    FUNCTION 1 sparsevec_negative_inner_product(sparsevec, sparsevec),
+    FUNCTION 2 l2_norm(sparsevec),
+    FUNCTION 3 ragstore.hnsw_sparsevec_support(internal);
+
+CREATE OPERATOR CLASS sparsevec_l1_ops
+    FOR TYPE sparsevec USING hnsw AS
+    OPERATOR 1 <+> (sparsevec, sparsevec) FOR ORDER BY float_ops,
+    FUNCTION 1 l1_distance(sparsevec, sparsevec),
+    FUNCTION 3 ragstore.hnsw_sparsevec_support(internal);
+
+CREATE OPERATOR CLASS bit_hamming_ops
+    FOR TYPE bit USING hnsw AS
+    OPERATOR 1 <~> (bit, bit) FOR ORDER BY float_ops,
+    FUNCTION 1 hamming_distance(bit, bit),
+    FUNCTION 3 ragstore.hnsw_bit_support(internal);
+
+CREATE OPERATOR CLASS bit_jaccard_ops
+    FOR TYPE bit USING hnsw AS
+    OPERATOR 1 <%> (bit, bit) FOR ORDER BY float_ops,
+    FUNCTION 1 jaccard_distance(bit, bit),
+    FUNCTION 3 ragstore.hnsw_bit_support(internal);
