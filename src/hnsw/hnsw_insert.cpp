@@ -174,13 +174,6 @@ void AddBackLink(Relation index, const HnswSupport* sup, int m, bool building,
   for (int i = 0; i < count; i++)
     if (HnswLoadElement(&s, &current[i], &cands[n], true)) n++;
   HnswSearchEnd(&s);
-  // The new element farther than every current neighbour cannot displace one: with
-  // keepPrunedConnections a full list only drops its farthest pruned member, and the new
-  // element would be that member. This skips the pairwise distances in the common case.
-  float farthest = 0;
-  for (int i = 0; i < n; i++)
-    if (cands[i].distance > farthest) farthest = cands[i].distance;
-  if (n == count && nb.distance >= farthest) return;
   cands[n] = added;
   cands[n].distance = nb.distance;
   n++;
