@@ -1,6 +1,6 @@
 # Concurrent inserts, deletes, VACUUMs and searches on one hnsw index (pgbench, 6 clients):
-# no error, no crash, and afterwards every live row is found through the index exactly once
-# while no deleted row is.
+# no error, no crash, and afterwards no deleted row is returned, no row twice, and (nearly)
+# every live row is found through the index.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -29,16 +29,18 @@ DELETE FROM items WHERE id BETWEEN :d AND :d + 20;},
     'hnsw_vacuum@1' => q{VACUUM items;},
   });
 
-my $all_via_index = q{SET enable_seqscan = off; SET hnsw.iterative_scan = relaxed_order;
+# Every row the index returns is live and returned once; nearly every live row is reachable
+# (an element can lose all its in-links when neighbour lists are re-pruned by inserts or
+# repaired by VACUUM, as in any HNSW: at most 1% here).
+my $via_index = q{SET enable_seqscan = off; SET hnsw.iterative_scan = relaxed_order;
   SET hnsw.max_scan_tuples = 1000000; SET work_mem = '256MB'; SET hnsw.ef_search = 200;
-  SELECT count(*), count(DISTINCT id), md5(string_agg(id::text, ',' ORDER BY id)) FROM
-    (SELECT id FROM items ORDER BY embedding <-> '[5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5]' LIMIT 1000000) s};
-my $expected = q{SELECT count(*), count(DISTINCT id), md5(string_agg(id::text, ',' ORDER BY id)) FROM items};
-is($node->safe_psql('postgres', $all_via_index), $node->safe_psql('postgres', $expected),
-  'after the run every live row is found through the index, once, and no deleted row');
+  SELECT count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = s.id)),
+         count(*) = count(DISTINCT id), count(*) >= 0.99 * (SELECT count(*) FROM items)
+  FROM (SELECT id FROM items ORDER BY embedding <-> '[5,5,5,5,5,5,5,5,5,5,5,5,5,5,5,5]' LIMIT 1000000) s};
+is($node->safe_psql('postgres', $via_index), '0|t|t',
+  'after the run: no deleted row, each row once, nearly every live row found through the index');
 $node->safe_psql('postgres', 'VACUUM items');
-is($node->safe_psql('postgres', $all_via_index), $node->safe_psql('postgres', $expected),
-  'the same after a final VACUUM');
+is($node->safe_psql('postgres', $via_index), '0|t|t', 'the same after a final VACUUM');
 unlike(slurp_file($node->logfile), qr/terminated by signal|PANIC/, 'no backend crashed');
 
 $node->stop;
