@@ -1,6 +1,8 @@
 -- hnsw on halfvec, sparsevec and bit: every operator class returns the exact nearest rows on
 -- small data (compared by distance, so ties may come in any order), and the size limits.
 SET client_min_messages = warning;
+-- one build thread: the in-memory build is then deterministic
+SET ragstore.max_threads = 1;
 CREATE TABLE ht (id int, v halfvec(3), s sparsevec(5), b bit(8));
 INSERT INTO ht SELECT i, format('[%s,%s,%s]', sin(i), cos(i * 1.3), sin(i * 0.7) * 2)::halfvec,
   format('{1:%s,3:%s,5:%s}/5', sin(i), cos(i), 1 + i % 3)::sparsevec, (i % 256)::bit(8)

@@ -1,6 +1,8 @@
 -- hnsw on vector: every operator class, options, settings, limits, NULL/zero handling,
 -- inserts, deletes + VACUUM, TRUNCATE, REINDEX, unlogged tables, iterative scans.
 SET client_min_messages = warning;
+-- one build thread: the in-memory build is then deterministic
+SET ragstore.max_threads = 1;
 
 CREATE TABLE hv (id int, v vector(3));
 INSERT INTO hv SELECT i, format('[%s,%s,%s]', sin(i), cos(i * 1.3), sin(i * 0.7) * 2)::vector

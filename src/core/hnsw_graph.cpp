@@ -231,31 +231,63 @@ bool HnswGraph::Build(int threads, bool (*interrupted)()) {
 }
 
 void HnswGraph::EnsureInLinks() {
-  // An element whose every in-link was pruned away is unreachable from the entry point. Give
-  // each such element a link from its own nearest neighbour, replacing that neighbour's
-  // farthest link whose target keeps another in-link (or using a free slot).
+  // Elements the entry point cannot reach on layer 0 (their in-links were all pruned away, or
+  // only a group of them links to each other) get a link from their nearest reachable
+  // neighbour, replacing that neighbour's farthest link whose target keeps another in-link (or
+  // using a free slot); a breadth-first walk from each newly linked element extends the
+  // reachable set. Elements whose own list holds no reachable element keep waiting for a later
+  // pass (at most a few passes).
   const int max0 = 2 * m_;
   std::vector<int32_t> indeg(n_, 0);
   for (int64_t i = 0; i < n_; i++)
     for (int k = 0; k < count0_[i]; k++) indeg[layer0_[i * max0 + k]]++;
-  for (int64_t i = 0; i < n_; i++) {
-    if (indeg[i] > 0 || i == entry_ || count0_[i] == 0) continue;
-    int32_t j = layer0_[i * max0];
-    int32_t* list = &layer0_[static_cast<size_t>(j) * max0];
-    int32_t& cnt = count0_[j];
-    if (cnt < max0) {
-      list[cnt++] = static_cast<int32_t>(i);
-      indeg[i]++;
-      continue;
-    }
-    for (int k = cnt - 1; k >= 0; k--) {
-      if (indeg[list[k]] > 1) {
-        indeg[list[k]]--;
-        list[k] = static_cast<int32_t>(i);
-        indeg[i]++;
-        break;
+  std::vector<char> reached(n_, 0);
+  std::vector<int64_t> queue;
+  auto walk = [&](int64_t start) {
+    reached[start] = 1;
+    queue.assign(1, start);
+    while (!queue.empty()) {
+      int64_t x = queue.back();
+      queue.pop_back();
+      for (int k = 0; k < count0_[x]; k++) {
+        int32_t y = layer0_[x * max0 + k];
+        if (!reached[y]) {
+          reached[y] = 1;
+          queue.push_back(y);
+        }
       }
     }
+  };
+  walk(entry_);
+  for (int pass = 0; pass < 4; pass++) {
+    bool changed = false;
+    for (int64_t i = 0; i < n_; i++) {
+      if (reached[i]) continue;
+      int32_t j = -1;
+      for (int k = 0; k < count0_[i] && j < 0; k++)
+        if (reached[layer0_[i * max0 + k]]) j = layer0_[i * max0 + k];
+      if (j < 0) continue;
+      int32_t* list = &layer0_[static_cast<size_t>(j) * max0];
+      int32_t& cnt = count0_[j];
+      bool linked = false;
+      if (cnt < max0) {
+        list[cnt++] = static_cast<int32_t>(i);
+        linked = true;
+      } else {
+        for (int k = cnt - 1; k >= 0 && !linked; k--) {
+          if (indeg[list[k]] > 1) {
+            indeg[list[k]]--;
+            list[k] = static_cast<int32_t>(i);
+            linked = true;
+          }
+        }
+      }
+      if (!linked) continue;
+      indeg[i]++;
+      walk(i);
+      changed = true;
+    }
+    if (!changed) break;
   }
 }
 

@@ -9,8 +9,8 @@
 // element guards its lists, a global mutex guards the entry point; an element that raises the
 // entry point is inserted while holding the global mutex.
 //
-// After the parallel insertion, every element left without an in-link on layer 0 (all were
-// pruned away) gets one from its nearest neighbour, so no element is unreachable.
+// After the parallel insertion, every element the entry point cannot reach on layer 0 (its
+// in-links were all pruned away) gets a link from its nearest reachable neighbour.
 //
 // Threads never call PostgreSQL: cancellation is a caller-given poll function (which only reads
 // flags) checked every few hundred insertions by thread 0.
