@@ -1,8 +1,8 @@
 # A streaming replica returns exactly the primary's search results (the same ids in the same
-# order), through an ivfflat index and by exact search, after the primary built the
+# order), through hnsw and ivfflat indexes and by exact search, after the primary built the
 # indexes, inserted, deleted and vacuumed: everything reaches
 # the replica through WAL only (the base backup is taken before any of it). Then the replica is
-# promoted: it keeps serving the same results and accepts inserts into the index that its
+# promoted: it keeps serving the same results and accepts inserts into both index types that its
 # searches find.
 use strict;
 use warnings;
@@ -40,10 +40,13 @@ $standby->start;
 
 # The tables the searches run on, each with its access path (built after the backup, so the
 # build itself reaches the replica through WAL).
-# items: exact search (sequential scan), the reference; items_ivf: the same rows under an
-# ivfflat index, searched through the index.
+# items: exact search (sequential scan), the reference; items_hnsw and items_ivf: the same rows
+# under an hnsw and an ivfflat index, searched through the index.
 my %tables = (
   items => { order => 'embedding <-> %s', setup => 'SET enable_indexscan = off;' },
+  items_hnsw => {
+    order => 'embedding <-> %s', setup => 'SET hnsw.ef_search = 40;', plan => qr/Index Scan using items_hnsw_idx/,
+    index => 'CREATE INDEX items_hnsw_idx ON items_hnsw USING hnsw (embedding vector_l2_ops) WITH (m = 8, ef_construction = 32)' },
   items_ivf => {
     order => 'embedding <-> %s', setup => 'SET ivfflat.probes = 4;', plan => qr/Index Scan using items_ivf_idx/,
     index => 'CREATE INDEX items_ivf_idx ON items_ivf USING ivfflat (embedding vector_l2_ops) WITH (lists = 30)' },

@@ -35,6 +35,11 @@ $primary->safe_psql('postgres', q{
     FROM generate_series(1, 300) i});
 $primary->safe_psql('postgres', 'SELECT ragstore.refresh_usage_daily()');
 
+# The cache's hnsw index for 1536-dimension embeddings (cosine; CREATE EXTENSION makes it when
+# hnsw is installed): every entry below reaches the replica's copy of it through WAL inserts.
+is($primary->safe_psql('postgres', 'SELECT ragstore.cache_create_index(1536)'), 'ragstore.cache_entries_hnsw_1536',
+   'the cache hnsw index exists on the primary');
+
 # Cache entries: one per cached embedding, responses naming their row.
 my $sql = "BEGIN;\n";
 for my $i (0 .. $n_cached - 1) {
@@ -55,6 +60,8 @@ for my $q (
   is($standby->safe_psql('postgres', $q->[1]), $p, "$q->[0]: identical on the replica");
 }
 is($standby->safe_psql('postgres', 'SELECT count(*) FROM ragstore.interactions'), '300', 'all 300 log rows on the replica');
+like($standby->safe_psql('postgres', q{SELECT pg_get_indexdef('ragstore.cache_entries_hnsw_1536'::regclass)}),
+     qr/USING hnsw/, 'the cache hnsw index exists on the replica');
 
 # cache_lookup on the replica: every cached embedding finds its own entry (distance ~0), the
 # uncached ones (other texts) find nothing within 0.001 (the closest two different texts are 0.0014 apart), and every answer equals the primary's.
