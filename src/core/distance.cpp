@@ -3,6 +3,8 @@
 
 #include <immintrin.h>
 
+#include "core/simd.h"
+
 #include <cmath>
 
 namespace ragstore {
@@ -48,16 +50,7 @@ void DotAndNormsPortable(const float* a, const float* b, size_t n, float* dot, f
 
 #define RS_AVX2 __attribute__((target("avx2,fma")))
 
-RS_AVX2 inline float HorizontalSum(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v);
-  __m128 hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);
-  __m128 shuf = _mm_movehdup_ps(lo);
-  __m128 sums = _mm_add_ps(lo, shuf);
-  shuf = _mm_movehl_ps(shuf, sums);
-  sums = _mm_add_ss(sums, shuf);
-  return _mm_cvtss_f32(sums);
-}
+using simd::HorizontalSum;
 
 RS_AVX2 float L2SquaredAvx2(const float* a, const float* b, size_t n) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
@@ -175,14 +168,18 @@ void DotAndNorms(const float* a, const float* b, size_t n, float* dot, float* na
   g_table->dot_norms(a, b, n, dot, na, nb);
 }
 
-double CosineDistance(const float* a, const float* b, size_t n) {
-  float dot, na, nb;
-  DotAndNorms(a, b, n, &dot, &na, &nb);
-  double similarity = static_cast<double>(dot) / std::sqrt(static_cast<double>(na) * nb);
+double CosineDistanceFromDotAndNorms(double dot, double norm_a, double norm_b) {
+  double similarity = dot / std::sqrt(norm_a * norm_b);
   if (std::isnan(similarity)) return similarity;  // a zero vector: NaN, as pgvector
   if (similarity > 1.0) similarity = 1.0;
   if (similarity < -1.0) similarity = -1.0;
   return 1.0 - similarity;
+}
+
+double CosineDistance(const float* a, const float* b, size_t n) {
+  float dot, na, nb;
+  DotAndNorms(a, b, n, &dot, &na, &nb);
+  return CosineDistanceFromDotAndNorms(dot, na, nb);
 }
 
 namespace reference {

@@ -33,6 +33,8 @@ void DotAndNorms(const float* a, const float* b, size_t n, float* dot, float* no
                  float* norm_b);
 // 1 - a.b / (|a| |b|), clamped to [0, 2]; NaN when either norm is zero (as pgvector).
 double CosineDistance(const float* a, const float* b, size_t n);
+// The same from a.b, a.a and b.b computed elsewhere (half and sparse kernels share it).
+double CosineDistanceFromDotAndNorms(double dot, double norm_a, double norm_b);
 
 // Scalar reference implementations (double accumulation), used by tests as ground truth.
 namespace reference {

@@ -1,5 +1,7 @@
 // ragstore core: half conversions and halfvec distance kernels (see half.h).
 #include "core/half.h"
+#include "core/distance.h"
+#include "core/simd.h"
 
 #include <immintrin.h>
 
@@ -61,16 +63,7 @@ RS_F16C inline __m256 Load8(const Half* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 }
 
-RS_F16C inline float HorizontalSum(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v);
-  __m128 hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);
-  __m128 shuf = _mm_movehdup_ps(lo);
-  __m128 sums = _mm_add_ps(lo, shuf);
-  shuf = _mm_movehl_ps(shuf, sums);
-  sums = _mm_add_ss(sums, shuf);
-  return _mm_cvtss_f32(sums);
-}
+using simd::HorizontalSum;
 
 RS_F16C float F16cHalfToFloat(Half h) {
   return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
@@ -241,11 +234,7 @@ void HalfDotAndNorms(const Half* a, const Half* b, size_t n, float* dot, float* 
 double HalfCosineDistance(const Half* a, const Half* b, size_t n) {
   float dot, na, nb;
   HalfDotAndNorms(a, b, n, &dot, &na, &nb);
-  double similarity = static_cast<double>(dot) / std::sqrt(static_cast<double>(na) * nb);
-  if (std::isnan(similarity)) return similarity;  // a zero vector: NaN, as pgvector
-  if (similarity > 1.0) similarity = 1.0;
-  if (similarity < -1.0) similarity = -1.0;
-  return 1.0 - similarity;
+  return CosineDistanceFromDotAndNorms(dot, na, nb);
 }
 
 namespace reference {

@@ -6,18 +6,14 @@
 #include <cstring>
 
 #include "core/distance.h"
+#include "core/simd.h"
 
 namespace ragstore {
 namespace {
 
 #define RS_AVX2 __attribute__((target("avx2,fma")))
 
-RS_AVX2 inline float Sum8(__m256 v) {
-  __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-  lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
-  return _mm_cvtss_f32(lo);
-}
+using simd::HorizontalSum;
 
 // Four rows at a time; d % 8 tail handled with scalars.
 template <bool kL2>
@@ -54,7 +50,7 @@ RS_AVX2 void BatchAvx2(const float* q, const float* base, size_t n, size_t d, fl
         a3 = _mm256_fmadd_ps(vq, _mm256_loadu_ps(r3 + j), a3);
       }
     }
-    float s[4] = {Sum8(a0), Sum8(a1), Sum8(a2), Sum8(a3)};
+    float s[4] = {HorizontalSum(a0), HorizontalSum(a1), HorizontalSum(a2), HorizontalSum(a3)};
     const float* rows[4] = {r0, r1, r2, r3};
     for (size_t j = d8; j < d; j++)
       for (int r = 0; r < 4; r++) {

@@ -1,6 +1,8 @@
 // ragstore core: sparse vector kernels (see sparse.h).
 #include "core/sparse.h"
 
+#include "core/distance.h"
+
 #include <cmath>
 #include <vector>
 
@@ -70,14 +72,6 @@ Acc SquaredNorm(const SparseView& a) {
   return sum;
 }
 
-double CosineFrom(double dot, double na, double nb) {
-  double similarity = dot / std::sqrt(na * nb);
-  if (std::isnan(similarity)) return similarity;
-  if (similarity > 1.0) similarity = 1.0;
-  if (similarity < -1.0) similarity = -1.0;
-  return 1.0 - similarity;
-}
-
 }  // namespace
 
 float SparseL2SquaredDistance(const SparseView& a, const SparseView& b) {
@@ -89,10 +83,11 @@ float SparseL1Distance(const SparseView& a, const SparseView& b) { return L1<flo
 double SparseCosineDistance(const SparseView& a, const SparseView& b) {
   float dot = Dot<float>(a, b), na = SquaredNorm<float>(a), nb = SquaredNorm<float>(b);
   if (std::isfinite(dot) && std::isfinite(na) && std::isfinite(nb) && na > 0 && nb > 0)
-    return CosineFrom(dot, na, nb);
+    return CosineDistanceFromDotAndNorms(dot, na, nb);
   // float32 overflowed, or a norm is 0 (NaN for a true zero vector, or squares that underflowed
   // in float32): recompute in double
-  return CosineFrom(Dot<double>(a, b), SquaredNorm<double>(a), SquaredNorm<double>(b));
+  return CosineDistanceFromDotAndNorms(Dot<double>(a, b), SquaredNorm<double>(a),
+                                       SquaredNorm<double>(b));
 }
 
 namespace wide {
