@@ -32,7 +32,7 @@ FAISS_LIB ?= /usr/lib/x86_64-linux-gnu/libfaiss.a
 # C++17 with OpenMP. FAISS's symbols stay inside the .so (--exclude-libs), so they can never
 # clash with another extension's copy of FAISS or BLAS.
 PG_CPPFLAGS = -I$(srcdir)/src
-PG_CXXFLAGS = -std=c++17 -fPIC -fopenmp -Wno-missing-field-initializers
+PG_CXXFLAGS = -std=c++17 -fPIC -fopenmp -Wno-missing-field-initializers -Wno-register
 SHLIB_LINK  = $(FAISS_LIB) -fopenmp -llapack -lblas -lstdc++ -Wl,--exclude-libs,ALL
 
 # No LLVM bitcode for JIT inlining: our code is C++ and not worth inlining into queries.
