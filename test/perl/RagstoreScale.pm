@@ -9,7 +9,8 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-our @EXPORT_OK = qw(pgbouncer_bin start_pgbouncer stop_pgbouncer run_pgbench write_script
+our @EXPORT_OK = qw(pgbouncer_bin start_pgbouncer stop_pgbouncer run_pgbench start_pgbench
+                    finish_pgbench write_script
                     query_rows wait_for_replay os_user);
 
 # The server's user name in TAP clusters (initdb's default: the OS user).
@@ -79,17 +80,25 @@ sub write_script {
   return $path;
 }
 
-# run_pgbench(port => P, db => D, args => [...], scripts => [paths]): runs pgbench against
-# 127.0.0.1:P and returns { rc, out, err, per_script => [transactions of script 1, 2, ...],
-# total, failed }.
-sub run_pgbench {
+# start_pgbench(port => P, db => D, args => [...], scripts => [paths]): starts pgbench against
+# 127.0.0.1:P (an -h in args overrides the host) in the background; finish_pgbench waits for it.
+sub start_pgbench {
   my (%p) = @_;
   my @cmd = ('pgbench', '-n', '-h', '127.0.0.1', '-p', $p{port}, '-U', os_user(),
              @{ $p{args} }, map({ ('-f', $_) } @{ $p{scripts} }), $p{db});
   note join(' ', @cmd);
-  my ($out, $err) = ('', '');
-  IPC::Run::run(\@cmd, '>', \$out, '2>', \$err,
-                IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+  my $run = { out => '', err => '' };
+  $run->{handle} = IPC::Run::start(\@cmd, '>', \$run->{out}, '2>', \$run->{err},
+                                   IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+  return $run;
+}
+
+# finish_pgbench($run): waits for a started pgbench and returns { rc, out, err,
+# per_script => [transactions of script 1, 2, ...], total, failed }.
+sub finish_pgbench {
+  my ($run) = @_;
+  $run->{handle}->finish;
+  my ($out, $err) = @$run{qw(out err)};
   my $rc = $? >> 8;
   my @per = ($out =~ /^ - (\d+) transactions \(/mg);
   my ($total) = $out =~ /^number of transactions actually processed: (\d+)/m;
@@ -97,6 +106,9 @@ sub run_pgbench {
   return { rc => $rc, out => $out, err => $err, per_script => \@per, total => $total // 0,
            failed => $failed // 0 };
 }
+
+# run_pgbench(...): start_pgbench then finish_pgbench (same arguments and result).
+sub run_pgbench { return finish_pgbench(start_pgbench(@_)); }
 
 # query_rows($node, $db, $sql): the result as one string (rows joined by newlines), for exact
 # comparison between nodes.

@@ -6,8 +6,8 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use IPC::Run;
-use RagstoreScale qw(start_pgbouncer stop_pgbouncer run_pgbench write_script os_user);
+use RagstoreScale qw(start_pgbouncer stop_pgbouncer run_pgbench start_pgbench finish_pgbench
+                     write_script);
 
 my $node = PostgreSQL::Test::Cluster->new('concurrent_log');
 $node->init;
@@ -32,19 +32,19 @@ my $refresh = write_script('refresh', "SELECT ragstore.refresh_usage_daily();\n"
 # to the wrong script).
 sub log_while_refreshing {
   my (%p) = @_;
-  my @refresh_cmd = ('pgbench', '-n', '-h', $p{host}, '-p', $p{port}, '-U', os_user(),
-                     '-c', '1', '-t', '30', '-M', 'extended', '-f', $refresh, $p{db});
-  my ($rout, $rerr) = ('', '');
-  my $bg = IPC::Run::start(\@refresh_cmd, '>', \$rout, '2>', \$rerr,
-                           IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
-  my $run = run_pgbench(port => $p{port}, db => $p{db}, args => $p{args}, scripts => [$log]);
-  $bg->finish;
-  is($? >> 8, 0, "concurrent rollup refreshes ($p{label})") or diag($rerr);
+  my $refreshing = start_pgbench(port => $p{port}, db => $p{db}, scripts => [$refresh],
+                                 args => [ @{ $p{host_args} }, '-c', '1', '-t', '30',
+                                           '-M', 'extended' ]);
+  my $run = run_pgbench(port => $p{port}, db => $p{db}, scripts => [$log],
+                        args => [ @{ $p{host_args} }, @{ $p{args} } ]);
+  my $refreshed = finish_pgbench($refreshing);
+  is($refreshed->{rc}, 0, "concurrent rollup refreshes ($p{label})") or diag($refreshed->{err});
   return $run;
 }
 
 my $direct = log_while_refreshing(port => $node->port, db => 'postgres', label => 'direct',
-                                  host => $node->host, args => [ '-h', $node->host, '-c', '8', '-j', '2', '-t', '150', '-M', 'extended' ]);
+                                  host_args => [ '-h', $node->host ],
+                                  args => [ '-c', '8', '-j', '2', '-t', '150', '-M', 'extended' ]);
 is($direct->{rc}, 0, 'pgbench direct: 8 clients') or diag($direct->{err});
 is($direct->{failed}, 0, 'no failed transaction');
 my $want = $direct->{total};
@@ -53,7 +53,8 @@ is(q1(q{SELECT count(*) FROM ragstore.interactions}), $want, 'every logged call 
 
 my $bouncer = start_pgbouncer(databases => { app => $node }, pool_size => 3);
 my $pooled = log_while_refreshing(port => $bouncer->{port}, db => 'app', label => 'PgBouncer',
-                                  host => '127.0.0.1', args => [ '-c', '8', '-j', '2', '-t', '100', '-M', 'extended' ]);
+                                  host_args => [],
+                                  args => [ '-c', '8', '-j', '2', '-t', '100', '-M', 'extended' ]);
 is($pooled->{rc}, 0, 'pgbench through PgBouncer (transaction pooling): 8 clients') or diag($pooled->{err});
 is($pooled->{failed}, 0, 'no failed transaction through PgBouncer');
 is($pooled->{total}, 8 * 100, 'every pooled transaction processed');
