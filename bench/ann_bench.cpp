@@ -95,6 +95,7 @@ struct Options {
   int faiss_build_threads = 0;        // 0: all cores
   bool reload = false;                // reload the table even when it looks current
   bool force_index = false;           // SET enable_seqscan = off on query connections
+  bool keep_index = false;            // reuse an existing index with the same definition
   std::string dbname = "ragstore_bench";
   std::string out_dir = "bench/results";
   std::string cache_dir;              // default <out_dir>/cache
@@ -130,6 +131,8 @@ void Usage() {
       "  --faiss-build-threads N      FAISS build threads (default: all cores)\n"
       "  --reload                     reload the table even if it is current\n"
       "  --force-index                SET enable_seqscan = off for the queries\n"
+      "  --keep-index                 reuse the index left by an earlier run when its method,\n"
+      "                               operator class and options match (no build: search only)\n"
       "  --dbname NAME                database (created if missing; default ragstore_bench)\n"
       "  --out DIR                    results directory (default bench/results)\n"
       "  --cache-dir DIR              ground-truth cache (default OUT/cache)\n"
@@ -228,6 +231,8 @@ Options ParseArgs(int argc, char** argv) {
       o.reload = true;
     } else if (a == "--force-index") {
       o.force_index = true;
+    } else if (a == "--keep-index") {
+      o.keep_index = true;
     } else if (a == "--dbname") {
       o.dbname = next();
     } else if (a == "--out") {
@@ -544,6 +549,23 @@ const char* Operator(const std::string& metric) {
   return "<->";
 }
 
+// True when index exists and was built with o's access method, operator class and options
+// (--keep-index).
+bool IndexMatches(PGconn* c, const Options& o, const std::string& index) {
+  std::string def = Scalar(c, "SELECT pg_get_indexdef(c.oid) || ' ' || "
+                              "coalesce(array_to_string(c.reloptions, ','), '') FROM pg_class c "
+                              "WHERE c.relname = '" + index + "'");
+  if (def.empty()) return false;
+  std::string want = "USING " + o.method + " (embedding " + OpClass(o.metric) + ")";
+  std::string opts = o.method == "hnsw" ? "m=" + std::to_string(o.m) + ",ef_construction=" +
+                                              std::to_string(o.ef_construction)
+                                        : "lists=" + std::to_string(o.lists);
+  bool ok = def.find(want) != std::string::npos &&
+            def.size() >= opts.size() && def.compare(def.size() - opts.size(), opts.size(), opts) == 0;
+  if (!ok) fprintf(stderr, "[bench] existing index differs (%s): rebuilding\n", def.c_str());
+  return ok;
+}
+
 struct BuildResult {
   double seconds = 0;
   long long index_bytes = 0;
@@ -808,11 +830,21 @@ EngineRun RunServer(const Options& o, const Dataset& ds, std::vector<std::string
   std::string table = TableName(ds);
   std::string index = table.substr(0, 50) + "_ann_idx";
   LoadTable(admin.get(), table, ds, o.reload);
-  Exec(admin.get(), "DROP INDEX IF EXISTS " + index);
-  Exec(admin.get(), "RESET client_min_messages");  // the build's NOTICEs are reported
-  g_notices = notices;
-  BuildResult b = BuildIndex(admin.get(), o, table, index);
-  g_notices = nullptr;
+  BuildResult b;
+  if (o.keep_index && o.method != "none" && IndexMatches(admin.get(), o, index)) {
+    // Search-only iteration: the index of an earlier run (same method, opclass and options;
+    // a reloaded table dropped it). The build columns then describe no build.
+    b.index_bytes = atoll(Scalar(admin.get(), "SELECT pg_relation_size('" + index + "')").c_str());
+    b.sql = "reused existing index " + index + " (--keep-index): " +
+            Scalar(admin.get(), "SELECT pg_get_indexdef('" + index + "'::regclass)");
+    fprintf(stderr, "[bench] %s\n", b.sql.c_str());
+  } else {
+    Exec(admin.get(), "DROP INDEX IF EXISTS " + index);
+    Exec(admin.get(), "RESET client_min_messages");  // the build's NOTICEs are reported
+    g_notices = notices;
+    b = BuildIndex(admin.get(), o, table, index);
+    g_notices = nullptr;
+  }
   run.build_s = b.seconds;
   run.index_bytes = b.index_bytes;
   run.build_note = b.sql.empty() ? "no index (exact scan)"

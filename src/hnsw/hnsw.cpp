@@ -167,6 +167,7 @@ char* HnswBuildPhaseName(int64 phase) {
     case 2: return const_cast<char*>("loading tuples");
     case 3: return const_cast<char*>("building graph");
     case 4: return const_cast<char*>("writing pages");
+    case 5: return const_cast<char*>("ordering elements");
     default: return nullptr;
   }
 }

@@ -150,6 +150,15 @@ void HnswVisitedReset(HnswVisited* v);
 bool HnswVisitedAdd(HnswVisited* v, ItemPointer tid);  // true when tid was new
 inline Size HnswVisitedBytes(const HnswVisited* v) { return (Size(v->mask) + 1) * sizeof(uint64); }
 
+// Buffers a search keeps pinned (least recently used evicted): with the build's
+// neighbour-first page order (hnsw_page.h) most reads of a search hit one of them, which saves
+// the buffer mapping lookup and pin of ReadBuffer. 16 pins plus the executor's few exceed
+// PrivateRefCount's 8-entry array; the overflow hash is only touched when a pin is taken or
+// dropped, i.e. on misses (measured in bench/README.md, "hnsw scan").
+constexpr int kHnswBufferCache = 16;
+
+struct HnswBatchItem;  // hnsw_utils.cpp
+
 struct HnswSearch {
   Relation index;
   const HnswSupport* sup;
@@ -158,12 +167,22 @@ struct HnswSearch {
   bool copy_values;     // keep a copy of each W member's value (inserts: neighbour selection)
   bool skip_deleted_w;  // deleted elements never enter W (inserts), still traversed
   HnswVisited visited;
-  Buffer buf;           // last buffer pinned (kept across reads of the same block)
+  // Pinned buffers (no lock held between reads); cache_used[i] is a use tick (LRU).
+  Buffer cache_buf[kHnswBufferCache];
+  BlockNumber cache_blk[kHnswBufferCache];
+  uint32 cache_used[kHnswBufferCache];
+  int ncache;
+  uint32 tick;
   int64 loaded;         // elements whose distance was computed
+  int64 reads;          // ReadBuffer calls (cache misses)
   ItemPointerData* nbuf;  // scratch for a neighbour list
+  HnswBatchItem* batch;  // scratch for a neighbour batch (HnswSearchLayer)
 };
 void HnswSearchInit(HnswSearch* s, Relation index, const HnswSupport* sup, int m,
                     const char* query);
+// Drops the pins of the buffer cache (the search can go on; it pins again as needed).
+void HnswSearchReleaseBuffers(HnswSearch* s);
+// Ends a search: releases its pins (memory is the caller's context's).
 void HnswSearchEnd(HnswSearch* s);
 // Reads the element at tid and its distance to s->query; false when the slot holds no element.
 bool HnswLoadElement(HnswSearch* s, ItemPointer tid, HnswCandidate* out, bool copy_value);

@@ -22,6 +22,7 @@
 
 #include <omp.h>
 
+#include "core/graph_order.h"
 #include "core/hnsw_graph.h"
 #include "pg/faiss_support.h"
 #include "pg/guard.h"
@@ -44,7 +45,10 @@ namespace ragstore {
 namespace hnsw {
 namespace {
 
-constexpr int kPhaseLoad = 2, kPhaseGraph = 3, kPhaseWrite = 4;
+constexpr int kPhaseLoad = 2, kPhaseGraph = 3, kPhaseWrite = 4, kPhaseOrder = 5;
+// Window of the on-disk order (graph_order.h): about the elements of one page (11 for 128
+// dimensions); 4 to 44 gave the same locality on the synthetic 100k (bench/README.md).
+constexpr int kOrderWindow = 16;
 
 bool PgInterruptPending() { return QueryCancelPending || ProcDiePending; }
 
@@ -84,9 +88,10 @@ struct BuildState {
 // FAISS-based builds (src/pg/faiss_support.h).
 int BuildThreads() { return pg::MaxThreads(); }
 
-// Writes the n built elements as pages from block 1 on and sets the meta page. Placement is
+// Writes the n built elements as pages from block 1 on, in the given order (order[pos] =
+// element; each element's neighbour tuple right after it), and sets the meta page. Placement is
 // computed first so that every neighbour TID is known when a list is written.
-void WriteGraph(BuildState* bs, const HnswGraph* g) {
+void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
   int64 n = bs->n;
   int m = bs->m;
   int dims = bs->dims;
@@ -111,7 +116,9 @@ void WriteGraph(BuildState* bs, const HnswGraph* g) {
     next_off++;
     free_space -= need;
   };
-  for (int64 i = 0; i < n; i++) {
+  // Element i goes to position pos of order (order[pos] = i): neighbours close together.
+  for (int64 pos = 0; pos < n; pos++) {
+    int64 i = order[pos];
     place(esize, &etids[i]);
     place(HnswNeighborTupleSize(g->Level(i), m), &ntids[i]);
   }
@@ -121,7 +128,8 @@ void WriteGraph(BuildState* bs, const HnswGraph* g) {
   char* ntup_buf = static_cast<char*>(palloc0(HnswNeighborTupleSize(kMaxLevel, m) + 8));
   Buffer buf = InvalidBuffer;
   BlockNumber cur = InvalidBlockNumber;
-  for (int64 i = 0; i < n; i++) {
+  for (int64 pos = 0; pos < n; pos++) {
+    int64 i = order[pos];
     int level = g->Level(i);
     Size nsize = HnswNeighborTupleSize(level, m);
     auto* etup = reinterpret_cast<HnswElementTupleData*>(etup_buf);
@@ -165,9 +173,9 @@ void WriteGraph(BuildState* bs, const HnswGraph* g) {
         elog(ERROR, "hnsw build: tuple placed at offset %u, expected %u", off,
              ItemPointerGetOffsetNumber(targets[t]));
     }
-    if ((i & 1023) == 0) {
+    if ((pos & 1023) == 0) {
       CHECK_FOR_INTERRUPTS();
-      pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, i);
+      pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, pos);
     }
   }
   if (BufferIsValid(buf)) {
@@ -211,7 +219,27 @@ void BuildCollected(BuildState* bs) {
     ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("hnsw index build interrupted")));
   }
   CHECK_FOR_INTERRUPTS();
-  WriteGraph(bs, holder->graph);
+  // On-disk order (hnsw_page.h, "Order"): a Gorder-like window order over layer 0 when its
+  // working memory fits what maintenance_work_mem has left, else breadth-first.
+  pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseOrder);
+  auto* order = static_cast<int32*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * n));
+  bool greedy = static_cast<Size>(n) * (bs->per_vector + WindowOrderBytesPerElement(2 * m)) <= bs->mem_limit;
+  completed = pg::GuardedCall([&]() -> bool {
+    const HnswGraph* g = holder->graph;
+    GraphNeighbours layer0 = [g](int64_t v, int* count) { return g->Neighbors(v, 0, count); };
+    std::vector<int32_t> o = greedy ? WindowGreedyOrder(n, layer0, g->EntryPoint(), kOrderWindow,
+                                                        PgInterruptPending)
+                                    : BreadthFirstOrder(n, layer0, g->EntryPoint());
+    if (static_cast<int64>(o.size()) != n) return false;  // interrupted
+    std::copy(o.begin(), o.end(), order);
+    return true;
+  });
+  if (!completed) {
+    CHECK_FOR_INTERRUPTS();
+    ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("hnsw index build interrupted")));
+  }
+  WriteGraph(bs, holder->graph, order);
+  pfree(order);
   GraphHolderFree(holder);
   bs->index_tuples += static_cast<double>(bs->n);
   pfree(bs->vecs);
@@ -305,10 +333,11 @@ IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info
                   bs->sup.type->to_float != nullptr && bs->dims > 0;
   bs->mem_limit = static_cast<Size>(maintenance_work_mem) * 1024;
   // Per vector: its floats, its heap TID, the graph (lists, counts, lock), the placement arrays
-  // of the write-out, and the threads' visited tables.
+  // of the write-out, the threads' visited tables, and the breadth-first order (two int32
+  // arrays and a flag; the window order is only used when its memory fits, see BuildCollected).
   bs->per_vector = sizeof(float) * bs->dims + sizeof(ItemPointerData) +
                    HnswGraph::BytesPerElement(bs->m) + 2 * sizeof(ItemPointerData) +
-                   sizeof(uint32) * BuildThreads();
+                   sizeof(uint32) * BuildThreads() + 2 * sizeof(int32) + 1;
   bs->tmp_ctx = AllocSetContextCreate(build_ctx, "hnsw build tuple", ALLOCSET_DEFAULT_SIZES);
 
   // Meta page.

@@ -21,12 +21,25 @@
 //   Neighbour counts follow HNSW (Malkov & Yashunin 2016) as pgvector and FAISS use them: 2m on
 //   layer 0, m above; levels are drawn with mL = 1 / ln(m).
 //
+// Order
+//   An in-memory build writes the elements in a locality order of the layer-0 graph
+//   (core/graph_order.h: a Gorder-like window order from the entry point, breadth-first when
+//   its working memory does not fit maintenance_work_mem), not in heap order, so an element's
+//   neighbours mostly sit on the same or recently read pages; each element is followed by its
+//   neighbour tuple. Nothing depends on this order (inserts append where there is room): it
+//   only halves the buffer reads of a search (bench/README.md, "hnsw scan").
+//
 // Locks
 //   Buffer content locks protect tuples: readers (scans, neighbour searches) take a share lock
-//   on one page at a time and copy what they need; writers take the exclusive lock of one page
-//   at a time (an insert holds at most the page receiving its tuples, plus a freshly extended
-//   page when the neighbour tuple does not fit). No code holds two buffer locks while waiting for
-//   a third, so there is no deadlock.
+//   on one page at a time and copy what they need. A search keeps up to kHnswBufferCache (16)
+//   buffers pinned, unlocked, between reads (hnsw.h, HnswSearch); scans drop all pins before
+//   returning rows, inserts and VACUUM at the end of each search (HnswSearchEnd). Before taking
+//   the share lock, a search reads line pointers of pinned pages as prefetch hints only (the
+//   address is prefetched; data is read after locking). No code takes a cleanup lock, so pins
+//   never block writers. Writers take the exclusive lock of one page at a time (an insert holds
+//   at most the page receiving its tuples, plus a freshly extended page when the neighbour
+//   tuple does not fit). No code holds two buffer locks while waiting for a third, so there is
+//   no deadlock.
 //   A heavyweight page lock on "page" kHnswUpdateLock (LockPage) orders structure changes:
 //   inserts hold it in share mode for their duration (exclusive when they raise the entry
 //   point); VACUUM holds it exclusively while it marks, repairs and removes elements, so an

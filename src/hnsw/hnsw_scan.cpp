@@ -106,6 +106,8 @@ void FirstSearch(IndexScanDesc scan, HnswScanState* so) {
   HnswHeapPush(&so->W, ep);
   bool iterative = g_iterative_scan != static_cast<int>(IterativeScan::kOff);
   HnswSearchLayer(&so->search, &so->C, &so->W, iterative ? &so->discarded : nullptr, ef, 0);
+  // No pins are held while the executor has the rows (a cursor may keep the scan open).
+  HnswSearchReleaseBuffers(&so->search);
   TakeBatch(so);
 }
 
@@ -130,6 +132,7 @@ bool NextBatch(HnswScanState* so) {
   pfree(so->discarded.items);
   so->discarded = rest;
   HnswSearchLayer(&so->search, &so->C, &so->W, &so->discarded, ef, 0);
+  HnswSearchReleaseBuffers(&so->search);
   TakeBatch(so);
   return so->nresults > 0;
 }
@@ -150,7 +153,7 @@ IndexScanDesc hnswbeginscan(Relation index, int nkeys, int norderbys) {
   MemoryContext old = MemoryContextSwitchTo(so->ctx);
   HnswInitSupport(index, &so->sup);
   MemoryContextSwitchTo(old);
-  so->search.buf = InvalidBuffer;
+  so->search.ncache = 0;
   scan->opaque = so;
   return scan;
 }
@@ -169,7 +172,7 @@ void hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, i
   so->nresults = 0;
   so->pos = 0;
   so->emitted_any = false;
-  so->search.buf = InvalidBuffer;
+  so->search.ncache = 0;
   if (keys && scan->numberOfKeys > 0)
     memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
   if (orderbys && scan->numberOfOrderBys > 0)
@@ -220,6 +223,9 @@ bool hnswgettuple(IndexScanDesc scan, ScanDirection dir) {
 // amendscan: releases the pinned buffer and the scan memory.
 void hnswendscan(IndexScanDesc scan) {
   auto* so = static_cast<HnswScanState*>(scan->opaque);
+  if (so->started)
+    elog(DEBUG2, "hnsw scan: " INT64_FORMAT " elements read, " INT64_FORMAT " buffer reads",
+         so->search.loaded, so->search.reads);
   if (so->started) HnswSearchEnd(&so->search);
   MemoryContextDelete(so->ctx);
   pfree(so);

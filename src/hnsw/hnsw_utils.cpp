@@ -253,6 +253,15 @@ bool HnswVisitedAdd(HnswVisited* v, ItemPointer tid) {
 
 // ---------------------------------------------------------------- reads
 
+// One unvisited neighbour of the candidate being expanded (see HnswSearchLayer).
+struct HnswBatchItem {
+  ItemPointerData tid;
+  Buffer buf;  // pinned buffer of its block (cache), or InvalidBuffer: read it later
+  bool done;
+  bool ok;
+  HnswCandidate e;
+};
+
 void HnswSearchInit(HnswSearch* s, Relation index, const HnswSupport* sup, int m,
                     const char* query) {
   s->index = index;
@@ -262,73 +271,104 @@ void HnswSearchInit(HnswSearch* s, Relation index, const HnswSupport* sup, int m
   s->copy_values = false;
   s->skip_deleted_w = false;
   HnswVisitedInit(&s->visited, 1024);
-  s->buf = InvalidBuffer;
+  s->ncache = 0;
+  s->tick = 0;
   s->loaded = 0;
+  s->reads = 0;
   s->nbuf = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * 2 * kMaxM));
+  s->batch = static_cast<HnswBatchItem*>(palloc(sizeof(HnswBatchItem) * 2 * kMaxM));
 }
 
-void HnswSearchEnd(HnswSearch* s) {
-  if (BufferIsValid(s->buf)) ReleaseBuffer(s->buf);
-  s->buf = InvalidBuffer;
+void HnswSearchReleaseBuffers(HnswSearch* s) {
+  for (int i = 0; i < s->ncache; i++) ReleaseBuffer(s->cache_buf[i]);
+  s->ncache = 0;
 }
 
-static inline Page PinAndLock(HnswSearch* s, BlockNumber blk) {
-  if (!BufferIsValid(s->buf) || BufferGetBlockNumber(s->buf) != blk) {
-    if (BufferIsValid(s->buf)) ReleaseBuffer(s->buf);
-    s->buf = ReadBuffer(s->index, blk);
-  }
-  LockBuffer(s->buf, BUFFER_LOCK_SHARE);
-  return BufferGetPage(s->buf);
-}
+void HnswSearchEnd(HnswSearch* s) { HnswSearchReleaseBuffers(s); }
 
-// Reads element tid; copies its value when copy_value, or when copy_threshold_heap is given
-// and the element would enter it (size < ef or closer than its top).
-static bool LoadElementImpl(HnswSearch* s, ItemPointer tid, HnswCandidate* out, bool copy_value,
-                            const HnswHeap* W, int ef) {
-  BlockNumber blk = ItemPointerGetBlockNumber(tid);
-  OffsetNumber off = ItemPointerGetOffsetNumber(tid);
-  if (blk == kHnswMetaBlock || !BlockNumberIsValid(blk)) return false;
-  Page page = PinAndLock(s, blk);
-  bool ok = false;
-  if (off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page)) {
-    ItemId iid = PageGetItemId(page, off);
-    if (ItemIdIsNormal(iid)) {
-      auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
-      if (e->type == kHnswElementTuple) {
-        out->distance = HnswDistance(s->sup, s->query, e->data);
-        out->tid = *tid;
-        out->ntid = e->neighbortid;
-        out->heaptid = e->heaptid;
-        out->level = e->level;
-        out->deleted = e->deleted != 0;
-        out->value = nullptr;
-        if (W != nullptr)
-          copy_value = W->size < ef || out->distance < HnswHeapTop(W).distance;
-        if (copy_value) {
-          Size sz = VARSIZE(e->data);
-          out->value = static_cast<char*>(palloc(sz));
-          memcpy(out->value, e->data, sz);
-        }
-        ok = true;
-      }
+// The pinned buffer of block blk from the search's cache, read (and pinned) on a miss, evicting
+// the least recently used entry. An entry used at or after tick `keep_from` is never evicted
+// (its page is still referenced by the caller): then InvalidBuffer is returned. No lock taken.
+static Buffer CachedBuffer(HnswSearch* s, BlockNumber blk, uint32 keep_from) {
+  int victim = 0;
+  for (int i = 0; i < s->ncache; i++) {
+    if (s->cache_blk[i] == blk) {
+      s->cache_used[i] = ++s->tick;
+      return s->cache_buf[i];
     }
+    if (s->cache_used[i] < s->cache_used[victim]) victim = i;
   }
-  LockBuffer(s->buf, BUFFER_LOCK_UNLOCK);
-  if (ok) s->loaded++;
-  return ok;
+  if (s->ncache < kHnswBufferCache) {
+    victim = s->ncache++;
+  } else {
+    if (s->cache_used[victim] >= keep_from) return InvalidBuffer;
+    ReleaseBuffer(s->cache_buf[victim]);
+    s->cache_buf[victim] = InvalidBuffer;
+    s->cache_blk[victim] = InvalidBlockNumber;
+    s->cache_used[victim] = 0;
+  }
+  // Fill the slot only once ReadBuffer returned: if it errors, the slot holds nothing pinned.
+  Buffer buf = ReadBuffer(s->index, blk);
+  s->reads++;
+  s->cache_buf[victim] = buf;
+  s->cache_blk[victim] = blk;
+  s->cache_used[victim] = ++s->tick;
+  return buf;
+}
+
+static inline Buffer PinAndLock(HnswSearch* s, BlockNumber blk) {
+  Buffer buf = CachedBuffer(s, blk, PG_UINT32_MAX);
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  return buf;
+}
+
+// Reads the element at (page, off) under the caller's share lock: distance to the query, TIDs,
+// level; copies the value when copy_value, or when W is given and the element would enter it
+// (size < ef or closer than its top). False when the slot holds no element.
+static inline bool ReadElement(HnswSearch* s, Page page, OffsetNumber off, HnswCandidate* out,
+                               bool copy_value, const HnswHeap* W, int ef) {
+  if (off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page)) return false;
+  ItemId iid = PageGetItemId(page, off);
+  if (!ItemIdIsNormal(iid)) return false;
+  auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
+  if (e->type != kHnswElementTuple) return false;
+  out->distance = HnswDistance(s->sup, s->query, e->data);
+  out->ntid = e->neighbortid;
+  out->heaptid = e->heaptid;
+  out->level = e->level;
+  out->deleted = e->deleted != 0;
+  out->value = nullptr;
+  if (W != nullptr) copy_value = W->size < ef || out->distance < HnswHeapTop(W).distance;
+  if (copy_value) {
+    Size sz = VARSIZE(e->data);
+    out->value = static_cast<char*>(palloc(sz));
+    memcpy(out->value, e->data, sz);
+  }
+  return true;
 }
 
 bool HnswLoadElement(HnswSearch* s, ItemPointer tid, HnswCandidate* out, bool copy_value) {
-  return LoadElementImpl(s, tid, out, copy_value, nullptr, 0);
+  BlockNumber blk = ItemPointerGetBlockNumber(tid);
+  if (blk == kHnswMetaBlock || !BlockNumberIsValid(blk)) return false;
+  Buffer buf = PinAndLock(s, blk);
+  bool ok = ReadElement(s, BufferGetPage(buf), ItemPointerGetOffsetNumber(tid), out, copy_value,
+                        nullptr, 0);
+  LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+  if (ok) {
+    out->tid = *tid;
+    s->loaded++;
+  }
+  return ok;
 }
 
 int HnswLoadNeighbors(HnswSearch* s, ItemPointer ntid, int lc, ItemPointerData* out) {
   BlockNumber blk = ItemPointerGetBlockNumber(ntid);
   OffsetNumber off = ItemPointerGetOffsetNumber(ntid);
   if (!BlockNumberIsValid(blk) || blk == kHnswMetaBlock) return 0;
-  Page page = PinAndLock(s, blk);
+  Buffer buf = PinAndLock(s, blk);
+  Page page = BufferGetPage(buf);
   int n = 0;
-  if (off <= PageGetMaxOffsetNumber(page)) {
+  if (off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page)) {
     ItemId iid = PageGetItemId(page, off);
     if (ItemIdIsNormal(iid)) {
       auto* nt = reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(page, iid));
@@ -342,7 +382,7 @@ int HnswLoadNeighbors(HnswSearch* s, ItemPointer ntid, int lc, ItemPointerData* 
       }
     }
   }
-  LockBuffer(s->buf, BUFFER_LOCK_UNLOCK);
+  LockBuffer(buf, BUFFER_LOCK_UNLOCK);
   return n;
 }
 
@@ -357,18 +397,88 @@ bool HnswEntryCandidate(HnswSearch* s, const HnswMetaPageData* meta, HnswCandida
 
 // ---------------------------------------------------------------- search
 
+// Prefetches the cache lines of a page's header and line pointers (always in the first lines).
+static inline void PrefetchPageHead(Page page, OffsetNumber off) {
+  __builtin_prefetch(page);
+  __builtin_prefetch(reinterpret_cast<char*>(PageGetItemId(page, off)));
+}
+
+// Prefetches the first lines of the tuple at line pointer off. The line pointer is read
+// without the content lock: it is a hint only (a concurrent change just prefetches the wrong
+// lines; the real read below is made under the share lock and checks everything).
+static inline void PrefetchTuple(Page page, OffsetNumber off) {
+  const volatile ItemIdData* iid = PageGetItemId(page, off);
+  unsigned lp_off = iid->lp_off;
+  if (lp_off == 0 || lp_off > BLCKSZ - 256) return;
+  const char* t = static_cast<const char*>(page) + lp_off;
+  __builtin_prefetch(t);
+  __builtin_prefetch(t + 64);
+  __builtin_prefetch(t + 128);
+  __builtin_prefetch(t + 192);
+}
+
+// Computes the distances of the batch items of block `blk` (items from `first` on) under one
+// share lock of its page.
+static void ReadBlockItems(HnswSearch* s, HnswBatchItem* items, int n, int first, Buffer buf,
+                           const HnswHeap* W, int ef) {
+  BlockNumber blk = ItemPointerGetBlockNumber(&items[first].tid);
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  Page page = BufferGetPage(buf);
+  for (int j = first; j < n; j++) {
+    HnswBatchItem* it = &items[j];
+    if (it->done || ItemPointerGetBlockNumber(&it->tid) != blk) continue;
+    it->done = true;
+    it->ok = ReadElement(s, page, ItemPointerGetOffsetNumber(&it->tid), &it->e, false, W, ef);
+    if (it->ok) {
+      it->e.tid = it->tid;
+      s->loaded++;
+    }
+  }
+  LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+}
+
 void HnswSearchLayer(HnswSearch* s, HnswHeap* C, HnswHeap* W, HnswHeap* discarded, int ef,
                      int lc) {
   ItemPointerData* nb = s->nbuf;
+  HnswBatchItem* items = s->batch;
+  const HnswHeap* copy_w = s->copy_values ? W : nullptr;
   while (C->size > 0) {
     if (W->size >= ef && HnswHeapTop(C).distance > HnswHeapTop(W).distance) break;
     HnswCandidate c = HnswHeapPop(C);
     if (c.level < lc) continue;
     int n = HnswLoadNeighbors(s, &c.ntid, lc, nb);
+    // The unvisited neighbours as one batch: pages from the buffer cache (pins are kept while
+    // the batch refers to them), prefetch of page heads, then of tuples, so the cache misses of
+    // the batch overlap; then each page is share-locked once for all its items.
+    uint32 batch_tick = s->tick + 1;
+    int k = 0;
     for (int i = 0; i < n; i++) {
+      BlockNumber blk = ItemPointerGetBlockNumber(&nb[i]);
+      if (blk == kHnswMetaBlock || !BlockNumberIsValid(blk)) continue;
       if (!HnswVisitedAdd(&s->visited, &nb[i])) continue;
-      HnswCandidate e;
-      if (!LoadElementImpl(s, &nb[i], &e, false, s->copy_values ? W : nullptr, ef)) continue;
+      HnswBatchItem* it = &items[k++];
+      it->tid = nb[i];
+      it->done = false;
+      it->ok = false;
+      it->buf = CachedBuffer(s, blk, batch_tick);
+      if (BufferIsValid(it->buf))
+        PrefetchPageHead(BufferGetPage(it->buf), ItemPointerGetOffsetNumber(&it->tid));
+    }
+    for (int i = 0; i < k; i++)
+      if (BufferIsValid(items[i].buf))
+        PrefetchTuple(BufferGetPage(items[i].buf), ItemPointerGetOffsetNumber(&items[i].tid));
+    // Pages whose buffer is held first; then the rest (their reads may evict any entry).
+    for (int i = 0; i < k; i++)
+      if (!items[i].done && BufferIsValid(items[i].buf))
+        ReadBlockItems(s, items, k, i, items[i].buf, copy_w, ef);
+    for (int i = 0; i < k; i++)
+      if (!items[i].done)
+        ReadBlockItems(s, items, k, i,
+                       CachedBuffer(s, ItemPointerGetBlockNumber(&items[i].tid), PG_UINT32_MAX),
+                       copy_w, ef);
+    for (int i = 0; i < k; i++) {
+      if (!items[i].ok) continue;
+      const HnswCandidate& e = items[i].e;
       bool enters = W->size < ef || e.distance < HnswHeapTop(W).distance;
       if (enters && s->skip_deleted_w && e.deleted) {
         // traverse through deleted elements, never select them
