@@ -210,6 +210,52 @@ void HnswSortCandidates(HnswCandidate* c, int n);
 void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value,
                      ItemPointer heaptid, bool building);
 int HnswRandomLevel(int m);
+// HNSW's neighbour search of an insertion (alg. 1 lines 1-10): greedy descent from meta's
+// entry point, then ef_construction search and the selection heuristic on layers
+// min(level, entry level)..0. selected[lc] (palloc'd, values copied, ascending distance) and
+// nselected[lc] for lc in 0..level; all empty when the index is empty.
+void HnswFindNeighbors(Relation index, const HnswSupport* sup, int m, int efc, const char* value,
+                       int level, const HnswMetaPageData* meta, HnswCandidate** selected,
+                       int* nselected);
+// Adds the link from -> to on layer lc without ever making an element unreachable (see the
+// comment in hnsw_insert.cpp). from needs tid, ntid, value and distance (= d(from, to)); to
+// needs tid, ntid and value. force: take a slot even when the heuristic would drop `to`.
+// replaceable (nrep entries, farthest last) are the members of `to`'s list that a moved victim
+// may overwrite. Returns true when the link exists afterwards.
+bool HnswAddLink(Relation index, const HnswSupport* sup, int m, bool building,
+                 const HnswCandidate& from, const HnswCandidate& to, int lc, bool force,
+                 const ItemPointerData* replaceable, int nrep);
+// Back links from the n neighbours nbs (ascending distance) to `added` on layer lc; forces one
+// when no neighbour keeps it. True when at least one in-link exists afterwards.
+bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool building,
+                           HnswCandidate* nbs, int n, const HnswCandidate& added, int lc,
+                           const ItemPointerData* replaceable, int nrep);
+
+// ---- reachability (hnsw_reach.cpp) ----
+// The live (not deleted) elements of an index in TID order with their layer-0 out-links as
+// dense element numbers, and which of them the entry point reaches on layer 0. palloc'd in the
+// current memory context: about (2m * 4 + 24) bytes per element.
+struct HnswReach {
+  int64 n;
+  int m;
+  ItemPointerData* tids;   // element TIDs, ascending
+  ItemPointerData* ntids;  // their neighbour tuples
+  uint8* levels;
+  int32* adj;              // n x 2m layer-0 out-links (dense numbers, -1 = not a live element)
+  int32* count;
+  uint8* reached;
+  int64* stack;
+  int64 entry;             // dense number of the entry point, -1 when none
+  int64 nreached;
+};
+// Reads every page (strategy may be nullptr) and fills r. The caller holds the update lock.
+void HnswReachCollect(Relation index, BufferAccessStrategy strategy, HnswReach* r);
+// Dense number of element tid, or -1.
+int64 HnswReachFind(const HnswReach* r, ItemPointer tid);
+// Re-reads element i's layer-0 list from its page (after a link change).
+void HnswReachReload(Relation index, BufferAccessStrategy strategy, HnswReach* r, int64 i);
+// Marks what element i reaches; returns the count newly marked.
+int64 HnswReachWalk(HnswReach* r, int64 i);
 
 }  // namespace hnsw
 }  // namespace ragstore

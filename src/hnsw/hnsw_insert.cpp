@@ -40,7 +40,7 @@ namespace {
 // Chooses a page with room for both (free space map, then the meta page's insert page, then a
 // new page); when both cannot share an empty page the neighbour tuple goes on a new page.
 void WriteElement(Relation index, bool building, HnswElementTupleData* etup, Size esize,
-                  HnswNeighborTupleData* ntup, Size nsize, ItemPointer etid) {
+                  HnswNeighborTupleData* ntup, Size nsize, ItemPointer etid, ItemPointer ntid) {
   Size both = esize + nsize + 2 * sizeof(ItemIdData);
   bool together = both <= HnswEmptyPageSpace();
   Size need = together ? both : esize + sizeof(ItemIdData);
@@ -106,6 +106,7 @@ void WriteElement(Relation index, bool building, HnswElementTupleData* etup, Siz
   auto* placed = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, PageGetItemId(page, eoff)));
   ItemPointerSet(&placed->neighbortid, BufferGetBlockNumber(together ? buf : nbuf), noff);
   ItemPointerSet(etid, BufferGetBlockNumber(buf), eoff);
+  *ntid = placed->neighbortid;
   HnswWriterFinish(&w);
   UnlockReleaseBuffer(buf);
   if (BufferIsValid(nbuf)) UnlockReleaseBuffer(nbuf);
@@ -123,90 +124,274 @@ HnswNeighborTupleData* NeighborTupleAt(Page page, OffsetNumber off, int start, i
   return nt;
 }
 
-// Adds a back link from neighbour `nb` (at layer lc) to the new element `added`; nb.distance
-// is their distance. A free slot takes the link; a full list is re-selected with the heuristic
-// among its members plus the new element and written back only if nobody changed it meanwhile.
-void AddBackLink(Relation index, const HnswSupport* sup, int m, bool building,
-                 const HnswCandidate& nb, const HnswCandidate& added, int lc) {
+bool TidIn(const ItemPointerData* list, int n, const ItemPointerData* tid) {
+  for (int i = 0; i < n; i++)
+    if (ItemPointerEquals(const_cast<ItemPointer>(&list[i]), const_cast<ItemPointer>(tid))) return true;
+  return false;
+}
+
+// Puts `tid` into layer lc of the neighbour tuple at ntid unless it is there already, using a
+// free slot, else the slot of the last listed member of `replaceable` still in the list. True when tid is in the list afterwards; false when no slot may take it or the tuple
+// is gone. Locks (and WAL-logs) that one page only.
+bool AddToFreeSlot(Relation index, bool building, int m, ItemPointer ntid, int lc,
+                   ItemPointer tid, const ItemPointerData* replaceable, int nrep) {
   int start = HnswLayerStart(lc, m);
   int slots = HnswLayerSlots(lc, m);
-  BlockNumber blk = ItemPointerGetBlockNumber(&nb.ntid);
-  OffsetNumber off = ItemPointerGetOffsetNumber(&nb.ntid);
-  ItemPointerData current[2 * kMaxM];
-  int count = 0;
-
-  Buffer buf = ReadBuffer(index, blk);
+  OffsetNumber off = ItemPointerGetOffsetNumber(ntid);
+  Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(ntid));
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
   HnswNeighborTupleData* nt = NeighborTupleAt(BufferGetPage(buf), off, start, slots);
-  if (nt == nullptr) {
-    UnlockReleaseBuffer(buf);
-    return;
-  }
+  bool done = false;
   int free_slot = -1;
-  for (int i = 0; i < slots; i++) {
+  for (int i = 0; nt != nullptr && i < slots; i++) {
     ItemPointerData* t = &nt->tids[start + i];
     if (!ItemPointerIsValid(t)) {
       free_slot = i;
       break;
     }
-    if (ItemPointerEquals(t, const_cast<ItemPointer>(&added.tid))) {
-      UnlockReleaseBuffer(buf);
-      return;
+    if (ItemPointerEquals(t, tid)) {
+      done = true;
+      break;
     }
-    current[count++] = *t;
   }
-  if (free_slot >= 0) {
+  if (!done && free_slot < 0 && nt != nullptr) {
+    for (int r = nrep - 1; r >= 0 && free_slot < 0; r--)
+      for (int i = 0; i < slots && free_slot < 0; i++)
+        if (ItemPointerEquals(&nt->tids[start + i], const_cast<ItemPointer>(&replaceable[r])))
+          free_slot = i;
+  }
+  if (!done && free_slot >= 0) {
     HnswWriter w;
     HnswWriterStart(&w, index, building);
     Page wpage = HnswWriterRegister(&w, buf, false);
-    NeighborTupleAt(wpage, off, start, slots)->tids[start + free_slot] = added.tid;
+    NeighborTupleAt(wpage, off, start, slots)->tids[start + free_slot] = *tid;
     HnswWriterFinish(&w);
-    UnlockReleaseBuffer(buf);
-    return;
+    done = true;
   }
   UnlockReleaseBuffer(buf);
-
-  // Full: re-select among the current neighbours plus the new element, seen from nb.
-  HnswSearch s;
-  HnswSearchInit(&s, index, sup, m, nb.value);
-  auto* cands = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (count + 1)));
-  int n = 0;
-  for (int i = 0; i < count; i++)
-    if (HnswLoadElement(&s, &current[i], &cands[n], true)) n++;
-  HnswSearchEnd(&s);
-  cands[n] = added;
-  cands[n].distance = nb.distance;
-  n++;
-  auto* kept = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * n));
-  int nkept = HnswSelectNeighbors(sup, cands, n, slots, kept);
-  bool selected = false;
-  for (int i = 0; i < nkept; i++)
-    if (ItemPointerEquals(&kept[i].tid, const_cast<ItemPointer>(&added.tid))) selected = true;
-  if (!selected) return;
-
-  buf = ReadBuffer(index, blk);
-  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-  nt = NeighborTupleAt(BufferGetPage(buf), off, start, slots);
-  bool same = nt != nullptr;
-  for (int i = 0; i < slots && same; i++) {
-    ItemPointerData* t = &nt->tids[start + i];
-    same = i < count ? ItemPointerEquals(t, &current[i]) : !ItemPointerIsValid(t);
-  }
-  if (same) {
-    HnswWriter w;
-    HnswWriterStart(&w, index, building);
-    Page wpage = HnswWriterRegister(&w, buf, false);
-    HnswNeighborTupleData* wnt = NeighborTupleAt(wpage, off, start, slots);
-    for (int i = 0; i < slots; i++) {
-      if (i < nkept) wnt->tids[start + i] = kept[i].tid;
-      else ItemPointerSetInvalid(&wnt->tids[start + i]);
-    }
-    HnswWriterFinish(&w);
-  }
-  UnlockReleaseBuffer(buf);
+  return done;
 }
 
 }  // namespace
+
+// Why links are added this way (the on-disk counterpart of HnswGraph::EnsureInLinks):
+// HNSW (Malkov & Yashunin 2016, alg. 1 lines 11-16) re-prunes a neighbour's full list with the
+// selection heuristic after adding the back link. A pruned list drops a link, and when that
+// link was the dropped element's only in-link the element becomes unreachable: no search, and
+// no enumeration through an iterative scan, can find its row any more. On disk we cannot
+// afford in-degrees, so instead every list change here preserves reachability by
+// construction:
+//   * a free slot simply takes the link;
+//   * a full list gives up exactly one slot, the one alg. 4 with keepPrunedConnections would
+//     drop (the farthest pruned candidate), as pgvector's on-disk update does. Before the slot
+//     is overwritten, the victim v is put into `to`'s own list, so every path that went
+//     from -> v now goes from -> to -> v and nothing `from` could reach is lost. When v is in
+//     `to`'s list already nothing needs to move. `to`'s list is normally full (the heuristic
+//     fills it with pruned candidates), so v takes the slot of a `replaceable` member: for an
+//     element being inserted, the out-links it chose itself (pre-existing elements whose
+//     reachability never depended on the new element), farthest first; for an element VACUUM
+//     found unreachable, the members its list had before (no path from the entry point went
+//     through it). Never a victim moved there earlier: its only path may be that slot. When no
+//     slot may take v, the
+//     link is not added (returns false) rather than risk stranding v;
+//   * when the heuristic would drop `to` itself the link is not added, unless `force` (the
+//     caller found no other in-link for `to`): then the victim is preferably a member that
+//     `to` links to already, else the farthest member, moved as above.
+// Each step is one page under one buffer lock and one generic WAL record, in an order where a
+// crash between two steps leaves an extra link, never a missing one. Concurrent writers are
+// detected by comparing the list with the copy taken before the distances were computed; the
+// whole step is then retried.
+bool HnswAddLink(Relation index, const HnswSupport* sup, int m, bool building,
+                 const HnswCandidate& from, const HnswCandidate& to, int lc, bool force,
+                 const ItemPointerData* replaceable, int nrep) {
+  int start = HnswLayerStart(lc, m);
+  int slots = HnswLayerSlots(lc, m);
+  BlockNumber blk = ItemPointerGetBlockNumber(&from.ntid);
+  OffsetNumber off = ItemPointerGetOffsetNumber(&from.ntid);
+  ItemPointerData current[2 * kMaxM];
+  ItemPointerData to_list[2 * kMaxM];
+
+  for (int attempt = 0; attempt < 20; attempt++) {
+    int count = 0;
+    Buffer buf = ReadBuffer(index, blk);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    HnswNeighborTupleData* nt = NeighborTupleAt(BufferGetPage(buf), off, start, slots);
+    if (nt == nullptr) {
+      UnlockReleaseBuffer(buf);
+      return false;
+    }
+    int free_slot = -1;
+    for (int i = 0; i < slots; i++) {
+      ItemPointerData* t = &nt->tids[start + i];
+      if (!ItemPointerIsValid(t)) {
+        free_slot = i;
+        break;
+      }
+      if (ItemPointerEquals(t, const_cast<ItemPointer>(&to.tid))) {
+        UnlockReleaseBuffer(buf);
+        return true;
+      }
+      current[count++] = *t;
+    }
+    if (free_slot >= 0) {
+      HnswWriter w;
+      HnswWriterStart(&w, index, building);
+      Page wpage = HnswWriterRegister(&w, buf, false);
+      NeighborTupleAt(wpage, off, start, slots)->tids[start + free_slot] = to.tid;
+      HnswWriterFinish(&w);
+      UnlockReleaseBuffer(buf);
+      return true;
+    }
+    UnlockReleaseBuffer(buf);
+
+    // Full: which member gives up its slot (see above). Distances are seen from `from`.
+    HnswSearch s;
+    HnswSearchInit(&s, index, sup, m, from.value);
+    int nto = HnswLoadNeighbors(&s, const_cast<ItemPointer>(&to.ntid), lc, to_list);
+    auto* cands = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (count + 1)));
+    int n = 0;
+    int victim = -1;  // slot index in current[]
+    for (int i = 0; i < count && victim < 0; i++) {
+      if (HnswLoadElement(&s, &current[i], &cands[n], true) && !cands[n].deleted) n++;
+      else victim = i;  // a link to a removed or deleted element: reuse it, nothing to keep
+    }
+    HnswSearchEnd(&s);
+    if (victim < 0) {
+      cands[n] = to;
+      cands[n].distance = from.distance;
+      n++;
+      auto* kept = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * n));
+      int nkept = HnswSelectNeighbors(sup, cands, n, slots, kept);  // sorts cands ascending
+      // With keepPrunedConnections the heuristic keeps all but the farthest pruned candidate.
+      const HnswCandidate* dropped = nullptr;
+      for (int i = n - 1; i >= 0 && dropped == nullptr; i--) {
+        bool in_kept = false;
+        for (int k = 0; k < nkept && !in_kept; k++)
+          in_kept = ItemPointerEquals(&kept[k].tid, &cands[i].tid);
+        if (!in_kept) dropped = &cands[i];
+      }
+      if (dropped == nullptr ||
+          ItemPointerEquals(const_cast<ItemPointer>(&dropped->tid), const_cast<ItemPointer>(&to.tid))) {
+        if (!force) return false;
+        // Forced: a member `to` already links to (farthest first), else the farthest member.
+        for (int i = n - 1; i >= 0 && victim < 0; i--) {
+          if (ItemPointerEquals(&cands[i].tid, const_cast<ItemPointer>(&to.tid))) continue;
+          if (TidIn(to_list, nto, &cands[i].tid))
+            for (int k = 0; k < count; k++)
+              if (ItemPointerEquals(&current[k], &cands[i].tid)) victim = k;
+        }
+        for (int i = n - 1; i >= 0 && victim < 0; i--) {
+          if (ItemPointerEquals(&cands[i].tid, const_cast<ItemPointer>(&to.tid))) continue;
+          for (int k = 0; k < count; k++)
+            if (ItemPointerEquals(&current[k], &cands[i].tid)) victim = k;
+        }
+        if (victim < 0) return false;
+      } else {
+        for (int k = 0; k < count; k++)
+          if (ItemPointerEquals(&current[k], const_cast<ItemPointer>(&dropped->tid))) victim = k;
+        if (victim < 0) return false;
+      }
+      // Keep the victim reachable through `to` before `from` forgets it.
+      if (!TidIn(to_list, nto, &current[victim]) &&
+          !AddToFreeSlot(index, building, m, const_cast<ItemPointer>(&to.ntid), lc, &current[victim],
+                         replaceable, nrep))
+        return false;
+    }
+
+    // Overwrite the victim's slot if nobody changed the list meanwhile.
+    buf = ReadBuffer(index, blk);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    nt = NeighborTupleAt(BufferGetPage(buf), off, start, slots);
+    bool same = nt != nullptr;
+    for (int i = 0; i < slots && same; i++) {
+      ItemPointerData* t = &nt->tids[start + i];
+      same = i < count ? ItemPointerEquals(t, &current[i]) : !ItemPointerIsValid(t);
+    }
+    if (same) {
+      HnswWriter w;
+      HnswWriterStart(&w, index, building);
+      Page wpage = HnswWriterRegister(&w, buf, false);
+      NeighborTupleAt(wpage, off, start, slots)->tids[start + victim] = to.tid;
+      HnswWriterFinish(&w);
+    }
+    UnlockReleaseBuffer(buf);
+    if (same) return true;
+    if (nt == nullptr) return false;
+    CHECK_FOR_INTERRUPTS();
+  }
+  return false;
+}
+
+void HnswFindNeighbors(Relation index, const HnswSupport* sup, int m, int efc, const char* value,
+                       int level, const HnswMetaPageData* meta, HnswCandidate** selected,
+                       int* nselected) {
+  for (int i = 0; i <= level; i++) {
+    selected[i] = nullptr;
+    nselected[i] = 0;
+  }
+  HnswSearch s;
+  HnswSearchInit(&s, index, sup, m, value);
+  s.copy_values = true;
+  s.skip_deleted_w = true;
+  HnswCandidate ep;
+  if (!HnswEntryCandidate(&s, meta, &ep)) {
+    HnswSearchEnd(&s);
+    return;
+  }
+  HnswHeap C, W;
+  HnswHeapInit(&C, efc * 4, false);
+  HnswHeapInit(&W, efc + 1, true);
+  HnswCandidate* eps = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (efc + 1)));
+  int neps = 1;
+  eps[0] = ep;
+  for (int lc = meta->entry_level; lc >= 0; lc--) {
+    int ef = lc > level ? 1 : efc;
+    C.size = 0;
+    W.size = 0;
+    for (int i = 0; i < neps; i++) {
+      HnswHeapPush(&C, eps[i]);
+      if (!(eps[i].deleted && lc <= level)) HnswHeapPush(&W, eps[i]);
+    }
+    if (W.size == 0) HnswHeapPush(&W, eps[0]);  // keep a bound for the search
+    HnswVisitedReset(&s.visited);
+    for (int i = 0; i < neps; i++) HnswVisitedAdd(&s.visited, &eps[i].tid);
+    HnswSearchLayer(&s, &C, &W, nullptr, ef, lc);
+    // W -> eps (all of W is the next layer's entry set)
+    neps = 0;
+    while (W.size > 0) eps[neps++] = HnswHeapPop(&W);
+    HnswSortCandidates(eps, neps);
+    if (lc <= level) {
+      int slots = HnswLayerSlots(lc, m);
+      HnswCandidate* cands = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * neps));
+      int n = 0;
+      for (int i = 0; i < neps; i++)
+        if (!eps[i].deleted && eps[i].value != nullptr) cands[n++] = eps[i];
+      selected[lc] = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * slots));
+      nselected[lc] = HnswSelectNeighbors(sup, cands, n, slots, selected[lc]);
+    } else {
+      // greedy layers: keep only the nearest as entry
+      neps = neps > 0 ? 1 : 0;
+    }
+    if (neps == 0) {
+      eps[0] = ep;
+      neps = 1;
+    }
+  }
+  HnswSearchEnd(&s);
+}
+
+bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool building,
+                           HnswCandidate* nbs, int n, const HnswCandidate& added, int lc,
+                           const ItemPointerData* replaceable, int nrep) {
+  bool linked = false;
+  for (int i = 0; i < n; i++)
+    if (HnswAddLink(index, sup, m, building, nbs[i], added, lc, false, replaceable, nrep))
+      linked = true;
+  // Nobody kept the link: force one, nearest neighbour first (see HnswAddLink).
+  for (int i = 0; i < n && !linked; i++)
+    linked = HnswAddLink(index, sup, m, building, nbs[i], added, lc, true, replaceable, nrep);
+  return linked;
+}
 
 void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value,
                      ItemPointer heaptid, bool building) {
@@ -226,58 +411,9 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value,
   }
 
   // Search for neighbours, layer by layer.
-  HnswSearch s;
-  HnswSearchInit(&s, index, sup, m, value);
-  s.copy_values = true;
-  s.skip_deleted_w = true;
   HnswCandidate* selected[kMaxLevel + 1];
   int nselected[kMaxLevel + 1];
-  for (int i = 0; i <= kMaxLevel; i++) nselected[i] = 0;
-
-  HnswCandidate ep;
-  bool have_entry = HnswEntryCandidate(&s, &meta, &ep);
-  if (have_entry) {
-    HnswHeap C, W;
-    HnswHeapInit(&C, efc * 4, false);
-    HnswHeapInit(&W, efc + 1, true);
-    HnswCandidate* eps = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (efc + 1)));
-    int neps = 1;
-    eps[0] = ep;
-    for (int lc = meta.entry_level; lc >= 0; lc--) {
-      int ef = lc > level ? 1 : efc;
-      C.size = 0;
-      W.size = 0;
-      for (int i = 0; i < neps; i++) {
-        HnswHeapPush(&C, eps[i]);
-        if (!(eps[i].deleted && lc <= level)) HnswHeapPush(&W, eps[i]);
-      }
-      if (W.size == 0) HnswHeapPush(&W, eps[0]);  // keep a bound for the search
-      HnswVisitedReset(&s.visited);
-      for (int i = 0; i < neps; i++) HnswVisitedAdd(&s.visited, &eps[i].tid);
-      HnswSearchLayer(&s, &C, &W, nullptr, ef, lc);
-      // W -> eps (all of W is the next layer's entry set)
-      neps = 0;
-      while (W.size > 0) eps[neps++] = HnswHeapPop(&W);
-      HnswSortCandidates(eps, neps);
-      if (lc <= level) {
-        int slots = HnswLayerSlots(lc, m);
-        HnswCandidate* cands = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * neps));
-        int n = 0;
-        for (int i = 0; i < neps; i++)
-          if (!eps[i].deleted && eps[i].value != nullptr) cands[n++] = eps[i];
-        selected[lc] = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * slots));
-        nselected[lc] = HnswSelectNeighbors(sup, cands, n, slots, selected[lc]);
-      } else {
-        // greedy layers: keep only the nearest as entry
-        neps = neps > 0 ? 1 : 0;
-      }
-      if (neps == 0) {
-        eps[0] = ep;
-        neps = 1;
-      }
-    }
-  }
-  HnswSearchEnd(&s);
+  HnswFindNeighbors(index, sup, m, efc, value, level, &meta, selected, nselected);
 
   // Build and write the element.
   Size vsize = VARSIZE(value);
@@ -296,21 +432,39 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value,
     int start = HnswLayerStart(lc, m);
     for (int i = 0; i < nselected[lc]; i++) ntup->tids[start + i] = selected[lc][i].tid;
   }
-  ItemPointerData etid;
-  WriteElement(index, building, etup, esize, ntup, nsize, &etid);
-
-  // Back links.
+  // A new entry point links to the old one on layer 0: everything the old entry point reached
+  // stays reachable from the new one (the invariant VACUUM's reachability pass restores, and
+  // what an iterative scan's enumeration relies on). The farthest neighbour makes room if the
+  // list is full; it stays reachable through the old entry point.
+  ItemPointerData old_entry;
+  ItemPointerSetInvalid(&old_entry);
+  if (level > meta.entry_level && BlockNumberIsValid(meta.entry_blkno)) {
+    ItemPointerSet(&old_entry, meta.entry_blkno, meta.entry_offno);
+    if (!TidIn(ntup->tids, nselected[0], &old_entry)) {
+      int slot = nselected[0] < 2 * m ? nselected[0] : 2 * m - 1;
+      ntup->tids[slot] = old_entry;
+    }
+  }
   HnswCandidate added;
-  added.tid = etid;
+  WriteElement(index, building, etup, esize, ntup, nsize, &added.tid, &added.ntid);
+
+  // Back links (alg. 1 lines 11-16) through HnswAddLink, which never strands an element; if no
+  // neighbour kept the link on a layer, one is forced, so the new element always has an
+  // in-link wherever it has neighbours.
   added.value = const_cast<char*>(value);
   added.deleted = false;
   added.level = static_cast<uint8>(level);
   for (int lc = 0; lc <= level; lc++) {
+    auto* own = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * (nselected[lc] + 1)));
+    int nown = 0;
     for (int i = 0; i < nselected[lc]; i++)
-      AddBackLink(index, sup, m, building, selected[lc][i], added, lc);
+      if (!(lc == 0 && ItemPointerEquals(&selected[lc][i].tid, &old_entry)))  // keep that link
+        own[nown++] = selected[lc][i].tid;
+    HnswLinkFromNeighbors(index, sup, m, building, selected[lc], nselected[lc], added, lc, own,
+                          nown);
   }
 
-  if (level > meta.entry_level) HnswUpdateMeta(index, building, InvalidBlockNumber, true, &etid, level);
+  if (level > meta.entry_level) HnswUpdateMeta(index, building, InvalidBlockNumber, true, &added.tid, level);
   UnlockPage(index, kHnswUpdateLock, lockmode);
 }
 

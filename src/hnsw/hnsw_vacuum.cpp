@@ -1,14 +1,18 @@
 // ragstore hnsw: VACUUM (ambulkdelete, amvacuumcleanup).
 //
 // ambulkdelete holds the update lock exclusively (no insert runs meanwhile; scans go on) and
-// works in three passes over the index, each page change in its own generic WAL record:
+// works in four passes over the index, each page change in its own generic WAL record:
 //   1. mark: every element whose heap row the callback reports dead gets deleted = 1 and an
 //      invalid heap TID (it is never returned again, scans still traverse it);
 //   2. repair: every live element with a deleted neighbour on some layer gets a new list for
 //      that layer, chosen with the selection heuristic among its live neighbours and the live
 //      neighbours of its deleted neighbours (the 2-hop candidates that keep the graph
 //      connected); a deleted entry point is replaced by a live element of the highest level;
-//   3. reclaim: deleted elements and their neighbour tuples are removed from their pages
+//   3. reachability: every live element the entry point cannot reach on layer 0 (its in-links
+//      were all dropped by a repair, a re-pruned list or an interrupted insert) gets in-links
+//      from its nearest reachable neighbours (LinkUnreachable; amvacuumcleanup runs it too
+//      when no bulk delete ran, so a plain VACUUM reconnects an insert-only index);
+//   4. reclaim: deleted elements and their neighbour tuples are removed from their pages
 //      (line pointers stay, so no other TID moves) and the pages' free space goes to the free
 //      space map, where inserts find it.
 #include "hnsw/hnsw.h"
@@ -263,7 +267,129 @@ void RepairEntryPoint(VacuumState* vs) {
                    vs->live[best].level);
 }
 
-// Pass 3: removes deleted elements and their neighbour tuples; records free space.
+// Copies the value of element tid (palloc'd), or nullptr when the slot holds no element.
+char* CopyElementValue(Relation index, BufferAccessStrategy strategy, ItemPointer tid) {
+  Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, ItemPointerGetBlockNumber(tid), RBM_NORMAL,
+                                  strategy);
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  Page page = BufferGetPage(buf);
+  OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+  char* value = nullptr;
+  if (!PageIsNew(page) && off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
+      ItemIdIsNormal(PageGetItemId(page, off))) {
+    auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
+    if (e->type == kHnswElementTuple) {
+      Size sz = VARSIZE(e->data);
+      value = static_cast<char*>(palloc(sz));
+      memcpy(value, e->data, sz);
+    }
+  }
+  UnlockReleaseBuffer(buf);
+  return value;
+}
+
+// Reachability pass: every live element the entry point cannot reach on layer 0 gets in-links.
+// The repair above chooses new lists with the heuristic and can drop the last in-link of an
+// element (so can a crash between two steps of an old insert, or an insert's forced link that
+// found no room); this pass makes VACUUM a complete fix for all of them. It reads every page
+// once (the sequential scan VACUUM does anyway) to get the layer-0 lists, walks them from the
+// entry point (core/graph_reach.h), then links each unreachable element u from its nearest
+// reachable neighbours with HnswAddLink (which never strands another element): first from
+// the reachable members of u's own list (the neighbours u chose at insertion; HNSW's links
+// are meant to be mutual), else (from the second round on) from the nearest elements a search
+// from the entry point finds (HNSW alg. 1's search, as for an insert at level 0). Each newly
+// linked element extends the walk. Called with the update lock held exclusively. Returns the
+// number of elements it linked.
+int64 LinkUnreachable(Relation index, BufferAccessStrategy strategy, const HnswSupport* sup) {
+  constexpr int kMaxLinks = 3;  // in-links added per unreachable element
+  MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw reachability",
+                                            ALLOCSET_DEFAULT_SIZES);
+  MemoryContext tmp = AllocSetContextCreate(ctx, "hnsw reachability element",
+                                            ALLOCSET_DEFAULT_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(ctx);
+  HnswReach r;
+  HnswReachCollect(index, strategy, &r);
+  int64 linked = 0;
+  int m = r.m;
+  int efc = HnswGetEfConstruction(index);
+  HnswMetaPageData meta;
+  HnswReadMeta(index, &meta);
+  for (int round = 0; round < 4 && r.entry >= 0 && r.nreached < r.n; round++) {
+    bool changed = false;
+    for (int64 u = 0; u < r.n; u++) {
+      if (r.reached[u]) continue;
+      vacuum_delay_point();
+      MemoryContextSwitchTo(tmp);
+      HnswCandidate to;
+      to.tid = r.tids[u];
+      to.ntid = r.ntids[u];
+      to.level = r.levels[u];
+      to.deleted = false;
+      to.value = CopyElementValue(index, strategy, &to.tid);
+      int64 idx[2 * kMaxM];
+      HnswCandidate nbs[2 * kMaxM];
+      int n = 0;
+      if (to.value != nullptr) {
+        HnswSearch s;
+        HnswSearchInit(&s, index, sup, m, to.value);
+        for (int k = 0; k < r.count[u]; k++) {
+          int32 x = r.adj[u * 2 * m + k];
+          if (x < 0 || !r.reached[x]) continue;
+          if (HnswLoadElement(&s, &r.tids[x], &nbs[n], true) && !nbs[n].deleted) idx[n++] = x;
+        }
+        HnswSearchEnd(&s);
+        if (n == 0 && round > 0) {
+          HnswCandidate* selected[1];
+          int nselected[1];
+          HnswFindNeighbors(index, sup, m, efc, to.value, 0, &meta, selected, nselected);
+          for (int k = 0; k < nselected[0] && n < 2 * m; k++) {
+            int64 x = HnswReachFind(&r, &selected[0][k].tid);
+            if (x < 0 || x == u || !r.reached[x]) continue;
+            nbs[n] = selected[0][k];
+            idx[n++] = x;
+          }
+        }
+      }
+      if (n > 0) {
+        // nearest first, at most kMaxLinks
+        for (int a = 1; a < n; a++)
+          for (int b = a; b > 0 && nbs[b - 1].distance > nbs[b].distance; b--) {
+            std::swap(nbs[b - 1], nbs[b]);
+            std::swap(idx[b - 1], idx[b]);
+          }
+        if (n > kMaxLinks) n = kMaxLinks;
+        // u's own out-links may make room for the victims moved to u (see HnswAddLink)
+        ItemPointerData own[2 * kMaxM];
+        int nown = 0;
+        for (int k = 0; k < r.count[u]; k++)
+          if (r.adj[u * 2 * m + k] >= 0) own[nown++] = r.tids[r.adj[u * 2 * m + k]];
+        if (HnswLinkFromNeighbors(index, sup, m, false, nbs, n, to, 0, own, nown)) {
+          MemoryContextSwitchTo(ctx);
+          for (int k = 0; k < n; k++) HnswReachReload(index, strategy, &r, idx[k]);
+          HnswReachReload(index, strategy, &r, u);
+          // u is reachable only if one of the lists now holds it (the link may have been
+          // refused on every neighbour)
+          bool holds = false;
+          for (int k = 0; k < n && !holds; k++)
+            for (int j = 0; j < r.count[idx[k]] && !holds; j++) holds = r.adj[idx[k] * 2 * m + j] == u;
+          if (holds) {
+            HnswReachWalk(&r, u);
+            linked++;
+            changed = true;
+          }
+        }
+      }
+      MemoryContextSwitchTo(ctx);
+      MemoryContextReset(tmp);
+    }
+    if (!changed && round > 0) break;
+  }
+  MemoryContextSwitchTo(old);
+  MemoryContextDelete(ctx);
+  return linked;
+}
+
+// Pass 4: removes deleted elements and their neighbour tuples; records free space.
 void Reclaim(VacuumState* vs, IndexBulkDeleteResult* stats) {
   BlockNumber nblocks = RelationGetNumberOfBlocks(vs->index);
   // Neighbour tuples of deleted elements that live on another page than their element.
@@ -359,9 +485,14 @@ IndexBulkDeleteResult* hnswbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResu
   if (vs->deleted.count > 0) {
     RepairNeighbors(vs);
     RepairEntryPoint(vs);
-    Reclaim(vs, stats);
   }
+  int64 linked = LinkUnreachable(index, info->strategy, &vs->sup);
+  if (vs->deleted.count > 0) Reclaim(vs, stats);
   UnlockPage(index, kHnswUpdateLock, ExclusiveLock);
+  if (linked > 0)
+    ereport(info->message_level,
+            (errmsg("hnsw index \"%s\": linked %lld unreachable elements",
+                    RelationGetRelationName(index), static_cast<long long>(linked))));
   stats->num_pages = RelationGetNumberOfBlocks(index);
   MemoryContextSwitchTo(old);
   MemoryContextDelete(ctx);
@@ -372,9 +503,26 @@ IndexBulkDeleteResult* hnswbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResu
 IndexBulkDeleteResult* hnswvacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResult* stats) {
   if (info->analyze_only) return stats;
   if (stats == nullptr) {
+    // No bulk delete ran (nothing to remove): still run the reachability pass, so that a plain
+    // VACUUM also reconnects what inserts could not (see LinkUnreachable).
     stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
     stats->num_index_tuples = info->num_heap_tuples;
     stats->estimated_count = info->estimated_count;
+    Relation index = info->index;
+    MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum cleanup",
+                                              ALLOCSET_DEFAULT_SIZES);
+    MemoryContext old = MemoryContextSwitchTo(ctx);
+    HnswSupport sup;
+    HnswInitSupport(index, &sup);
+    LockPage(index, kHnswUpdateLock, ExclusiveLock);
+    int64 linked = LinkUnreachable(index, info->strategy, &sup);
+    UnlockPage(index, kHnswUpdateLock, ExclusiveLock);
+    MemoryContextSwitchTo(old);
+    MemoryContextDelete(ctx);
+    if (linked > 0)
+      ereport(info->message_level,
+              (errmsg("hnsw index \"%s\": linked %lld unreachable elements",
+                      RelationGetRelationName(index), static_cast<long long>(linked))));
   }
   stats->num_pages = RelationGetNumberOfBlocks(info->index);
   return stats;

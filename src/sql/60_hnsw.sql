@@ -106,3 +106,11 @@ CREATE OPERATOR CLASS bit_jaccard_ops
     OPERATOR 1 <%> (bit, bit) FOR ORDER BY float_ops,
     FUNCTION 1 jaccard_distance(bit, bit),
     FUNCTION 3 ragstore.hnsw_bit_support(internal);
+
+-- Debug-only (requires ragstore.debug_functions = on, superuser): counts the live elements of
+-- an hnsw index, those without a layer-0 in-link (orphans) and those the entry point does not
+-- reach on layer 0 (unreachable: no search can return their rows). Reads the whole index.
+CREATE FUNCTION ragstore.debug_hnsw_graph(index regclass, OUT elements bigint, OUT orphans bigint,
+                                          OUT unreachable bigint)
+    AS 'MODULE_PATHNAME', 'ragstore_debug_hnsw_graph' LANGUAGE C VOLATILE STRICT;
+REVOKE ALL ON FUNCTION ragstore.debug_hnsw_graph(regclass) FROM PUBLIC;

@@ -57,6 +57,11 @@ $node->safe_psql('postgres', 'INSERT INTO sift_ins SELECT * FROM sift ORDER BY i
 my $r = recall_at_k(search('sift_ins', $queries, 100), $truth, 10);
 note sprintf('sift5k inserts ef_search=100 recall@10=%.4f', $r);
 cmp_ok($r, '>=', 0.95, 'sift5k inserts: recall@10 >= 0.95 at ef_search 100');
+# The insert path never strands an element: all 5,000 have a layer-0 in-link and the entry
+# point reaches every one (before any VACUUM).
+is($node->safe_psql('postgres', "SET ragstore.debug_functions = on;
+  SELECT elements, orphans, unreachable FROM ragstore.debug_hnsw_graph('sift_ins_hnsw')"),
+  '5000|0|0', 'sift5k inserts: every element reachable from the entry point');
 
 # ---- mnist10k (200 of the 1,000 queries keep the test short)
 my $mbase = read_fvecs("$dir/mnist10k/base.fvecs");
