@@ -221,15 +221,15 @@ void HnswFindNeighbors(Relation index, const HnswSupport* sup, int m, int efc, c
 // comment in hnsw_insert.cpp). from needs tid, ntid, value and distance (= d(from, to)); to
 // needs tid, ntid and value. force: take a slot even when the heuristic would drop `to`.
 // replaceable (nrep entries, farthest last) are the members of `to`'s list that a moved victim
-// may overwrite. Returns true when the link exists afterwards.
+// may overwrite; a member a dropped link comes to rely on is set invalid there. Returns true when the link exists afterwards.
 bool HnswAddLink(Relation index, const HnswSupport* sup, int m, bool building,
                  const HnswCandidate& from, const HnswCandidate& to, int lc, bool force,
-                 const ItemPointerData* replaceable, int nrep);
+                 ItemPointerData* replaceable, int nrep);
 // Back links from the n neighbours nbs (ascending distance) to `added` on layer lc; forces one
 // when no neighbour keeps it. True when at least one in-link exists afterwards.
 bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool building,
                            HnswCandidate* nbs, int n, const HnswCandidate& added, int lc,
-                           const ItemPointerData* replaceable, int nrep);
+                           ItemPointerData* replaceable, int nrep);
 
 // ---- reachability (hnsw_reach.cpp) ----
 // The live (not deleted) elements of an index in TID order with their layer-0 out-links as

@@ -5,8 +5,9 @@
 // the entry point, then on each layer from min(level, entry level) down to 0 search with
 // ef_construction and keep neighbours with the selection heuristic. The element and its
 // neighbour tuple are written first (one generic WAL record), then each neighbour gets a back
-// link (one record per neighbour page; a full list is re-pruned with the heuristic), then the
-// entry point moves if the new element is higher. Locks: see hnsw_page.h.
+// link (HnswAddLink: a free slot, or a full list gives up the one member the heuristic drops,
+// which first moves into the new element's list, so no element ever loses its last in-link),
+// then the entry point moves if the new element is higher. Locks and WAL: see hnsw_page.h.
 #include "hnsw/hnsw.h"
 
 #include <cmath>
@@ -131,10 +132,11 @@ bool TidIn(const ItemPointerData* list, int n, const ItemPointerData* tid) {
 }
 
 // Puts `tid` into layer lc of the neighbour tuple at ntid unless it is there already, using a
-// free slot, else the slot of the last listed member of `replaceable` still in the list. True when tid is in the list afterwards; false when no slot may take it or the tuple
+// free slot, else the slot of the last listed member of `replaceable` still in the list
+// (invalid entries are skipped). True when tid is in the list afterwards; false when no slot may take it or the tuple
 // is gone. Locks (and WAL-logs) that one page only.
 bool AddToFreeSlot(Relation index, bool building, int m, ItemPointer ntid, int lc,
-                   ItemPointer tid, const ItemPointerData* replaceable, int nrep) {
+                   ItemPointer tid, ItemPointerData* replaceable, int nrep) {
   int start = HnswLayerStart(lc, m);
   int slots = HnswLayerSlots(lc, m);
   OffsetNumber off = ItemPointerGetOffsetNumber(ntid);
@@ -157,7 +159,8 @@ bool AddToFreeSlot(Relation index, bool building, int m, ItemPointer ntid, int l
   if (!done && free_slot < 0 && nt != nullptr) {
     for (int r = nrep - 1; r >= 0 && free_slot < 0; r--)
       for (int i = 0; i < slots && free_slot < 0; i++)
-        if (ItemPointerEquals(&nt->tids[start + i], const_cast<ItemPointer>(&replaceable[r])))
+        if (ItemPointerIsValid(&replaceable[r]) &&
+            ItemPointerEquals(&nt->tids[start + i], &replaceable[r]))
           free_slot = i;
   }
   if (!done && free_slot >= 0) {
@@ -191,7 +194,8 @@ bool AddToFreeSlot(Relation index, bool building, int m, ItemPointer ntid, int l
 //     element being inserted, the out-links it chose itself (pre-existing elements whose
 //     reachability never depended on the new element), farthest first; for an element VACUUM
 //     found unreachable, the members its list had before (no path from the entry point went
-//     through it). Never a victim moved there earlier: its only path may be that slot. When no
+//     through it). Never a victim moved there earlier, nor a member some dropped link now relies
+//     on (it is removed from `replaceable`): its only path may be that slot. When no
 //     slot may take v, the
 //     link is not added (returns false) rather than risk stranding v;
 //   * when the heuristic would drop `to` itself the link is not added, unless `force` (the
@@ -203,7 +207,7 @@ bool AddToFreeSlot(Relation index, bool building, int m, ItemPointer ntid, int l
 // whole step is then retried.
 bool HnswAddLink(Relation index, const HnswSupport* sup, int m, bool building,
                  const HnswCandidate& from, const HnswCandidate& to, int lc, bool force,
-                 const ItemPointerData* replaceable, int nrep) {
+                 ItemPointerData* replaceable, int nrep) {
   int start = HnswLayerStart(lc, m);
   int slots = HnswLayerSlots(lc, m);
   BlockNumber blk = ItemPointerGetBlockNumber(&from.ntid);
@@ -291,11 +295,15 @@ bool HnswAddLink(Relation index, const HnswSupport* sup, int m, bool building,
           if (ItemPointerEquals(&current[k], const_cast<ItemPointer>(&dropped->tid))) victim = k;
         if (victim < 0) return false;
       }
-      // Keep the victim reachable through `to` before `from` forgets it.
+      // Keep the victim reachable through `to` before `from` forgets it; from now on that link
+      // must stay, so the victim is no longer replaceable (it may have been one of `to`'s own
+      // out-links, overwritten earlier and moved back now).
       if (!TidIn(to_list, nto, &current[victim]) &&
-          !AddToFreeSlot(index, building, m, const_cast<ItemPointer>(&to.ntid), lc, &current[victim],
-                         replaceable, nrep))
+          !AddToFreeSlot(index, building, m, const_cast<ItemPointer>(&to.ntid), lc,
+                         &current[victim], replaceable, nrep))
         return false;
+      for (int r = 0; r < nrep; r++)
+        if (ItemPointerEquals(&replaceable[r], &current[victim])) ItemPointerSetInvalid(&replaceable[r]);
     }
 
     // Overwrite the victim's slot if nobody changed the list meanwhile.
@@ -382,7 +390,7 @@ void HnswFindNeighbors(Relation index, const HnswSupport* sup, int m, int efc, c
 
 bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool building,
                            HnswCandidate* nbs, int n, const HnswCandidate& added, int lc,
-                           const ItemPointerData* replaceable, int nrep) {
+                           ItemPointerData* replaceable, int nrep) {
   bool linked = false;
   for (int i = 0; i < n; i++)
     if (HnswAddLink(index, sup, m, building, nbs[i], added, lc, false, replaceable, nrep))

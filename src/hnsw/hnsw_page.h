@@ -21,6 +21,14 @@
 //   Neighbour counts follow HNSW (Malkov & Yashunin 2016) as pgvector and FAISS use them: 2m on
 //   layer 0, m above; levels are drawn with mL = 1 / ln(m).
 //
+// Reachability invariant
+//   Every live element is reachable on layer 0 from the entry point (so a search, and the
+//   enumeration of an iterative scan, can return every row). Inserts keep it: a list change
+//   that drops a link first moves the dropped target into the new element's list (HnswAddLink,
+//   hnsw_insert.cpp), the new element always gets an in-link, and a new entry point links to
+//   the old one. VACUUM restores it after its repairs (reachability pass, hnsw_vacuum.cpp).
+//   ragstore.debug_hnsw_graph(index) counts the elements that break it.
+//
 // Order
 //   An in-memory build writes the elements in a locality order of the layer-0 graph
 //   (core/graph_order.h: a Gorder-like window order from the entry point, breadth-first when
@@ -38,12 +46,14 @@
 //   address is prefetched; data is read after locking). No code takes a cleanup lock, so pins
 //   never block writers. Writers take the exclusive lock of one page at a time (an insert holds
 //   at most the page receiving its tuples, plus a freshly extended page when the neighbour
-//   tuple does not fit). No code holds two buffer locks while waiting for a third, so there is
-//   no deadlock.
+//   tuple does not fit; a back link locks the neighbour's page, and the new element's page to
+//   move a dropped link there, one after the other). No code holds two buffer locks while
+//   waiting for a third, so there is no deadlock.
 //   A heavyweight page lock on "page" kHnswUpdateLock (LockPage) orders structure changes:
 //   inserts hold it in share mode for their duration (exclusive when they raise the entry
 //   point); VACUUM holds it exclusively while it marks, repairs and removes elements, so an
-//   insert never links to an element that VACUUM is removing. Scans take no heavyweight lock:
+//   insert never links to an element that VACUUM is removing; the reachability pass and
+//   ragstore.debug_hnsw_graph also hold it exclusively. Scans take no heavyweight lock:
 //   they tolerate line pointers that became unused or were reused (they check the tuple type),
 //   and MVCC makes a reused heap TID invisible to them.
 //
@@ -52,7 +62,9 @@
 //   log_newpage_range (full-page images) before the index becomes visible. Inserts, neighbour
 //   updates, meta page updates and VACUUM changes use generic WAL (GenericXLogStart/Finish),
 //   one record per page change (at most two pages for an element whose neighbour tuple spills
-//   to a new page). Unlogged indexes write their init fork in ambuildempty (meta page only,
+//   to a new page). A back link that replaces a full list's member is two records: first the
+//   replaced member goes into the new element's list, then the neighbour's slot changes, so a
+//   crash in between leaves an extra link, never a missing one. Unlogged indexes write their init fork in ambuildempty (meta page only,
 //   logged with log_newpage).
 #pragma once
 
