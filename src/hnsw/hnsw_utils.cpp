@@ -6,6 +6,7 @@
 
 extern "C" {
 #include "access/relation.h"
+#include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "storage/indexfsm.h"
 #include "storage/lmgr.h"
@@ -286,6 +287,45 @@ void HnswSearchReleaseBuffers(HnswSearch* s) {
 
 void HnswSearchEnd(HnswSearch* s) { HnswSearchReleaseBuffers(s); }
 
+// Per-backend hints "block -> buffer it was last read into", in rd_amcache (one chunk in
+// rd_indexcxt, freed by any relcache invalidation of the index). A hint lets ReadRecentBuffer
+// pin the page after checking the buffer's tag, skipping ReadBuffer's buffer mapping lookup
+// (hash and partition lock), which was the largest cost left in a search. A stale hint (page
+// evicted, index rebuilt) fails the tag check and falls back to ReadBuffer. Indexes of more
+// than kMaxHintBlocks pages get hints for their first kMaxHintBlocks pages only.
+struct HnswBufferHints {
+  RelFileNode node;
+  BlockNumber nblocks;
+  Buffer buf[FLEXIBLE_ARRAY_MEMBER];
+};
+constexpr BlockNumber kMaxHintBlocks = BlockNumber(1) << 20;  // 4 MB of hints per backend
+
+static Buffer ReadIndexBuffer(Relation index, BlockNumber blk) {
+  auto* h = static_cast<HnswBufferHints*>(index->rd_amcache);
+  if (h == nullptr && !RelationUsesLocalBuffers(index)) {
+    BlockNumber n = RelationGetNumberOfBlocks(index);
+    if (n > kMaxHintBlocks) n = kMaxHintBlocks;
+    h = static_cast<HnswBufferHints*>(MemoryContextAllocZero(
+        index->rd_indexcxt, offsetof(HnswBufferHints, buf) + sizeof(Buffer) * (n + 1)));
+    h->node = index->rd_node;
+    h->nblocks = n;
+    index->rd_amcache = h;
+  }
+  if (h != nullptr && blk < h->nblocks && RelFileNodeEquals(h->node, index->rd_node)) {
+    Buffer hint = h->buf[blk];
+    if (BufferIsValid(hint) && ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, blk, hint)) {
+      pgstat_count_buffer_read(index);
+      pgstat_count_buffer_hit(index);
+      return hint;
+    }
+  }
+  Buffer buf = ReadBuffer(index, blk);
+  h = static_cast<HnswBufferHints*>(index->rd_amcache);  // ReadBuffer processes no invalidation
+  if (h != nullptr && blk < h->nblocks && RelFileNodeEquals(h->node, index->rd_node))
+    h->buf[blk] = buf;
+  return buf;
+}
+
 // The pinned buffer of block blk from the search's cache, read (and pinned) on a miss, evicting
 // the least recently used entry. An entry used at or after tick `keep_from` is never evicted
 // (its page is still referenced by the caller): then InvalidBuffer is returned. No lock taken.
@@ -308,7 +348,7 @@ static Buffer CachedBuffer(HnswSearch* s, BlockNumber blk, uint32 keep_from) {
     s->cache_used[victim] = 0;
   }
   // Fill the slot only once ReadBuffer returned: if it errors, the slot holds nothing pinned.
-  Buffer buf = ReadBuffer(s->index, blk);
+  Buffer buf = ReadIndexBuffer(s->index, blk);
   s->reads++;
   s->cache_buf[victim] = buf;
   s->cache_blk[victim] = blk;
