@@ -81,6 +81,20 @@ SELECT ragstore.log_interaction(request_model => 'x', cache_outcome => 'miss', c
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT ragstore.log_interaction(request_model => 'x', cache_distance => -0.1);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT ragstore.log_interaction(request_model => 'x', started_at => 'infinity');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT ragstore.log_interaction(request_model => 'x', input_tokens => 3000000000);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT ragstore.log_interaction(request_model => 'x', max_tokens => 2147483648);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT ragstore.log_interaction(request_model => 'x', top_p => 'NaN');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT ragstore.log_interaction(request_model => 'x', cache_entry_id => 7);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+BEGIN TRANSACTION READ ONLY;
+SELECT ragstore.log_interaction(request_model => 'x');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ROLLBACK;
 \set VERBOSITY sqlstate
 -- nothing was logged by the failed calls
 SELECT count(*) FROM ragstore.interactions WHERE request_model = 'x';
@@ -102,10 +116,77 @@ COPY ragstore.interactions (started_at, finished_at, request_model, user_id, inp
 COPY ragstore.interactions (request_model, input_tokens) FROM stdin;
 reg-copy-bad	-3
 \.
+-- the message names the broken rule (one CHECK constraint, interactions_valid, holds them all)
+\set VERBOSITY default
+COPY ragstore.interactions (request_model, operation) FROM stdin;
+reg-copy-bad	dance
+\.
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+COPY ragstore.interactions (request_model, started_at, finished_at) FROM stdin;
+reg-copy-bad	2030-01-03 10:00:00+00	2030-01-03 09:00:00+00
+\.
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+COPY ragstore.interactions (request_model, cache_outcome, cache_entry_id) FROM stdin;
+reg-copy-bad	miss	12
+\.
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+COPY ragstore.interactions (request_model, cache_entry_id) FROM stdin;
+reg-copy-bad	12
+\.
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+INSERT INTO ragstore.interactions (request_model, top_p, temperature) VALUES ('x', 1.5, 0.5);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+\set VERBOSITY sqlstate
+SELECT count(*) FROM ragstore.interactions WHERE request_model = 'reg-copy-bad';
 SELECT user_id, count(*), sum(input_tokens), sum(cost) FROM ragstore.interactions
 WHERE request_model = 'reg-copy' GROUP BY 1 ORDER BY 1;
 -- COPY and INSERT marked their days for the rollup refresh
 SELECT DISTINCT day FROM ragstore.usage_dirty_days WHERE day BETWEEN '2030-01-01' AND '2030-01-31' ORDER BY 1;
+
+-- log_interaction queues each UTC day once per (sub)transaction, in that (sub)transaction: a
+-- rolled-back savepoint takes its queue row with it, and the day is queued again after it.
+-- (Everything in rolled-back transactions: later tests count the default partition's rows.)
+BEGIN;
+DELETE FROM ragstore.usage_dirty_days WHERE day BETWEEN '2030-02-01' AND '2030-02-28';
+SELECT count(ragstore.log_interaction(request_model => 'reg-queue', started_at => timestamptz '2030-02-01 10:00+00' + g * interval '1 minute')) FROM generate_series(1, 5) g;
+SELECT ragstore.log_interaction(request_model => 'reg-queue', started_at => '2030-02-02 10:00+00') > 0 AS logged;
+SELECT day, count(*) FROM ragstore.usage_dirty_days WHERE day BETWEEN '2030-02-01' AND '2030-02-28' GROUP BY 1 ORDER BY 1;
+SAVEPOINT s1;
+SELECT ragstore.log_interaction(request_model => 'reg-queue', started_at => '2030-02-03 10:00+00') > 0 AS logged;
+SELECT day, count(*) FROM ragstore.usage_dirty_days WHERE day BETWEEN '2030-02-01' AND '2030-02-28' GROUP BY 1 ORDER BY 1;
+ROLLBACK TO SAVEPOINT s1;
+SELECT day, count(*) FROM ragstore.usage_dirty_days WHERE day BETWEEN '2030-02-01' AND '2030-02-28' GROUP BY 1 ORDER BY 1;
+SELECT ragstore.log_interaction(request_model => 'reg-queue', started_at => '2030-02-03 11:00+00') > 0 AS logged;
+SELECT day, count(*) FROM ragstore.usage_dirty_days WHERE day BETWEEN '2030-02-01' AND '2030-02-28' GROUP BY 1 ORDER BY 1;
+SELECT date_trunc('day', started_at) AS day, count(*) FROM ragstore.interactions WHERE request_model = 'reg-queue' GROUP BY 1 ORDER BY 1;
+-- late content (started more than an hour ago) is queued for apply_retention
+DELETE FROM ragstore.content_late_days;
+SELECT ragstore.log_interaction(request_model => 'reg-queue', started_at => now() - interval '3 days', prompt => 'late') > 0 AS logged;
+SELECT ragstore.log_interaction(request_model => 'reg-queue', started_at => now() - interval '5 days') > 0 AS logged;
+SELECT ragstore.log_interaction(request_model => 'reg-queue', prompt => 'on time') > 0 AS logged;
+SELECT array_agg(day) = ARRAY[(now() - interval '3 days')::date] AS only_the_late_day FROM ragstore.content_late_days;
+ROLLBACK;
+
+-- with another INSERT trigger on the log, log_interaction takes the general path (an INSERT
+-- statement): the trigger fires, and the statement trigger queues the day
+BEGIN;
+CREATE TABLE reg_seen (id bigint, request_model text);
+CREATE FUNCTION reg_seen_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO reg_seen VALUES (NEW.id, NEW.request_model);
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER reg_seen AFTER INSERT ON ragstore.interactions FOR EACH ROW EXECUTE FUNCTION reg_seen_trigger();
+SELECT ragstore.log_interaction(request_model => 'reg-general', started_at => '2030-02-06 10:00+00', input_tokens => 4) AS general_id \gset
+SELECT id = :general_id AS same_id, request_model FROM reg_seen;
+SELECT input_tokens FROM ragstore.interactions WHERE id = :general_id;
+SELECT count(*) FROM ragstore.usage_dirty_days WHERE day = '2030-02-06';
+SAVEPOINT s2;
+SELECT ragstore.log_interaction(request_model => 'reg-general', input_tokens => -1);
+ROLLBACK TO SAVEPOINT s2;
+SELECT count(*) FROM reg_seen;
+ROLLBACK;
 
 -- the log is append-only (55000), for everyone, unless a maintenance function runs
 UPDATE ragstore.interactions SET cost = 0 WHERE request_model = 'reg-copy';

@@ -161,6 +161,21 @@ CREATE TABLE ragstore.maintenance_state (
 -- The log.
 CREATE SEQUENCE ragstore.interactions_id_seq AS bigint;
 
+-- ragstore._interaction_row_check(...) -> boolean: the rules of a log row, for the table's CHECK
+-- constraint interactions_valid: true, or error 23514 naming the broken rule: started_at not
+-- finite, an unknown operation, finished before started, the first token outside the call,
+-- negative token counts or cost, temperature < 0, top_p outside [0, 1], max_tokens <= 0,
+-- cache_distance < 0, an unknown cache_outcome, cache_entry_id given other than exactly for a
+-- 'hit'. NULLs pass (the columns' NOT NULL constraints say what is required).
+CREATE FUNCTION ragstore._interaction_row_check(
+    started_at timestamptz, first_token_at timestamptz, finished_at timestamptz, operation text,
+    input_tokens integer, output_tokens integer, cache_read_input_tokens integer,
+    cache_creation_input_tokens integer, reasoning_output_tokens integer, cost numeric,
+    temperature double precision, top_p double precision, max_tokens integer,
+    cache_outcome text, cache_entry_id bigint, cache_distance double precision)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'ragstore_interaction_row_check' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
 CREATE TABLE ragstore.interactions (
     id                          bigint NOT NULL DEFAULT nextval('ragstore.interactions_id_seq'),
     started_at                  timestamptz NOT NULL DEFAULT now(),
@@ -192,24 +207,13 @@ CREATE TABLE ragstore.interactions (
     prompt_embedding            @extschema@.vector, -- content (embeddings can be inverted)
     metadata                    jsonb NOT NULL DEFAULT '{}',
     tags                        text[] NOT NULL DEFAULT '{}',
-    CONSTRAINT interactions_started_at_finite CHECK (isfinite(started_at)),
-    CONSTRAINT interactions_finished_after_start CHECK (finished_at >= started_at),
-    CONSTRAINT interactions_first_token_in_call
-        CHECK (first_token_at >= started_at AND first_token_at <= coalesce(finished_at, first_token_at)),
-    CONSTRAINT interactions_known_operation CHECK (operation IN
-        ('chat', 'text_completion', 'embeddings', 'generate_content', 'execute_tool',
-         'create_agent', 'invoke_agent')),
-    CONSTRAINT interactions_tokens_nonnegative CHECK (
-        input_tokens >= 0 AND output_tokens >= 0 AND cache_read_input_tokens >= 0
-        AND cache_creation_input_tokens >= 0 AND reasoning_output_tokens >= 0),
-    CONSTRAINT interactions_cost_nonnegative CHECK (cost >= 0),
-    CONSTRAINT interactions_request_parameters CHECK (
-        temperature >= 0 AND top_p >= 0 AND top_p <= 1 AND max_tokens > 0),
-    CONSTRAINT interactions_cache_outcome CHECK (cache_outcome IN ('hit', 'miss', 'bypass')),
-    CONSTRAINT interactions_cache_hit_has_entry CHECK (
-        (cache_outcome = 'hit') = (cache_entry_id IS NOT NULL) OR cache_outcome IS NULL
-        AND cache_entry_id IS NULL),
-    CONSTRAINT interactions_cache_distance CHECK (cache_distance >= 0)
+    -- every rule in one C function (src/interactions/log.cpp, CheckRow): PostgreSQL prepares each
+    -- CHECK expression of the table once per INSERT statement, so one call is much cheaper
+    -- than a dozen expressions; a broken rule raises 23514 naming it.
+    CONSTRAINT interactions_valid CHECK (ragstore._interaction_row_check(
+        started_at, first_token_at, finished_at, operation, input_tokens, output_tokens,
+        cache_read_input_tokens, cache_creation_input_tokens, reasoning_output_tokens, cost,
+        temperature, top_p, max_tokens, cache_outcome, cache_entry_id, cache_distance))
 ) PARTITION BY RANGE (started_at);
 
 ALTER SEQUENCE ragstore.interactions_id_seq OWNED BY ragstore.interactions.id;
@@ -217,13 +221,18 @@ ALTER SEQUENCE ragstore.interactions_id_seq OWNED BY ragstore.interactions.id;
 -- Rows for a time without a partition land here; ragstore.run_maintenance() moves them.
 CREATE TABLE ragstore.interactions_default PARTITION OF ragstore.interactions DEFAULT;
 
--- Few indexes (each one costs every insert): per user and per model over time, as LLM gateways
--- do. Time-range queries are served by partition pruning. The indexes are created on each
--- partition (here, and by _attach_interaction_partition), not on the parent: a partitioned
--- index owned by the extension would make ATTACH PARTITION create the partitions' indexes
--- during a restore, before pg_dump's own CREATE INDEX for them, and the restore would fail.
+-- One index (each one costs every insert, and logging speed is the point): per user over time,
+-- for the audit question "every call of this user" (a user's rows are sparse in every
+-- partition). Time ranges are served by partition pruning. There is deliberately no index per
+-- model: dashboards and cost reports read the rollup usage_daily (per day, tenant, user and
+-- model), and a model is not selective in the raw log (a handful of models share the traffic,
+-- so a scan of the day's partition is what a per-model index scan would cost anyway); it cost
+-- about 5% of log_interaction's throughput (bench/interactions/run.sh log). The index is created
+-- on each partition (here, and by _attach_interaction_partition), not on the parent: a
+-- partitioned index owned by the extension would make ATTACH PARTITION create the partitions'
+-- indexes during a restore, before pg_dump's own CREATE INDEX for them, and the restore would
+-- fail.
 CREATE INDEX interactions_default_user_time ON ragstore.interactions_default (user_id, started_at);
-CREATE INDEX interactions_default_model_time ON ragstore.interactions_default (request_model, started_at);
 
 COMMENT ON TABLE ragstore.interactions IS
   'One immutable row per LLM call (OpenTelemetry GenAI names); range-partitioned by started_at (UTC)';
@@ -250,9 +259,11 @@ CREATE TRIGGER interactions_no_truncate BEFORE TRUNCATE ON ragstore.interactions
   FOR EACH STATEMENT EXECUTE FUNCTION ragstore._interactions_immutable();
 
 -- ---------------------------------------------------------------------------------------------
--- Rollups. usage_dirty_days is an append-only queue of UTC days that received rows (one row
--- per day and INSERT/COPY statement, written by a statement-level trigger with a transition
--- table, so it commits or rolls back with the rows themselves). refresh_usage_daily() deletes
+-- Rollups. usage_dirty_days is an append-only queue of UTC days that received rows, written in
+-- the inserting (sub)transaction, so it commits or rolls back with the rows themselves:
+-- log_interaction queues a day once per (sub)transaction itself (src/interactions/log.cpp);
+-- INSERT and COPY statements queue one row per day and statement through a statement-level
+-- trigger with a transition table. refresh_usage_daily() deletes
 -- the queue rows it can see and recomputes those days: a row of a transaction that commits
 -- later stays in the queue for the next refresh, so no day is ever missed.
 CREATE TABLE ragstore.usage_dirty_days (
@@ -439,7 +450,6 @@ BEGIN
                  ' INSERT INTO ragstore.%I SELECT * FROM moved', lo, hi, relname);
   GET DIAGNOSTICS rows_moved = ROW_COUNT;
   EXECUTE format('CREATE INDEX %I ON ragstore.%I (user_id, started_at)', relname || '_user_time', relname);
-  EXECUTE format('CREATE INDEX %I ON ragstore.%I (request_model, started_at)', relname || '_model_time', relname);
   EXECUTE format('ALTER TABLE ragstore.interactions ATTACH PARTITION ragstore.%I FOR VALUES FROM (%L) TO (%L)',
                  relname, lo, hi);
   EXECUTE format('ALTER TABLE ragstore.%I DROP CONSTRAINT %I', relname, relname || '_range');
@@ -553,10 +563,17 @@ $$;
 -- negative token counts, a negative cost, finished before started, first token outside the
 -- call, an unknown operation, an unknown cache outcome, a hit without its entry, temperature
 -- < 0, top_p outside [0, 1], max_tokens <= 0, both finished_at and duration_ms.
+-- started_at must be finite (22023).
 -- Token counts and max_tokens are taken as bigint (so integer and bigint arguments both match
--- the named parameters) and stored as integer: above 2^31-1 is error 22003.
--- Direct INSERT/COPY into ragstore.interactions is checked by the same rules as CHECK
--- constraints (SQLSTATE 23514).
+-- the named parameters) and stored as integer: above 2^31-1 is error 22003. 25006 in a
+-- read-only transaction (a replica).
+-- Direct INSERT/COPY into ragstore.interactions is checked by the same rules (the CHECK
+-- constraint interactions_valid, SQLSTATE 23514).
+-- In C (src/interactions/log.cpp): the row is validated, routed to its partition and inserted
+-- without an INSERT statement, and its day queued in usage_dirty_days once per (sub)transaction;
+-- when the log has another INSERT trigger, row security or a changed layout, it runs an INSERT
+-- statement instead (a plan kept per backend), which fires every trigger. Needs INSERT on the
+-- log and the queue tables and USAGE on the id sequence (ragstore_writer has them).
 CREATE FUNCTION ragstore.log_interaction(
     request_model               text,
     operation                   text DEFAULT 'chat',
@@ -590,87 +607,7 @@ CREATE FUNCTION ragstore.log_interaction(
     metadata                    jsonb DEFAULT '{}',
     tags                        text[] DEFAULT '{}'
 ) RETURNS bigint
-LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-  t0 timestamptz := coalesce(started_at, now());
-  t_end timestamptz := finished_at;
-  t_first timestamptz := first_token_at;
-  new_id bigint;
-BEGIN
-  IF request_model IS NULL THEN
-    RAISE EXCEPTION 'request_model must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-  END IF;
-  IF duration_ms IS NOT NULL THEN
-    IF t_end IS NOT NULL THEN
-      RAISE EXCEPTION 'give finished_at or duration_ms, not both' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    t_end := t0 + duration_ms * interval '1 millisecond';
-  END IF;
-  IF time_to_first_token_ms IS NOT NULL THEN
-    IF t_first IS NOT NULL THEN
-      RAISE EXCEPTION 'give first_token_at or time_to_first_token_ms, not both' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    t_first := t0 + time_to_first_token_ms * interval '1 millisecond';
-  END IF;
-  -- one cheap test on the common path, the precise message only on failure
-  IF t_end < t0 OR t_first < t0 OR t_first > t_end OR input_tokens < 0 OR output_tokens < 0
-     OR cache_read_input_tokens < 0 OR cache_creation_input_tokens < 0
-     OR reasoning_output_tokens < 0 OR cost < 0 OR temperature < 0 OR top_p < 0 OR top_p > 1
-     OR max_tokens <= 0 OR cache_distance < 0
-     OR operation IS NULL OR operation NOT IN ('chat', 'text_completion', 'embeddings',
-        'generate_content', 'execute_tool', 'create_agent', 'invoke_agent')
-     OR cache_outcome NOT IN ('hit', 'miss', 'bypass')
-     OR (cache_outcome = 'hit') IS DISTINCT FROM (cache_entry_id IS NOT NULL)
-        AND NOT (cache_outcome IS NULL AND cache_entry_id IS NULL)
-  THEN
-    IF operation IS NULL OR operation NOT IN ('chat', 'text_completion', 'embeddings',
-        'generate_content', 'execute_tool', 'create_agent', 'invoke_agent') THEN
-      RAISE EXCEPTION 'unknown operation "%"', operation USING ERRCODE = 'invalid_parameter_value',
-        HINT = 'Use an OpenTelemetry gen_ai.operation.name: chat, text_completion, embeddings, generate_content, execute_tool, create_agent, invoke_agent.';
-    ELSIF t_end < t0 THEN
-      RAISE EXCEPTION 'call finished (%) before it started (%)', t_end, t0 USING ERRCODE = 'invalid_parameter_value';
-    ELSIF t_first < t0 OR t_first > t_end THEN
-      RAISE EXCEPTION 'first token (%) outside the call (% to %)', t_first, t0, t_end USING ERRCODE = 'invalid_parameter_value';
-    ELSIF input_tokens < 0 OR output_tokens < 0 OR cache_read_input_tokens < 0
-          OR cache_creation_input_tokens < 0 OR reasoning_output_tokens < 0 THEN
-      RAISE EXCEPTION 'token counts must not be negative (input %, output %, cache read %, cache creation %, reasoning %)',
-        input_tokens, output_tokens, cache_read_input_tokens, cache_creation_input_tokens, reasoning_output_tokens
-        USING ERRCODE = 'invalid_parameter_value';
-    ELSIF cost < 0 THEN
-      RAISE EXCEPTION 'cost must not be negative, got %', cost USING ERRCODE = 'invalid_parameter_value';
-    ELSIF temperature < 0 THEN
-      RAISE EXCEPTION 'temperature must not be negative, got %', temperature USING ERRCODE = 'invalid_parameter_value';
-    ELSIF top_p < 0 OR top_p > 1 THEN
-      RAISE EXCEPTION 'top_p must be between 0 and 1, got %', top_p USING ERRCODE = 'invalid_parameter_value';
-    ELSIF max_tokens <= 0 THEN
-      RAISE EXCEPTION 'max_tokens must be positive, got %', max_tokens USING ERRCODE = 'invalid_parameter_value';
-    ELSIF cache_distance < 0 THEN
-      RAISE EXCEPTION 'cache_distance must not be negative, got %', cache_distance USING ERRCODE = 'invalid_parameter_value';
-    ELSIF cache_outcome NOT IN ('hit', 'miss', 'bypass') THEN
-      RAISE EXCEPTION 'unknown cache_outcome "%"', cache_outcome USING ERRCODE = 'invalid_parameter_value',
-        HINT = 'Use hit, miss or bypass (or NULL when no cache was consulted).';
-    ELSE
-      RAISE EXCEPTION 'cache_entry_id must be given exactly when cache_outcome is ''hit'' (outcome %, entry %)',
-        coalesce(cache_outcome, 'NULL'), coalesce(cache_entry_id::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-  END IF;
-
-  INSERT INTO ragstore.interactions AS i
-    (started_at, first_token_at, finished_at, operation, provider, request_model, response_model,
-     conversation_id, user_id, tenant, input_tokens, output_tokens, cache_read_input_tokens,
-     cache_creation_input_tokens, reasoning_output_tokens, cost, finish_reasons, error_type,
-     temperature, top_p, max_tokens, cache_outcome, cache_entry_id, cache_distance, prompt,
-     response, prompt_embedding, metadata, tags)
-  VALUES
-    (t0, t_first, t_end, operation, provider, request_model, response_model,
-     conversation_id, user_id, tenant, input_tokens, output_tokens, cache_read_input_tokens,
-     cache_creation_input_tokens, reasoning_output_tokens, cost, finish_reasons, error_type,
-     temperature, top_p, max_tokens, cache_outcome, cache_entry_id, cache_distance, prompt,
-     response, prompt_embedding, coalesce(metadata, '{}'), coalesce(tags, '{}'))
-  RETURNING i.id INTO new_id;
-  RETURN new_id;
-END
-$$;
+AS 'MODULE_PATHNAME', 'ragstore_log_interaction' LANGUAGE C VOLATILE;
 
 -- ---------------------------------------------------------------------------------------------
 -- Retention.
