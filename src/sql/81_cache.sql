@@ -92,38 +92,17 @@ $$;
 -- runs on read replicas. With an hnsw index for the dimension the search is approximate (as
 -- any hnsw search: an entry may be missed, never a wrong one returned); without it, exact.
 -- Errors: 22004 NULL embedding/model, 22023 zero vector or max_distance outside [0, 2].
+-- In C (src/interactions/cache.cpp): the query, written with the literal dimension so the
+-- planner matches the partial index of that dimension, is prepared once per backend for each
+-- dimension and scope shape and kept as a generic plan; a lookup only executes it (no parsing
+-- or planning per call). The plan is re-made when an index of the table is created or dropped;
+-- planner settings changed later in the same session (enable_indexscan, ...) do not change an
+-- already prepared plan (hnsw.ef_search, read at scan time, does apply).
 CREATE FUNCTION ragstore.cache_lookup(embedding @extschema@.vector, model text,
                                       tenant text DEFAULT NULL, user_id text DEFAULT NULL,
                                       max_distance double precision DEFAULT 0.1)
 RETURNS TABLE (entry_id bigint, response text, distance double precision)
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-  d integer;
-BEGIN
-  PERFORM ragstore._cache_check(embedding, model);
-  IF max_distance IS NULL OR max_distance < 0 OR max_distance > 2 THEN
-    RAISE EXCEPTION 'max_distance must be between 0 and 2 (cosine distance), got %',
-      coalesce(max_distance::text, 'NULL') USING ERRCODE = 'invalid_parameter_value';
-  END IF;
-  d := @extschema@.vector_dims(embedding);
-  -- The literal dimension lets the planner match the partial index of that dimension; the
-  -- nearest entry is taken first and the threshold applied after, so an index scan stops at
-  -- one row instead of walking the index looking for one within the threshold.
-  RETURN QUERY EXECUTE format(
-    'SELECT n.id, n.response, n.distance FROM ('
-    '  SELECT c.id, c.response,'
-    '         c.embedding::@extschema@.vector(%1$s) OPERATOR(@extschema@.<=>) $1::@extschema@.vector(%1$s) AS distance'
-    '  FROM ragstore.cache_entries c'
-    '  WHERE c.dims = %1$s AND c.model = $2 AND %2$s AND %3$s AND c.expires_at > now()'
-    '  ORDER BY c.embedding::@extschema@.vector(%1$s) OPERATOR(@extschema@.<=>) $1::@extschema@.vector(%1$s)'
-    '  LIMIT 1) n'
-    ' WHERE n.distance <= $5',
-    d,
-    CASE WHEN tenant IS NULL THEN 'c.tenant IS NULL' ELSE 'c.tenant = $3' END,
-    CASE WHEN user_id IS NULL THEN 'c.user_id IS NULL' ELSE 'c.user_id = $4' END)
-  USING embedding, model, tenant, user_id, max_distance;
-END
-$$;
+AS 'MODULE_PATHNAME', 'ragstore_cache_lookup' LANGUAGE C STABLE ROWS 1;
 
 -- ragstore.cache_store(prompt, embedding, response, model, tenant, user_id, ttl, metadata)
 -- -> bigint: adds a cache entry that expires after ttl (default: setting cache_ttl) and
