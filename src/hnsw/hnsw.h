@@ -156,6 +156,9 @@ inline Size HnswVisitedBytes(const HnswVisited* v) { return (Size(v->mask) + 1) 
 // PrivateRefCount's 8-entry array; the overflow hash is only touched when a pin is taken or
 // dropped, i.e. on misses (measured in bench/README.md, "hnsw scan").
 constexpr int kHnswBufferCache = 16;
+// Cache misses pin pages through per-backend block -> buffer hints (ReadRecentBuffer) kept in
+// the index's rd_amcache: rd_amcache of an hnsw index holds HnswBufferHints (hnsw_utils.cpp)
+// and nothing else.
 
 struct HnswBatchItem;  // hnsw_utils.cpp
 
