@@ -17,9 +17,8 @@ namespace {
 constexpr int kMaxLevel = 16;
 }
 
-HnswGraph::HnswGraph(int64_t n, int dim, const float* xb, GraphMetric metric, int m,
-                     int ef_construction, uint64_t seed)
-    : n_(n), dim_(dim), xb_(xb), metric_(metric), m_(m), efc_(ef_construction),
+HnswGraph::HnswGraph(int64_t n, int m, int ef_construction, uint64_t seed)
+    : n_(n), m_(m), efc_(ef_construction),
       levels_(n), layer0_(static_cast<size_t>(n) * 2 * m, -1), count0_(n, 0),
       upper_off_(n, -1), locks_(n) {
   std::mt19937_64 rng(seed);
@@ -63,19 +62,9 @@ const int32_t* HnswGraph::Neighbors(int64_t i, int lc, int* count) const {
   return self->List(i, lc);
 }
 
-float HnswGraph::DistTo(const float* q, int64_t b) const {
-  const float* y = xb_ + b * dim_;
-  switch (metric_) {
-    case GraphMetric::kInnerProduct: return -InnerProduct(q, y, dim_);
-    case GraphMetric::kL1: return L1Distance(q, y, dim_);
-    default: return L2SquaredDistance(q, y, dim_);
-  }
-}
-
-float HnswGraph::Dist(int64_t a, int64_t b) const { return DistTo(xb_ + a * dim_, b); }
-
-void HnswGraph::SearchLayer(const float* q, std::vector<Cand>* eps, int ef, int lc,
-                            std::vector<uint32_t>* visited, uint32_t* tag,
+template <class Space>
+void HnswGraph::SearchLayer(const Space& sp, typename Space::Query q, std::vector<Cand>* eps,
+                            int ef, int lc, std::vector<uint32_t>* visited, uint32_t* tag,
                             std::vector<Cand>* out) {
   (*tag)++;
   if (*tag == 0) {
@@ -107,7 +96,7 @@ void HnswGraph::SearchLayer(const float* q, std::vector<Cand>* eps, int ef, int 
       int32_t x = buf[k];
       if ((*visited)[x] == t) continue;
       (*visited)[x] = t;
-      float d = DistTo(q, x);
+      float d = sp.Distance(q, x);
       if (static_cast<int>(W.size()) < ef || d < W.top().d) {
         C.push({d, x});
         W.push({d, x});
@@ -123,7 +112,9 @@ void HnswGraph::SearchLayer(const float* q, std::vector<Cand>* eps, int ef, int 
   std::reverse(out->begin(), out->end());  // ascending
 }
 
-void HnswGraph::Select(std::vector<Cand>* cands, int max_count, std::vector<Cand>* out) const {
+template <class Space>
+void HnswGraph::Select(const Space& sp, std::vector<Cand>* cands, int max_count,
+                       std::vector<Cand>* out) const {
   std::sort(cands->begin(), cands->end());
   out->clear();
   std::vector<const Cand*> pruned;
@@ -131,7 +122,7 @@ void HnswGraph::Select(std::vector<Cand>* cands, int max_count, std::vector<Cand
     if (static_cast<int>(out->size()) >= max_count) break;
     bool good = true;
     for (const Cand& r : *out) {
-      if (Dist(c.id, r.id) < c.d) {
+      if (sp.Distance(sp.Get(c.id), r.id) < c.d) {
         good = false;
         break;
       }
@@ -145,7 +136,8 @@ void HnswGraph::Select(std::vector<Cand>* cands, int max_count, std::vector<Cand
   }
 }
 
-void HnswGraph::Link(int64_t from, int32_t to, float d, int lc) {
+template <class Space>
+void HnswGraph::Link(const Space& sp, int64_t from, int32_t to, float d, int lc) {
   int max_count = lc == 0 ? 2 * m_ : m_;
   std::lock_guard<std::mutex> g(locks_[from]);
   int32_t* list = List(from, lc);
@@ -158,15 +150,18 @@ void HnswGraph::Link(int64_t from, int32_t to, float d, int lc) {
   }
   std::vector<Cand> cands;
   cands.reserve(*count + 1);
-  for (int k = 0; k < *count; k++) cands.push_back({Dist(from, list[k]), list[k]});
+  typename Space::Query qf = sp.Get(from);
+  for (int k = 0; k < *count; k++) cands.push_back({sp.Distance(qf, list[k]), list[k]});
   cands.push_back({d, to});
   std::vector<Cand> kept;
-  Select(&cands, max_count, &kept);
+  Select(sp, &cands, max_count, &kept);
   *count = static_cast<int32_t>(kept.size());
   for (size_t k = 0; k < kept.size(); k++) list[k] = kept[k].id;
 }
 
-void HnswGraph::Insert(int64_t i, std::vector<uint32_t>* visited, uint32_t* tag) {
+template <class Space>
+void HnswGraph::Insert(const Space& sp, int64_t i, std::vector<uint32_t>* visited,
+                       uint32_t* tag) {
   int level = levels_[i];
   std::unique_lock<std::mutex> global(entry_lock_);
   int64_t ep = entry_;
@@ -177,24 +172,29 @@ void HnswGraph::Insert(int64_t i, std::vector<uint32_t>* visited, uint32_t* tag)
     max_level_ = level;
     return;
   }
-  const float* q = xb_ + i * dim_;
-  std::vector<Cand> eps{{DistTo(q, ep), static_cast<int32_t>(ep)}};
+  typename Space::Query q = sp.Get(i);
+  std::vector<Cand> eps{{sp.Distance(q, ep), static_cast<int32_t>(ep)}};
   std::vector<Cand> W, selected;
   for (int lc = max_level; lc > level; lc--) {
-    SearchLayer(q, &eps, 1, lc, visited, tag, &W);
+    SearchLayer(sp, q, &eps, 1, lc, visited, tag, &W);
     eps.assign(W.begin(), W.begin() + 1);
   }
   for (int lc = std::min(level, max_level); lc >= 0; lc--) {
-    SearchLayer(q, &eps, efc_, lc, visited, tag, &W);
+    SearchLayer(sp, q, &eps, efc_, lc, visited, tag, &W);
+    // Another thread may already have linked to i on this layer (it found i on a layer above,
+    // where i is linked already): i must not become its own neighbour.
+    W.erase(std::remove_if(W.begin(), W.end(), [i](const Cand& c) { return c.id == i; }),
+            W.end());
+    if (W.empty()) continue;  // only i was found: keep eps for the layer below
     std::vector<Cand> cands = W;
-    Select(&cands, lc == 0 ? 2 * m_ : m_, &selected);
+    Select(sp, &cands, lc == 0 ? 2 * m_ : m_, &selected);
     {
       std::lock_guard<std::mutex> g(locks_[i]);
       int32_t* list = List(i, lc);
       for (size_t k = 0; k < selected.size(); k++) list[k] = selected[k].id;
       *Count(i, lc) = static_cast<int32_t>(selected.size());
     }
-    for (const Cand& s : selected) Link(s.id, static_cast<int32_t>(i), s.d, lc);
+    for (const Cand& s : selected) Link(sp, s.id, static_cast<int32_t>(i), s.d, lc);
     eps = W;
   }
   if (level > max_level) {
@@ -203,7 +203,8 @@ void HnswGraph::Insert(int64_t i, std::vector<uint32_t>* visited, uint32_t* tag)
   }
 }
 
-bool HnswGraph::Build(int threads, bool (*interrupted)()) {
+template <class Space>
+bool HnswGraph::Build(const Space& space, int threads, bool (*interrupted)()) {
   if (n_ == 0) return true;
   // The highest element first, so the entry point rarely moves during the parallel part.
   int64_t first = 0;
@@ -211,7 +212,7 @@ bool HnswGraph::Build(int threads, bool (*interrupted)()) {
     if (levels_[i] > levels_[first]) first = i;
   std::vector<uint32_t> v0(n_, 0);
   uint32_t t0 = 0;
-  Insert(first, &v0, &t0);
+  Insert(space, first, &v0, &t0);
   std::atomic<bool> stop(false);
 #pragma omp parallel num_threads(threads)
   {
@@ -222,21 +223,23 @@ bool HnswGraph::Build(int threads, bool (*interrupted)()) {
       if (i == first || stop.load(std::memory_order_relaxed)) continue;
       if (interrupted != nullptr && omp_get_thread_num() == 0 && (i & 127) == 0 && interrupted())
         stop.store(true);
-      Insert(i, &visited, &tag);
+      Insert(space, i, &visited, &tag);
     }
   }
   if (stop.load()) return false;
-  EnsureInLinks();
+  EnsureInLinks(space);
   return true;
 }
 
-void HnswGraph::EnsureInLinks() {
+template <class Space>
+void HnswGraph::EnsureInLinks(const Space& sp) {
   // Elements the entry point cannot reach on layer 0 (their in-links were all pruned away, or
-  // only a group of them links to each other) get a link from their nearest reachable
-  // neighbour, replacing that neighbour's farthest link whose target keeps another in-link (or
-  // using a free slot); a breadth-first walk from each newly linked element extends the
-  // reachable set. Elements whose own list holds no reachable element keep waiting for a later
-  // pass (at most a few passes).
+  // only a group of them links to each other) get a link from a nearby reachable element j,
+  // replacing j's farthest link whose target keeps another in-link (or using a free slot); a
+  // walk from each newly linked element extends the reachable set. Candidates for j: first the
+  // reachable elements of the element's own list (a few cheap passes), then, for what is left
+  // (a group that only links inside itself, common with clustered data whose clusters are
+  // about equidistant), the reachable elements a search from the entry point finds for it.
   const int max0 = 2 * m_;
   std::vector<int32_t> indeg(n_, 0);
   for (int64_t i = 0; i < n_; i++)
@@ -258,37 +261,97 @@ void HnswGraph::EnsureInLinks() {
       }
     }
   };
-  walk(entry_);
-  for (int pass = 0; pass < 4; pass++) {
-    bool changed = false;
+  // Links j -> i; false when j's list is full of targets that have no other in-link.
+  auto link_from = [&](int32_t j, int64_t i) {
+    int32_t* list = &layer0_[static_cast<size_t>(j) * max0];
+    int32_t& cnt = count0_[j];
+    for (int k = 0; k < cnt; k++)
+      if (list[k] == i) return true;
+    if (cnt < max0) {
+      list[cnt++] = static_cast<int32_t>(i);
+      indeg[i]++;
+      return true;
+    }
+    for (int k = cnt - 1; k >= 0; k--) {
+      if (indeg[list[k]] > 1) {
+        indeg[list[k]]--;
+        list[k] = static_cast<int32_t>(i);
+        indeg[i]++;
+        return true;
+      }
+    }
+    return false;
+  };
+  std::vector<uint32_t> visited;
+  uint32_t tag = 0;
+  std::vector<Cand> eps, W;
+  // Replacing a link can cut off what was reachable only through it: recompute the reachable
+  // set and repeat (a few rounds; each one fixes far more than it breaks).
+  for (int round = 0; round < 8; round++) {
+    std::fill(reached.begin(), reached.end(), 0);
+    walk(entry_);
+    if (std::find(reached.begin(), reached.end(), 0) == reached.end()) break;
+    for (int pass = 0; pass < 4; pass++) {
+      bool changed = false;
+      for (int64_t i = 0; i < n_; i++) {
+        if (reached[i]) continue;
+        bool linked = false;
+        for (int k = 0; k < count0_[i] && !linked; k++) {
+          int32_t j = layer0_[i * max0 + k];
+          if (reached[j]) linked = link_from(j, i);
+        }
+        if (!linked) continue;
+        walk(i);
+        changed = true;
+      }
+      if (!changed) break;
+    }
     for (int64_t i = 0; i < n_; i++) {
       if (reached[i]) continue;
-      int32_t j = -1;
-      for (int k = 0; k < count0_[i] && j < 0; k++)
-        if (reached[layer0_[i * max0 + k]]) j = layer0_[i * max0 + k];
-      if (j < 0) continue;
-      int32_t* list = &layer0_[static_cast<size_t>(j) * max0];
-      int32_t& cnt = count0_[j];
-      bool linked = false;
-      if (cnt < max0) {
-        list[cnt++] = static_cast<int32_t>(i);
-        linked = true;
-      } else {
-        for (int k = cnt - 1; k >= 0 && !linked; k--) {
-          if (indeg[list[k]] > 1) {
-            indeg[list[k]]--;
-            list[k] = static_cast<int32_t>(i);
-            linked = true;
-          }
-        }
+      if (visited.empty()) visited.assign(n_, 0);
+      typename Space::Query q = sp.Get(i);
+      eps.assign(1, {sp.Distance(q, entry_), static_cast<int32_t>(entry_)});
+      for (int lc = max_level_; lc > 0; lc--) {
+        SearchLayer(sp, q, &eps, 1, lc, &visited, &tag, &W);
+        eps.assign(W.begin(), W.begin() + 1);
       }
-      if (!linked) continue;
-      indeg[i]++;
-      walk(i);
-      changed = true;
+      SearchLayer(sp, q, &eps, efc_, 0, &visited, &tag, &W);
+      bool linked = false;
+      for (size_t k = 0; k < W.size() && !linked; k++)
+        if (reached[W[k].id] && W[k].id != i) linked = link_from(W[k].id, i);
+      if (linked) walk(i);
     }
-    if (!changed) break;
   }
 }
+
+template <class Space>
+std::vector<std::pair<float, int64_t>> HnswGraph::Search(const Space& space,
+                                                         typename Space::Query q, int k, int ef) {
+  std::vector<std::pair<float, int64_t>> result;
+  if (entry_ < 0 || k <= 0) return result;
+  if (ef < k) ef = k;
+  std::vector<uint32_t> visited(n_, 0);
+  uint32_t tag = 0;
+  std::vector<Cand> eps{{space.Distance(q, entry_), static_cast<int32_t>(entry_)}};
+  std::vector<Cand> W;
+  for (int lc = max_level_; lc > 0; lc--) {
+    SearchLayer(space, q, &eps, 1, lc, &visited, &tag, &W);
+    eps.assign(W.begin(), W.begin() + 1);
+  }
+  SearchLayer(space, q, &eps, ef, 0, &visited, &tag, &W);
+  for (size_t j = 0; j < W.size() && static_cast<int>(j) < k; j++)
+    result.emplace_back(W[j].d, W[j].id);
+  return result;
+}
+
+// The spaces the graph is built over (see hnsw_graph.h).
+#define RAGSTORE_HNSW_GRAPH_SPACE(Space)                                                      \
+  template bool HnswGraph::Build<Space>(const Space&, int, bool (*)());                      \
+  template std::vector<std::pair<float, int64_t>> HnswGraph::Search<Space>(                  \
+      const Space&, Space::Query, int, int);
+RAGSTORE_HNSW_GRAPH_SPACE(DenseFloatSpace)
+RAGSTORE_HNSW_GRAPH_SPACE(BitSpace)
+RAGSTORE_HNSW_GRAPH_SPACE(SparseSpace)
+#undef RAGSTORE_HNSW_GRAPH_SPACE
 
 }  // namespace ragstore

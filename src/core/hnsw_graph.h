@@ -14,26 +14,103 @@
 //
 // Threads never call PostgreSQL: cancellation is a caller-given poll function (which only reads
 // flags) checked every few hundred insertions by thread 0.
+//
+// The graph is generic over its elements through a "space": a small struct that names element
+// i's data as a Query (Get(i)) and gives the distance from a Query to element b (smaller is
+// closer). The algorithm is a template over the space, instantiated for the three spaces below,
+// so every distance call is a direct, inlinable call (no virtual dispatch on the hot path):
+//   DenseFloatSpace  n x dim floats (vector; halfvec through a float copy): L2, IP, L1
+//   BitSpace         n packed bit strings of the same byte length: Hamming, Jaccard
+//   SparseSpace      n sparse vectors (index/value lists, e.g. views into one arena): L2, IP, L1
+// Each space's distance is the kernel the hnsw scan uses for the same operator class
+// (src/hnsw/hnsw_types.cpp), so the graph is built with the distances searches compute.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <utility>
 #include <vector>
+
+#include "core/bits.h"
+#include "core/distance.h"
+#include "core/sparse.h"
 
 namespace ragstore {
 
+// Inner product is negated (smaller is closer), as the hnsw distance support functions.
 enum class GraphMetric { kL2 = 0, kInnerProduct = 1, kL1 = 2 };
+
+// n x dim float vectors at xb (row-major; not copied, must outlive the graph).
+struct DenseFloatSpace {
+  using Query = const float*;
+  const float* xb;
+  int dim;
+  GraphMetric metric;
+  Query Get(int64_t i) const { return xb + i * dim; }
+  float Distance(Query q, int64_t b) const {
+    const float* y = Get(b);
+    switch (metric) {
+      case GraphMetric::kInnerProduct: return -InnerProduct(q, y, dim);
+      case GraphMetric::kL1: return L1Distance(q, y, dim);
+      default: return L2SquaredDistance(q, y, dim);
+    }
+  }
+};
+
+enum class BitMetric { kHamming = 0, kJaccard = 1 };
+
+// n bit strings of `bytes` bytes each; element i starts at base + i * stride (stride >= bytes,
+// so the bits can be read in place inside larger records, e.g. stored bit varlenas). Bits past
+// the length in the last byte must be zero (as PostgreSQL keeps them). Distances as the bit
+// operator classes: Hamming = popcount(a XOR b), Jaccard = 1 - |a AND b| / |a OR b|, as float.
+struct BitSpace {
+  using Query = const uint8_t*;
+  const uint8_t* base;
+  size_t stride;
+  size_t bytes;
+  BitMetric metric;
+  Query Get(int64_t i) const { return base + static_cast<size_t>(i) * stride; }
+  float Distance(Query q, int64_t b) const {
+    if (metric == BitMetric::kJaccard) return static_cast<float>(JaccardDistance(q, Get(b), bytes));
+    return static_cast<float>(HammingBits(q, Get(b), bytes));
+  }
+};
+
+// n sparse vectors given as views (the index and value arrays are not copied and must outlive
+// the graph). Distances are core/sparse.h's float32 merge joins: L2 squared, negated inner
+// product (cosine: on unit vectors), L1.
+struct SparseSpace {
+  using Query = const SparseView&;
+  const SparseView* views;
+  GraphMetric metric;
+  const SparseView& Get(int64_t i) const { return views[i]; }
+  float Distance(const SparseView& q, int64_t b) const {
+    switch (metric) {
+      case GraphMetric::kInnerProduct: return -SparseInnerProduct(q, views[b]);
+      case GraphMetric::kL1: return SparseL1Distance(q, views[b]);
+      default: return SparseL2SquaredDistance(q, views[b]);
+    }
+  }
+};
 
 class HnswGraph {
  public:
-  // n x dim vectors at xb (not copied; must outlive the graph). Throws std::bad_alloc.
-  HnswGraph(int64_t n, int dim, const float* xb, GraphMetric metric, int m, int ef_construction,
-            uint64_t seed);
+  // The structure for n elements (levels drawn from seed; no links yet). Throws std::bad_alloc.
+  HnswGraph(int64_t n, int m, int ef_construction, uint64_t seed);
 
-  // Inserts every vector on `threads` OpenMP threads. Returns false when interrupted() (polled
-  // by thread 0; may be null) returned true; the graph is then incomplete.
-  bool Build(int threads, bool (*interrupted)());
+  // Inserts elements 0..n-1 of space (which must hold n elements) on `threads` OpenMP threads.
+  // Returns false when interrupted() (polled by thread 0; may be null) returned true; the graph
+  // is then incomplete. Instantiated for DenseFloatSpace, BitSpace and SparseSpace.
+  template <class Space>
+  bool Build(const Space& space, int threads, bool (*interrupted)());
+
+  // The k nearest elements to q found by an HNSW search with ef_search ef (greedy descent,
+  // then the layer-0 beam), as (distance, element), ascending. After Build; single-threaded
+  // (tests and tools). Throws std::bad_alloc.
+  template <class Space>
+  std::vector<std::pair<float, int64_t>> Search(const Space& space, typename Space::Query q,
+                                                int k, int ef);
 
   int64_t size() const { return n_; }
   int Level(int64_t i) const { return levels_[i]; }
@@ -51,21 +128,22 @@ class HnswGraph {
     int32_t id;
     bool operator<(const Cand& o) const { return d < o.d; }
   };
-  float Dist(int64_t a, int64_t b) const;
-  float DistTo(const float* q, int64_t b) const;
   int32_t* List(int64_t i, int lc);
   int32_t* Count(int64_t i, int lc);
-  void Insert(int64_t i, std::vector<uint32_t>* visited, uint32_t* tag);
-  void SearchLayer(const float* q, std::vector<Cand>* eps, int ef, int lc,
-                   std::vector<uint32_t>* visited, uint32_t* tag, std::vector<Cand>* out);
-  void Select(std::vector<Cand>* cands, int max_count, std::vector<Cand>* out) const;
-  void Link(int64_t from, int32_t to, float d, int lc);
-  void EnsureInLinks();
+  template <class Space>
+  void Insert(const Space& sp, int64_t i, std::vector<uint32_t>* visited, uint32_t* tag);
+  template <class Space>
+  void SearchLayer(const Space& sp, typename Space::Query q, std::vector<Cand>* eps, int ef,
+                   int lc, std::vector<uint32_t>* visited, uint32_t* tag, std::vector<Cand>* out);
+  template <class Space>
+  void Select(const Space& sp, std::vector<Cand>* cands, int max_count,
+              std::vector<Cand>* out) const;
+  template <class Space>
+  void Link(const Space& sp, int64_t from, int32_t to, float d, int lc);
+  template <class Space>
+  void EnsureInLinks(const Space& sp);
 
   int64_t n_;
-  int dim_;
-  const float* xb_;
-  GraphMetric metric_;
   int m_;
   int efc_;
   std::vector<int8_t> levels_;

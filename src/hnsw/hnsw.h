@@ -11,6 +11,7 @@
 //   hnsw_utils.cpp   page helpers, element/neighbour reads, layer search, neighbour selection
 #pragma once
 
+#include "core/sparse.h"
 #include "hnsw/hnsw_page.h"
 
 extern "C" {
@@ -48,7 +49,13 @@ int HnswGetEfConstruction(Relation index);
 
 // ---- type support ----
 // Metric of a fast kernel; kNone means "call the distance support function through fmgr".
-enum class HnswMetric { kNone = 0, kL2 = 1, kInnerProduct = 2, kL1 = 3 };
+// The in-memory builder (hnsw_build.cpp) builds every metric but kNone.
+enum class HnswMetric { kNone = 0, kL2 = 1, kInnerProduct = 2, kL1 = 3, kHamming = 4, kJaccard = 5 };
+
+// How the in-memory builder reads a type's values (core/hnsw_graph.h's spaces): dense floats
+// (to_float / from_float), packed bits read in place (bits_at), or sparse index/value lists read
+// in place (sparse_view). Bits and sparse values are written out with their stored bytes.
+enum class HnswElementKind { kDenseFloat = 0, kBits = 1, kSparse = 2 };
 
 // A distance between two values given as pointers to uncompressed varlenas of the same type
 // and dimensions. Smaller is closer (inner product is negated, as the support functions).
@@ -71,6 +78,11 @@ struct HnswTypeInfo {
   void (*to_float)(const char* value, float* out);
   Size (*from_float_size)(int dims);
   void (*from_float)(const float* x, int dims, char* out);
+  HnswElementKind element_kind;
+  // kBits: offset of the packed bits inside a value and their byte count.
+  void (*bits_at)(const char* value, Size* offset, Size* nbytes);
+  // kSparse: the index/value lists of a value (pointers into it).
+  SparseView (*sparse_view)(const char* value);
 };
 
 // Everything needed to compute distances for one index (filled by HnswInitSupport).

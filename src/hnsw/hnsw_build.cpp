@@ -1,8 +1,11 @@
 // ragstore hnsw: CREATE INDEX (ambuild) and the init fork of unlogged indexes (ambuildempty).
 //
-// Dense float types (vector; halfvec through a float copy) with a metric the core kernels know
-// (L2, inner product, cosine = inner product on unit vectors, L1) are built in memory by
-// core/hnsw_graph.h on ragstore.max_threads OpenMP threads, then
+// Every operator class with a fast kernel is built in memory by core/hnsw_graph.h on
+// ragstore.max_threads OpenMP threads: dense float types (vector; halfvec through a float copy)
+// with L2, inner product, cosine (= inner product on unit vectors) or L1 over a float copy;
+// bit (Hamming, Jaccard) and sparsevec (L2, inner product, cosine, L1) over their prepared
+// values, kept back to back in one arena and read in place (HnswTypeInfo's bits_at /
+// sparse_view), with the same kernels the scan uses. The graph is then
 // written out page by page (placement is computed first, so every neighbour TID is known when
 // its list is written) and all pages are WAL-logged with log_newpage_range. We do not use
 // FAISS's IndexHNSW here: it lacks keepPrunedConnections and its graph loses 0.1 of recall@10
@@ -11,7 +14,8 @@
 // Memory: the collected vectors and the graph are estimated against maintenance_work_mem.
 // When the next tuple would not fit, a NOTICE says so, the graph built so far is written out,
 // and the remaining rows are inserted on disk one by one (the aminsert path, without WAL until
-// the final log_newpage_range). Other types (sparse, bit) always use the on-disk path.
+// the final log_newpage_range). Bit and sparsevec values are written out with their prepared
+// bytes (cosine: normalised), exactly what an insert would store.
 //
 // Threads and cancellation (design.md rules 1-3): the builder runs inside GuardedCall; its
 // threads never call PostgreSQL; its interrupt poll only reads QueryCancelPending /
@@ -75,12 +79,18 @@ struct BuildState {
   double heap_tuples;
   double index_tuples;
   // collected for the in-memory build
-  float* vecs;
+  HnswElementKind kind;
+  float* vecs;             // kDenseFloat: n x dims floats
+  char* arena;             // kBits, kSparse: the prepared values, MAXALIGN'd, back to back
+  Size arena_used;
+  Size arena_cap;
+  Size* offsets;           // kBits, kSparse: where value i starts in arena
+  Size max_value_size;     // kBits, kSparse: largest VARSIZE collected
   ItemPointerData* tids;
   int64 n;
   int64 cap;
   Size mem_limit;
-  Size per_vector;
+  Size per_vector;         // bytes per element besides the arena
   MemoryContext tmp_ctx;
 };
 
@@ -88,15 +98,29 @@ struct BuildState {
 // FAISS-based builds (src/pg/faiss_support.h).
 int BuildThreads() { return pg::MaxThreads(); }
 
+// Bytes of element i's stored value (an uncompressed varlena).
+Size ElementValueSize(const BuildState* bs, int64 i) {
+  if (bs->kind == HnswElementKind::kDenseFloat) return bs->sup.type->from_float_size(bs->dims);
+  return VARSIZE(bs->arena + bs->offsets[i]);
+}
+
+// Writes element i's stored value to out (ElementValueSize bytes).
+void CopyElementValue(const BuildState* bs, int64 i, char* out) {
+  if (bs->kind == HnswElementKind::kDenseFloat)
+    bs->sup.type->from_float(bs->vecs + static_cast<size_t>(i) * bs->dims, bs->dims, out);
+  else
+    memcpy(out, bs->arena + bs->offsets[i], VARSIZE(bs->arena + bs->offsets[i]));
+}
+
 // Writes the n built elements as pages from block 1 on, in the given order (order[pos] =
 // element; each element's neighbour tuple right after it), and sets the meta page. Placement is
 // computed first so that every neighbour TID is known when a list is written.
 void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
   int64 n = bs->n;
   int m = bs->m;
-  int dims = bs->dims;
-  Size vsize = bs->sup.type->from_float_size(dims);
-  Size esize = HnswElementTupleSize(vsize);
+  Size max_esize = HnswElementTupleSize(bs->kind == HnswElementKind::kDenseFloat
+                                            ? ElementValueSize(bs, 0)
+                                            : bs->max_value_size);
   Size page_space = HnswEmptyPageSpace();
 
   pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
@@ -119,18 +143,19 @@ void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
   // Element i goes to position pos of order (order[pos] = i): neighbours close together.
   for (int64 pos = 0; pos < n; pos++) {
     int64 i = order[pos];
-    place(esize, &etids[i]);
+    place(HnswElementTupleSize(ElementValueSize(bs, i)), &etids[i]);
     place(HnswNeighborTupleSize(g->Level(i), m), &ntids[i]);
   }
   BlockNumber last_blk = blk;
 
-  char* etup_buf = static_cast<char*>(palloc0(esize));
+  char* etup_buf = static_cast<char*>(palloc0(max_esize));
   char* ntup_buf = static_cast<char*>(palloc0(HnswNeighborTupleSize(kMaxLevel, m) + 8));
   Buffer buf = InvalidBuffer;
   BlockNumber cur = InvalidBlockNumber;
   for (int64 pos = 0; pos < n; pos++) {
     int64 i = order[pos];
     int level = g->Level(i);
+    Size esize = HnswElementTupleSize(ElementValueSize(bs, i));
     Size nsize = HnswNeighborTupleSize(level, m);
     auto* etup = reinterpret_cast<HnswElementTupleData*>(etup_buf);
     memset(etup_buf, 0, esize);
@@ -138,7 +163,7 @@ void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
     etup->level = static_cast<uint8>(level);
     etup->heaptid = bs->tids[i];
     etup->neighbortid = ntids[i];
-    bs->sup.type->from_float(bs->vecs + static_cast<size_t>(i) * dims, dims, etup->data);
+    CopyElementValue(bs, i, etup->data);
     auto* ntup = reinterpret_cast<HnswNeighborTupleData*>(ntup_buf);
     memset(ntup_buf, 0, nsize);
     ntup->type = kHnswNeighborTuple;
@@ -207,23 +232,47 @@ void BuildCollected(BuildState* bs) {
                        : bs->sup.metric == HnswMetric::kL1       ? GraphMetric::kL1
                                                                  : GraphMetric::kL2;
   int64 n = bs->n;
-  int dims = bs->dims, m = bs->m, efc = bs->ef_construction;
-  const float* vecs = bs->vecs;
+  int m = bs->m, efc = bs->ef_construction;
   uint64 seed = 0x5eed0000u + static_cast<uint64>(n);
+  // The space over the collected values (arena pointers are final: collection is over).
+  DenseFloatSpace dense{bs->vecs, bs->dims, metric};
+  BitSpace bits{nullptr, 0, 0, BitMetric::kHamming};
+  SparseSpace sparse{nullptr, metric};
+  if (bs->kind == HnswElementKind::kBits) {
+    Size offset, nbytes;
+    bs->sup.type->bits_at(bs->arena, &offset, &nbytes);
+    bits.base = reinterpret_cast<const uint8_t*>(bs->arena + offset);
+    bits.stride = n > 1 ? bs->offsets[1] - bs->offsets[0] : 0;  // all values have one size
+    bits.bytes = nbytes;
+    bits.metric = bs->sup.metric == HnswMetric::kJaccard ? BitMetric::kJaccard : BitMetric::kHamming;
+  } else if (bs->kind == HnswElementKind::kSparse) {
+    auto* views = static_cast<SparseView*>(
+        MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SparseView) * static_cast<Size>(n)));
+    for (int64 i = 0; i < n; i++) views[i] = bs->sup.type->sparse_view(bs->arena + bs->offsets[i]);
+    sparse.views = views;
+  }
+  HnswElementKind kind = bs->kind;
   bool completed = pg::GuardedCall([&]() -> bool {
-    holder->graph = new HnswGraph(n, dims, vecs, metric, m, efc, seed);
-    return holder->graph->Build(threads, PgInterruptPending);
+    holder->graph = new HnswGraph(n, m, efc, seed);
+    switch (kind) {
+      case HnswElementKind::kBits: return holder->graph->Build(bits, threads, PgInterruptPending);
+      case HnswElementKind::kSparse: return holder->graph->Build(sparse, threads, PgInterruptPending);
+      default: return holder->graph->Build(dense, threads, PgInterruptPending);
+    }
   });
   if (!completed) {
     CHECK_FOR_INTERRUPTS();
     ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("hnsw index build interrupted")));
   }
+  ereport(DEBUG1, (errmsg_internal("hnsw graph of " INT64_FORMAT " %s elements built in memory",
+                                   n, bs->sup.type->type_name)));
   CHECK_FOR_INTERRUPTS();
   // On-disk order (hnsw_page.h, "Order"): a Gorder-like window order over layer 0 when its
   // working memory fits what maintenance_work_mem has left, else breadth-first.
   pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseOrder);
   auto* order = static_cast<int32*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * n));
-  bool greedy = static_cast<Size>(n) * (bs->per_vector + WindowOrderBytesPerElement(2 * m)) <= bs->mem_limit;
+  bool greedy = static_cast<Size>(n) * (bs->per_vector + WindowOrderBytesPerElement(2 * m)) +
+                    bs->arena_used <= bs->mem_limit;
   completed = pg::GuardedCall([&]() -> bool {
     const HnswGraph* g = holder->graph;
     GraphNeighbours layer0 = [g](int64_t v, int* count) { return g->Neighbors(v, 0, count); };
@@ -242,8 +291,13 @@ void BuildCollected(BuildState* bs) {
   pfree(order);
   GraphHolderFree(holder);
   bs->index_tuples += static_cast<double>(bs->n);
-  pfree(bs->vecs);
+  if (bs->vecs != nullptr) pfree(bs->vecs);
   bs->vecs = nullptr;
+  if (bs->arena != nullptr) pfree(bs->arena);
+  bs->arena = nullptr;
+  if (bs->offsets != nullptr) pfree(bs->offsets);
+  bs->offsets = nullptr;
+  if (sparse.views != nullptr) pfree(const_cast<SparseView*>(sparse.views));
   pfree(bs->tids);
   bs->tids = nullptr;
   bs->n = 0;
@@ -263,7 +317,9 @@ void BuildCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull,
   }
   if (bs->in_memory) {
     MemoryContextSwitchTo(old);
-    Size needed = static_cast<Size>(bs->n + 1) * bs->per_vector;
+    bool dense = bs->kind == HnswElementKind::kDenseFloat;
+    Size vbytes = dense ? 0 : MAXALIGN(VARSIZE(value));
+    Size needed = static_cast<Size>(bs->n + 1) * bs->per_vector + bs->arena_used + vbytes;
     if (needed > bs->mem_limit && bs->n > 0) {
       ereport(NOTICE,
               (errmsg("hnsw graph no longer fits into maintenance_work_mem after " INT64_FORMAT " tuples",
@@ -275,16 +331,45 @@ void BuildCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull,
     } else {
       if (bs->n == bs->cap) {
         int64 cap = bs->cap == 0 ? 1024 : bs->cap * 2;
-        if (bs->vecs == nullptr) {
-          bs->vecs = static_cast<float*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * bs->dims * cap));
+        if (bs->tids == nullptr) {
+          if (dense)
+            bs->vecs = static_cast<float*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * bs->dims * cap));
+          else
+            bs->offsets = static_cast<Size*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Size) * cap));
           bs->tids = static_cast<ItemPointerData*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * cap));
         } else {
-          bs->vecs = static_cast<float*>(repalloc_huge(bs->vecs, sizeof(float) * bs->dims * cap));
+          if (dense)
+            bs->vecs = static_cast<float*>(repalloc_huge(bs->vecs, sizeof(float) * bs->dims * cap));
+          else
+            bs->offsets = static_cast<Size*>(repalloc_huge(bs->offsets, sizeof(Size) * cap));
           bs->tids = static_cast<ItemPointerData*>(repalloc_huge(bs->tids, sizeof(ItemPointerData) * cap));
         }
         bs->cap = cap;
       }
-      bs->sup.type->to_float(value, bs->vecs + static_cast<size_t>(bs->n) * bs->dims);
+      if (dense) {
+        bs->sup.type->to_float(value, bs->vecs + static_cast<size_t>(bs->n) * bs->dims);
+      } else {
+        // The bit space reads every value at one stride: all must have one length (a bit(n)
+        // column guarantees it; the distance functions raise the same error).
+        if (bs->kind == HnswElementKind::kBits && bs->n > 0 &&
+            bs->sup.type->dims(value) != bs->sup.type->dims(bs->arena + bs->offsets[0]))
+          ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                          errmsg("different bit lengths %u and %u",
+                                 static_cast<uint32>(bs->sup.type->dims(bs->arena + bs->offsets[0])),
+                                 static_cast<uint32>(bs->sup.type->dims(value)))));
+        if (bs->arena_used + vbytes > bs->arena_cap) {
+          Size cap = Max(bs->arena_cap * 2, bs->arena_used + vbytes);
+          cap = Max(cap, static_cast<Size>(64 * 1024));
+          bs->arena = bs->arena == nullptr
+                          ? static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, cap))
+                          : static_cast<char*>(repalloc_huge(bs->arena, cap));
+          bs->arena_cap = cap;
+        }
+        memcpy(bs->arena + bs->arena_used, value, VARSIZE(value));
+        bs->offsets[bs->n] = bs->arena_used;
+        bs->arena_used += vbytes;
+        bs->max_value_size = Max(bs->max_value_size, static_cast<Size>(VARSIZE(value)));
+      }
       bs->tids[bs->n] = *tid;
       bs->n++;
       if ((bs->n & 1023) == 0) pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, bs->n);
@@ -329,15 +414,25 @@ IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info
   HnswInitSupport(index, &bs->sup);
   bs->dims = HnswCheckColumnDims(index, &bs->sup);
   if (bs->dims < 0) bs->dims = 0;  // sparsevec without a declared dimension
+  bs->kind = bs->sup.type->element_kind;
   bs->in_memory = bs->sup.kernel != nullptr && bs->sup.metric != HnswMetric::kNone &&
-                  bs->sup.type->to_float != nullptr && bs->dims > 0;
+                  (bs->kind == HnswElementKind::kDenseFloat
+                       ? bs->sup.type->to_float != nullptr && bs->dims > 0
+                       : bs->kind == HnswElementKind::kBits ? bs->sup.type->bits_at != nullptr
+                                                            : bs->sup.type->sparse_view != nullptr);
   bs->mem_limit = static_cast<Size>(maintenance_work_mem) * 1024;
-  // Per vector: its floats, its heap TID, the graph (lists, counts, lock), the placement arrays
-  // of the write-out, the threads' visited tables, and the breadth-first order (two int32
-  // arrays and a flag; the window order is only used when its memory fits, see BuildCollected).
-  bs->per_vector = sizeof(float) * bs->dims + sizeof(ItemPointerData) +
-                   HnswGraph::BytesPerElement(bs->m) + 2 * sizeof(ItemPointerData) +
-                   sizeof(uint32) * BuildThreads() + 2 * sizeof(int32) + 1;
+  // Per element: its heap TID, the graph (lists, counts, lock), the placement arrays of the
+  // write-out, the threads' visited tables, the breadth-first order (two int32 arrays and a
+  // flag; the window order is only used when its memory fits, see BuildCollected), and its
+  // value: dense floats, or (bit, sparsevec) its offset, its sparse view, and its bytes in the
+  // arena (counted as collected).
+  bs->per_vector = sizeof(ItemPointerData) + HnswGraph::BytesPerElement(bs->m) +
+                   2 * sizeof(ItemPointerData) + sizeof(uint32) * BuildThreads() +
+                   2 * sizeof(int32) + 1;
+  if (bs->kind == HnswElementKind::kDenseFloat)
+    bs->per_vector += sizeof(float) * bs->dims;
+  else
+    bs->per_vector += sizeof(Size) + (bs->kind == HnswElementKind::kSparse ? sizeof(SparseView) : 0);
   bs->tmp_ctx = AllocSetContextCreate(build_ctx, "hnsw build tuple", ALLOCSET_DEFAULT_SIZES);
 
   // Meta page.

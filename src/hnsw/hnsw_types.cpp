@@ -3,7 +3,8 @@
 // 2,000 dimensions for vector, 4,000 for halfvec, 64,000 bits, 1,000 non-zeros for sparsevec),
 // the fast kernel matching the opclass's distance support function (identified by its C entry
 // point), cosine normalisation, and for dense float types the float conversion that lets the
-// in-memory builder run (halfvec converts exactly to float and back).
+// in-memory builder run (halfvec converts exactly to float and back); bit and sparsevec values
+// are read in place by the in-memory builder (bits_at, sparse_view).
 #include "hnsw/hnsw.h"
 
 #include <cmath>
@@ -74,7 +75,8 @@ void VectorFromFloat(const float* x, int dims, char* out) {
 const HnswTypeInfo kVectorInfo = {
     "vector", 2000, "dimensions", true, VectorDims, VectorDims,
     "different vector dimensions %u and %d", VectorKernelFor, VectorNormalize,
-    VectorToFloat, VectorFromFloatSize, VectorFromFloat,
+    VectorToFloat, VectorFromFloatSize, VectorFromFloat, HnswElementKind::kDenseFloat,
+    nullptr, nullptr,
 };
 
 // ---------------------------------------------------------------- halfvec
@@ -120,7 +122,7 @@ void HalfFromFloat(const float* x, int dims, char* out) {
 const HnswTypeInfo kHalfvecInfo = {
     "halfvec", 4000, "dimensions", true, HalfDims, HalfDims,
     "different halfvec dimensions %u and %d", HalfKernelFor, HalfNormalize,
-    HalfToFloatValues, HalfSize, HalfFromFloat,
+    HalfToFloatValues, HalfSize, HalfFromFloat, HnswElementKind::kDenseFloat, nullptr, nullptr,
 };
 
 // ---------------------------------------------------------------- sparsevec
@@ -132,12 +134,14 @@ float SparseL2(const char* a, const char* b) { return SparseL2SquaredDistance(Vi
 float SparseIp(const char* a, const char* b) { return -SparseInnerProduct(View(S(a)), View(S(b))); }
 float SparseL1(const char* a, const char* b) { return SparseL1Distance(View(S(a)), View(S(b))); }
 
+// The in-memory builder's SparseSpace computes these same kernels (core/hnsw_graph.h).
 void SparseKernelFor(PGFunction fn, HnswKernel* kernel, HnswMetric* metric) {
-  // Sparse values are never built by the dense in-memory builder: metric stays kNone.
-  if (fn == sparsevec_l2_squared_distance) *kernel = SparseL2;
-  else if (fn == sparsevec_negative_inner_product) *kernel = SparseIp;
-  else if (fn == sparsevec_l1_distance) *kernel = SparseL1;
+  if (fn == sparsevec_l2_squared_distance) *kernel = SparseL2, *metric = HnswMetric::kL2;
+  else if (fn == sparsevec_negative_inner_product) *kernel = SparseIp, *metric = HnswMetric::kInnerProduct;
+  else if (fn == sparsevec_l1_distance) *kernel = SparseL1, *metric = HnswMetric::kL1;
 }
+
+SparseView SparseViewOf(const char* value) { return View(S(value)); }
 
 char* SparseNormalize(const char* value) {
   const SparseVector* v = S(value);
@@ -157,7 +161,7 @@ char* SparseNormalize(const char* value) {
 const HnswTypeInfo kSparsevecInfo = {
     "sparsevec", 1000, "non-zero elements", false, SparseDims, SparseNnz,
     "different sparsevec dimensions %u and %d", SparseKernelFor, SparseNormalize,
-    nullptr, nullptr, nullptr,
+    nullptr, nullptr, nullptr, HnswElementKind::kSparse, nullptr, SparseViewOf,
 };
 
 // ---------------------------------------------------------------- bit
@@ -171,15 +175,21 @@ float BitJaccard(const char* a, const char* b) {
   return static_cast<float>(JaccardDistance(VARBITS(B(a)), VARBITS(B(b)), VARBITBYTES(B(a))));
 }
 
+// The in-memory builder's BitSpace computes these same kernels (core/hnsw_graph.h).
 void BitKernelFor(PGFunction fn, HnswKernel* kernel, HnswMetric* metric) {
-  if (fn == hamming_distance) *kernel = BitHamming;
-  else if (fn == jaccard_distance) *kernel = BitJaccard;
+  if (fn == hamming_distance) *kernel = BitHamming, *metric = HnswMetric::kHamming;
+  else if (fn == jaccard_distance) *kernel = BitJaccard, *metric = HnswMetric::kJaccard;
+}
+
+void BitsAt(const char* value, Size* offset, Size* nbytes) {
+  *offset = offsetof(VarBit, bit_dat);
+  *nbytes = VARBITBYTES(B(value));
 }
 
 const HnswTypeInfo kBitInfo = {
     "bit", 64000, "dimensions", true, BitDims, BitDims,
     "different bit lengths %u and %d", BitKernelFor, nullptr,
-    nullptr, nullptr, nullptr,
+    nullptr, nullptr, nullptr, HnswElementKind::kBits, BitsAt, nullptr,
 };
 
 }  // namespace
