@@ -131,48 +131,201 @@ bool TidIn(const ItemPointerData* list, int n, const ItemPointerData* tid) {
   return false;
 }
 
-// Puts `tid` into layer lc of the neighbour tuple at ntid unless it is there already, using a
-// free slot, else the slot of the last listed member of `replaceable` still in the list
-// (invalid entries are skipped). True when tid is in the list afterwards; false when no slot may take it or the tuple
-// is gone. Locks (and WAL-logs) that one page only.
-bool AddToFreeSlot(Relation index, bool building, int m, ItemPointer ntid, int lc,
-                   ItemPointer tid, ItemPointerData* replaceable, int nrep) {
+// Copies the valid TIDs of layer lc of the neighbour tuple at ntid (share lock); returns their
+// count (0 when the tuple is gone).
+int ReadLayerList(Relation index, int m, ItemPointer ntid, int lc, ItemPointerData* out) {
+  int start = HnswLayerStart(lc, m);
+  int slots = HnswLayerSlots(lc, m);
+  Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(ntid));
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  HnswNeighborTupleData* nt = NeighborTupleAt(BufferGetPage(buf), ItemPointerGetOffsetNumber(ntid),
+                                              start, slots);
+  int n = 0;
+  for (int i = 0; nt != nullptr && i < slots && ItemPointerIsValid(&nt->tids[start + i]); i++)
+    out[n++] = nt->tids[start + i];
+  UnlockReleaseBuffer(buf);
+  return n;
+}
+
+// Puts each of the n TIDs into layer lc of the neighbour tuple at ntid unless it is there
+// already, using free slots (lists stay contiguous), else the slots of the last listed members
+// of `replaceable` still in the list (invalid entries are skipped). placed[i] tells whether
+// tids[i] is in the list afterwards. One page lock and at most one generic WAL record.
+void AddToList(Relation index, bool building, int m, ItemPointer ntid, int lc,
+               const ItemPointerData* tids, int n, const ItemPointerData* replaceable, int nrep,
+               bool* placed) {
   int start = HnswLayerStart(lc, m);
   int slots = HnswLayerSlots(lc, m);
   OffsetNumber off = ItemPointerGetOffsetNumber(ntid);
+  for (int i = 0; i < n; i++) placed[i] = false;
   Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(ntid));
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  if (NeighborTupleAt(BufferGetPage(buf), off, start, slots) == nullptr) {
+    UnlockReleaseBuffer(buf);
+    return;
+  }
+  // Decide on a copy of the list, then write only if something changes.
+  ItemPointerData list[2 * kMaxM];
+  memcpy(list, NeighborTupleAt(BufferGetPage(buf), off, start, slots)->tids + start,
+         sizeof(ItemPointerData) * slots);
+  bool changed = false;
+  for (int i = 0; i < n; i++) {
+    int slot = -1;
+    for (int k = 0; k < slots && slot < 0 && !placed[i]; k++) {
+      if (!ItemPointerIsValid(&list[k])) slot = k;
+      else if (ItemPointerEquals(&list[k], const_cast<ItemPointer>(&tids[i]))) placed[i] = true;
+    }
+    for (int r = nrep - 1; r >= 0 && slot < 0 && !placed[i]; r--)
+      for (int k = 0; k < slots && slot < 0; k++)
+        if (ItemPointerIsValid(&replaceable[r]) &&
+            ItemPointerEquals(&list[k], const_cast<ItemPointer>(&replaceable[r])))
+          slot = k;
+    if (slot >= 0) {
+      list[slot] = tids[i];
+      placed[i] = true;
+      changed = true;
+    }
+  }
+  if (changed) {
+    HnswWriter w;
+    HnswWriterStart(&w, index, building);
+    Page wpage = HnswWriterRegister(&w, buf, false);
+    memcpy(NeighborTupleAt(wpage, off, start, slots)->tids + start, list,
+           sizeof(ItemPointerData) * slots);
+    HnswWriterFinish(&w);
+  }
+  UnlockReleaseBuffer(buf);
+}
+
+// Removes tid from `replaceable` (see HnswAddLink).
+void Protect(ItemPointerData* replaceable, int nrep, const ItemPointerData* tid) {
+  for (int r = 0; r < nrep; r++)
+    if (ItemPointerEquals(&replaceable[r], const_cast<ItemPointer>(tid))) ItemPointerSetInvalid(&replaceable[r]);
+}
+
+enum class LinkStep { kDone, kRejected, kReplace };
+
+// First half of a link from -> to: reads from's list; kDone when `to` is in it or took a free
+// slot (written), kRejected when the list is gone or the heuristic drops `to` (and not force),
+// else kReplace with the list in current[0..count) and the slot that gives way in *victim.
+LinkStep PlanLink(Relation index, const HnswSupport* sup, int m, bool building,
+                  const HnswCandidate& from, const HnswCandidate& to, int lc, bool force,
+                  const ItemPointerData* to_list, int nto, ItemPointerData* current, int* count_out,
+                  int* victim_out) {
+  int start = HnswLayerStart(lc, m);
+  int slots = HnswLayerSlots(lc, m);
+  OffsetNumber off = ItemPointerGetOffsetNumber(&from.ntid);
+  int count = 0;
+  Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(&from.ntid));
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
   HnswNeighborTupleData* nt = NeighborTupleAt(BufferGetPage(buf), off, start, slots);
-  bool done = false;
+  if (nt == nullptr) {
+    UnlockReleaseBuffer(buf);
+    return LinkStep::kRejected;
+  }
   int free_slot = -1;
-  for (int i = 0; nt != nullptr && i < slots; i++) {
+  for (int i = 0; i < slots; i++) {
     ItemPointerData* t = &nt->tids[start + i];
     if (!ItemPointerIsValid(t)) {
       free_slot = i;
       break;
     }
-    if (ItemPointerEquals(t, tid)) {
-      done = true;
-      break;
+    if (ItemPointerEquals(t, const_cast<ItemPointer>(&to.tid))) {
+      UnlockReleaseBuffer(buf);
+      return LinkStep::kDone;
     }
+    current[count++] = *t;
   }
-  if (!done && free_slot < 0 && nt != nullptr) {
-    for (int r = nrep - 1; r >= 0 && free_slot < 0; r--)
-      for (int i = 0; i < slots && free_slot < 0; i++)
-        if (ItemPointerIsValid(&replaceable[r]) &&
-            ItemPointerEquals(&nt->tids[start + i], &replaceable[r]))
-          free_slot = i;
-  }
-  if (!done && free_slot >= 0) {
+  if (free_slot >= 0) {
     HnswWriter w;
     HnswWriterStart(&w, index, building);
     Page wpage = HnswWriterRegister(&w, buf, false);
-    NeighborTupleAt(wpage, off, start, slots)->tids[start + free_slot] = *tid;
+    NeighborTupleAt(wpage, off, start, slots)->tids[start + free_slot] = to.tid;
     HnswWriterFinish(&w);
-    done = true;
+    UnlockReleaseBuffer(buf);
+    return LinkStep::kDone;
   }
   UnlockReleaseBuffer(buf);
-  return done;
+  *count_out = count;
+
+  // Full: which member gives up its slot (see HnswAddLink). Distances are seen from `from`.
+  HnswSearch s;
+  HnswSearchInit(&s, index, sup, m, from.value);
+  auto* cands = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (count + 1)));
+  int n = 0;
+  int victim = -1;  // slot index in current[]
+  for (int i = 0; i < count && victim < 0; i++) {
+    if (HnswLoadElement(&s, &current[i], &cands[n], true) && !cands[n].deleted) n++;
+    else victim = i;  // a link to a removed or deleted element: reuse it, nothing to keep
+  }
+  HnswSearchEnd(&s);
+  if (victim >= 0) {
+    *victim_out = victim;
+    return LinkStep::kReplace;
+  }
+  cands[n] = to;
+  cands[n].distance = from.distance;
+  n++;
+  auto* kept = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * n));
+  int nkept = HnswSelectNeighbors(sup, cands, n, slots, kept);  // sorts cands ascending
+  // With keepPrunedConnections the heuristic keeps all but the farthest pruned candidate.
+  const HnswCandidate* dropped = nullptr;
+  for (int i = n - 1; i >= 0 && dropped == nullptr; i--) {
+    bool in_kept = false;
+    for (int k = 0; k < nkept && !in_kept; k++) in_kept = ItemPointerEquals(&kept[k].tid, &cands[i].tid);
+    if (!in_kept) dropped = &cands[i];
+  }
+  if (dropped != nullptr &&
+      !ItemPointerEquals(const_cast<ItemPointer>(&dropped->tid), const_cast<ItemPointer>(&to.tid))) {
+    for (int k = 0; k < count; k++)
+      if (ItemPointerEquals(&current[k], const_cast<ItemPointer>(&dropped->tid))) victim = k;
+  } else {
+    if (!force) return LinkStep::kRejected;
+    // Forced: a member `to` already links to (farthest first), else the farthest member.
+    for (int i = n - 1; i >= 0 && victim < 0; i--) {
+      if (ItemPointerEquals(&cands[i].tid, const_cast<ItemPointer>(&to.tid))) continue;
+      if (TidIn(to_list, nto, &cands[i].tid))
+        for (int k = 0; k < count; k++)
+          if (ItemPointerEquals(&current[k], &cands[i].tid)) victim = k;
+    }
+    for (int i = n - 1; i >= 0 && victim < 0; i--) {
+      if (ItemPointerEquals(&cands[i].tid, const_cast<ItemPointer>(&to.tid))) continue;
+      for (int k = 0; k < count; k++)
+        if (ItemPointerEquals(&current[k], &cands[i].tid)) victim = k;
+    }
+  }
+  if (victim < 0) return LinkStep::kRejected;
+  *victim_out = victim;
+  return LinkStep::kReplace;
+}
+
+// Second half: writes `to` into slot victim of from's list if the list still equals
+// current[0..count) (a full list). Returns false when it changed meanwhile; *gone when the
+// tuple disappeared.
+bool ReplaceIfSame(Relation index, bool building, int m, const HnswCandidate& from,
+                   const HnswCandidate& to, int lc, const ItemPointerData* current, int count,
+                   int victim, bool* gone) {
+  int start = HnswLayerStart(lc, m);
+  int slots = HnswLayerSlots(lc, m);
+  OffsetNumber off = ItemPointerGetOffsetNumber(&from.ntid);
+  Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(&from.ntid));
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  HnswNeighborTupleData* nt = NeighborTupleAt(BufferGetPage(buf), off, start, slots);
+  *gone = nt == nullptr;
+  bool same = nt != nullptr;
+  for (int i = 0; i < slots && same; i++) {
+    ItemPointerData* t = &nt->tids[start + i];
+    same = i < count ? ItemPointerEquals(t, const_cast<ItemPointer>(&current[i])) : !ItemPointerIsValid(t);
+  }
+  if (same) {
+    HnswWriter w;
+    HnswWriterStart(&w, index, building);
+    Page wpage = HnswWriterRegister(&w, buf, false);
+    NeighborTupleAt(wpage, off, start, slots)->tids[start + victim] = to.tid;
+    HnswWriterFinish(&w);
+  }
+  UnlockReleaseBuffer(buf);
+  return same;
 }
 
 }  // namespace
@@ -195,9 +348,8 @@ bool AddToFreeSlot(Relation index, bool building, int m, ItemPointer ntid, int l
 //     reachability never depended on the new element), farthest first; for an element VACUUM
 //     found unreachable, the members its list had before (no path from the entry point went
 //     through it). Never a victim moved there earlier, nor a member some dropped link now relies
-//     on (it is removed from `replaceable`): its only path may be that slot. When no
-//     slot may take v, the
-//     link is not added (returns false) rather than risk stranding v;
+//     on (it is removed from `replaceable`): its only path may be that slot. When no slot may
+//     take v, the link is not added (returns false) rather than risk stranding v;
 //   * when the heuristic would drop `to` itself the link is not added, unless `force` (the
 //     caller found no other in-link for `to`): then the victim is preferably a member that
 //     `to` links to already, else the farthest member, moved as above.
@@ -208,123 +360,28 @@ bool AddToFreeSlot(Relation index, bool building, int m, ItemPointer ntid, int l
 bool HnswAddLink(Relation index, const HnswSupport* sup, int m, bool building,
                  const HnswCandidate& from, const HnswCandidate& to, int lc, bool force,
                  ItemPointerData* replaceable, int nrep) {
-  int start = HnswLayerStart(lc, m);
-  int slots = HnswLayerSlots(lc, m);
-  BlockNumber blk = ItemPointerGetBlockNumber(&from.ntid);
-  OffsetNumber off = ItemPointerGetOffsetNumber(&from.ntid);
   ItemPointerData current[2 * kMaxM];
   ItemPointerData to_list[2 * kMaxM];
-
   for (int attempt = 0; attempt < 20; attempt++) {
-    int count = 0;
-    Buffer buf = ReadBuffer(index, blk);
-    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-    HnswNeighborTupleData* nt = NeighborTupleAt(BufferGetPage(buf), off, start, slots);
-    if (nt == nullptr) {
-      UnlockReleaseBuffer(buf);
-      return false;
+    int nto = ReadLayerList(index, m, const_cast<ItemPointer>(&to.ntid), lc, to_list);
+    int count = 0, victim = -1;
+    LinkStep step = PlanLink(index, sup, m, building, from, to, lc, force, to_list, nto, current,
+                             &count, &victim);
+    if (step == LinkStep::kDone) return true;
+    if (step == LinkStep::kRejected) return false;
+    // Keep the victim reachable through `to` before `from` forgets it; from now on that link
+    // must stay, so the victim is no longer replaceable (it may have been one of `to`'s own
+    // out-links, overwritten earlier and moved back now).
+    Protect(replaceable, nrep, &current[victim]);
+    if (!TidIn(to_list, nto, &current[victim])) {
+      bool placed;
+      AddToList(index, building, m, const_cast<ItemPointer>(&to.ntid), lc, &current[victim], 1,
+                replaceable, nrep, &placed);
+      if (!placed) return false;
     }
-    int free_slot = -1;
-    for (int i = 0; i < slots; i++) {
-      ItemPointerData* t = &nt->tids[start + i];
-      if (!ItemPointerIsValid(t)) {
-        free_slot = i;
-        break;
-      }
-      if (ItemPointerEquals(t, const_cast<ItemPointer>(&to.tid))) {
-        UnlockReleaseBuffer(buf);
-        return true;
-      }
-      current[count++] = *t;
-    }
-    if (free_slot >= 0) {
-      HnswWriter w;
-      HnswWriterStart(&w, index, building);
-      Page wpage = HnswWriterRegister(&w, buf, false);
-      NeighborTupleAt(wpage, off, start, slots)->tids[start + free_slot] = to.tid;
-      HnswWriterFinish(&w);
-      UnlockReleaseBuffer(buf);
-      return true;
-    }
-    UnlockReleaseBuffer(buf);
-
-    // Full: which member gives up its slot (see above). Distances are seen from `from`.
-    HnswSearch s;
-    HnswSearchInit(&s, index, sup, m, from.value);
-    int nto = HnswLoadNeighbors(&s, const_cast<ItemPointer>(&to.ntid), lc, to_list);
-    auto* cands = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (count + 1)));
-    int n = 0;
-    int victim = -1;  // slot index in current[]
-    for (int i = 0; i < count && victim < 0; i++) {
-      if (HnswLoadElement(&s, &current[i], &cands[n], true) && !cands[n].deleted) n++;
-      else victim = i;  // a link to a removed or deleted element: reuse it, nothing to keep
-    }
-    HnswSearchEnd(&s);
-    if (victim < 0) {
-      cands[n] = to;
-      cands[n].distance = from.distance;
-      n++;
-      auto* kept = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * n));
-      int nkept = HnswSelectNeighbors(sup, cands, n, slots, kept);  // sorts cands ascending
-      // With keepPrunedConnections the heuristic keeps all but the farthest pruned candidate.
-      const HnswCandidate* dropped = nullptr;
-      for (int i = n - 1; i >= 0 && dropped == nullptr; i--) {
-        bool in_kept = false;
-        for (int k = 0; k < nkept && !in_kept; k++)
-          in_kept = ItemPointerEquals(&kept[k].tid, &cands[i].tid);
-        if (!in_kept) dropped = &cands[i];
-      }
-      if (dropped == nullptr ||
-          ItemPointerEquals(const_cast<ItemPointer>(&dropped->tid), const_cast<ItemPointer>(&to.tid))) {
-        if (!force) return false;
-        // Forced: a member `to` already links to (farthest first), else the farthest member.
-        for (int i = n - 1; i >= 0 && victim < 0; i--) {
-          if (ItemPointerEquals(&cands[i].tid, const_cast<ItemPointer>(&to.tid))) continue;
-          if (TidIn(to_list, nto, &cands[i].tid))
-            for (int k = 0; k < count; k++)
-              if (ItemPointerEquals(&current[k], &cands[i].tid)) victim = k;
-        }
-        for (int i = n - 1; i >= 0 && victim < 0; i--) {
-          if (ItemPointerEquals(&cands[i].tid, const_cast<ItemPointer>(&to.tid))) continue;
-          for (int k = 0; k < count; k++)
-            if (ItemPointerEquals(&current[k], &cands[i].tid)) victim = k;
-        }
-        if (victim < 0) return false;
-      } else {
-        for (int k = 0; k < count; k++)
-          if (ItemPointerEquals(&current[k], const_cast<ItemPointer>(&dropped->tid))) victim = k;
-        if (victim < 0) return false;
-      }
-      // Keep the victim reachable through `to` before `from` forgets it; from now on that link
-      // must stay, so the victim is no longer replaceable (it may have been one of `to`'s own
-      // out-links, overwritten earlier and moved back now).
-      if (!TidIn(to_list, nto, &current[victim]) &&
-          !AddToFreeSlot(index, building, m, const_cast<ItemPointer>(&to.ntid), lc,
-                         &current[victim], replaceable, nrep))
-        return false;
-      for (int r = 0; r < nrep; r++)
-        if (ItemPointerEquals(&replaceable[r], &current[victim])) ItemPointerSetInvalid(&replaceable[r]);
-    }
-
-    // Overwrite the victim's slot if nobody changed the list meanwhile.
-    buf = ReadBuffer(index, blk);
-    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-    nt = NeighborTupleAt(BufferGetPage(buf), off, start, slots);
-    bool same = nt != nullptr;
-    for (int i = 0; i < slots && same; i++) {
-      ItemPointerData* t = &nt->tids[start + i];
-      same = i < count ? ItemPointerEquals(t, &current[i]) : !ItemPointerIsValid(t);
-    }
-    if (same) {
-      HnswWriter w;
-      HnswWriterStart(&w, index, building);
-      Page wpage = HnswWriterRegister(&w, buf, false);
-      NeighborTupleAt(wpage, off, start, slots)->tids[start + victim] = to.tid;
-      HnswWriterFinish(&w);
-    }
-    UnlockReleaseBuffer(buf);
-    if (same) return true;
-    if (nt == nullptr) return false;
+    bool gone;
+    if (ReplaceIfSame(index, building, m, from, to, lc, current, count, victim, &gone)) return true;
+    if (gone) return false;
     CHECK_FOR_INTERRUPTS();
   }
   return false;
@@ -391,10 +448,49 @@ void HnswFindNeighbors(Relation index, const HnswSupport* sup, int m, int efc, c
 bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool building,
                            HnswCandidate* nbs, int n, const HnswCandidate& added, int lc,
                            ItemPointerData* replaceable, int nrep) {
+  // HnswAddLink for each neighbour, batched: every list is planned first, then all victims
+  // that must move go into `added`'s list in one page write (one WAL record instead of one per
+  // neighbour), then each neighbour's slot is replaced. Same order as HnswAddLink (moves before
+  // replacements), so the same argument holds; a list that changed meanwhile is redone alone.
   bool linked = false;
-  for (int i = 0; i < n; i++)
-    if (HnswAddLink(index, sup, m, building, nbs[i], added, lc, false, replaceable, nrep))
+  if (n == 0) return false;
+  ItemPointerData to_list[2 * kMaxM];
+  int nto = ReadLayerList(index, m, const_cast<ItemPointer>(&added.ntid), lc, to_list);
+  auto* current = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * 2 * kMaxM * n));
+  auto* count = static_cast<int*>(palloc(sizeof(int) * n));
+  auto* victim = static_cast<int*>(palloc(sizeof(int) * n));
+  auto* moves = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * n));
+  auto* placed = static_cast<bool*>(palloc(sizeof(bool) * n));
+  int nmoves = 0;
+  for (int i = 0; i < n; i++) {
+    victim[i] = -1;
+    LinkStep step = PlanLink(index, sup, m, building, nbs[i], added, lc, false, to_list, nto,
+                             current + i * 2 * kMaxM, &count[i], &victim[i]);
+    if (step == LinkStep::kDone) linked = true;
+    if (step != LinkStep::kReplace) {
+      victim[i] = -1;
+      continue;
+    }
+    const ItemPointerData* v = &current[i * 2 * kMaxM + victim[i]];
+    Protect(replaceable, nrep, v);
+    if (!TidIn(to_list, nto, v) && !TidIn(moves, nmoves, v)) moves[nmoves++] = *v;
+  }
+  if (nmoves > 0)
+    AddToList(index, building, m, const_cast<ItemPointer>(&added.ntid), lc, moves, nmoves,
+              replaceable, nrep, placed);
+  for (int i = 0; i < n; i++) {
+    if (victim[i] < 0) continue;
+    const ItemPointerData* v = &current[i * 2 * kMaxM + victim[i]];
+    bool kept = TidIn(to_list, nto, v);
+    for (int k = 0; k < nmoves && !kept; k++) kept = placed[k] && ItemPointerEquals(&moves[k], const_cast<ItemPointer>(v));
+    if (!kept) continue;  // no room in added's list: dropping v could strand it
+    bool gone;
+    if (ReplaceIfSame(index, building, m, nbs[i], added, lc, current + i * 2 * kMaxM, count[i],
+                      victim[i], &gone))
       linked = true;
+    else if (!gone && HnswAddLink(index, sup, m, building, nbs[i], added, lc, false, replaceable, nrep))
+      linked = true;
+  }
   // Nobody kept the link: force one, nearest neighbour first (see HnswAddLink).
   for (int i = 0; i < n && !linked; i++)
     linked = HnswAddLink(index, sup, m, building, nbs[i], added, lc, true, replaceable, nrep);
