@@ -44,6 +44,16 @@ VACUUM hnsw_graph_t;
 SELECT * FROM ragstore.debug_hnsw_graph('hnsw_graph_idx');
 SELECT * FROM hnsw_graph_enum();
 
+-- a built index (in-memory builder) over the same kind of data: groups of duplicates fill each
+-- other's lists; the build's reachability pass links them, and an iterative scan that starts
+-- inside one such group still enumerates everything (the entry point waits in its queue)
+TRUNCATE hnsw_graph_t;
+DROP INDEX hnsw_graph_idx;
+INSERT INTO hnsw_graph_t SELECT i, ARRAY[i % 11, i % 7, i % 3]::vector FROM generate_series(1, 3000) i;
+CREATE INDEX hnsw_graph_idx ON hnsw_graph_t USING hnsw (v vector_l2_ops);
+SELECT * FROM ragstore.debug_hnsw_graph('hnsw_graph_idx');
+SELECT * FROM hnsw_graph_enum();
+
 RESET ragstore.debug_functions;
 DROP TABLE hnsw_graph_t;
 DROP FUNCTION hnsw_graph_enum();

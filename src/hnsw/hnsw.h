@@ -264,13 +264,26 @@ struct HnswReach {
   int64 nreached;
 };
 // Reads every page (strategy may be nullptr) and fills r. The caller holds the update lock.
-void HnswReachCollect(Relation index, BufferAccessStrategy strategy, HnswReach* r);
+// Returns false (r holds only n, m and the element arrays) when the lists and the walk would
+// need more than max_bytes (e.g. maintenance_work_mem), see HnswReachBytes.
+bool HnswReachCollect(Relation index, BufferAccessStrategy strategy, Size max_bytes, HnswReach* r);
+// Bytes HnswReachCollect needs for n elements of an index with parameter m.
+inline Size HnswReachBytes(int64 n, int m) {
+  return static_cast<Size>(n) * (sizeof(ItemPointerData) * 2 + 1 + sizeof(int32) * (2 * m + 1) + 1 +
+                                 sizeof(int64));
+}
 // Dense number of element tid, or -1.
 int64 HnswReachFind(const HnswReach* r, ItemPointer tid);
 // Re-reads element i's layer-0 list from its page (after a link change).
 void HnswReachReload(Relation index, BufferAccessStrategy strategy, HnswReach* r, int64 i);
 // Marks what element i reaches; returns the count newly marked.
 int64 HnswReachWalk(HnswReach* r, int64 i);
+// The reachability pass of VACUUM (hnsw_vacuum.cpp): links every live element the entry point
+// does not reach on layer 0; returns how many. The caller holds the update lock exclusively
+// (or builds the index). Skipped, with a NOTICE when notice_when_skipped, when the lists of
+// all elements do not fit maintenance_work_mem.
+int64 HnswLinkUnreachable(Relation index, BufferAccessStrategy strategy, const HnswSupport* sup,
+                          bool notice_when_skipped);
 
 }  // namespace hnsw
 }  // namespace ragstore

@@ -448,6 +448,9 @@ IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info
 
   if (RelationNeedsWAL(index))
     log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
+  // Every element reachable from the entry point before the index is used (generic WAL from
+  // here on; quiet when it does not fit maintenance_work_mem: the build said enough).
+  HnswLinkUnreachable(index, nullptr, &bs->sup, false);
 
   auto* result = static_cast<IndexBuildResult*>(palloc(sizeof(IndexBuildResult)));
   result->heap_tuples = bs->heap_tuples;

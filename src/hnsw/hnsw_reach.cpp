@@ -77,7 +77,7 @@ int64 HnswReachWalk(HnswReach* r, int64 i) {
   return marked;
 }
 
-void HnswReachCollect(Relation index, BufferAccessStrategy strategy, HnswReach* r) {
+bool HnswReachCollect(Relation index, BufferAccessStrategy strategy, Size max_bytes, HnswReach* r) {
   HnswMetaPageData meta;
   HnswReadMeta(index, &meta);
   r->m = meta.m;
@@ -111,6 +111,9 @@ void HnswReachCollect(Relation index, BufferAccessStrategy strategy, HnswReach* 
     }
     UnlockReleaseBuffer(buf);
   }
+  r->entry = -1;
+  r->nreached = 0;
+  if (HnswReachBytes(r->n, r->m) > max_bytes) return false;
   Size n = static_cast<Size>(r->n > 0 ? r->n : 1);
   r->adj = static_cast<int32*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * 2 * r->m * n));
   r->count = static_cast<int32*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * n));
@@ -129,6 +132,7 @@ void HnswReachCollect(Relation index, BufferAccessStrategy strategy, HnswReach* 
     r->entry = HnswReachFind(r, &entry);
   }
   if (r->entry >= 0) HnswReachWalk(r, r->entry);
+  return true;
 }
 
 }  // namespace hnsw
@@ -168,7 +172,7 @@ Datum ragstore_debug_hnsw_graph(PG_FUNCTION_ARGS) {
   MemoryContext old = MemoryContextSwitchTo(ctx);
   LockPage(index, kHnswUpdateLock, ExclusiveLock);
   HnswReach r;
-  HnswReachCollect(index, nullptr, &r);
+  HnswReachCollect(index, nullptr, MaxAllocHugeSize, &r);
   UnlockPage(index, kHnswUpdateLock, ExclusiveLock);
   int64 orphans = 0;
   if (r.n > 0) {

@@ -87,6 +87,7 @@ void FirstSearch(IndexScanDesc scan, HnswScanState* so) {
   HnswHeapInit(&so->W, ef + 1, true);
   HnswHeapInit(&so->discarded, ef * 4, false);
   so->results = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (ef + 1)));
+  HnswCandidate top = ep;
   // greedy descent
   for (int lc = meta.entry_level; lc >= 1; lc--) {
     so->C.size = 0;
@@ -105,6 +106,11 @@ void FirstSearch(IndexScanDesc scan, HnswScanState* so) {
   HnswHeapPush(&so->C, ep);
   HnswHeapPush(&so->W, ep);
   bool iterative = g_iterative_scan != static_cast<int>(IterativeScan::kOff);
+  // An iterative scan can enumerate the whole index: what layer 0 reaches from the entry point
+  // is every live element (the invariant in hnsw_page.h), while the descent may end in a group
+  // with no way out (e.g. duplicates filling each other's lists). So the entry point waits in
+  // the discarded heap: a later batch expands it if the search got that far.
+  if (iterative && HnswVisitedAdd(&so->search.visited, &top.tid)) HnswHeapPush(&so->discarded, top);
   HnswSearchLayer(&so->search, &so->C, &so->W, iterative ? &so->discarded : nullptr, ef, 0);
   // No pins are held while the executor has the rows (a cursor may keep the scan open).
   HnswSearchReleaseBuffers(&so->search);

@@ -10,7 +10,7 @@
 //      connected); a deleted entry point is replaced by a live element of the highest level;
 //   3. reachability: every live element the entry point cannot reach on layer 0 (its in-links
 //      were all dropped by a repair, a re-pruned list or an interrupted insert) gets in-links
-//      from its nearest reachable neighbours (LinkUnreachable; amvacuumcleanup runs it too
+//      from its nearest reachable neighbours (HnswLinkUnreachable; amvacuumcleanup runs it too
 //      when no bulk delete ran, so a plain VACUUM reconnects an insert-only index);
 //   4. reclaim: deleted elements and their neighbour tuples are removed from their pages
 //      (line pointers stay, so no other TID moves) and the pages' free space goes to the free
@@ -288,6 +288,8 @@ char* CopyElementValue(Relation index, BufferAccessStrategy strategy, ItemPointe
   return value;
 }
 
+}  // namespace
+
 // Reachability pass: every live element the entry point cannot reach on layer 0 gets in-links.
 // The repair above chooses new lists with the heuristic and can drop the last in-link of an
 // element (so can a crash between two steps of an old insert, or an insert's forced link that
@@ -296,11 +298,14 @@ char* CopyElementValue(Relation index, BufferAccessStrategy strategy, ItemPointe
 // entry point (core/graph_reach.h), then links each unreachable element u from its nearest
 // reachable neighbours with HnswAddLink (which never strands another element): first from
 // the reachable members of u's own list (the neighbours u chose at insertion; HNSW's links
-// are meant to be mutual), else (from the second round on) from the nearest elements a search
-// from the entry point finds (HNSW alg. 1's search, as for an insert at level 0). Each newly
+// are meant to be mutual), else (from the second round on) from the nearest elements a layer-0
+// search seeded at the entry point finds (HNSW alg. 2 on layer 0). Each newly
 // linked element extends the walk. Called with the update lock held exclusively. Returns the
-// number of elements it linked.
-int64 LinkUnreachable(Relation index, BufferAccessStrategy strategy, const HnswSupport* sup) {
+// number of elements it linked. Also run at the end of a build (hnsw_build.cpp), which catches
+// what the in-memory builder's own repair (HnswGraph::EnsureInLinks) cannot: groups of
+// elements, such as many duplicates, whose lists hold no reachable element.
+int64 HnswLinkUnreachable(Relation index, BufferAccessStrategy strategy, const HnswSupport* sup,
+                          bool notice_when_skipped) {
   constexpr int kMaxLinks = 3;  // in-links added per unreachable element
   MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw reachability",
                                             ALLOCSET_DEFAULT_SIZES);
@@ -308,8 +313,21 @@ int64 LinkUnreachable(Relation index, BufferAccessStrategy strategy, const HnswS
                                             ALLOCSET_DEFAULT_SIZES);
   MemoryContext old = MemoryContextSwitchTo(ctx);
   HnswReach r;
-  HnswReachCollect(index, strategy, &r);
   int64 linked = 0;
+  // The lists of every element must fit maintenance_work_mem (design rule 5); else say so and
+  // skip the pass (the graph stays as the repairs left it; a REINDEX rebuilds it connected).
+  Size budget = static_cast<Size>(maintenance_work_mem) * 1024;
+  if (!HnswReachCollect(index, strategy, budget, &r)) {
+    if (notice_when_skipped)
+      ereport(NOTICE,
+            (errmsg("hnsw index \"%s\": reachability check skipped: %lld elements need %zu kB, more than maintenance_work_mem",
+                    RelationGetRelationName(index), static_cast<long long>(r.n),
+                    HnswReachBytes(r.n, r.m) / 1024),
+             errhint("Increase maintenance_work_mem for VACUUM.")));
+    MemoryContextSwitchTo(old);
+    MemoryContextDelete(ctx);
+    return 0;
+  }
   int m = r.m;
   int efc = HnswGetEfConstruction(index);
   HnswMetaPageData meta;
@@ -339,15 +357,34 @@ int64 LinkUnreachable(Relation index, BufferAccessStrategy strategy, const HnswS
         }
         HnswSearchEnd(&s);
         if (n == 0 && round > 0) {
-          HnswCandidate* selected[1];
-          int nselected[1];
-          HnswFindNeighbors(index, sup, m, efc, to.value, 0, &meta, selected, nselected);
-          for (int k = 0; k < nselected[0] && n < 2 * m; k++) {
-            int64 x = HnswReachFind(&r, &selected[0][k].tid);
-            if (x < 0 || x == u || !r.reached[x]) continue;
-            nbs[n] = selected[0][k];
-            idx[n++] = x;
+          // A layer-0 search seeded at the entry point only ever visits reachable elements
+          // (what the entry point reaches is closed under out-links), so its result is the
+          // nearest reachable elements even when u's whole group (e.g. many duplicates that
+          // fill each other's lists) is cut off.
+          HnswSearch fs;
+          HnswSearchInit(&fs, index, sup, m, to.value);
+          fs.copy_values = true;
+          fs.skip_deleted_w = true;
+          HnswCandidate ep;
+          if (HnswEntryCandidate(&fs, &meta, &ep)) {
+            HnswHeap C, W;
+            HnswHeapInit(&C, efc * 4, false);
+            HnswHeapInit(&W, efc + 1, true);
+            HnswHeapPush(&C, ep);
+            if (!ep.deleted) HnswHeapPush(&W, ep);
+            HnswSearchLayer(&fs, &C, &W, nullptr, efc, 0);
+            HnswCandidate* found = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (W.size + 1)));
+            int nfound = 0;
+            while (W.size > 0) found[nfound++] = HnswHeapPop(&W);
+            for (int k = nfound - 1; k >= 0 && n < 2 * m; k--) {  // W pops farthest first
+              int64 x = HnswReachFind(&r, &found[k].tid);
+              if (x < 0 || x == u || !r.reached[x] || found[k].deleted || found[k].value == nullptr)
+                continue;
+              nbs[n] = found[k];
+              idx[n++] = x;
+            }
           }
+          HnswSearchEnd(&fs);
         }
       }
       if (n > 0) {
@@ -388,6 +425,8 @@ int64 LinkUnreachable(Relation index, BufferAccessStrategy strategy, const HnswS
   MemoryContextDelete(ctx);
   return linked;
 }
+
+namespace {
 
 // Pass 4: removes deleted elements and their neighbour tuples; records free space.
 void Reclaim(VacuumState* vs, IndexBulkDeleteResult* stats) {
@@ -486,7 +525,7 @@ IndexBulkDeleteResult* hnswbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResu
     RepairNeighbors(vs);
     RepairEntryPoint(vs);
   }
-  int64 linked = LinkUnreachable(index, info->strategy, &vs->sup);
+  int64 linked = HnswLinkUnreachable(index, info->strategy, &vs->sup, true);
   if (vs->deleted.count > 0) Reclaim(vs, stats);
   UnlockPage(index, kHnswUpdateLock, ExclusiveLock);
   if (linked > 0)
@@ -504,7 +543,7 @@ IndexBulkDeleteResult* hnswvacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteR
   if (info->analyze_only) return stats;
   if (stats == nullptr) {
     // No bulk delete ran (nothing to remove): still run the reachability pass, so that a plain
-    // VACUUM also reconnects what inserts could not (see LinkUnreachable).
+    // VACUUM also reconnects what inserts could not (see HnswLinkUnreachable).
     stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
     stats->num_index_tuples = info->num_heap_tuples;
     stats->estimated_count = info->estimated_count;
@@ -515,7 +554,7 @@ IndexBulkDeleteResult* hnswvacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteR
     HnswSupport sup;
     HnswInitSupport(index, &sup);
     LockPage(index, kHnswUpdateLock, ExclusiveLock);
-    int64 linked = LinkUnreachable(index, info->strategy, &sup);
+    int64 linked = HnswLinkUnreachable(index, info->strategy, &sup, true);
     UnlockPage(index, kHnswUpdateLock, ExclusiveLock);
     MemoryContextSwitchTo(old);
     MemoryContextDelete(ctx);
