@@ -26,7 +26,9 @@
 //   enumeration of an iterative scan, can return every row). Inserts keep it: a list change
 //   that drops a link first moves the dropped target into the new element's list (HnswAddLink,
 //   hnsw_insert.cpp), the new element always gets an in-link, and a new entry point links to
-//   the old one. VACUUM restores it after its repairs (reachability pass, hnsw_vacuum.cpp).
+//   the old one. VACUUM restores it after its repairs, and a build after writing its graph
+//   (reachability pass, hnsw_vacuum.cpp). An iterative scan keeps the entry point queued, so
+//   its enumeration covers all of it even when its descent ends in a group with no way out.
 //   ragstore.debug_hnsw_graph(index) counts the elements that break it.
 //
 // Order
