@@ -167,6 +167,26 @@ SELECT ragstore.log_interaction(request_model => 'reg-queue', prompt => 'on time
 SELECT array_agg(day) = ARRAY[(now() - interval '3 days')::date] AS only_the_late_day FROM ragstore.content_late_days;
 ROLLBACK;
 
+-- INSERT and COPY: the statement trigger queues each distinct day of a statement once, whatever
+-- the order of the rows, and a day once per transaction across statements
+BEGIN;
+DELETE FROM ragstore.usage_dirty_days WHERE day BETWEEN '2030-02-01' AND '2030-02-28';
+DELETE FROM ragstore.content_late_days;
+COPY ragstore.interactions (started_at, request_model) FROM stdin;
+2030-02-10 01:00:00+00	reg-trigger
+2030-02-11 01:00:00+00	reg-trigger
+2030-02-10 02:00:00+00	reg-trigger
+2030-02-12 01:00:00+00	reg-trigger
+2030-02-11 02:00:00+00	reg-trigger
+2030-02-10 03:00:00+00	reg-trigger
+\.
+INSERT INTO ragstore.interactions (started_at, request_model) VALUES ('2030-02-12 05:00+00', 'reg-trigger');
+INSERT INTO ragstore.interactions (started_at, request_model) VALUES ('2030-02-13 05:00+00', 'reg-trigger');
+SELECT day, count(*) FROM ragstore.usage_dirty_days WHERE day BETWEEN '2030-02-01' AND '2030-02-28' GROUP BY 1 ORDER BY 1;
+INSERT INTO ragstore.interactions (started_at, request_model, response) VALUES (now() - interval '2 days', 'reg-trigger', 'late');
+SELECT array_agg(day) = ARRAY[(now() - interval '2 days')::date] AS only_the_late_day FROM ragstore.content_late_days;
+ROLLBACK;
+
 -- with another INSERT trigger on the log, log_interaction takes the general path (an INSERT
 -- statement): the trigger fires, and the statement trigger queues the day
 BEGIN;

@@ -279,24 +279,28 @@ DateADT UtcDay(TimestampTz t) {
 // takes DISTINCT days). Full xids never repeat, so the memory can never be stale.
 struct QueuedDays {
   FullTransactionId fxid;
-  int n;
-  DateADT days[8];
+  int n;     // days remembered (at most kQueuedDaysMax)
+  int next;  // slot replaced next once full (round robin: forgetting a day is still correct)
+  DateADT days[16];
 };
-QueuedDays g_dirty_days = {InvalidFullTransactionId, 0, {}};
-QueuedDays g_late_days = {InvalidFullTransactionId, 0, {}};
+constexpr int kQueuedDaysMax = 16;
+QueuedDays g_dirty_days = {InvalidFullTransactionId, 0, 0, {}};
+QueuedDays g_late_days = {InvalidFullTransactionId, 0, 0, {}};
 
 bool AlreadyQueued(QueuedDays* q, FullTransactionId fxid, DateADT day) {
   if (!FullTransactionIdEquals(q->fxid, fxid)) {
     q->fxid = fxid;
     q->n = 0;
+    q->next = 0;
   }
   for (int i = 0; i < q->n; i++) {
     if (q->days[i] == day) return true;
   }
-  if (q->n < static_cast<int>(lengthof(q->days))) {
+  if (q->n < kQueuedDaysMax) {
     q->days[q->n++] = day;
   } else {
-    q->days[0] = day;  // a transaction touching many days: remember the latest (still correct)
+    q->days[q->next] = day;
+    q->next = (q->next + 1) % kQueuedDaysMax;
   }
   return false;
 }
@@ -338,16 +342,31 @@ void InsertQueueRow(const char* queue, DateADT day) {
   SPI_finish();
 }
 
-// Queues the UTC day of a row that started at `started` (and, for content logged more than an
-// hour late, its day in content_late_days: see apply_retention), once per (sub)transaction.
-void QueueDays(TimestampTz started, bool has_content) {
-  DateADT day = UtcDay(started);
+// True when content (prompt, response, embedding) of a row that started at `started` arrives
+// more than an hour late (see content_late_days and apply_retention).
+bool IsLateContent(TimestampTz started) {
+  return started < GetCurrentTransactionStartTimestamp() - USECS_PER_HOUR;
+}
+
+// Queues `day` in usage_dirty_days (and in content_late_days when `late_content`), unless this
+// (sub)transaction already did.
+void QueueDay(DateADT day, bool late_content) {
   FullTransactionId fxid = GetCurrentFullTransactionId();
   if (!AlreadyQueued(&g_dirty_days, fxid, day)) InsertQueueRow("usage_dirty_days", day);
-  if (has_content && started < GetCurrentTransactionStartTimestamp() - USECS_PER_HOUR &&
-      !AlreadyQueued(&g_late_days, fxid, day)) {
+  if (late_content && !AlreadyQueued(&g_late_days, fxid, day)) {
     InsertQueueRow("content_late_days", day);
   }
+}
+
+// Queues the UTC day of a row that started at `started`, once per (sub)transaction.
+void QueueDays(TimestampTz started, bool has_content) {
+  QueueDay(UtcDay(started), has_content && IsLateContent(started));
+}
+
+// Days of a statement's rows: day * 2 + late-content flag, sorted and unique.
+int CompareInt64(const void* a, const void* b) {
+  int64 x = *static_cast<const int64*>(a), y = *static_cast<const int64*>(b);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 // ---- the fast insert path
@@ -670,6 +689,68 @@ Datum ragstore_log_interaction(PG_FUNCTION_ARGS) {
     id = StatementInsert(vector_type, values, nulls);  // the column default draws the id
   }
   PG_RETURN_INT64(id);
+}
+
+PG_FUNCTION_INFO_V1(ragstore_interactions_mark_dirty);
+// ragstore._interactions_mark_dirty() -> trigger: AFTER INSERT ... REFERENCING NEW TABLE FOR
+// EACH STATEMENT on ragstore.interactions (INSERT and COPY; log_interaction queues its rows
+// itself). Queues every distinct UTC day of the statement's rows in usage_dirty_days, and the
+// days of rows whose content came more than an hour late in content_late_days, in the
+// inserting (sub)transaction, skipping days this (sub)transaction already queued. Errors:
+// 39P01 (trigger_protocol_violated) when fired any other way.
+Datum ragstore_interactions_mark_dirty(PG_FUNCTION_ARGS) {
+  if (!CALLED_AS_TRIGGER(fcinfo)) {
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("ragstore._interactions_mark_dirty must be called as a trigger")));
+  }
+  TriggerData* td = reinterpret_cast<TriggerData*>(fcinfo->context);
+  if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) ||
+      !TRIGGER_FIRED_BY_INSERT(td->tg_event) || td->tg_newtable == nullptr) {
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("ragstore._interactions_mark_dirty must be fired AFTER INSERT FOR EACH "
+                           "STATEMENT with a NEW TABLE")));
+  }
+  TupleDesc desc = RelationGetDescr(td->tg_relation);
+  const char* names[4] = {"started_at", "prompt", "response", "prompt_embedding"};
+  int attnums[4];
+  for (int i = 0; i < 4; i++) {
+    attnums[i] = SPI_fnumber(desc, names[i]);
+    if (attnums[i] <= 0) elog(ERROR, "ragstore.interactions has no column %s", names[i]);
+  }
+  // the statement's distinct (day, late content) pairs first: a COPY of many rows spanning many
+  // days writes one queue row per day, whatever the order of its rows
+  int capacity = 64, n = 0;
+  int64* keys = static_cast<int64*>(palloc(sizeof(int64) * capacity));
+  Tuplestorestate* rows = td->tg_newtable;
+  TupleTableSlot* slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+  tuplestore_rescan(rows);
+  int64 last = PG_INT64_MIN;
+  while (tuplestore_gettupleslot(rows, true, false, slot)) {
+    bool isnull = false;
+    Datum started = slot_getattr(slot, attnums[0], &isnull);
+    if (isnull) continue;
+    TimestampTz t = DatumGetTimestampTz(started);
+    bool content = !slot_attisnull(slot, attnums[1]) || !slot_attisnull(slot, attnums[2]) ||
+                   !slot_attisnull(slot, attnums[3]);
+    int64 key = static_cast<int64>(UtcDay(t)) * 2 + ((content && IsLateContent(t)) ? 1 : 0);
+    if (key == last) continue;  // runs of one day (the usual COPY) cost nothing
+    last = key;
+    if (n == capacity) {
+      capacity *= 2;
+      keys = static_cast<int64*>(repalloc(keys, sizeof(int64) * capacity));
+    }
+    keys[n++] = key;
+  }
+  ExecDropSingleTupleTableSlot(slot);
+  tuplestore_rescan(rows);
+  if (n > 1) qsort(keys, n, sizeof(int64), CompareInt64);
+  for (int i = 0; i < n; i++) {
+    if (i > 0 && keys[i] == keys[i - 1]) continue;
+    int64 day2 = keys[i] >= 0 ? keys[i] / 2 : -((-keys[i] + 1) / 2);  // floor(key / 2)
+    QueueDay(static_cast<DateADT>(day2), (keys[i] - day2 * 2) == 1);
+  }
+  pfree(keys);
+  return PointerGetDatum(nullptr);
 }
 
 PG_FUNCTION_INFO_V1(ragstore_interaction_row_check);

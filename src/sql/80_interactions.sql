@@ -277,18 +277,10 @@ CREATE TABLE ragstore.content_late_days (
     day date NOT NULL
 );
 
+-- The statement trigger of INSERT and COPY (src/interactions/log.cpp): queues each distinct
+-- UTC day of the statement's rows (and late-content days), once per (sub)transaction.
 CREATE FUNCTION ragstore._interactions_mark_dirty() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO ragstore.usage_dirty_days (day)
-    SELECT DISTINCT (started_at AT TIME ZONE 'UTC')::date FROM new_rows;
-  INSERT INTO ragstore.content_late_days (day)
-    SELECT DISTINCT (started_at AT TIME ZONE 'UTC')::date FROM new_rows
-    WHERE started_at < now() - interval '1 hour'
-      AND (prompt IS NOT NULL OR response IS NOT NULL OR prompt_embedding IS NOT NULL);
-  RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'ragstore_interactions_mark_dirty' LANGUAGE C;
 CREATE TRIGGER interactions_mark_dirty AFTER INSERT ON ragstore.interactions
   REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT EXECUTE FUNCTION ragstore._interactions_mark_dirty();
