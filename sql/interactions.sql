@@ -159,6 +159,10 @@ SELECT day, count(*) FROM ragstore.usage_dirty_days WHERE day BETWEEN '2030-02-0
 SELECT ragstore.log_interaction(request_model => 'reg-queue', started_at => '2030-02-03 11:00+00') > 0 AS logged;
 SELECT day, count(*) FROM ragstore.usage_dirty_days WHERE day BETWEEN '2030-02-01' AND '2030-02-28' GROUP BY 1 ORDER BY 1;
 SELECT date_trunc('day', started_at) AS day, count(*) FROM ragstore.interactions WHERE request_model = 'reg-queue' GROUP BY 1 ORDER BY 1;
+-- many days interleaved in one transaction: still one queue row per day
+DELETE FROM ragstore.usage_dirty_days WHERE day BETWEEN '2030-03-01' AND '2030-03-31';
+SELECT count(ragstore.log_interaction(request_model => 'reg-queue', started_at => timestamptz '2030-03-01 10:00+00' + (g % 30) * interval '1 day')) FROM generate_series(1, 300) g;
+SELECT count(*) AS queue_rows, count(DISTINCT day) AS days FROM ragstore.usage_dirty_days WHERE day BETWEEN '2030-03-01' AND '2030-03-31';
 -- late content (started more than an hour ago) is queued for apply_retention
 DELETE FROM ragstore.content_late_days;
 SELECT ragstore.log_interaction(request_model => 'reg-queue', started_at => now() - interval '3 days', prompt => 'late') > 0 AS logged;

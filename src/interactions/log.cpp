@@ -279,28 +279,33 @@ DateADT UtcDay(TimestampTz t) {
 // takes DISTINCT days). Full xids never repeat, so the memory can never be stale.
 struct QueuedDays {
   FullTransactionId fxid;
-  int n;     // days remembered (at most kQueuedDaysMax)
-  int next;  // slot replaced next once full (round robin: forgetting a day is still correct)
-  DateADT days[16];
+  int n;                     // days remembered
+  bool used[512];            // open addressing (linear probing) over days
+  DateADT days[512];
 };
-constexpr int kQueuedDaysMax = 16;
-QueuedDays g_dirty_days = {InvalidFullTransactionId, 0, 0, {}};
-QueuedDays g_late_days = {InvalidFullTransactionId, 0, 0, {}};
+constexpr int kQueuedDaysSlots = 512;
+constexpr int kQueuedDaysMax = 384;  // beyond this load, new days are queued without remembering
+QueuedDays g_dirty_days;
+QueuedDays g_late_days;
 
 bool AlreadyQueued(QueuedDays* q, FullTransactionId fxid, DateADT day) {
   if (!FullTransactionIdEquals(q->fxid, fxid)) {
     q->fxid = fxid;
     q->n = 0;
-    q->next = 0;
+    std::memset(q->used, 0, sizeof(q->used));
   }
-  for (int i = 0; i < q->n; i++) {
+  uint32 h = static_cast<uint32>(day) * 2654435761u;  // Knuth's multiplicative hash
+  for (int probe = 0; probe < kQueuedDaysSlots; probe++) {
+    int i = static_cast<int>((h + probe) % kQueuedDaysSlots);
+    if (!q->used[i]) {
+      if (q->n < kQueuedDaysMax) {
+        q->used[i] = true;
+        q->days[i] = day;
+        q->n++;
+      }
+      return false;
+    }
     if (q->days[i] == day) return true;
-  }
-  if (q->n < kQueuedDaysMax) {
-    q->days[q->n++] = day;
-  } else {
-    q->days[q->next] = day;
-    q->next = (q->next + 1) % kQueuedDaysMax;
   }
   return false;
 }
