@@ -286,11 +286,15 @@ void HnswGraph::EnsureInLinks(const Space& sp) {
   uint32_t tag = 0;
   std::vector<Cand> eps, W;
   // Replacing a link can cut off what was reachable only through it: recompute the reachable
-  // set and repeat (a few rounds; each one fixes far more than it breaks).
-  for (int round = 0; round < 8; round++) {
+  // set and repeat while rounds make progress (each one fixes far more than it breaks; at most
+  // 64 rounds).
+  int64_t last_unreached = n_ + 1;
+  for (int round = 0; round < 64; round++) {
     std::fill(reached.begin(), reached.end(), 0);
     walk(entry_);
-    if (std::find(reached.begin(), reached.end(), 0) == reached.end()) break;
+    int64_t unreached = std::count(reached.begin(), reached.end(), 0);
+    if (unreached == 0 || (round >= 8 && unreached >= last_unreached)) break;
+    last_unreached = unreached;
     for (int pass = 0; pass < 4; pass++) {
       bool changed = false;
       for (int64_t i = 0; i < n_; i++) {
