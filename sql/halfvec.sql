@@ -116,7 +116,7 @@ SELECT count(*) AS rows,
   FROM halfvec_copy a FULL JOIN halfvec_copy2 b USING (id);
 SELECT 'rm -f ' || :'copyfile' || ' /tmp/ragstore_regress_halfvec_recv_' || pg_backend_pid()
        || '.bin' AS cleanup \gset
-COPY (SELECT 1) TO PROGRAM :'cleanup';
+COPY (SELECT 1 WHERE false) TO PROGRAM :'cleanup';
 DROP TABLE halfvec_copy, halfvec_copy2, halfvec_recv, halfvec_recv3;
 -- every one of the 63,488 finite halves prints and reads back to itself (text round trip)
 SELECT count(*) AS finite_halves,
@@ -318,7 +318,7 @@ BEGIN
       RETURN NEXT SQLSTATE || ': ' || SQLERRM;
     END;
   END LOOP;
-  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'rm -f ' || path);
+  EXECUTE format('COPY (SELECT 1 WHERE false) TO PROGRAM %L', 'rm -f ' || path);
 END $$;
 SELECT setseed(0.6);
 SELECT count(*) AS payloads, count(*) FILTER (WHERE r LIKE '[%') > 20 AS some_valid,

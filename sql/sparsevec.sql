@@ -126,7 +126,7 @@ SELECT count(*) AS rows,
   FROM sparsevec_copy a FULL JOIN sparsevec_copy2 b USING (id);
 SELECT 'rm -f ' || :'copyfile' || ' /tmp/ragstore_regress_sparsevec_recv_' || pg_backend_pid()
        || '.bin' AS cleanup \gset
-COPY (SELECT 1) TO PROGRAM :'cleanup';
+COPY (SELECT 1 WHERE false) TO PROGRAM :'cleanup';
 DROP TABLE sparsevec_copy, sparsevec_copy2, sparsevec_recv, sparsevec_recv3;
 
 -- distances: functions and operators agree; values checked by hand
@@ -266,7 +266,7 @@ BEGIN
       RETURN NEXT SQLSTATE || ': ' || SQLERRM;
     END;
   END LOOP;
-  EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'rm -f ' || path);
+  EXECUTE format('COPY (SELECT 1 WHERE false) TO PROGRAM %L', 'rm -f ' || path);
 END $$;
 SELECT setseed(0.6);
 SELECT count(*) AS payloads, count(*) FILTER (WHERE r LIKE '{%') > 20 AS some_valid,

@@ -140,5 +140,5 @@ SELECT count(*) AS rows, bool_and(a.v IS NOT DISTINCT FROM b.v) AS all_equal
   FROM vector_copy a FULL JOIN vector_copy2 b USING (id);
 SELECT 'rm -f ' || :'copyfile' || ' ' || :'copyfile' || '.2 /tmp/ragstore_regress_vector_recv_'
        || pg_backend_pid() || '.bin' AS cleanup \gset
-COPY (SELECT 1) TO PROGRAM :'cleanup';
+COPY (SELECT 1 WHERE false) TO PROGRAM :'cleanup';
 DROP TABLE vector_copy, vector_copy2, vector_recv, vector_recv3;

@@ -12,6 +12,9 @@ use RagstoreTest qw(data_dir read_fvecs load_fvecs_table vec_literal);
 
 my $primary = PostgreSQL::Test::Cluster->new('hnsw_primary');
 $primary->init(allows_streaming => 1);
+# VACUUM runs only where the test says: an autovacuum ANALYZE holding a snapshot would keep
+# VACUUM from removing deleted rows, and the element count checked below would differ.
+$primary->append_conf('postgresql.conf', "autovacuum = off\n");
 $primary->start;
 $primary->safe_psql('postgres', 'CREATE EXTENSION ragstore');
 $primary->backup('b1');
