@@ -1,6 +1,7 @@
 // ragstore hnsw: index scans (ORDER BY col <op> constant).
 //
-// The first amgettuple descends greedily from the entry point and searches layer 0 with
+// The first amgettuple descends from the entry point with a small beam (kUpperLayerBeam) and
+// searches layer 0 from it with
 // ef = hnsw.ef_search (HNSW alg. 2), then returns the ef nearest in distance order. With
 // hnsw.iterative_scan on, once those are returned the search resumes from everything it
 // discovered but did not return (the "discarded" heap) with the same visited set, one more
@@ -9,6 +10,8 @@
 // sorted; strict_order also drops any row closer than one already returned, so the whole
 // output stays sorted. Deleted elements are traversed but never returned.
 #include "hnsw/hnsw.h"
+
+#include <algorithm>
 
 extern "C" {
 #include "access/relscan.h"
@@ -20,6 +23,15 @@ extern "C" {
 namespace ragstore {
 namespace hnsw {
 namespace {
+
+// Candidates kept while descending the upper layers (HNSW alg. 5 of Malkov & Yashunin 2016, as
+// pgvector and FAISS implement it, keeps 1: a greedy walk). One greedy path can end in the wrong
+// region on clustered data: on the 100k x 128 synthetic mixture, 9 of 300 queries found none of
+// their 10 neighbours at ef_search 40, capping recall@10 at 0.970. A beam of 4, whose layer-0
+// search starts from all 4, gave recall@10 0.958 / 0.979 / 0.989 at ef_search 10 / 20 / 40
+// (greedy: 0.893 / 0.934 / 0.970) at the same CPU per query (0.15-0.20 ms); a beam of 10 gave
+// 0.988 at ef_search 10 but cost 25% more per query. ef_search still bounds layer 0's list.
+constexpr int kUpperLayerBeam = 4;
 
 struct HnswScanState {
   bool started;
@@ -88,23 +100,27 @@ void FirstSearch(IndexScanDesc scan, HnswScanState* so) {
   HnswHeapInit(&so->discarded, ef * 4, false);
   so->results = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (ef + 1)));
   HnswCandidate top = ep;
-  // greedy descent
-  for (int lc = meta.entry_level; lc >= 1; lc--) {
+  // Descent: a beam of kUpperLayerBeam candidates on the upper layers, and layer 0 starts from
+  // all of them (see kUpperLayerBeam).
+  int upper_ef = std::min(ef, kUpperLayerBeam);
+  auto* seeds = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (ef + 1)));
+  int nseeds = 1;
+  seeds[0] = ep;
+  for (int lc = meta.entry_level; lc >= 0; lc--) {
     so->C.size = 0;
     so->W.size = 0;
     HnswVisitedReset(&so->search.visited);
-    HnswVisitedAdd(&so->search.visited, &ep.tid);
-    HnswHeapPush(&so->C, ep);
-    HnswHeapPush(&so->W, ep);
-    HnswSearchLayer(&so->search, &so->C, &so->W, nullptr, 1, lc);
-    ep = HnswHeapTop(&so->W);
+    for (int i = 0; i < nseeds; i++) {
+      HnswVisitedAdd(&so->search.visited, &seeds[i].tid);
+      HnswHeapPush(&so->C, seeds[i]);
+      HnswHeapPush(&so->W, seeds[i]);
+    }
+    if (lc == 0) break;
+    HnswSearchLayer(&so->search, &so->C, &so->W, nullptr, upper_ef, lc);
+    nseeds = 0;
+    while (so->W.size > 0) seeds[nseeds++] = HnswHeapPop(&so->W);
   }
-  HnswVisitedReset(&so->search.visited);
-  HnswVisitedAdd(&so->search.visited, &ep.tid);
-  so->C.size = 0;
-  so->W.size = 0;
-  HnswHeapPush(&so->C, ep);
-  HnswHeapPush(&so->W, ep);
+  pfree(seeds);
   bool iterative = g_iterative_scan != static_cast<int>(IterativeScan::kOff);
   // An iterative scan can enumerate the whole index: what layer 0 reaches from the entry point
   // is every live element (the invariant in hnsw_page.h), while the descent may end in a group
