@@ -2,6 +2,7 @@
 // selection shared by scans, inserts and VACUUM (see hnsw.h, hnsw_page.h).
 #include "hnsw/hnsw.h"
 
+#include <algorithm>
 #include <cmath>
 
 extern "C" {
@@ -292,7 +293,8 @@ void HnswSearchEnd(HnswSearch* s) { HnswSearchReleaseBuffers(s); }
 // pin the page after checking the buffer's tag, skipping ReadBuffer's buffer mapping lookup
 // (hash and partition lock), which was the largest cost left in a search. A stale hint (page
 // evicted, index rebuilt) fails the tag check and falls back to ReadBuffer. Indexes of more
-// than kMaxHintBlocks pages get hints for their first kMaxHintBlocks pages only.
+// than kMaxHintBlocks pages get hints for their first kMaxHintBlocks pages only. The table grows
+// with the index (a block read beyond it enlarges it).
 struct HnswBufferHints {
   RelFileNode node;
   BlockNumber nblocks;
@@ -321,8 +323,19 @@ static Buffer ReadIndexBuffer(Relation index, BlockNumber blk) {
   }
   Buffer buf = ReadBuffer(index, blk);
   h = static_cast<HnswBufferHints*>(index->rd_amcache);  // ReadBuffer processes no invalidation
-  if (h != nullptr && blk < h->nblocks && RelFileNodeEquals(h->node, index->rd_node))
-    h->buf[blk] = buf;
+  if (h != nullptr && RelFileNodeEquals(h->node, index->rd_node)) {
+    if (blk >= h->nblocks && blk < kMaxHintBlocks) {
+      // The index grew since the hints were sized (inserts into an index created small):
+      // at least double, so a growing index reallocates O(log n) times.
+      BlockNumber n = std::min(kMaxHintBlocks, std::max(2 * h->nblocks, blk + 1));
+      h = static_cast<HnswBufferHints*>(
+          repalloc(h, offsetof(HnswBufferHints, buf) + sizeof(Buffer) * (n + 1)));
+      memset(&h->buf[h->nblocks], 0, sizeof(Buffer) * (n + 1 - h->nblocks));
+      h->nblocks = n;
+      index->rd_amcache = h;
+    }
+    if (blk < h->nblocks) h->buf[blk] = buf;
+  }
   return buf;
 }
 
