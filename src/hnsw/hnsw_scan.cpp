@@ -103,7 +103,7 @@ void FirstSearch(IndexScanDesc scan, HnswScanState* so) {
   // Descent: a beam of kUpperLayerBeam candidates on the upper layers, and layer 0 starts from
   // all of them (see kUpperLayerBeam).
   int upper_ef = std::min(ef, kUpperLayerBeam);
-  auto* seeds = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (ef + 1)));
+  HnswCandidate seeds[kUpperLayerBeam];  // after a layer's search W holds at most upper_ef
   int nseeds = 1;
   seeds[0] = ep;
   for (int lc = meta.entry_level; lc >= 0; lc--) {
@@ -120,7 +120,6 @@ void FirstSearch(IndexScanDesc scan, HnswScanState* so) {
     nseeds = 0;
     while (so->W.size > 0) seeds[nseeds++] = HnswHeapPop(&so->W);
   }
-  pfree(seeds);
   bool iterative = g_iterative_scan != static_cast<int>(IterativeScan::kOff);
   // An iterative scan can enumerate the whole index: what layer 0 reaches from the entry point
   // is every live element (the invariant in hnsw_page.h), while the descent may end in a group

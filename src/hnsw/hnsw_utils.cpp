@@ -302,13 +302,16 @@ struct HnswBufferHints {
 };
 constexpr BlockNumber kMaxHintBlocks = BlockNumber(1) << 20;  // 4 MB of hints per backend
 
+// Bytes of a hint table for blocks [0, n] (one slot of slack).
+static Size HintsBytes(BlockNumber n) { return offsetof(HnswBufferHints, buf) + sizeof(Buffer) * (n + 1); }
+
 static Buffer ReadIndexBuffer(Relation index, BlockNumber blk) {
   auto* h = static_cast<HnswBufferHints*>(index->rd_amcache);
   if (h == nullptr && !RelationUsesLocalBuffers(index)) {
     BlockNumber n = RelationGetNumberOfBlocks(index);
     if (n > kMaxHintBlocks) n = kMaxHintBlocks;
     h = static_cast<HnswBufferHints*>(MemoryContextAllocZero(
-        index->rd_indexcxt, offsetof(HnswBufferHints, buf) + sizeof(Buffer) * (n + 1)));
+        index->rd_indexcxt, HintsBytes(n)));
     h->node = index->rd_node;
     h->nblocks = n;
     index->rd_amcache = h;
@@ -328,8 +331,7 @@ static Buffer ReadIndexBuffer(Relation index, BlockNumber blk) {
       // The index grew since the hints were sized (inserts into an index created small):
       // at least double, so a growing index reallocates O(log n) times.
       BlockNumber n = std::min(kMaxHintBlocks, std::max(2 * h->nblocks, blk + 1));
-      h = static_cast<HnswBufferHints*>(
-          repalloc(h, offsetof(HnswBufferHints, buf) + sizeof(Buffer) * (n + 1)));
+      h = static_cast<HnswBufferHints*>(repalloc(h, HintsBytes(n)));
       memset(&h->buf[h->nblocks], 0, sizeof(Buffer) * (n + 1 - h->nblocks));
       h->nblocks = n;
       index->rd_amcache = h;
