@@ -452,10 +452,11 @@ IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info
   // here on; quiet when it does not fit maintenance_work_mem: the build said enough).
   HnswLinkUnreachable(index, nullptr, &bs->sup, false);
 
+  // The result outlives the build context: allocate it in the caller's context.
+  MemoryContextSwitchTo(old);
   auto* result = static_cast<IndexBuildResult*>(palloc(sizeof(IndexBuildResult)));
   result->heap_tuples = bs->heap_tuples;
   result->index_tuples = bs->index_tuples;
-  MemoryContextSwitchTo(old);
   MemoryContextDelete(build_ctx);
   return result;
 }
