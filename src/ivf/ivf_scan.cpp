@@ -6,7 +6,9 @@
 // are then returned in exact distance order. With ivfflat.iterative_scan = relaxed_order, when
 // the candidates run out (a WHERE filter rejected them) the next `probes` lists are read, up to
 // ivfflat.max_probes lists in all; rows of a later batch may come out of order relative to an
-// earlier one (relaxed order, as pgvector). Memory: the candidates (12 bytes each) in the
+// earlier one (relaxed order, as pgvector). A NULL query value (ORDER BY col <op> NULL) reads
+// every list, so the index returns every indexed row, as a sequential scan returns every row
+// (all distances NULL, in no particular order). Memory: the candidates (12 bytes each) in the
 // scan's context.
 #include <immintrin.h>
 
@@ -17,6 +19,7 @@
 extern "C" {
 #include "access/relscan.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -117,8 +120,8 @@ void StartScan(IndexScanDesc scan, ScanState* so) {
   so->cache = cache;
   so->query = static_cast<char*>(palloc(cache->work_size));
   ScanKey key = &scan->orderByData[0];
-  QueryToWork(key->sk_argument, (key->sk_flags & SK_ISNULL) != 0, cache->kind, cache->metric,
-              cache->dims, so->query);
+  const bool null_query = (key->sk_flags & SK_ISNULL) != 0;
+  QueryToWork(key->sk_argument, null_query, cache->kind, cache->metric, cache->dims, so->query);
 
   float* center_dist = static_cast<float*>(palloc(sizeof(float) * cache->lists));
   CenterDistances(GetCache(index), so->query, center_dist);
@@ -129,6 +132,7 @@ void StartScan(IndexScanDesc scan, ScanState* so) {
   so->max_lists = probes;
   if (g_iterative_scan != kIterativeOff)
     so->max_lists = std::min(cache->lists, std::max(g_max_probes, probes));
+  if (null_query) so->batch = so->max_lists = cache->lists;
   // Only the first max_lists need ordering.
   auto closer = [center_dist](int a, int b) {
     return center_dist[a] < center_dist[b] || (center_dist[a] == center_dist[b] && a < b);
@@ -184,6 +188,8 @@ bool ivfflatgettuple(IndexScanDesc scan, ScanDirection dir) {
     if (scan->numberOfOrderBys == 0 || scan->orderByData[0].sk_strategy == 0)
       ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                       errmsg("cannot scan ivfflat index without order")));
+    // Counted once per scan (pg_stat_*_indexes.idx_scan), as PostgreSQL's own AMs do.
+    pgstat_count_index_scan(scan->indexRelation);
     // The scan's results live in so->ctx; the caller's context may be reset per row.
     MemoryContext old = MemoryContextSwitchTo(so->ctx);
     StartScan(scan, so);
