@@ -147,8 +147,8 @@ SELECT f, pg_temp.try(format('SELECT %s(%L::sparsevec, %L::sparsevec)::text', f,
   FROM unnest(ARRAY['l2_distance', 'inner_product', 'cosine_distance', 'l1_distance',
                     'sparsevec_l2_squared_distance', 'sparsevec_negative_inner_product']) f;
 SELECT pg_temp.try($$SELECT ('{1:1}/3'::sparsevec <-> '{1:1}/2'::sparsevec)::text$$);
--- elements near the float limit overflow float32 accumulation: recomputed in double (as for
--- vector), never an Infinity the data does not have; tiny elements whose squares underflow too
+-- elements near the float limit overflow float32 accumulation, as in pgvector: Infinity for the
+-- sums, NaN for a cosine whose product and norms overflow (or whose squares underflow to 0)
 SELECT '{1:3e38,2:-3e38}/2'::sparsevec <-> '{1:-3e38,2:3e38}/2' AS l2,
        sparsevec_l2_squared_distance('{1:3e38}/2', '{1:-3e38}/2') AS l2_squared,
        inner_product('{1:3e38,2:3e38}/2'::sparsevec, '{1:3e38,2:3e38}/2') AS ip,

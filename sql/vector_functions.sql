@@ -33,8 +33,8 @@ SELECT f, pg_temp.try(format('SELECT %s(%L::vector, %L::vector)::text', f, '[1,2
                     'vector_l2_squared_distance', 'vector_negative_inner_product',
                     'vector_spherical_distance', 'vector_add', 'vector_sub', 'vector_mul']) f;
 SELECT pg_temp.try($$SELECT ('[1,2,3]'::vector <-> '[1,2]')::text$$);
--- elements near the float limit overflow float32 accumulation: recomputed in double, never
--- an Infinity the data does not have; tiny elements that underflow likewise
+-- elements near the float limit overflow float32 accumulation, as in pgvector: Infinity for the
+-- sums, NaN for a cosine whose product and norms overflow (or whose squares underflow to 0)
 SELECT l2_distance('[3e38,-3e38]'::vector, '[-3e38,3e38]'), vector_l2_squared_distance('[3e38]', '[-3e38]');
 SELECT inner_product('[3e38,3e38]'::vector, '[3e38,3e38]'), '[3e38,3e38]'::vector <#> '[3e38,3e38]';
 SELECT l1_distance('[3e38,3e38]'::vector, '[-3e38,-3e38]'), '[3e38]'::vector <+> '[-3e38]';

@@ -10,8 +10,7 @@ namespace ragstore {
 
 namespace {
 
-// The merge joins, with the accumulator type as a parameter (float as pgvector; double for the
-// wide variants). They are branch-free: each step loads both current entries, takes a's value
+// The merge joins, with the accumulator type as a parameter (float, as pgvector). They are branch-free: each step loads both current entries, takes a's value
 // when a's index is <= b's and b's when b's is <= a's (multiplied by 1, else by 0), and
 // advances each side whose value it took. Every union position is visited in increasing order and each term is
 // exactly what the branching merge computes ((x - 0)^2 = x^2, |0 - y| = |y|; products are only
@@ -82,22 +81,9 @@ float SparseInnerProduct(const SparseView& a, const SparseView& b) { return Dot<
 float SparseL1Distance(const SparseView& a, const SparseView& b) { return L1<float>(a, b); }
 
 double SparseCosineDistance(const SparseView& a, const SparseView& b) {
-  float dot = Dot<float>(a, b), na = SquaredNorm<float>(a), nb = SquaredNorm<float>(b);
-  if (std::isfinite(dot) && std::isfinite(na) && std::isfinite(nb) && na > 0 && nb > 0)
-    return CosineDistanceFromDotAndNorms(dot, na, nb);
-  // float32 overflowed, or a norm is 0 (NaN for a true zero vector, or squares that underflowed
-  // in float32): recompute in double
-  return CosineDistanceFromDotAndNorms(Dot<double>(a, b), SquaredNorm<double>(a),
-                                       SquaredNorm<double>(b));
+  return CosineDistanceFromDotAndNorms(Dot<float>(a, b), SquaredNorm<float>(a),
+                                       SquaredNorm<float>(b));
 }
-
-namespace wide {
-double SparseL2SquaredDistance(const SparseView& a, const SparseView& b) {
-  return L2Squared<double>(a, b);
-}
-double SparseInnerProduct(const SparseView& a, const SparseView& b) { return Dot<double>(a, b); }
-double SparseL1Distance(const SparseView& a, const SparseView& b) { return L1<double>(a, b); }
-}  // namespace wide
 
 double SparseNorm(const SparseView& a) {
   double sum = 0.0;

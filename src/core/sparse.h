@@ -25,9 +25,9 @@ float SparseL2SquaredDistance(const SparseView& a, const SparseView& b);
 float SparseInnerProduct(const SparseView& a, const SparseView& b);
 // sum_i |a_i - b_i| over the union.
 float SparseL1Distance(const SparseView& a, const SparseView& b);
-// 1 - a.b / (|a| |b|), clamped to [0, 2]; NaN when either vector has no non-zero (as pgvector).
-// Computed in float32 like the others, and again in double when float32 overflows or
-// underflows, so that valid inputs never give a NaN or Infinity the data does not have.
+// 1 - a.b / (|a| |b|), clamped to [0, 2], from the float32 inner product and float32 squared
+// norms (as pgvector): NaN when either vector has no non-zero or when float32 overflows to
+// Infinity in both the product and a norm.
 double SparseCosineDistance(const SparseView& a, const SparseView& b);
 // Euclidean norm, accumulated in double.
 double SparseNorm(const SparseView& a);
@@ -35,13 +35,6 @@ double SparseNorm(const SparseView& a);
 // min(dim_a, dim_b) where the values differ decides, else the smaller dimension is smaller.
 // Returns -1, 0 or 1.
 int SparseCompare(const SparseView& a, const SparseView& b);
-
-// The same merge joins accumulated in double: the fallback when the float32 result overflows.
-namespace wide {
-double SparseL2SquaredDistance(const SparseView& a, const SparseView& b);
-double SparseInnerProduct(const SparseView& a, const SparseView& b);
-double SparseL1Distance(const SparseView& a, const SparseView& b);
-}  // namespace wide
 
 // Dense references with double accumulation (ground truth for the tests); dims must match.
 namespace reference {

@@ -7,6 +7,7 @@
 
 extern "C" {
 #include "access/relation.h"
+#include "catalog/pg_type.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "storage/indexfsm.h"
@@ -34,6 +35,10 @@ char* HnswPrepareValue(const HnswSupport* sup, Datum value, bool for_index) {
 }
 
 int HnswCheckColumnDims(Relation index, const HnswSupport* sup) {
+  // bit varying has no fixed length (as pgvector: 0A000); an expression cast to bit(n) is fine
+  if (TupleDescAttr(RelationGetDescr(index), 0)->atttypid == VARBITOID)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("type not supported for hnsw index")));
   int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
   if (!sup->type->dims_from_typmod) return typmod;
   if (typmod < 0)

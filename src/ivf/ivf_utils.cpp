@@ -9,6 +9,7 @@
 
 extern "C" {
 #include "access/generic_xlog.h"
+#include "catalog/pg_type.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/memutils.h"
@@ -59,6 +60,10 @@ int WorkSize(ElemKind kind, int dims) {
 }
 
 int IndexDims(Relation index, ElemKind kind) {
+  // bit varying has no fixed length (as pgvector: 0A000); an expression cast to bit(n) is fine
+  if (TupleDescAttr(index->rd_att, 0)->atttypid == VARBITOID)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("type not supported for ivfflat index")));
   int dims = TupleDescAttr(index->rd_att, 0)->atttypmod;
   if (dims < 1)
     ereport(ERROR, (errcode(ERRCODE_INVALID_COLUMN_DEFINITION),

@@ -126,11 +126,13 @@ template <class P>
 }
 
 // Rounds a finite-or-not float to Elem; a finite value that becomes infinite is out of range
-// (text is what the user wrote, for the message). NaN/Inf pass through for CheckElement.
+// (text is what the user wrote, for the message; nullptr: the value's shortest decimal form).
+// NaN/Inf pass through for CheckElement.
 template <class P>
 inline typename P::Elem FromFloatChecked(float value, const char* text) {
   typename P::Elem e = P::FromFloatUnchecked(value);
-  if (P::IsInf(e) && !std::isinf(value)) OutOfRange<P>(text);
+  if (P::IsInf(e) && !std::isinf(value))
+    OutOfRange<P>(text != nullptr ? text : float_to_shortest_decimal(value));
   return e;
 }
 
@@ -396,8 +398,9 @@ inline ArrayType* NewState(int dim) {
   return r;
 }
 
-// accum(state float8[], value) -> float8[]: adds value to the running sums. The first value
-// fixes the dimensions; a later mismatch is "expected %d dimensions, not %d" (22000); an
+// accum(state float8[], value) -> float8[]: adds value to the running sums. A state without
+// sums ('{0}', the initial state) takes the value's dimensions; any other state's length must
+// match the value: "expected %d dimensions, not %d" (22000), as pgvector; an
 // infinite sum is 22003. Inside an aggregate the state is updated in place (it is ours).
 template <class P>
 Datum AccumFn(PG_FUNCTION_ARGS) {
@@ -405,7 +408,7 @@ Datum AccumFn(PG_FUNCTION_ARGS) {
   const Dense<P>* v = GetArg<P>(fcinfo, 1);
   float8* values = StateValues(state, P::kTypeName, "accum");
   float8 n = values[0] + 1.0;
-  if (n == 1.0) {
+  if (StateDims(state) == 0) {
     ArrayType* r = NewState(v->dim);
     float8* rv = reinterpret_cast<float8*>(ARR_DATA_PTR(r));
     rv[0] = n;
@@ -455,7 +458,8 @@ Datum CombineFn(PG_FUNCTION_ARGS) {
   PG_RETURN_ARRAYTYPE_P(r);
 }
 
-// avg final function: sums / n rounded to Elem; NULL when no row was aggregated.
+// avg final function: sums / n rounded to float, then to Elem (as a cast: out of range for
+// halfvec, "infinite value not allowed" for vector); NULL when no row was aggregated.
 template <class P>
 Datum AvgFn(PG_FUNCTION_ARGS) {
   ArrayType* state = PG_GETARG_ARRAYTYPE_P(0);
@@ -466,7 +470,7 @@ Datum AvgFn(PG_FUNCTION_ARGS) {
   CheckDimRange<P>(dim);
   Dense<P>* r = Alloc<P>(dim);
   for (int i = 0; i < dim; i++) {
-    r->x[i] = P::FromFloatUnchecked(static_cast<float>(values[i + 1] / n));
+    r->x[i] = FromFloatChecked<P>(static_cast<float>(values[i + 1] / n), nullptr);
     CheckElement<P>(r->x[i]);
   }
   PG_RETURN_POINTER(r);
@@ -492,30 +496,21 @@ inline Datum* ArrayDatums(ArrayType* array, Oid* elemtype, int* n) {
   return elems;
 }
 
-// One array element (integer, real, double precision or numeric) as float4. 22003 "\"%s\" is
-// out of range for type %s" beyond float4's range (P only names the type); NaN and infinities
-// pass through for the caller's element check.
-template <class P>
-float ArrayElementToFloat(Datum elem, Oid elemtype) {
+// One array element (integer, real, double precision or numeric) as float4, as pgvector
+// converts it: integers and doubles by a plain C conversion (a double beyond float4's range
+// becomes an infinity, left for the caller's element check: "infinite value not allowed in
+// ..."), numerics by PostgreSQL's numeric_float4 (whose errors are real's: "\"%s\" is out of
+// range for type real", 22003). 22000 "unsupported array type" for any other element type.
+inline float ArrayElementToFloat(Datum elem, Oid elemtype) {
   switch (elemtype) {
     case INT4OID:
       return static_cast<float>(DatumGetInt32(elem));
     case FLOAT4OID:
       return DatumGetFloat4(elem);
-    case FLOAT8OID: {
-      double d = DatumGetFloat8(elem);
-      float f = static_cast<float>(d);
-      if (std::isinf(f) && !std::isinf(d)) OutOfRange<P>(double_to_shortest_decimal(d));
-      return f;
-    }
-    case NUMERICOID: {
-      // Through the decimal text, rounded once by strtof (as float4in).
-      char* s = DatumGetCString(DirectFunctionCall1(numeric_out, elem));
-      errno = 0;
-      float f = strtof(s, nullptr);
-      if (errno == ERANGE && std::isinf(f)) OutOfRange<P>(s);
-      return f;
-    }
+    case FLOAT8OID:
+      return static_cast<float>(DatumGetFloat8(elem));
+    case NUMERICOID:
+      return DatumGetFloat4(DirectFunctionCall1(numeric_float4, elem));
     default:
       ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("unsupported array type")));
   }
@@ -523,12 +518,13 @@ float ArrayElementToFloat(Datum elem, Oid elemtype) {
 }
 
 // integer[], real[], double precision[], numeric[] -> the type (the assignment casts).
-// Errors: "array must be 1-D" (22000), "array must not contain nulls" (22004), dimensions as
-// CheckDimRange / CheckExpectedDims, "\"%s\" is out of range for type %s" (22003) for values
-// beyond the element's range, NaN / infinite values (22000).
+// Errors, in pgvector's order: "array must be 1-D" (22000), "array must not contain nulls"
+// (22004), dimensions as CheckDimRange / CheckExpectedDims; then every element converted
+// (numeric_float4's errors; for halfvec a finite value beyond the half range is "\"%s\" is out
+// of range for type halfvec", 22003); then every element checked: "NaN not allowed in %s",
+// "infinite value not allowed in %s" (22000).
 template <class P>
 Dense<P>* FromArray(ArrayType* array, int32 typmod) {
-  using Elem = typename P::Elem;
   Oid elemtype;
   int n;
   Datum* elems = ArrayDatums(array, &elemtype, &n);
@@ -536,13 +532,11 @@ Dense<P>* FromArray(ArrayType* array, int32 typmod) {
   CheckExpectedDims(typmod, n);
   Dense<P>* r = Alloc<P>(n);
   for (int i = 0; i < n; i++) {
-    float f = ArrayElementToFloat<P>(elems[i], elemtype);
-    Elem e = P::FromFloatUnchecked(f);
-    if (P::IsInf(e) && !std::isinf(f)) OutOfRange<P>(float_to_shortest_decimal(f));
-    CheckElement<P>(e);
-    r->x[i] = e;
+    float f = ArrayElementToFloat(elems[i], elemtype);
+    r->x[i] = FromFloatChecked<P>(f, nullptr);
   }
   pfree(elems);
+  for (int i = 0; i < n; i++) CheckElement<P>(r->x[i]);
   return r;
 }
 

@@ -123,16 +123,6 @@ void Args2(FunctionCallInfo fcinfo, SparseVector** a, SparseVector** b) {
                     errmsg("different sparsevec dimensions %d and %d", (*a)->dim, (*b)->dim)));
 }
 
-// A distance accumulated in float32 (as pgvector); when that overflows, the same merge join in
-// double; only a double overflow is 22003 "value out of range: overflow".
-double Widened(float value, double (*wide)(const SparseView&, const SparseView&),
-               const SparseVector* a, const SparseVector* b) {
-  if (std::isfinite(value)) return value;
-  double d = wide(View(a), View(b));
-  if (std::isinf(d)) float_overflow_error();
-  return d;
-}
-
 }  // namespace
 }  // namespace ragstore
 
@@ -146,8 +136,9 @@ PG_FUNCTION_INFO_V1(sparsevec_in);
 // sparsevec_in(cstring, oid, typmod int4) -> sparsevec. Text form '{i:v,...}/dim' with 1-based
 // indices in any order (printed sorted), whitespace allowed around every token, values as
 // strtof, zero values dropped; '{}/5' is valid. Errors: 22P02 bad syntax, 22003 value beyond
-// float4, 22000 NaN / infinity / index out of bounds / duplicate index / typmod mismatch /
-// no dimension, 54000 more than 1e9 dimensions or 16000 non-zero elements.
+// float4 or a non-zero that underflows to 0 ("\"1e-46\" is out of range for type sparsevec"),
+// 22000 NaN / infinity / index out of bounds / duplicate index / typmod mismatch / no
+// dimension, 54000 more than 1e9 dimensions or 16000 non-zero elements.
 Datum sparsevec_in(PG_FUNCTION_ARGS) {
   const char* lit = PG_GETARG_CSTRING(0);
   int32 typmod = PG_GETARG_INT32(2);
@@ -177,7 +168,9 @@ Datum sparsevec_in(PG_FUNCTION_ARGS) {
       errno = 0;
       float value = strtof(p, &end);
       if (end == p) InvalidSyntax(lit, nullptr);
-      if (errno == ERANGE && std::isinf(value)) dense::OutOfRange<SparseName>(pnstrdup(p, end - p));
+      // as float4in: a value that overflows, or a non-zero that underflows to zero, is out of range
+      if (errno == ERANGE && (value == 0.0f || std::isinf(value)))
+        dense::OutOfRange<SparseName>(pnstrdup(p, end - p));
       CheckSparseValue(value);
       p = end;
       if (n == max_elements) InvalidSyntax(lit, nullptr);  // cannot happen: one ':' each
@@ -327,15 +320,15 @@ Datum sparsevec(PG_FUNCTION_ARGS) {
 }
 
 // ---- distances (float8; 22000 "different sparsevec dimensions %d and %d"; merge joins over
-// the sorted indices, float32 accumulation as pgvector, recomputed in double when float32
-// overflows, as the vector type does; 22003 only if double overflows)
+// the sorted indices in increasing index order, float32 accumulation widened to double at the
+// end, as pgvector: values near the float limit give Infinity (or NaN for cosine), never an error)
 
 PG_FUNCTION_INFO_V1(sparsevec_l2_distance);
 // l2_distance(sparsevec, sparsevec) -> float8: Euclidean distance.
 Datum sparsevec_l2_distance(PG_FUNCTION_ARGS) {
   SparseVector *a, *b;
   Args2(fcinfo, &a, &b);
-  PG_RETURN_FLOAT8(std::sqrt(Widened(SparseL2SquaredDistance(View(a), View(b)), wide::SparseL2SquaredDistance, a, b)));
+  PG_RETURN_FLOAT8(std::sqrt(static_cast<double>(SparseL2SquaredDistance(View(a), View(b)))));
 }
 
 PG_FUNCTION_INFO_V1(sparsevec_l2_squared_distance);
@@ -343,7 +336,7 @@ PG_FUNCTION_INFO_V1(sparsevec_l2_squared_distance);
 Datum sparsevec_l2_squared_distance(PG_FUNCTION_ARGS) {
   SparseVector *a, *b;
   Args2(fcinfo, &a, &b);
-  PG_RETURN_FLOAT8(Widened(SparseL2SquaredDistance(View(a), View(b)), wide::SparseL2SquaredDistance, a, b));
+  PG_RETURN_FLOAT8(static_cast<double>(SparseL2SquaredDistance(View(a), View(b))));
 }
 
 PG_FUNCTION_INFO_V1(sparsevec_inner_product);
@@ -351,7 +344,7 @@ PG_FUNCTION_INFO_V1(sparsevec_inner_product);
 Datum sparsevec_inner_product(PG_FUNCTION_ARGS) {
   SparseVector *a, *b;
   Args2(fcinfo, &a, &b);
-  PG_RETURN_FLOAT8(Widened(SparseInnerProduct(View(a), View(b)), wide::SparseInnerProduct, a, b));
+  PG_RETURN_FLOAT8(static_cast<double>(SparseInnerProduct(View(a), View(b))));
 }
 
 PG_FUNCTION_INFO_V1(sparsevec_negative_inner_product);
@@ -359,12 +352,12 @@ PG_FUNCTION_INFO_V1(sparsevec_negative_inner_product);
 Datum sparsevec_negative_inner_product(PG_FUNCTION_ARGS) {
   SparseVector *a, *b;
   Args2(fcinfo, &a, &b);
-  PG_RETURN_FLOAT8(-Widened(SparseInnerProduct(View(a), View(b)), wide::SparseInnerProduct, a, b));
+  PG_RETURN_FLOAT8(-static_cast<double>(SparseInnerProduct(View(a), View(b))));
 }
 
 PG_FUNCTION_INFO_V1(sparsevec_cosine_distance);
 // cosine_distance(sparsevec, sparsevec) -> float8: 1 - a.b/(|a||b|) in [0, 2]; NaN when a
-// vector has no non-zero element.
+// vector has no non-zero element or float32 overflows in the product and a norm.
 Datum sparsevec_cosine_distance(PG_FUNCTION_ARGS) {
   SparseVector *a, *b;
   Args2(fcinfo, &a, &b);
@@ -376,7 +369,7 @@ PG_FUNCTION_INFO_V1(sparsevec_l1_distance);
 Datum sparsevec_l1_distance(PG_FUNCTION_ARGS) {
   SparseVector *a, *b;
   Args2(fcinfo, &a, &b);
-  PG_RETURN_FLOAT8(Widened(SparseL1Distance(View(a), View(b)), wide::SparseL1Distance, a, b));
+  PG_RETURN_FLOAT8(static_cast<double>(SparseL1Distance(View(a), View(b))));
 }
 
 // ---- norms
@@ -434,7 +427,8 @@ RS_SPARSE_CMP(sparsevec_gt, >)
 PG_FUNCTION_INFO_V1(array_to_sparsevec);
 // array_to_sparsevec(integer[] | real[] | double precision[] | numeric[], typmod int4,
 // explicit bool) -> sparsevec: the dense array, zeros dropped. 22000 "array must be 1-D",
-// 22004 "array must not contain nulls", 22003 beyond float4, 22000 NaN / infinite / typmod,
+// 22004 "array must not contain nulls", numeric_float4's 22003 for numerics beyond float4,
+// 22000 NaN / infinite (a double beyond float4 is infinite, as in pgvector) / typmod,
 // dimensions 1..1e9, 54000 more than 16000 non-zero elements.
 Datum array_to_sparsevec(PG_FUNCTION_ARGS) {
   ArrayType* array = PG_GETARG_ARRAYTYPE_P(0);
@@ -444,10 +438,11 @@ Datum array_to_sparsevec(PG_FUNCTION_ARGS) {
   Datum* elems = dense::ArrayDatums(array, &elemtype, &n);
   CheckSparseDim(n);
   CheckExpectedDims(typmod, n);
+  // Convert every element, then check every element (pgvector's order of errors).
   float* values = static_cast<float*>(palloc(sizeof(float) * n));
+  for (int i = 0; i < n; i++) values[i] = dense::ArrayElementToFloat(elems[i], elemtype);
   int nnz = 0;
   for (int i = 0; i < n; i++) {
-    values[i] = dense::ArrayElementToFloat<SparseName>(elems[i], elemtype);
     CheckSparseValue(values[i]);
     nnz += values[i] != 0.0f;
   }
