@@ -46,6 +46,13 @@ size_t HnswGraph::BytesPerElement(int m) {
          sizeof(int32_t) * (m + 1) / static_cast<size_t>(m > 1 ? m - 1 : 1);
 }
 
+size_t HnswGraph::BytesPerThread(int m, int ef_construction) {
+  // SearchLayer's two heaps and result (the candidate heap can hold about twice ef), Insert's
+  // entry points, candidates and selection, Select's pruned list, Link's lists (2m + 1 each).
+  return sizeof(Cand) * (6 * static_cast<size_t>(ef_construction) + 4 * (2 * m + 1)) +
+         sizeof(void*) * static_cast<size_t>(ef_construction);
+}
+
 int32_t* HnswGraph::List(int64_t i, int lc) {
   if (lc == 0) return &layer0_[static_cast<size_t>(i) * 2 * m_];
   return &upper_[upper_off_[i] + static_cast<int64_t>(lc - 1) * (m_ + 1) + 1];

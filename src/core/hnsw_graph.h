@@ -121,6 +121,9 @@ class HnswGraph {
 
   // Bytes needed per element beyond the vectors (for memory budgets): lists, counts, lock.
   static size_t BytesPerElement(int m);
+  // Bytes one Build thread needs besides its visited table (4 bytes per element): its search
+  // queues and candidate lists, each at most about ef_construction (distance, id) pairs.
+  static size_t BytesPerThread(int m, int ef_construction);
 
  private:
   struct Cand {

@@ -1,7 +1,8 @@
 // ragstore hnsw: CREATE INDEX (ambuild) and the init fork of unlogged indexes (ambuildempty).
 //
-// Every operator class with a fast kernel is built in memory by core/hnsw_graph.h on
-// ragstore.max_threads OpenMP threads: dense float types (vector; halfvec through a float copy)
+// Every operator class with a fast kernel is built in memory by core/hnsw_graph.h on the
+// threads PostgreSQL's parallel settings grant (leader + parallel workers, pgvector's count:
+// src/pg/build_threads.h): dense float types (vector; halfvec through a float copy)
 // with L2, inner product, cosine (= inner product on unit vectors) or L1 over a float copy;
 // bit (Hamming, Jaccard) and sparsevec (L2, inner product, cosine, L1) over their prepared
 // values, kept back to back in one arena and read in place (HnswTypeInfo's bits_at /
@@ -11,10 +12,11 @@
 // FAISS's IndexHNSW here: it lacks keepPrunedConnections and its graph loses 0.1 of recall@10
 // on clustered data (sift5k, ef_search 100: 0.87 against 0.97), below pgvector's.
 //
-// Memory: the collected vectors and the graph are estimated against maintenance_work_mem.
-// When the next tuple would not fit, a NOTICE says so, the graph built so far is written out,
-// and the remaining rows are inserted on disk one by one (the aminsert path, without WAL until
-// the final log_newpage_range). Bit and sparsevec values are written out with their prepared
+// Memory: the collected vectors, the graph, the threads' working memory and the write-out's
+// arrays are counted against maintenance_work_mem (the arrays never grow past it). When the
+// next tuple would not fit, pgvector's NOTICE says so ("after 0 tuples" when not even one
+// fits), the graph built so far is written out, and the remaining rows are inserted on disk
+// one by one (the aminsert path, without WAL until the final log_newpage_range). Bit and sparsevec values are written out with their prepared
 // bytes (cosine: normalised), exactly what an insert would store.
 //
 // Threads and cancellation (design.md rules 1-3): the builder runs inside GuardedCall; its
@@ -28,7 +30,7 @@
 
 #include "core/graph_order.h"
 #include "core/hnsw_graph.h"
-#include "pg/faiss_support.h"
+#include "pg/build_threads.h"
 #include "pg/guard.h"
 
 extern "C" {
@@ -91,12 +93,10 @@ struct BuildState {
   int64 cap;
   Size mem_limit;
   Size per_vector;         // bytes per element besides the arena
+  Size fixed_bytes;        // bytes of the in-memory build whatever its size (the threads')
+  int threads;             // threads of the in-memory build (pg::BuildThreads)
   MemoryContext tmp_ctx;
 };
-
-// Threads of the in-memory build: ragstore.max_threads, the OpenMP thread cap shared with the
-// FAISS-based builds (src/pg/faiss_support.h).
-int BuildThreads() { return pg::MaxThreads(); }
 
 // Bytes of element i's stored value (an uncompressed varlena).
 Size ElementValueSize(const BuildState* bs, int64 i) {
@@ -227,7 +227,7 @@ void BuildCollected(BuildState* bs) {
   holder->cb.func = GraphHolderFree;
   holder->cb.arg = holder;
   MemoryContextRegisterResetCallback(CurrentMemoryContext, &holder->cb);
-  int threads = BuildThreads();
+  int threads = bs->threads;
   GraphMetric metric = bs->sup.metric == HnswMetric::kInnerProduct ? GraphMetric::kInnerProduct
                        : bs->sup.metric == HnswMetric::kL1       ? GraphMetric::kL1
                                                                  : GraphMetric::kL2;
@@ -319,8 +319,9 @@ void BuildCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull,
     MemoryContextSwitchTo(old);
     bool dense = bs->kind == HnswElementKind::kDenseFloat;
     Size vbytes = dense ? 0 : MAXALIGN(VARSIZE(value));
-    Size needed = static_cast<Size>(bs->n + 1) * bs->per_vector + bs->arena_used + vbytes;
-    if (needed > bs->mem_limit && bs->n > 0) {
+    Size needed = bs->fixed_bytes + static_cast<Size>(bs->n + 1) * bs->per_vector +
+                  bs->arena_used + vbytes;
+    if (needed > bs->mem_limit) {
       ereport(NOTICE,
               (errmsg("hnsw graph no longer fits into maintenance_work_mem after " INT64_FORMAT " tuples",
                       bs->n),
@@ -330,7 +331,11 @@ void BuildCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull,
       bs->in_memory = false;
     } else {
       if (bs->n == bs->cap) {
-        int64 cap = bs->cap == 0 ? 1024 : bs->cap * 2;
+        // Doubling, but never past the elements the budget holds (needed <= mem_limit, so at
+        // least n + 1 of them).
+        int64 fit = static_cast<int64>((bs->mem_limit - bs->fixed_bytes - bs->arena_used - vbytes) /
+                                       bs->per_vector);
+        int64 cap = Min(bs->cap == 0 ? 1024 : bs->cap * 2, fit);
         if (bs->tids == nullptr) {
           if (dense)
             bs->vecs = static_cast<float*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * bs->dims * cap));
@@ -358,8 +363,10 @@ void BuildCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull,
                                  static_cast<uint32>(bs->sup.type->dims(bs->arena + bs->offsets[0])),
                                  static_cast<uint32>(bs->sup.type->dims(value)))));
         if (bs->arena_used + vbytes > bs->arena_cap) {
+          // Doubling (at least 64 kB), but never past what the budget leaves for values.
           Size cap = Max(bs->arena_cap * 2, bs->arena_used + vbytes);
           cap = Max(cap, static_cast<Size>(64 * 1024));
+          cap = Min(cap, bs->mem_limit - bs->fixed_bytes - static_cast<Size>(bs->n + 1) * bs->per_vector);
           bs->arena = bs->arena == nullptr
                           ? static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, cap))
                           : static_cast<char*>(repalloc_huge(bs->arena, cap));
@@ -421,13 +428,15 @@ IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info
                        : bs->kind == HnswElementKind::kBits ? bs->sup.type->bits_at != nullptr
                                                             : bs->sup.type->sparse_view != nullptr);
   bs->mem_limit = static_cast<Size>(maintenance_work_mem) * 1024;
+  bs->threads = bs->in_memory ? pg::BuildThreads(heap, index, pg::BuildKind::kHnsw) : 1;
+  bs->fixed_bytes = static_cast<Size>(bs->threads) * HnswGraph::BytesPerThread(bs->m, bs->ef_construction);
   // Per element: its heap TID, the graph (lists, counts, lock), the placement arrays of the
   // write-out, the threads' visited tables, the breadth-first order (two int32 arrays and a
   // flag; the window order is only used when its memory fits, see BuildCollected), and its
   // value: dense floats, or (bit, sparsevec) its offset, its sparse view, and its bytes in the
   // arena (counted as collected).
   bs->per_vector = sizeof(ItemPointerData) + HnswGraph::BytesPerElement(bs->m) +
-                   2 * sizeof(ItemPointerData) + sizeof(uint32) * BuildThreads() +
+                   2 * sizeof(ItemPointerData) + sizeof(uint32) * bs->threads +
                    2 * sizeof(int32) + 1;
   if (bs->kind == HnswElementKind::kDenseFloat)
     bs->per_vector += sizeof(float) * bs->dims;

@@ -4,17 +4,24 @@
 //    so a build is reproducible) of up to kSamplesPerList * lists rows, bounded by
 //    maintenance_work_mem.
 // 2. k-means: FAISS (faiss::Clustering), spherical for cosine and inner product (the samples are
-//    normalised), kKMeansIterations iterations, OpenMP threads capped by ragstore.max_threads.
+//    normalised), kKMeansIterations iterations.
 //    Fewer rows than lists: the rows plus random centroids, and pgvector's NOTICE.
-// 3. Assign + load: a pass over the table assigns rows in batches of kAssignBatch with FAISS's
-//    batched (BLAS) nearest-centroid search, keeps them in memory, and writes each list as a
-//    chain of data pages, lists in order. When the rows do not fit in maintenance_work_mem the
-//    lists are split into groups and each group takes its own pass (with a NOTICE).
+// 3. Assign + load: a pass over the table assigns rows in batches (kAssignBatch rows, fewer
+//    when an eighth of maintenance_work_mem does not hold them) with FAISS's batched (BLAS)
+//    nearest-centroid search, keeps them in memory, and writes each list as a chain of data
+//    pages, lists in order. When the rows do not fit in what maintenance_work_mem leaves beside
+//    the batch and the centroids (at least a quarter of it), the lists are split into groups and
+//    each group takes its own pass (with a NOTICE). pgvector raises an error where its k-means
+//    does not fit; we sample less and take more passes instead.
 // 4. WAL: log_newpage_range over every page written (see ivf_page.h).
+// Threads: k-means and the assignment run on the threads PostgreSQL's parallel settings grant
+// (leader + parallel workers, pgvector's count: src/pg/build_threads.h); the table scans and
+// page writes run in the backend's own thread.
 #include <algorithm>
 
 #include "core/ivf_kmeans.h"
 #include "ivf/ivf.h"
+#include "pg/build_threads.h"
 #include "pg/faiss_support.h"
 
 extern "C" {
@@ -53,6 +60,7 @@ struct BuildState {
   int lists;
   int esize;
   int wsize;
+  int threads;  // FAISS threads (pg::BuildThreads)
   MemoryContext tmpctx;
 
   // sampling
@@ -69,6 +77,7 @@ struct BuildState {
 
   // assignment batch
   int batch_n;
+  int batch_cap;
   ItemPointerData* batch_tids;
   char* batch_elems;
   char* batch_work;
@@ -120,7 +129,7 @@ void SampleCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull
 void FlushBatch(BuildState* bs) {
   if (bs->batch_n == 0) return;
   int n = bs->batch_n;
-  pg::RunFaiss([&] {
+  pg::RunFaiss(bs->threads, [&] {
     if (WorksInFloats(bs->kind))
       AssignNearest(reinterpret_cast<const float*>(bs->batch_work), n,
                     reinterpret_cast<const float*>(bs->centers_work), bs->lists, bs->dims,
@@ -166,7 +175,7 @@ void AssignCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull
   MemoryContextReset(bs->tmpctx);
   if (!ok) return;
   bs->batch_tids[n] = *tid;
-  if (++bs->batch_n == kAssignBatch) FlushBatch(bs);
+  if (++bs->batch_n == bs->batch_cap) FlushBatch(bs);
 }
 
 Buffer NewBuildBuffer(BuildState* bs, IvfPageType type) {
@@ -190,7 +199,7 @@ char* ComputeCentroids(BuildState* bs) {
   int64 n = bs->nsamples;
   float* samples = bs->samples;
   int dims = bs->dims, lists = bs->lists;
-  pg::RunFaiss([&] {
+  pg::RunFaiss(bs->threads, [&] {
     if (spherical) NormalizeRows(samples, n, dims);
     if (n >= lists)
       TrainKMeans(samples, n, dims, lists, spherical, kKMeansIterations, kKMeansSeed, centers);
@@ -302,6 +311,7 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
   bs->lists = GetLists(index);
   bs->esize = ElementSize(opc.kind, bs->dims);
   bs->wsize = WorkSize(opc.kind, bs->dims);
+  bs->threads = pg::BuildThreads(heap, index, pg::BuildKind::kIvfflat);
   bs->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "ivfflat build tuple", ALLOCSET_DEFAULT_SIZES);
   bs->elem_tmp = static_cast<char*>(palloc(bs->esize));
   bs->work_tmp = static_cast<char*>(palloc(bs->wsize));
@@ -351,17 +361,21 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
   if (heap != nullptr && bs->seen > 0) {
     Size row_bytes = EntrySize(bs) + sizeof(int64);
     int64 total = bs->seen * static_cast<int64>(row_bytes);
+    int64 batch_row = sizeof(ItemPointerData) + bs->esize + bs->wsize + sizeof(int64);
+    bs->batch_cap = static_cast<int>(std::clamp<int64>(budget / 8 / batch_row, 64, kAssignBatch));
+    int64 fixed = bs->batch_cap * batch_row + static_cast<int64>(bs->lists) * (bs->esize + bs->wsize);
+    int64 rows_budget = std::max<int64>(budget - fixed, budget / 4);
     int groups = 1;
-    if (total > budget) {
-      groups = static_cast<int>(std::min<int64>(bs->lists, (total * 3 / 2) / budget + 1));
+    if (total > rows_budget) {
+      groups = static_cast<int>(std::min<int64>(bs->lists, (total * 3 / 2) / rows_budget + 1));
       ereport(NOTICE, (errmsg("ivfflat index rows do not fit in maintenance_work_mem"),
                        errdetail("Loading the lists in %d passes over the table.", groups),
                        errhint("Increase maintenance_work_mem to speed up index builds.")));
     }
-    bs->batch_tids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * kAssignBatch));
-    bs->batch_elems = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(kAssignBatch) * bs->esize));
-    bs->batch_work = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(kAssignBatch) * bs->wsize));
-    bs->labels = static_cast<int64*>(palloc(sizeof(int64) * kAssignBatch));
+    bs->batch_tids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * bs->batch_cap));
+    bs->batch_elems = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(bs->batch_cap) * bs->esize));
+    bs->batch_work = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(bs->batch_cap) * bs->wsize));
+    bs->labels = static_cast<int64*>(palloc(sizeof(int64) * bs->batch_cap));
     bs->head = static_cast<int64*>(palloc(sizeof(int64) * bs->lists));
     bs->arena_cap = std::max<int64>(1024, bs->seen / groups + bs->seen / (4 * groups));
     bs->arena = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, bs->arena_cap * EntrySize(bs)));

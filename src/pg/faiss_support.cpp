@@ -3,6 +3,8 @@
 
 #include <omp.h>
 
+#include <algorithm>
+
 #include <faiss/impl/AuxIndexStructures.h>
 
 #include "pg/module.h"
@@ -19,8 +21,21 @@ namespace ragstore {
 namespace pg {
 namespace {
 
-int g_max_threads = 2;
+constexpr int kThreadsLimit = 64;
+int g_max_threads = -1;
 bool g_callback_installed = false;
+
+// -1 (the CPUs) or 1..64; 0 would mean no thread at all.
+bool CheckMaxThreads(int* value, void** extra, GucSource source) {
+  (void)extra;
+  (void)source;
+  if (*value == 0) {
+    GUC_check_errdetail("Use -1 for as many threads as the server has CPUs, or 1 to %d.",
+                        kThreadsLimit);
+    return false;
+  }
+  return true;
+}
 
 // Called by FAISS from any of its threads: reads the pending flags, nothing else.
 struct PostgresInterruptCallback : faiss::InterruptCallback {
@@ -29,11 +44,16 @@ struct PostgresInterruptCallback : faiss::InterruptCallback {
 
 }  // namespace
 
-int MaxThreads() { return g_max_threads; }
+int MaxThreads() {
+  if (g_max_threads > 0) return g_max_threads;
+  // omp_get_num_procs: the CPUs this process may run on (its affinity mask, cgroup cpusets).
+  return std::max(1, std::min(omp_get_num_procs(), kThreadsLimit));
+}
 
-void PrepareFaiss() {
-  omp_set_num_threads(g_max_threads);
-  if (openblas_set_num_threads != nullptr) openblas_set_num_threads(g_max_threads);
+void PrepareFaiss(int threads) {
+  threads = std::max(1, threads);
+  omp_set_num_threads(threads);
+  if (openblas_set_num_threads != nullptr) openblas_set_num_threads(threads);
   if (!g_callback_installed) {
     try {
       faiss::InterruptCallback::instance.reset(new PostgresInterruptCallback());
@@ -50,8 +70,9 @@ void PrepareFaiss() {
 
 RAGSTORE_MODULE_INIT(faiss_support) {
   DefineCustomIntVariable("ragstore.max_threads",
-                          "Maximum number of threads one backend's FAISS computation may use.",
-                          "Caps OpenMP threads of index builds (k-means, list assignment).",
-                          &ragstore::pg::g_max_threads, 2, 1, 64, PGC_USERSET, 0, nullptr,
-                          nullptr, nullptr);
+                          "Maximum number of threads one backend's index build may use.",
+                          "Caps the threads that stand for the parallel workers of hnsw and "
+                          "ivfflat builds; -1 means the number of CPUs.",
+                          &ragstore::pg::g_max_threads, -1, -1, ragstore::pg::kThreadsLimit,
+                          PGC_USERSET, 0, ragstore::pg::CheckMaxThreads, nullptr, nullptr);
 }

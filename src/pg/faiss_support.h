@@ -1,8 +1,10 @@
 // ragstore: running FAISS inside a backend (design.md rules 1, 3 and 7), shared by the index
 // access methods.
 //
-// - ragstore.max_threads (integer, 1..64, default 2, any user): the OpenMP threads one backend's
-//   FAISS call may use. The machines we target have few cores shared by many backends.
+// - ragstore.max_threads (integer, -1 or 1..64, default -1, any user): the most threads one
+//   backend's index build may use (the build's own count comes from PostgreSQL's parallel
+//   settings, src/pg/build_threads.h); -1 = the number of CPUs the server process may run on,
+//   so a build never runs more threads than there are CPUs unless asked to.
 // - FAISS's interrupt callback reads only PostgreSQL's pending-interrupt flags
 //   (QueryCancelPending, ProcDiePending: volatile sig_atomic_t, safe to read from any thread);
 //   FAISS checks it between k-means iterations and inside its batched searches, so a cancel
@@ -23,22 +25,22 @@ extern "C" {
 namespace ragstore {
 namespace pg {
 
-// The current value of ragstore.max_threads.
+// The thread cap ragstore.max_threads stands for (-1 resolved to the CPU count): 1..64.
 int MaxThreads();
 
-// Caps OpenMP threads at ragstore.max_threads and installs the interrupt callback (once per
-// backend). Never throws; call in the main thread only.
-void PrepareFaiss();
+// Sets the OpenMP (and OpenBLAS) thread count of the following FAISS calls to `threads` and
+// installs the interrupt callback (once per backend). Never throws; main thread only.
+void PrepareFaiss(int threads);
 
 // True when PostgreSQL has a cancel or termination pending (reads flags only; any thread).
 inline bool InterruptPendingForFaiss() { return QueryCancelPending || ProcDiePending; }
 
-// Runs body() (void) as GuardedCall does, with PrepareFaiss() done first. A FaissException
-// raised while an interrupt is pending becomes that interrupt (CHECK_FOR_INTERRUPTS), else an
-// XX000 error with FAISS's message.
+// Runs body() (void) as GuardedCall does, on `threads` OpenMP threads (PrepareFaiss). A
+// FaissException raised while an interrupt is pending becomes that interrupt
+// (CHECK_FOR_INTERRUPTS), else an XX000 error with FAISS's message.
 template <typename Body>
-void RunFaiss(Body&& body) {
-  PrepareFaiss();
+void RunFaiss(int threads, Body&& body) {
+  PrepareFaiss(threads);
   bool interrupted = GuardedCall([&]() -> bool {
     try {
       body();
