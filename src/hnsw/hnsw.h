@@ -253,9 +253,11 @@ bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool b
 struct HnswReach {
   int64 n;
   int m;
+  BlockNumber nblocks;     // index size when collected (lists on later pages are not read)
   ItemPointerData* tids;   // element TIDs, ascending
   ItemPointerData* ntids;  // their neighbour tuples
   uint8* levels;
+  uint8* deleted;          // deleted flags (with_deleted only; nullptr otherwise)
   int32* adj;              // n x 2m layer-0 out-links (dense numbers, -1 = not a live element)
   int32* count;
   uint8* reached;
@@ -265,8 +267,10 @@ struct HnswReach {
 };
 // Reads every page (strategy may be nullptr) and fills r. The caller holds the update lock.
 // Returns false (r holds only n, m and the element arrays) when the lists and the walk would
-// need more than max_bytes (e.g. maintenance_work_mem), see HnswReachBytes.
-bool HnswReachCollect(Relation index, BufferAccessStrategy strategy, Size max_bytes, HnswReach* r);
+// need more than max_bytes (e.g. maintenance_work_mem), see HnswReachBytes. with_deleted: also
+// take elements VACUUM marked deleted (scans traverse them) as nodes, flagged in r->deleted.
+bool HnswReachCollect(Relation index, BufferAccessStrategy strategy, Size max_bytes, HnswReach* r,
+                      bool with_deleted = false);
 // Bytes HnswReachCollect needs for n elements of an index with parameter m.
 inline Size HnswReachBytes(int64 n, int m) {
   return static_cast<Size>(n) * (sizeof(ItemPointerData) * 2 + 1 + sizeof(int32) * (2 * m + 1) + 1 +

@@ -144,6 +144,25 @@ inline HnswPageOpaqueData* HnswPageGetOpaque(Page page) {
   return reinterpret_cast<HnswPageOpaqueData*>(PageGetSpecialPointer(page));
 }
 
+// True when a data page's header and special space look like ours (bounds a reader must trust
+// before it walks line pointers): a page that fails this is skipped by readers that must not
+// fail on a damaged index (the reachability pass, ragstore.verify_index).
+inline bool HnswPageIsSane(Page page) {
+  PageHeader h = reinterpret_cast<PageHeader>(page);
+  return !PageIsNew(page) && h->pd_lower >= SizeOfPageHeaderData && h->pd_lower <= h->pd_upper &&
+         h->pd_upper <= h->pd_special &&
+         h->pd_special == BLCKSZ - MAXALIGN(sizeof(HnswPageOpaqueData)) &&
+         HnswPageGetOpaque(page)->page_id == kHnswPageId;
+}
+// True when line pointer iid of a sane page is a normal item of at least min_len bytes that
+// lies within the page's tuple space.
+inline bool HnswItemIsSane(Page page, ItemId iid, Size min_len) {
+  PageHeader h = reinterpret_cast<PageHeader>(page);
+  return ItemIdIsNormal(iid) && ItemIdGetLength(iid) >= min_len &&
+         ItemIdGetOffset(iid) >= h->pd_upper &&
+         ItemIdGetOffset(iid) + ItemIdGetLength(iid) <= h->pd_special;
+}
+
 // Free bytes for tuples on an empty data page.
 inline Size HnswEmptyPageSpace() {
   return BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(HnswPageOpaqueData));

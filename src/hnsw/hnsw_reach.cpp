@@ -52,7 +52,8 @@ void HnswReachReload(Relation index, BufferAccessStrategy strategy, HnswReach* r
   r->count[i] = 0;
   ItemPointerData* ntid = &r->ntids[i];
   if (!BlockNumberIsValid(ItemPointerGetBlockNumber(ntid)) ||
-      ItemPointerGetBlockNumber(ntid) == kHnswMetaBlock)
+      ItemPointerGetBlockNumber(ntid) == kHnswMetaBlock ||
+      ItemPointerGetBlockNumber(ntid) >= r->nblocks)
     return;
   Buffer buf = ReadWith(index, ItemPointerGetBlockNumber(ntid), strategy);
   LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -60,8 +61,9 @@ void HnswReachReload(Relation index, BufferAccessStrategy strategy, HnswReach* r
   OffsetNumber off = ItemPointerGetOffsetNumber(ntid);
   ItemPointerData tids[2 * kMaxM];
   int n = 0;
-  if (!PageIsNew(page) && off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
-      ItemIdIsNormal(PageGetItemId(page, off))) {
+  if (HnswPageIsSane(page) && off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
+      HnswItemIsSane(page, PageGetItemId(page, off),
+                     offsetof(HnswNeighborTupleData, tids) + sizeof(ItemPointerData) * slots)) {
     auto* nt = reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
     if (nt->type == kHnswNeighborTuple && nt->count >= slots)
       for (int k = 0; k < slots && ItemPointerIsValid(&nt->tids[k]); k++) tids[n++] = nt->tids[k];
@@ -77,7 +79,8 @@ int64 HnswReachWalk(HnswReach* r, int64 i) {
   return marked;
 }
 
-bool HnswReachCollect(Relation index, BufferAccessStrategy strategy, Size max_bytes, HnswReach* r) {
+bool HnswReachCollect(Relation index, BufferAccessStrategy strategy, Size max_bytes, HnswReach* r,
+                      bool with_deleted) {
   HnswMetaPageData meta;
   HnswReadMeta(index, &meta);
   r->m = meta.m;
@@ -86,27 +89,31 @@ bool HnswReachCollect(Relation index, BufferAccessStrategy strategy, Size max_by
   r->tids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * cap));
   r->ntids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * cap));
   r->levels = static_cast<uint8*>(palloc(cap));
+  r->deleted = with_deleted ? static_cast<uint8*>(palloc(cap)) : nullptr;
   BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+  r->nblocks = nblocks;
   for (BlockNumber blk = 1; blk < nblocks; blk++) {
     CHECK_FOR_INTERRUPTS();
     Buffer buf = ReadWith(index, blk, strategy);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     Page page = BufferGetPage(buf);
-    OffsetNumber maxoff = PageIsNew(page) ? 0 : PageGetMaxOffsetNumber(page);
+    OffsetNumber maxoff = HnswPageIsSane(page) ? PageGetMaxOffsetNumber(page) : 0;
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
       ItemId iid = PageGetItemId(page, off);
-      if (!ItemIdIsNormal(iid)) continue;
+      if (!HnswItemIsSane(page, iid, offsetof(HnswElementTupleData, data))) continue;
       auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
-      if (e->type != kHnswElementTuple || e->deleted) continue;
+      if (e->type != kHnswElementTuple || (e->deleted && !with_deleted)) continue;
       if (r->n == cap) {
         cap *= 2;
         r->tids = static_cast<ItemPointerData*>(repalloc_huge(r->tids, sizeof(ItemPointerData) * cap));
         r->ntids = static_cast<ItemPointerData*>(repalloc_huge(r->ntids, sizeof(ItemPointerData) * cap));
         r->levels = static_cast<uint8*>(repalloc_huge(r->levels, cap));
+        if (with_deleted) r->deleted = static_cast<uint8*>(repalloc_huge(r->deleted, cap));
       }
       ItemPointerSet(&r->tids[r->n], blk, off);
       r->ntids[r->n] = e->neighbortid;
       r->levels[r->n] = e->level;
+      if (with_deleted) r->deleted[r->n] = e->deleted ? 1 : 0;
       r->n++;
     }
     UnlockReleaseBuffer(buf);

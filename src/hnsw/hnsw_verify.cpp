@@ -1,0 +1,412 @@
+// ragstore hnsw: ragstore.verify_index for hnsw indexes (the SQL entry point and the heap
+// checks are in pg/verify.cpp).
+//
+// What it checks (page layout: hnsw_page.h):
+//   meta page    magic, version, m (2..100, and the index's reloption), ef_construction range,
+//                dimensions = the column's, the entry point and the insert page inside the
+//                relation, entry level within 0..kMaxLevel (-1 exactly when there is none);
+//   data pages   header and special space are an hnsw data page's; line pointers are unused or
+//                normal and inside the page; every tuple is an element or a neighbour tuple;
+//   elements     level <= kMaxLevel; the value an uncompressed varlena inside the tuple with
+//                the index's dimensions; a live element has a valid heap TID (collected for
+//                the heap checks); its neighbour TID names a neighbour tuple of (level + 2) * m
+//                slots that no other element names;
+//   links        on each layer at most 2m (layer 0) or m slots, valid ones first (a reader stops
+//                at the first empty slot), no self-link, no duplicate, every target an element
+//                tuple (not a freed slot, not another kind of tuple) whose level reaches the
+//                layer; the entry point is an element of the meta page's level;
+//   reachability every live element whose heap row is visible to the check's snapshot is
+//                reachable on layer 0 from the entry point (through any element, deleted ones
+//                included, as scans traverse them), reusing the pass of hnsw_reach.cpp. Skipped
+//                with a NOTICE when the layer-0 lists do not fit maintenance_work_mem.
+// Locks: AccessShareLock on the relations (caller), and the index's update lock (hnsw_page.h)
+// in share mode while the pages are read: inserts go on, VACUUM (which restructures the graph)
+// waits, as an insert that raises the entry point does. Elements found unreachable are checked
+// again under the update lock in exclusive mode (inserts wait for one more read of the index),
+// so that an insert caught between its steps is not reported. On a hot standby, WAL replay
+// takes no such lock: a report there can be transient (run the check again).
+#include "hnsw/hnsw.h"
+#include "pg/verify.h"
+
+extern "C" {
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+}
+
+namespace ragstore {
+namespace hnsw {
+namespace {
+
+using verify::AddProblem;
+using verify::Report;
+
+// What the verifier reads from an element tuple; ReadElementFacts is the one place that knows
+// the element format.
+struct ElementFacts {
+  OffsetNumber off;
+  uint8 level;
+  bool deleted;
+  ItemPointerData ntid;
+  ItemPointerData heaptid;
+};
+
+// Fills f from the element at iid (a sane item of the right type); the value's checks are
+// done here too, while the page is locked. Returns false when the tuple cannot be read.
+bool ReadElementFacts(Report* rep, BlockNumber blk, OffsetNumber off, Page page, ItemId iid,
+                      const HnswMetaPageData* meta, const HnswSupport* sup, ElementFacts* f) {
+  auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
+  Size len = ItemIdGetLength(iid);
+  f->off = off;
+  f->level = e->level;
+  f->deleted = e->deleted != 0;
+  f->ntid = e->neighbortid;
+  f->heaptid = e->heaptid;
+  Size room = len - offsetof(HnswElementTupleData, data);
+  if (room < VARHDRSZ || !VARATT_IS_4B_U(e->data) || VARSIZE(e->data) < VARHDRSZ + 4 ||
+      VARSIZE(e->data) > room) {
+    AddProblem(rep, blk, off, nullptr, "element value",
+               "the value is not an uncompressed varlena within the tuple's %zu bytes", room);
+  } else if (meta->dimensions > 0 && sup->type->dims_from_typmod) {
+    int dims = sup->type->dims(e->data);
+    if (dims != static_cast<int>(meta->dimensions))
+      AddProblem(rep, blk, off, nullptr, "element value", "the value has %d dimensions, the index %u",
+                 dims, meta->dimensions);
+  }
+  if (e->level > kMaxLevel) {
+    AddProblem(rep, blk, off, nullptr, "element level", "level %d exceeds the maximum %d",
+               e->level, kMaxLevel);
+    return false;
+  }
+  if (!f->deleted && !ItemPointerIsValid(&f->heaptid))
+    AddProblem(rep, blk, off, nullptr, "element heap TID", "a live element has no valid heap TID");
+  return true;
+}
+
+// What a TID names right now (a link or entry point not among the collected elements, e.g.
+// inserted meanwhile): its level when it is an element, else -1 with *what describing it.
+int ProbeTarget(Relation index, ItemPointer tid, const char** what) {
+  BlockNumber blk = ItemPointerGetBlockNumberNoCheck(tid);
+  OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(tid);
+  if (blk == kHnswMetaBlock || !BlockNumberIsValid(blk) || blk >= RelationGetNumberOfBlocks(index)) {
+    *what = "a block outside the index's data pages";
+    return -1;
+  }
+  Buffer buf = ReadBuffer(index, blk);
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  Page page = BufferGetPage(buf);
+  int level = -1;
+  *what = "a freed slot";
+  if (HnswPageIsSane(page) && off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page)) {
+    ItemId iid = PageGetItemId(page, off);
+    if (HnswItemIsSane(page, iid, offsetof(HnswElementTupleData, data))) {
+      auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
+      if (e->type == kHnswElementTuple) level = e->level;
+      else *what = "a tuple that is not an element";
+    }
+  } else if (!HnswPageIsSane(page)) {
+    *what = "a page that is not an hnsw data page";
+  }
+  UnlockReleaseBuffer(buf);
+  return level;
+}
+
+int CompareTids(const void* a, const void* b) {
+  return ItemPointerCompare(const_cast<ItemPointer>(static_cast<const ItemPointerData*>(a)),
+                            const_cast<ItemPointer>(static_cast<const ItemPointerData*>(b)));
+}
+
+// Checks the neighbour tuple of element f (at blk) and every link in it.
+void CheckNeighbors(Relation index, Report* rep, const HnswReach* r, int m, BlockNumber nblocks,
+                    BlockNumber blk, const ElementFacts* f, ItemPointerData* slots_buf) {
+  BlockNumber nblk = ItemPointerGetBlockNumberNoCheck(&f->ntid);
+  OffsetNumber noff = ItemPointerGetOffsetNumberNoCheck(&f->ntid);
+  if (!ItemPointerIsValid(&f->ntid) || nblk == kHnswMetaBlock || nblk >= nblocks) {
+    AddProblem(rep, blk, f->off, nullptr, "neighbour TID", "neighbour TID (%u,%u) is outside the data pages",
+               nblk, noff);
+    return;
+  }
+  int want = (f->level + 2) * m;
+  int count = -1;
+  const char* bad = nullptr;
+  Buffer buf = ReadBuffer(index, nblk);
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  Page page = BufferGetPage(buf);
+  if (!HnswPageIsSane(page) || noff < FirstOffsetNumber || noff > PageGetMaxOffsetNumber(page) ||
+      !HnswItemIsSane(page, PageGetItemId(page, noff), offsetof(HnswNeighborTupleData, tids))) {
+    bad = "names no tuple";
+  } else {
+    ItemId iid = PageGetItemId(page, noff);
+    auto* nt = reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(page, iid));
+    if (nt->type != kHnswNeighborTuple) {
+      bad = "names a tuple that is not a neighbour tuple";
+    } else if (nt->count != want ||
+               ItemIdGetLength(iid) < offsetof(HnswNeighborTupleData, tids) + sizeof(ItemPointerData) * want) {
+      count = nt->count;
+      bad = "names a neighbour tuple of the wrong size";
+    } else {
+      memcpy(slots_buf, nt->tids, sizeof(ItemPointerData) * want);
+      count = want;
+    }
+  }
+  UnlockReleaseBuffer(buf);
+  if (bad != nullptr) {
+    if (count >= 0)
+      AddProblem(rep, blk, f->off, nullptr, "neighbour tuple",
+                 "neighbour TID (%u,%u) %s: %d slots, level %d needs %d", nblk, noff, bad, count,
+                 f->level, want);
+    else
+      AddProblem(rep, blk, f->off, nullptr, "neighbour tuple", "neighbour TID (%u,%u) %s", nblk, noff, bad);
+    return;
+  }
+  ItemPointerData self;
+  ItemPointerSet(&self, blk, f->off);
+  for (int lc = 0; lc <= f->level; lc++) {
+    int start = HnswLayerStart(lc, m), slots = HnswLayerSlots(lc, m);
+    bool ended = false;
+    for (int k = 0; k < slots; k++) {
+      ItemPointerData* t = &slots_buf[start + k];
+      if (!ItemPointerIsValid(t)) {
+        ended = true;
+        continue;
+      }
+      BlockNumber tb = ItemPointerGetBlockNumber(t);
+      OffsetNumber to = ItemPointerGetOffsetNumber(t);
+      if (ended) {
+        AddProblem(rep, blk, f->off, nullptr, "neighbour list hole",
+                   "layer %d slot %d links (%u,%u) after an empty slot (readers stop there)", lc, k, tb, to);
+        ended = false;
+      }
+      if (ItemPointerEquals(t, &self)) {
+        AddProblem(rep, blk, f->off, nullptr, "self link", "layer %d slot %d links the element to itself", lc, k);
+        continue;
+      }
+      bool dup = false;
+      for (int j = 0; j < k && !dup; j++) dup = ItemPointerEquals(t, &slots_buf[start + j]);
+      if (dup) {
+        AddProblem(rep, blk, f->off, nullptr, "duplicate link", "layer %d links (%u,%u) twice", lc, tb, to);
+        continue;
+      }
+      int64 idx = HnswReachFind(r, t);
+      int level;
+      const char* what = nullptr;
+      if (idx >= 0) level = r->levels[idx];
+      else level = ProbeTarget(index, t, &what);
+      if (level < 0)
+        AddProblem(rep, blk, f->off, nullptr, "link to non-element", "layer %d slot %d links (%u,%u): %s",
+                   lc, k, tb, to, what);
+      else if (level < lc)
+        AddProblem(rep, blk, f->off, nullptr, "link below its layer",
+                   "layer %d links (%u,%u), an element of level %d", lc, tb, to, level);
+    }
+  }
+}
+
+struct Unreached {
+  ItemPointerData tid;
+  ItemPointerData heaptid;
+};
+
+bool HnswValueIndexed(void* arg, Datum value) {
+  return HnswPrepareValue(static_cast<const HnswSupport*>(arg), value, true) != nullptr;
+}
+
+}  // namespace
+
+void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallindexed, Report* rep) {
+  HnswSupport sup;
+  HnswInitSupport(index, &sup);
+  BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+
+  // ---- meta page
+  if (nblocks == 0) {
+    AddProblem(rep, InvalidBlockNumber, InvalidOffsetNumber, nullptr, "meta page", "the index has no pages");
+    return;
+  }
+  LockPage(index, kHnswUpdateLock, ShareLock);
+  HnswMetaPageData meta;
+  {
+    Buffer buf = ReadBuffer(index, kHnswMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    bool is_new = PageIsNew(page);
+    if (!is_new) meta = *HnswPageGetMeta(page);
+    UnlockReleaseBuffer(buf);
+    const char* bad = nullptr;
+    if (is_new) bad = "block 0 is not initialised";
+    else if (meta.magic != kHnswMagic) bad = "wrong magic number";
+    else if (meta.version != kHnswVersion) bad = "unknown version";
+    else if (meta.m < kMinM || meta.m > kMaxM) bad = "m outside 2..100";
+    if (bad != nullptr) {
+      UnlockPage(index, kHnswUpdateLock, ShareLock);
+      AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "meta page", "%s: nothing else checked", bad);
+      return;
+    }
+  }
+  int m = meta.m;
+  if (m != HnswGetM(index))
+    AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
+               "m is %d, the index's option %d", m, HnswGetM(index));
+  if (meta.ef_construction < kMinEfConstruction || meta.ef_construction > kMaxEfConstruction)
+    AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
+               "ef_construction %d outside %d..%d", meta.ef_construction, kMinEfConstruction,
+               kMaxEfConstruction);
+  int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+  if (typmod > 0 && meta.dimensions != static_cast<uint32>(typmod))
+    AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
+               "%u dimensions, the column %d", meta.dimensions, typmod);
+  ItemPointerData entry;
+  ItemPointerSetInvalid(&entry);
+  if (BlockNumberIsValid(meta.entry_blkno)) {
+    if (meta.entry_blkno == kHnswMetaBlock || meta.entry_blkno >= nblocks ||
+        meta.entry_offno < FirstOffsetNumber || meta.entry_offno > MaxOffsetNumber)
+      AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "entry point",
+                 "entry point (%u,%u) is outside the data pages", meta.entry_blkno, meta.entry_offno);
+    else
+      ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
+    if (meta.entry_level < 0 || meta.entry_level > kMaxLevel)
+      AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "entry point",
+                 "entry level %d outside 0..%d", meta.entry_level, kMaxLevel);
+  } else if (meta.entry_level != -1) {
+    AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "entry point",
+               "no entry point but entry level %d", meta.entry_level);
+  }
+  if (BlockNumberIsValid(meta.insert_page) && (meta.insert_page == kHnswMetaBlock || meta.insert_page >= nblocks))
+    AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
+               "insert page %u is outside the data pages", meta.insert_page);
+
+  // ---- the elements and their layer-0 lists (hnsw_reach.cpp), deleted ones included
+  MemoryContext reach_ctx = AllocSetContextCreate(CurrentMemoryContext, "verify hnsw reach", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(reach_ctx);
+  HnswReach r;
+  bool lists_fit = HnswReachCollect(index, nullptr, verify::VerifyBudget(), &r, true);
+  MemoryContextSwitchTo(old);
+  if (!lists_fit)
+    ereport(NOTICE, (errmsg("hnsw index \"%s\": reachability not checked: %lld elements need %zu kB, more than maintenance_work_mem",
+                            RelationGetRelationName(index), static_cast<long long>(r.n),
+                            HnswReachBytes(r.n, r.m) / 1024),
+                     errhint("Increase maintenance_work_mem.")));
+
+  // ---- every page, element and neighbour tuple
+  verify::HeapTids heap_tids;
+  verify::HeapTidsInit(&heap_tids, verify::VerifyBudget());
+  int64 nunreached = 0, unreached_cap = 16;
+  auto* unreached = static_cast<Unreached*>(palloc(sizeof(Unreached) * unreached_cap));
+  auto* facts = static_cast<ElementFacts*>(palloc(sizeof(ElementFacts) * MaxOffsetNumber));
+  auto* slots_buf = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * (kMaxLevel + 2) * kMaxM));
+  nblocks = RelationGetNumberOfBlocks(index);
+  for (BlockNumber blk = 1; blk < nblocks; blk++) {
+    CHECK_FOR_INTERRUPTS();
+    Buffer buf = ReadBuffer(index, blk);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    int nfacts = 0;
+    if (PageIsNew(page)) {
+      // an extension whose first write never happened (a crash): unused space, not damage
+    } else if (!HnswPageIsSane(page)) {
+      AddProblem(rep, blk, InvalidOffsetNumber, nullptr, "page",
+                 "not an hnsw data page (header or special space)");
+    } else {
+      OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+      for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
+        ItemId iid = PageGetItemId(page, off);
+        if (!ItemIdIsUsed(iid)) continue;
+        if (!HnswItemIsSane(page, iid, 1)) {
+          AddProblem(rep, blk, off, nullptr, "line pointer", "not a normal item inside the page (flags %u, offset %u, length %u)",
+                     ItemIdGetFlags(iid), ItemIdGetOffset(iid), ItemIdGetLength(iid));
+          continue;
+        }
+        uint8 type = *reinterpret_cast<uint8*>(PageGetItem(page, iid));
+        if (type == kHnswNeighborTuple) continue;  // checked from its element
+        if (type != kHnswElementTuple) {
+          AddProblem(rep, blk, off, nullptr, "tuple type", "unknown tuple type %u", type);
+          continue;
+        }
+        if (!HnswItemIsSane(page, iid, offsetof(HnswElementTupleData, data))) {
+          AddProblem(rep, blk, off, nullptr, "element value", "an element tuple of %u bytes", ItemIdGetLength(iid));
+          continue;
+        }
+        ElementFacts* f = &facts[nfacts];
+        if (ReadElementFacts(rep, blk, off, page, iid, &meta, &sup, f)) nfacts++;
+      }
+    }
+    UnlockReleaseBuffer(buf);
+    for (int i = 0; i < nfacts; i++) {
+      ElementFacts* f = &facts[i];
+      if (!f->deleted && ItemPointerIsValid(&f->heaptid)) verify::HeapTidsAdd(&heap_tids, &f->heaptid);
+      CheckNeighbors(index, rep, &r, m, nblocks, blk, f, slots_buf);
+      if (lists_fit && !f->deleted && ItemPointerIsValid(&f->heaptid)) {
+        ItemPointerData tid;
+        ItemPointerSet(&tid, blk, f->off);
+        int64 idx = HnswReachFind(&r, &tid);
+        if (idx >= 0 && !r.reached[idx]) {
+          if (nunreached == unreached_cap) {
+            unreached_cap *= 2;
+            unreached = static_cast<Unreached*>(repalloc_huge(unreached, sizeof(Unreached) * unreached_cap));
+          }
+          unreached[nunreached++] = {tid, f->heaptid};
+        }
+      }
+    }
+  }
+
+  // ---- neighbour tuples named by two elements, the entry point
+  if (r.n > 1) {
+    auto* ntids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * r.n));
+    memcpy(ntids, r.ntids, sizeof(ItemPointerData) * r.n);
+    qsort(ntids, r.n, sizeof(ItemPointerData), CompareTids);
+    for (int64 i = 1; i < r.n; i++)
+      if (ItemPointerIsValid(&ntids[i]) && ItemPointerEquals(&ntids[i], &ntids[i - 1]) &&
+          (i == 1 || !ItemPointerEquals(&ntids[i - 1], &ntids[i - 2])))
+        AddProblem(rep, ItemPointerGetBlockNumberNoCheck(&ntids[i]), ItemPointerGetOffsetNumberNoCheck(&ntids[i]),
+                   nullptr, "neighbour tuple", "named by more than one element");
+    pfree(ntids);
+  }
+  if (ItemPointerIsValid(&entry)) {
+    int64 idx = HnswReachFind(&r, &entry);
+    const char* what = nullptr;
+    int level = idx >= 0 ? r.levels[idx] : ProbeTarget(index, &entry, &what);
+    if (level < 0)
+      AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "entry point",
+                 "entry point (%u,%u) is %s", meta.entry_blkno, meta.entry_offno, what);
+    else if (level != meta.entry_level)
+      AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "entry point",
+                 "entry point (%u,%u) has level %d, the meta page says %d", meta.entry_blkno,
+                 meta.entry_offno, level, meta.entry_level);
+  }
+  UnlockPage(index, kHnswUpdateLock, ShareLock);
+  MemoryContextDelete(reach_ctx);
+
+  // ---- reachability: an unreached element matters when its row is visible (an interrupted
+  // insert leaves an unreached element of an aborted row: harmless, VACUUM removes it). Check
+  // the survivors again with inserts held off.
+  int64 nvisible = 0;
+  for (int64 i = 0; i < nunreached; i++) {
+    if ((i & 255) == 0) CHECK_FOR_INTERRUPTS();
+    if (verify::HeapRowVisible(heap, &unreached[i].heaptid, snapshot)) unreached[nvisible++] = unreached[i];
+  }
+  if (nvisible > 0) {
+    reach_ctx = AllocSetContextCreate(CurrentMemoryContext, "verify hnsw reach", ALLOCSET_DEFAULT_SIZES);
+    old = MemoryContextSwitchTo(reach_ctx);
+    LockPage(index, kHnswUpdateLock, ExclusiveLock);
+    HnswReach r2;
+    bool fit = HnswReachCollect(index, nullptr, verify::VerifyBudget(), &r2, true);
+    UnlockPage(index, kHnswUpdateLock, ExclusiveLock);
+    MemoryContextSwitchTo(old);
+    for (int64 i = 0; fit && i < nvisible; i++) {
+      int64 idx = HnswReachFind(&r2, &unreached[i].tid);
+      if (idx < 0 || r2.reached[idx] || r2.deleted[idx]) continue;
+      AddProblem(rep, ItemPointerGetBlockNumber(&unreached[i].tid), ItemPointerGetOffsetNumber(&unreached[i].tid),
+                 &unreached[i].heaptid, "unreachable element",
+                 r2.entry < 0 ? "no search can return this visible row: the index has no usable entry point"
+                              : "no search can return this visible row: layer 0 has no path to it from the entry point");
+    }
+    MemoryContextDelete(reach_ctx);
+  }
+
+  verify::CheckHeapTids(heap, index, snapshot, &heap_tids, heapallindexed, HnswValueIndexed, &sup, rep);
+}
+
+}  // namespace hnsw
+}  // namespace ragstore

@@ -1,0 +1,299 @@
+// ragstore ivfflat: ragstore.verify_index for ivfflat indexes (the SQL entry point and the heap
+// checks are in pg/verify.cpp).
+//
+// What it checks (page layout: ivf_page.h):
+//   meta page   magic, version, dimensions = the column's, lists in 1..32768 and = the index's
+//               option, element kind and metric = the operator class's, element size = what
+//               kind and dimensions give, the first list page inside the relation;
+//   list pages  a chain of list pages that ends, holding exactly `lists` list tuples of the
+//               right size; each list's first and insert blocks inside the relation, the
+//               insert block on the list's own chain;
+//   chains      every list's chain of data pages ends (no cycle), stays inside the relation and
+//               shares no page with another chain; every initialised page is the meta page, a
+//               list page or a data page of exactly one chain (so every vector sits in exactly
+//               one list);
+//   data pages  header consistent with n entries (pd_lower, pd_upper, special space), n within
+//               the page's capacity, every heap TID valid (collected for the heap checks:
+//               duplicates, TIDs beyond the table, heapallindexed).
+// Locks: AccessShareLock (caller) and a share lock on one page at a time. Inserts may append
+// pages meanwhile: a page found in no chain is looked for again past each chain's tail before
+// it is reported.
+#include "ivf/ivf.h"
+#include "pg/verify.h"
+
+extern "C" {
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+}
+
+namespace ragstore {
+namespace ivf {
+namespace {
+
+using verify::AddProblem;
+using verify::Report;
+
+constexpr int32 kOwnerNone = -1;
+constexpr int32 kOwnerMeta = -2;  // meta or list page
+
+struct IndexedArg {
+  ElemKind kind;
+  Metric metric;
+  int dims;
+  char* element;
+};
+
+bool IvfValueIndexed(void* arg, Datum value) {
+  auto* a = static_cast<IndexedArg*>(arg);
+  return DatumToElement(value, a->kind, a->metric, a->dims, a->element, nullptr);
+}
+
+bool PageHeaderSane(Page page) {
+  PageHeader h = reinterpret_cast<PageHeader>(page);
+  return h->pd_lower >= SizeOfPageHeaderData && h->pd_lower <= h->pd_upper &&
+         h->pd_upper <= h->pd_special && h->pd_special == BLCKSZ - MAXALIGN(sizeof(IvfPageOpaque)) &&
+         PageOpaque(page)->page_id == kIvfPageId;
+}
+
+struct ChainWalk {
+  Relation index;
+  Report* rep;
+  int32* owner;
+  BlockNumber nblocks;
+  int element_size;
+  Size capacity;
+  verify::HeapTids* heap_tids;
+};
+
+// Walks list `list`'s chain from blk, checking each page; returns the last page walked
+// (InvalidBlockNumber when none). Stops at a page outside the relation or already owned.
+// from_blk: where the link to blk was read (for the report).
+BlockNumber WalkChain(ChainWalk* w, int list, BlockNumber blk, BlockNumber from_blk) {
+  BlockNumber last = InvalidBlockNumber;
+  BlockNumber prev = from_blk;
+  while (BlockNumberIsValid(blk)) {
+    CHECK_FOR_INTERRUPTS();
+    if (blk == kMetaBlock || blk >= w->nblocks) {
+      AddProblem(w->rep, prev, InvalidOffsetNumber, nullptr, "chain",
+                 "list %d's chain leads to block %u, outside the data pages", list, blk);
+      break;
+    }
+    if (w->owner[blk] != kOwnerNone) {
+      if (w->owner[blk] == list)
+        AddProblem(w->rep, prev, InvalidOffsetNumber, nullptr, "chain",
+                   "list %d's chain returns to block %u (a cycle)", list, blk);
+      else if (w->owner[blk] == kOwnerMeta)
+        AddProblem(w->rep, prev, InvalidOffsetNumber, nullptr, "chain",
+                   "list %d's chain leads to block %u, a meta or list page", list, blk);
+      else
+        AddProblem(w->rep, prev, InvalidOffsetNumber, nullptr, "chain",
+                   "list %d's chain leads to block %u, a page of list %d", list, blk, w->owner[blk]);
+      break;
+    }
+    w->owner[blk] = list;
+    last = blk;
+    Buffer buf = ReadBuffer(w->index, blk);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    BlockNumber next = InvalidBlockNumber;
+    if (PageIsNew(page) || !PageHeaderSane(page) || PageOpaque(page)->type != kPageData) {
+      AddProblem(w->rep, blk, InvalidOffsetNumber, nullptr, "data page",
+                 "list %d's chain holds a page that is not an ivfflat data page", list);
+    } else {
+      PageHeader h = reinterpret_cast<PageHeader>(page);
+      Size tid_bytes = h->pd_lower - MAXALIGN(SizeOfPageHeaderData);
+      int n = DataPageCount(page);
+      if (tid_bytes % sizeof(ItemPointerData) != 0 || static_cast<Size>(n) > w->capacity ||
+          h->pd_upper != h->pd_special - static_cast<Size>(w->element_size) * n) {
+        AddProblem(w->rep, blk, InvalidOffsetNumber, nullptr, "data page",
+                   "header does not describe whole entries (pd_lower %u, pd_upper %u, %zu entries fit)",
+                   h->pd_lower, h->pd_upper, w->capacity);
+      } else {
+        ItemPointerData* tids = DataPageTids(page);
+        for (int i = 0; i < n; i++) {
+          if (ItemPointerIsValid(&tids[i]))
+            verify::HeapTidsAdd(w->heap_tids, &tids[i]);
+          else
+            AddProblem(w->rep, blk, static_cast<OffsetNumber>(i + 1), nullptr, "entry heap TID",
+                       "entry %d has an invalid heap TID", i);
+        }
+      }
+      next = PageOpaque(page)->next;
+    }
+    UnlockReleaseBuffer(buf);
+    prev = blk;
+    blk = next;
+  }
+  return last;
+}
+
+// The list page chain: fills start/insert/where of each list; false when unusable.
+bool ReadListPages(Relation index, Report* rep, const IvfMetaData* meta, int32* owner,
+                   BlockNumber nblocks, BlockNumber* start, BlockNumber* insert,
+                   BlockNumber* where_blk, OffsetNumber* where_off) {
+  int list = 0;
+  BlockNumber prev = kMetaBlock;
+  for (BlockNumber blk = meta->first_list_block; BlockNumberIsValid(blk);) {
+    CHECK_FOR_INTERRUPTS();
+    if (blk == kMetaBlock || blk >= nblocks || owner[blk] != kOwnerNone) {
+      AddProblem(rep, prev, InvalidOffsetNumber, nullptr, "list page",
+                 "the list pages' chain leads to block %u (outside the relation or seen before)", blk);
+      return false;
+    }
+    owner[blk] = kOwnerMeta;
+    Buffer buf = ReadBuffer(index, blk);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    BlockNumber next = InvalidBlockNumber;
+    bool ok = !PageIsNew(page) && PageHeaderSane(page) && PageOpaque(page)->type == kPageList;
+    if (!ok) {
+      UnlockReleaseBuffer(buf);
+      AddProblem(rep, blk, InvalidOffsetNumber, nullptr, "list page", "not an ivfflat list page");
+      return false;
+    }
+    Size want = ListTupleSize(meta->element_size);
+    OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+    PageHeader h = reinterpret_cast<PageHeader>(page);
+    for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
+      ItemId iid = PageGetItemId(page, off);
+      if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) < want || ItemIdGetOffset(iid) < h->pd_upper ||
+          ItemIdGetOffset(iid) + ItemIdGetLength(iid) > h->pd_special) {
+        AddProblem(rep, blk, off, nullptr, "list page", "not a list tuple of %zu bytes", want);
+        continue;
+      }
+      auto* lt = reinterpret_cast<IvfListTuple*>(PageGetItem(page, iid));
+      if (list < meta->lists) {
+        start[list] = lt->start_block;
+        insert[list] = lt->insert_block;
+        where_blk[list] = blk;
+        where_off[list] = off;
+      }
+      list++;
+    }
+    next = PageOpaque(page)->next;
+    UnlockReleaseBuffer(buf);
+    prev = blk;
+    blk = next;
+  }
+  if (list != meta->lists) {
+    AddProblem(rep, meta->first_list_block, InvalidOffsetNumber, nullptr, "list page",
+               "%d list tuples, the meta page says %d lists", list, meta->lists);
+    return list > meta->lists;
+  }
+  return true;
+}
+
+}  // namespace
+
+void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallindexed, Report* rep) {
+  BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+  if (nblocks == 0) {
+    AddProblem(rep, InvalidBlockNumber, InvalidOffsetNumber, nullptr, "meta page", "the index has no pages");
+    return;
+  }
+  IvfMetaData meta;
+  const char* bad = nullptr;
+  {
+    Buffer buf = ReadBuffer(index, kMetaBlock);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    if (PageIsNew(page)) bad = "block 0 is not initialised";
+    else if (!PageHeaderSane(page) || PageOpaque(page)->type != kPageMeta) bad = "not an ivfflat meta page";
+    else meta = *reinterpret_cast<IvfMetaData*>(PageGetContents(page));
+    UnlockReleaseBuffer(buf);
+  }
+  OpclassInfo opc = GetOpclassInfo(index);
+  if (bad == nullptr) {
+    if (meta.magic != kIvfMagic) bad = "wrong magic number";
+    else if (meta.version != kIvfVersion) bad = "unknown version";
+    else if (meta.lists < 1 || meta.lists > kMaxLists) bad = "lists outside 1..32768";
+    else if (meta.kind != static_cast<uint16>(opc.kind)) bad = "element kind is not the operator class's";
+    else if (meta.dims < 1 || meta.dims > MaxDims(opc.kind)) bad = "dimensions out of range";
+    else if (meta.element_size != ElementSize(opc.kind, meta.dims)) bad = "element size does not match the dimensions";
+    else if (meta.first_list_block == kMetaBlock || meta.first_list_block >= nblocks)
+      bad = "first list page outside the relation";
+  }
+  if (bad != nullptr) {
+    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page", "%s: nothing else checked", bad);
+    return;
+  }
+  if (meta.metric != static_cast<uint16>(opc.metric))
+    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
+               "metric %u, the operator class's %u", meta.metric, static_cast<unsigned>(opc.metric));
+  int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+  if (typmod > 0 && meta.dims != typmod)
+    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page", "%d dimensions, the column %d",
+               meta.dims, typmod);
+  if (meta.lists != GetLists(index))
+    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page", "%d lists, the index's option %d",
+               meta.lists, GetLists(index));
+
+  // Owner of each block: list number, kOwnerMeta, or kOwnerNone (4 bytes per block).
+  auto* owner = static_cast<int32*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * nblocks));
+  for (BlockNumber b = 0; b < nblocks; b++) owner[b] = kOwnerNone;
+  owner[kMetaBlock] = kOwnerMeta;
+  auto* start = static_cast<BlockNumber*>(palloc(sizeof(BlockNumber) * meta.lists));
+  auto* insert = static_cast<BlockNumber*>(palloc(sizeof(BlockNumber) * meta.lists));
+  auto* tail = static_cast<BlockNumber*>(palloc(sizeof(BlockNumber) * meta.lists));
+  auto* where_blk = static_cast<BlockNumber*>(palloc(sizeof(BlockNumber) * meta.lists));
+  auto* where_off = static_cast<OffsetNumber*>(palloc0(sizeof(OffsetNumber) * meta.lists));
+  for (int i = 0; i < meta.lists; i++) start[i] = insert[i] = tail[i] = where_blk[i] = InvalidBlockNumber;
+  if (!ReadListPages(index, rep, &meta, owner, nblocks, start, insert, where_blk, where_off)) return;
+
+  verify::HeapTids heap_tids;
+  verify::HeapTidsInit(&heap_tids, verify::VerifyBudget());
+  ChainWalk w{index, rep, owner, nblocks, meta.element_size, DataPageCapacity(meta.element_size), &heap_tids};
+  for (int list = 0; list < meta.lists; list++) {
+    tail[list] = WalkChain(&w, list, start[list], where_blk[list]);
+    if (BlockNumberIsValid(insert[list]) && (insert[list] >= nblocks || owner[insert[list]] != list))
+      AddProblem(rep, where_blk[list], where_off[list], nullptr, "list page",
+                 "list %d's insert block %u is not on its chain", list, insert[list]);
+  }
+
+  // Pages on no chain: first follow each chain past the tail seen above (inserts go on).
+  bool any_orphan = false;
+  for (BlockNumber b = 1; b < nblocks && !any_orphan; b++) any_orphan = owner[b] == kOwnerNone;
+  if (any_orphan) {
+    for (int list = 0; list < meta.lists; list++) {
+      BlockNumber from;
+      if (BlockNumberIsValid(tail[list])) {
+        Buffer buf = ReadBuffer(index, tail[list]);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buf);
+        from = PageIsNew(page) ? InvalidBlockNumber : PageOpaque(page)->next;
+        UnlockReleaseBuffer(buf);
+      } else if (BlockNumberIsValid(where_blk[list])) {
+        // the list was empty: its first page may have come meanwhile
+        Buffer buf = ReadBuffer(index, where_blk[list]);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buf);
+        from = reinterpret_cast<IvfListTuple*>(PageGetItem(page, PageGetItemId(page, where_off[list])))->start_block;
+        UnlockReleaseBuffer(buf);
+      } else {
+        from = InvalidBlockNumber;
+      }
+      if (BlockNumberIsValid(from) && from < nblocks && owner[from] == kOwnerNone)
+        WalkChain(&w, list, from, BlockNumberIsValid(tail[list]) ? tail[list] : InvalidBlockNumber);
+    }
+    for (BlockNumber b = 1; b < nblocks; b++) {
+      if (owner[b] != kOwnerNone) continue;
+      CHECK_FOR_INTERRUPTS();
+      Buffer buf = ReadBuffer(index, b);
+      LockBuffer(buf, BUFFER_LOCK_SHARE);
+      bool is_new = PageIsNew(BufferGetPage(buf));
+      UnlockReleaseBuffer(buf);
+      // a zeroed page is an extension whose first write never happened (a crash): not damage
+      if (!is_new)
+        AddProblem(rep, b, InvalidOffsetNumber, nullptr, "orphan page",
+                   "an initialised page on no list's chain");
+    }
+  }
+
+  IndexedArg arg{opc.kind, opc.metric, meta.dims, static_cast<char*>(palloc(meta.element_size))};
+  verify::CheckHeapTids(heap, index, snapshot, &heap_tids, heapallindexed, IvfValueIndexed, &arg, rep);
+}
+
+}  // namespace ivf
+}  // namespace ragstore
