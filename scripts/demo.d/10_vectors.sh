@@ -131,3 +131,12 @@ recall_check() {
 
 recall_check "$l2_name" sift_base sift_query sift_truth '<->'
 recall_check "$cos_name" ada_base ada_base ada_truth '<=>'
+
+# The index parts (20_hnsw, 30_ivfflat, 40_filtered) search these data sets.
+if [ $real = 1 ]; then l2_label=sift5k cos_label=ada002; else l2_label="GENERATED-l2 (not sift5k)" cos_label="GENERATED-cosine (not ada002)"; fi
+demo_psql -v l2="$l2_label" -v cos="$cos_label" <<'SQL'
+INSERT INTO demo_datasets VALUES
+  ('sift', 'sift_base', 'sift_query', 'sift_truth', '<->', (SELECT count(*) FROM sift_query), :'l2'),
+  ('ada', 'ada_base', 'ada_base', 'ada_truth', '<=>', (SELECT count(*) FROM ada_base), :'cos')
+ON CONFLICT (name) DO UPDATE SET label = EXCLUDED.label;
+SQL

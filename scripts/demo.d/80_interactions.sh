@@ -113,6 +113,15 @@ bad=$(psql -X -At -v ON_ERROR_STOP=1 -c "SELECT (SELECT count(*) FROM demo_calls
                                                 + (SELECT count(*) FROM demo_calls WHERE distance > 0.1)")
 [ "$bad" = 0 ] || demo_fail "$bad lookups broke the cache's contract (an exact repeat missed or a hit beyond 0.1)"
 demo_done "every exact repeat hit; every hit within cosine distance 0.1"
+if [ -n "${RAGSTORE_DEMO_LIB:-}" ]; then
+  read -r calls hits rate_new rate_all <<< "$(psql -X -At -F ' ' -v ON_ERROR_STOP=1 -c "
+    SELECT count(*), count(entry_id),
+           to_char(count(entry_id) FILTER (WHERE kind = 'new')::numeric / nullif(count(*) FILTER (WHERE kind = 'new'), 0), 'FM0.000'),
+           to_char(count(entry_id)::numeric / count(*), 'FM0.000')
+      FROM demo_calls WHERE kind <> 'store'")"
+  demo_summary_add "semantic cache + log" "$(psql -X -At -c "SELECT count(*) FROM demo_prompts") prompts" "" "" "cosine distance <= 0.1" "" "" \
+    "$calls lookups, $hits hits: hit rate $rate_all ($rate_new on new questions, 1.000 on exact repeats); every call logged"
+fi
 
 demo_step "the day's rollup (ragstore.refresh_usage_daily, then ragstore.usage_daily)"
 demo_psql -c "SELECT ragstore.refresh_usage_daily()" >/dev/null
