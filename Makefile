@@ -16,8 +16,21 @@ RS_HEADERS = $(shell find src -name '*.h')
 
 # The install script is generated from src/sql/*.sql (one file per area, in name order).
 # Upgrade scripts (ragstore--A--B.sql) live in src/sql/upgrade/ and are installed as-is.
+RS_SQL     = $(sort $(wildcard src/sql/*.sql))
+RS_UPGRADE = $(sort $(wildcard src/sql/upgrade/ragstore--*--*.sql))
 DATA_built = ragstore--$(EXTVERSION).sql
-DATA       = $(wildcard src/sql/upgrade/ragstore--*--*.sql)
+DATA       = $(RS_UPGRADE)
+
+# The same objects under pgvector's extension name `vector` (vector.control, same library):
+# vector--<w>.sql wraps src/sql/*.sql and each ragstore--A--B.sql gets its vector--<wa>--<wb>.sql
+# (versions from src/sql/upgrade/vector_versions). Installed by install-vector-name, which leaves
+# a real pgvector's files alone. See scripts/vector_name.sh.
+VN            = sh scripts/vector_name.sh
+VN_MAP        = src/sql/upgrade/vector_versions
+VECTOR_VERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" vector.control)
+VN_RULES      = $(shell $(VN) upgrade-rules $(VN_MAP) $(RS_UPGRADE))
+VN_UPGRADES   = $(foreach i,$(shell seq 2 2 $(words $(VN_RULES))),$(word $(i),$(VN_RULES)))
+VN_BUILT      = vector--$(VECTOR_VERSION).sql $(VN_UPGRADES)
 
 REGRESS      = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=ragstore
@@ -25,7 +38,7 @@ REGRESS_OPTS = --inputdir=. --outputdir=. --load-extension=ragstore
 PROVE_TESTS = test/t/*.pl
 
 
-EXTRA_CLEAN = ragstore--*.sql results regression.diffs regression.out tmp_check build
+EXTRA_CLEAN = ragstore--*.sql vector--*.sql results regression.diffs regression.out tmp_check build
 
 FAISS_LIB ?= /usr/lib/x86_64-linux-gnu/libfaiss.a
 
@@ -57,10 +70,34 @@ $(OBJS): $(RS_HEADERS)
 prove_installcheck:
 	$(prove_installcheck)
 
-ragstore--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql)) ragstore.control
+ragstore--$(EXTVERSION).sql: $(RS_SQL) ragstore.control scripts/vector_name.sh
 	( echo "-- ragstore $(EXTVERSION): generated from src/sql/*.sql by the Makefile; do not edit."; \
 	  printf "%s\n" "\\echo Use \"CREATE EXTENSION ragstore\" to load this file. \\quit"; \
-	  for f in $(sort $(wildcard src/sql/*.sql)); do echo; echo "-- ---- $$f"; cat $$f; done ) > $@
+	  echo; $(VN) ragstore-guard; \
+	  for f in $(RS_SQL); do echo; echo "-- ---- $$f"; cat $$f; done ) > $@
+
+# The name `vector`: the control file's version must be the one the map gives for ragstore's.
+vector--$(VECTOR_VERSION).sql: $(RS_SQL) vector.control ragstore.control $(VN_MAP) scripts/vector_name.sh
+	@test "$$($(VN) vector-version $(VN_MAP) $(EXTVERSION))" = "$(VECTOR_VERSION)" || \
+	  { echo "vector.control's default_version $(VECTOR_VERSION) is not the one $(VN_MAP) gives for ragstore $(EXTVERSION)" >&2; exit 1; }
+	$(VN) vector-install $(RS_SQL) > $@
+
+define vn_upgrade_rule
+$(2): $(1) $(VN_MAP) scripts/vector_name.sh
+	$(VN) vector-upgrade $(1) > $(2)
+endef
+$(foreach i,$(shell seq 1 2 $(words $(VN_RULES))),$(eval $(call vn_upgrade_rule,$(word $(i),$(VN_RULES)),$(word $(shell expr $(i) + 1),$(VN_RULES)))))
+
+ifneq ($(wildcard $(PGXS)),)
+all: $(VN_BUILT)
+install: install-vector-name
+uninstall: uninstall-vector-name
+.PHONY: install-vector-name uninstall-vector-name
+install-vector-name: $(VN_BUILT) installdirs
+	$(VN) install '$(DESTDIR)$(datadir)/extension' '$(DESTDIR)$(pkglibdir)' vector.control $(VN_BUILT)
+uninstall-vector-name:
+	$(VN) uninstall '$(DESTDIR)$(datadir)/extension'
+endif
 
 .PHONY: demo test start stop unit
 demo:

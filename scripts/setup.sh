@@ -46,6 +46,13 @@ if [ -n "$RS_PRIVATE" ]; then
     done
   fi
   rm -f "$RS_PRIVATE$sys_lib/ragstore.so" "$RS_PRIVATE$sys_share"/extension/ragstore*
+  # The name `vector`: files of ours (linked from a system-wide install or left by the last run)
+  # go and are installed again below; a real pgvector's stay linked, and `make install` then
+  # installs ragstore under its own name only (scripts/vector_name.sh).
+  if [ ! -e "$RS_PRIVATE$sys_share/extension/vector.control" ] ||
+     grep -q "^module_pathname *= *'\$libdir/ragstore'" "$RS_PRIVATE$sys_share/extension/vector.control"; then
+    rm -f "$RS_PRIVATE$sys_share"/extension/vector.control "$RS_PRIVATE$sys_share"/extension/vector--*.sql
+  fi
   make -C "$RS_ROOT" install DESTDIR="$RS_PRIVATE" PG_CONFIG=/usr/bin/pg_config >/dev/null
   rs_log "installed ragstore into $RS_PRIVATE$sys_lib"
   exit 0
