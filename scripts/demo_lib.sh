@@ -13,6 +13,9 @@
 #   demo_fail "message"                prints the message and exits 1
 #   demo_dataset NAME                  prints "BASE QUERY TRUTH OP NQ LABEL" of a data set that
 #                                      10_vectors.sh (or a later part) registered in demo_datasets
+#   demo_each_dataset FUNCTION         calls FUNCTION NAME BASE QUERY TRUTH OP NQ LABEL for each
+#                                      registered data set among sift, mnist, ada (in that order)
+#   demo_opclass OP                    the vector operator class of a distance operator
 #   demo_knn_make FN BASE QUERY OP [FILTER]
 #                                      creates two SQL functions FN(nq) and FN_exact(nq): for the
 #                                      first nq queries (by id) of QUERY, the 10 nearest ids of
@@ -88,6 +91,26 @@ load_ivecs() {
 
 demo_dataset() {
   psql -X -At -F ' ' -v ON_ERROR_STOP=1 -c "SELECT base, query, truth, op, nq, label FROM demo_datasets WHERE name = '$1'"
+}
+
+demo_each_dataset() {
+  local name line
+  for name in sift mnist ada; do
+    line=$(demo_dataset "$name")
+    [ -n "$line" ] || continue
+    # shellcheck disable=SC2086
+    "$1" "$name" $line
+  done
+}
+
+demo_opclass() {
+  case $1 in
+    '<->') echo vector_l2_ops ;;
+    '<=>') echo vector_cosine_ops ;;
+    '<#>') echo vector_ip_ops ;;
+    '<+>') echo vector_l1_ops ;;
+    *) demo_fail "no operator class for $1" ;;
+  esac
 }
 
 demo_knn_make() {
