@@ -7,6 +7,7 @@
 #include <climits>
 #include <cmath>
 
+#include "pg/ann_cost.h"
 #include "pg/module.h"
 
 extern "C" {
@@ -89,65 +90,28 @@ void HnswInitSupport(Relation index, HnswSupport* sup) {
 
 namespace {
 
-// Cost model: a search visits about ef_search * m * (layers) elements, reading a page for each
-// (random), whatever the table size (HNSW search is logarithmic). With a WHERE filter of
-// selectivity s the scan must produce about LIMIT / s candidates to return LIMIT rows, i.e.
-// (LIMIT / s) / ef_search searches' worth of work: very selective filters make the index
-// expensive, so the planner prefers a plan that applies the filter first.
+// amcostestimate: the shared ANN cost model (src/pg/ann_cost.h) with the fraction of the
+// elements one search visits, a planning estimate from the algorithm's shape rather than a
+// measurement of this index: about m elements on each upper layer (ln N / ln m layers, the
+// expected height of a graph built with mL = 1 / ln m), and on layer 0 about ef_search
+// expansions, each meeting about m elements not seen before (of its up to 2m neighbours).
+// Graph pages are read in random order.
 void HnswCostEstimate(PlannerInfo* root, IndexPath* path, double loop_count,
                       Cost* startup_cost, Cost* total_cost, Selectivity* selectivity,
                       double* correlation, double* pages) {
-  GenericCosts costs;
-  if (path->indexorderbys == NIL) {
-    // Never use the index without an ORDER BY on its operator.
-    *startup_cost = DBL_MAX;
-    *total_cost = DBL_MAX;
-    *selectivity = 0;
-    *correlation = 0;
-    *pages = 0;
-    return;
-  }
-  memset(&costs, 0, sizeof(costs));
   IndexOptInfo* info = path->indexinfo;
   double tuples = info->tuples > 1 ? info->tuples : 1;
   int m = kDefaultM;
-  {
+  if (path->indexorderbys != NIL) {
     Relation index = index_open(info->indexoid, NoLock);
     m = HnswGetM(index);
     index_close(index, NoLock);
   }
-  // Distance computations of one search, as pgvector estimates them: (entry level + 2) * m,
-  // scaled by ef_search beyond its default (an underestimate, as for pgvector: the planner
-  // must prefer the index for ORDER BY ... LIMIT over sorting the table).
   double levels = std::log(tuples) / std::log(static_cast<double>(m));
-  double visited = (levels + 2) * m * (g_ef_search > 40 ? g_ef_search / 40.0 : 1.0);
-  // Filters: how many candidates are needed to produce the wanted rows.
-  double sel = 1.0;
-  RelOptInfo* rel = path->path.parent;
-  if (rel != nullptr && rel->baserestrictinfo != NIL)
-    sel = clauselist_selectivity(root, rel->baserestrictinfo, rel->relid, JOIN_INNER, nullptr);
-  if (sel < 1e-9) sel = 1e-9;
-  double wanted = root->limit_tuples > 0 ? root->limit_tuples : g_ef_search;
-  double needed = wanted / sel;
-  if (needed > tuples) needed = tuples;
-  double rounds = needed / g_ef_search;
-  if (rounds < 1) rounds = 1;
-  visited *= rounds;
-  if (visited > tuples * 2) visited = tuples * 2;
-  costs.numIndexTuples = visited;
-  genericcostestimate(root, path, loop_count, &costs);
-  double random_page_cost = 0, seq_page_cost = 0;
-  get_tablespace_page_costs(info->reltablespace, &random_page_cost, &seq_page_cost);
-  double page_fraction = visited / tuples;
-  if (page_fraction > 1) page_fraction = 1;
-  double index_pages = info->pages * page_fraction;
-  // All the work happens before the first tuple is returned.
-  Cost cost = costs.indexTotalCost + index_pages * random_page_cost * 0.1;
-  *startup_cost = cost;
-  *total_cost = cost;
-  *selectivity = costs.indexSelectivity;
-  *correlation = 0;
-  *pages = index_pages;
+  double visited = (levels + g_ef_search) * m;
+  pg::AnnScanShape shape = {visited / tuples, 0.0};
+  pg::AnnCostEstimate(root, path, loop_count, shape, startup_cost, total_cost, selectivity,
+                      correlation, pages);
 }
 
 bytea* HnswOptionsParse(Datum reloptions, bool validate) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "ivf/ivf.h"
+#include "pg/ann_cost.h"
 #include "pg/module.h"
 
 extern "C" {
@@ -76,36 +77,23 @@ static bytea* ivfflatoptions(Datum reloptions, bool validate) {
                                               sizeof(IvfOptions), tab, lengthof(tab)));
 }
 
-// amcostestimate, after pgvector's: a scan reads about probes/lists of the index, all of it
-// before the first row is returned (so startup cost = total cost). Without ORDER BY the index
-// is useless: infinite cost.
+// amcostestimate: the shared ANN cost model (src/pg/ann_cost.h). A search reads probes / lists
+// of the index before returning its first row (more lists for the same probes: a cheaper
+// search, so of two indexes the one with more lists is preferred); an iterative scan reads more
+// only when a filter asks for it. A list's pages form a chain that is read in order: half of the
+// page reads are charged at the sequential rate, as pgvector does.
 static void ivfflatcostestimate(PlannerInfo* root, IndexPath* path, double loop_count,
                                 Cost* startup_cost, Cost* total_cost, Selectivity* selectivity,
                                 double* correlation, double* pages) {
-  if (path->indexorderbys == NIL) {
-    *startup_cost = get_float8_infinity();
-    *total_cost = get_float8_infinity();
-    *selectivity = 0;
-    *correlation = 0;
-    *pages = 0;
-    return;
+  int lists = kDefaultLists;
+  if (path->indexorderbys != NIL) {
+    Relation index = index_open(path->indexinfo->indexoid, NoLock);
+    lists = GetLists(index);
+    index_close(index, NoLock);
   }
-  GenericCosts costs;
-  MemSet(&costs, 0, sizeof(costs));
-  Relation index = index_open(path->indexinfo->indexoid, NoLock);
-  int lists = GetLists(index);
-  index_close(index, NoLock);
-  double ratio = std::min(1.0, static_cast<double>(g_probes) / lists);
-  costs.numIndexTuples = path->indexinfo->tuples * ratio;
-  genericcostestimate(root, path, loop_count, &costs);
-  // Pages of a list are read one after the other: charge the sequential rate for them.
-  double seq_adjust = costs.numIndexPages * (random_page_cost - seq_page_cost);
-  if (seq_adjust > 0 && costs.indexTotalCost > seq_adjust) costs.indexTotalCost -= seq_adjust;
-  *startup_cost = costs.indexTotalCost;
-  *total_cost = costs.indexTotalCost;
-  *selectivity = costs.indexSelectivity;
-  *correlation = costs.indexCorrelation;
-  *pages = costs.numIndexPages;
+  pg::AnnScanShape shape = {static_cast<double>(g_probes) / lists, 0.5};
+  pg::AnnCostEstimate(root, path, loop_count, shape, startup_cost, total_cost, selectivity,
+                      correlation, pages);
 }
 
 static bool ivfflatvalidate(Oid opclassoid) {
