@@ -4,7 +4,8 @@ package RagstoreTest;
 use strict;
 use warnings;
 use Exporter 'import';
-our @EXPORT_OK = qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k);
+our @EXPORT_OK = qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k
+                    verify_indexes verify_clean);
 
 # The data directory: $RAGSTORE_DATA_DIR, else <checkout>/../shared/data.
 sub data_dir {
@@ -75,6 +76,35 @@ sub recall_at_k {
     $total += $k;
   }
   return $total ? $hits / $total : 0;
+}
+
+# Runs ragstore.verify_index(index, heapallindexed => true) on every hnsw and ivfflat index of
+# database $db on $node (a primary or a hot standby) and returns its problems, one line each
+# ("index|block|item|heap_tid|problem|detail"), '' when every index is healthy. Also returns
+# the number of indexes checked (so a test can assert that it checked something).
+sub verify_indexes {
+  my ($node, $db) = @_;
+  my $out = $node->safe_psql($db, q{
+    SELECT c.relname || '|' || coalesce(v.block::text, '') || '|' || coalesce(v.item::text, '') || '|'
+           || coalesce(v.heap_tid::text, '') || '|' || v.problem || '|' || v.detail
+    FROM pg_class c JOIN pg_am a ON a.oid = c.relam
+         JOIN pg_index i ON i.indexrelid = c.oid AND i.indisvalid,
+         LATERAL ragstore.verify_index(c.oid::regclass, true) v
+    WHERE a.amname IN ('hnsw', 'ivfflat') ORDER BY 1});
+  my $n = $node->safe_psql($db, q{
+    SELECT count(*) FROM pg_class c JOIN pg_am a ON a.oid = c.relam
+         JOIN pg_index i ON i.indexrelid = c.oid AND i.indisvalid
+    WHERE a.amname IN ('hnsw', 'ivfflat')});
+  return wantarray ? ($out, $n) : $out;
+}
+
+# Asserts (two Test::More tests) that database $db on $node has at least one hnsw or ivfflat
+# index and that ragstore.verify_index(..., true) finds no problem in any of them.
+sub verify_clean {
+  my ($node, $db, $what) = @_;
+  my ($problems, $n) = verify_indexes($node, $db);
+  Test::More::cmp_ok($n, '>', 0, "$what: there are hnsw/ivfflat indexes to verify");
+  Test::More::is($problems, '', "$what: verify_index(heapallindexed) finds no problem in $n indexes");
 }
 
 1;

@@ -8,7 +8,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use RagstoreTest qw(data_dir read_fvecs load_fvecs_table vec_literal);
+use RagstoreTest qw(data_dir read_fvecs load_fvecs_table vec_literal verify_clean);
 
 my $primary = PostgreSQL::Test::Cluster->new('hnsw_primary');
 $primary->init(allows_streaming => 1);
@@ -65,6 +65,8 @@ is($count, $primary->safe_psql('postgres', 'SELECT count(*) FROM items'),
 is($primary->safe_psql('postgres', "SET ragstore.debug_functions = on;
   SELECT elements = (SELECT count(*) FROM items), orphans, unreachable FROM ragstore.debug_hnsw_graph('items_hnsw')"),
   't|0|0', 'no live element without in-links, none unreachable from the entry point');
+verify_clean($primary, 'postgres', 'primary');
+verify_clean($standby, 'postgres', 'hot standby');
 
 $standby->stop;
 $primary->stop;

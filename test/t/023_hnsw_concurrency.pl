@@ -6,6 +6,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use RagstoreTest qw(verify_clean);
 
 my $node = PostgreSQL::Test::Cluster->new('hnsw_concurrency');
 $node->init;
@@ -18,9 +19,14 @@ $node->safe_psql('postgres', q{CREATE FUNCTION rv() RETURNS vector LANGUAGE sql 
 $node->safe_psql('postgres', 'INSERT INTO items (embedding) SELECT rv() FROM generate_series(1, 2000)');
 $node->safe_psql('postgres', 'CREATE INDEX items_hnsw ON items USING hnsw (embedding vector_l2_ops) WITH (m = 8, ef_construction = 32)');
 
+# ragstore.verify_index runs in the mix too: with inserts, deletes and VACUUM going on it must
+# report nothing (its snapshot, the update lock and its re-check under exclusive lock keep it
+# from mistaking an insert in progress for damage).
+$node->safe_psql('postgres', 'CREATE TABLE verify_log AS SELECT * FROM ragstore.verify_index(\'items_hnsw\') LIMIT 0');
 $node->pgbench('--no-vacuum --client=6 --jobs=2 --time=15 --protocol=simple', 0,
-  [qr{processed: [1-9]}], [qr{^$}], 'concurrent inserts, deletes, vacuums and searches',
+  [qr{processed: [1-9]}], [qr{^$}], 'concurrent inserts, deletes, vacuums, searches and verify_index',
   {
+    'hnsw_verify@1' => q{INSERT INTO verify_log SELECT * FROM ragstore.verify_index('items_hnsw', true);},
     'hnsw_insert@8' => q{INSERT INTO items (embedding) SELECT rv() FROM generate_series(1, 5);},
     'hnsw_search@8' => q{SET enable_seqscan = off;
 SELECT count(*) FROM (SELECT id FROM items ORDER BY embedding <-> rv() LIMIT 10) s;},
@@ -44,6 +50,10 @@ is($node->safe_psql('postgres', $via_index), '0|t|0', 'the same after a final VA
 is($node->safe_psql('postgres', "SET ragstore.debug_functions = on;
   SELECT elements = (SELECT count(*) FROM items), orphans, unreachable FROM ragstore.debug_hnsw_graph('items_hnsw')"),
   't|0|0', 'after VACUUM: one element per live row, none without in-links or unreachable');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM verify_log'), '0',
+   'verify_index during the run reported nothing')
+  or diag($node->safe_psql('postgres', 'SELECT * FROM verify_log LIMIT 20'));
+verify_clean($node, 'postgres', 'after the run');
 unlike(slurp_file($node->logfile), qr/terminated by signal|PANIC/, 'no backend crashed');
 
 $node->stop;

@@ -8,7 +8,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use RagstoreTest qw(data_dir read_fvecs load_fvecs_table vec_literal);
+use RagstoreTest qw(data_dir read_fvecs load_fvecs_table vec_literal verify_clean);
 
 my $n_base = 2000;
 my $n_more = 600;
@@ -76,6 +76,8 @@ for my $case (['items', '<->'], ['items_cos', '<=>']) {
 is($standby->safe_psql('postgres', "SET enable_seqscan = off; SET ivfflat.probes = 20;
   SELECT count(*) FROM (SELECT id FROM items ORDER BY embedding <-> '" . vec_literal($queries->[0]) . "' LIMIT 100000) s WHERE id >= $n_base"),
   scalar(grep { $_ % 7 != 0 } $n_base .. $n_base + $n_more - 1), 'replica index holds every live inserted row');
+verify_clean($primary, 'postgres', 'primary');
+verify_clean($standby, 'postgres', 'hot standby');
 
 $standby->stop;
 $primary->stop;

@@ -10,7 +10,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
 use Time::HiRes qw(usleep);
-use RagstoreTest qw(data_dir read_fvecs load_fvecs_table vec_literal);
+use RagstoreTest qw(data_dir read_fvecs load_fvecs_table vec_literal verify_clean);
 
 my $node = PostgreSQL::Test::Cluster->new('ivf_crash');
 $node->init;
@@ -72,6 +72,10 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM scratch'), '0', 'unlogged 
 $node->safe_psql('postgres', "INSERT INTO scratch VALUES (7, '" . vec_literal($base->[7]) . "')");
 is($node->safe_psql('postgres', "SET enable_seqscan = off; SELECT id FROM scratch ORDER BY embedding <-> '"
   . vec_literal($base->[7]) . "' LIMIT 1"), '7', 'unlogged index usable after the crash (init fork)');
+
+verify_clean($node, 'postgres', 'after crash recovery and more inserts');
+$node->safe_psql('postgres', 'VACUUM items');
+verify_clean($node, 'postgres', 'after VACUUM');
 
 $node->stop;
 done_testing();

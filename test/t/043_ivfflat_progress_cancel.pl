@@ -9,6 +9,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use RagstoreTest qw(verify_clean);
 use IPC::Run;
 use Time::HiRes qw(time usleep);
 
@@ -53,6 +54,7 @@ cmp_ok($elapsed, '<', 4, sprintf('within a short time of the timeout (%.2f s)', 
 $node->safe_psql('postgres', 'CREATE INDEX big_ivf ON big USING ivfflat (v) WITH (lists = 20)');
 is($node->safe_psql('postgres', q{SET enable_seqscan = off; SELECT count(*) FROM
   (SELECT id FROM big ORDER BY v <-> (SELECT v FROM big WHERE id = 1) LIMIT 5) s}), '5', 'a later build works');
+verify_clean($node, 'postgres', 'after the cancelled builds');
 unlike(slurp_file($node->logfile), qr/terminated by signal/, 'no backend crashed');
 $node->stop;
 done_testing();

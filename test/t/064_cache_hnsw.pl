@@ -8,7 +8,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use RagstoreTest qw(data_dir read_fvecs vec_literal);
+use RagstoreTest qw(data_dir read_fvecs vec_literal verify_clean);
 
 my $node = PostgreSQL::Test::Cluster->new('cache_hnsw');
 $node->init;
@@ -55,6 +55,7 @@ for my $i (0 .. 59) {
 }
 is($repeats, 30, 'every exact repeat hits its own entry through the index');
 cmp_ok($same / $total, '>=', 0.95, "index answers match the exact scan ($same of $total)");
+verify_clean($node, 'postgres', 'the cache indexes');
 
 $node->stop;
 done_testing();

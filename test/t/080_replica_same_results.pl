@@ -9,7 +9,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use RagstoreTest qw(data_dir read_fvecs load_fvecs_table vec_literal);
+use RagstoreTest qw(data_dir read_fvecs load_fvecs_table vec_literal verify_clean);
 use RagstoreScale qw(wait_for_replay);
 
 my $n_base = 3000;     # rows before the replica exists
@@ -109,6 +109,9 @@ for my $t (sort keys %tables) {
      "$t: same row count on the replica");
 }
 
+verify_clean($primary, 'postgres', 'primary');
+verify_clean($standby, 'postgres', 'hot standby');
+
 # Promotion: the replica becomes a primary, keeps answering the same, and takes inserts.
 $primary->stop;
 $standby->promote;
@@ -132,6 +135,8 @@ for my $t (sort keys %tables) {
   cmp_ok($found, '>=', $tables{$t}{plan} ? $n_queries - 1 : $n_queries,
          "$t: rows inserted after promotion are found first by their own vector ($found of $n_queries)");
 }
+
+verify_clean($standby, 'postgres', 'promoted replica after inserts');
 
 $standby->stop;
 done_testing();

@@ -8,7 +8,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use RagstoreTest qw(data_dir read_fvecs vec_literal);
+use RagstoreTest qw(data_dir read_fvecs vec_literal verify_clean);
 use RagstoreScale qw(wait_for_replay);
 
 my $primary = PostgreSQL::Test::Cluster->new('log_primary');
@@ -110,6 +110,8 @@ $primary->safe_psql('postgres', q{SELECT ragstore.cache_store('late', '} . vec_l
 wait_for_replay($primary, $standby);
 is($standby->safe_psql('postgres', q{SELECT response FROM ragstore.cache_lookup('} . vec_literal($emb->[150])
   . q{', 'text-embedding-ada-002-chat', max_distance => 0.001)}), 'late answer', 'replica: a new entry replicates and hits');
+verify_clean($primary, 'postgres', 'primary');
+verify_clean($standby, 'postgres', 'hot standby');
 
 $standby->stop;
 $primary->stop;
