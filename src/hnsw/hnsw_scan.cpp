@@ -1,14 +1,18 @@
 // ragstore hnsw: index scans (ORDER BY col <op> constant).
 //
 // The first amgettuple descends from the entry point with a small beam (kUpperLayerBeam) and
-// searches layer 0 from it with
-// ef = hnsw.ef_search (HNSW alg. 2), then returns the ef nearest in distance order. With
-// hnsw.iterative_scan on, once those are returned the search resumes from everything it
-// discovered but did not return (the "discarded" heap) with the same visited set, one more
-// batch of ef_search at a time, until hnsw.max_scan_tuples elements were visited or the
-// memory used reaches work_mem * hnsw.scan_mem_multiplier. relaxed_order returns each batch
-// sorted; strict_order also drops any row closer than one already returned, so the whole
-// output stays sorted. Deleted elements are traversed but never returned.
+// searches layer 0 from it with ef = hnsw.ef_search (HNSW alg. 2), then returns the ef nearest
+// in distance order. With hnsw.iterative_scan on, the scan goes on in batches of ef_search
+// (NextBatch): everything it computed a distance for and did not return waits in a "discarded"
+// heap, the nearest of it seeds the next layer-0 search with the same visited set, until
+// hnsw.max_scan_tuples elements were visited or the scan's memory reaches
+// work_mem * hnsw.scan_mem_multiplier; then what is left in the discarded heap is returned
+// nearest first, and the scan ends when that heap is empty (as pgvector 0.8). The scan never
+// ends while the discarded heap holds anything, so within its budget it covers what layer 0
+// reaches from the entry point. relaxed_order returns each batch sorted; strict_order also
+// drops any row closer than one already returned, so the whole output stays sorted. Deleted
+// elements are traversed but never returned. A NULL query returns every indexed row in index
+// page order (NextNullPage).
 #include "hnsw/hnsw.h"
 
 #include <algorithm>
@@ -43,18 +47,25 @@ struct HnswScanState {
   HnswHeap C;
   HnswHeap W;
   HnswHeap discarded;
+  int ef;                  // hnsw.ef_search when the scan started (batch size)
   HnswCandidate* results;  // current batch, ascending
   int nresults;
   int pos;
   bool emitted_any;
+  bool budget_spent;
+  // NULL query (every distance is NULL): all indexed rows in index page order.
+  bool null_query;
+  BlockNumber null_next;   // next block to read
+  ItemPointerData* null_tids;
+  int null_n;
+  int null_pos;  // hnsw.max_scan_tuples or the memory limit reached: drain discarded
   float last_distance;
   MemoryContext ctx;
 };
 
-Size ScanMemory(const HnswScanState* so) {
-  return HnswVisitedBytes(&so->search.visited) +
-         sizeof(HnswCandidate) * (so->C.capacity + so->W.capacity + so->discarded.capacity);
-}
+// Bytes the scan holds: everything in its memory context (visited set, heaps, batch), as
+// allocated (capacities, not sizes), which is what work_mem limits.
+Size ScanMemory(const HnswScanState* so) { return MemoryContextMemAllocated(so->ctx, true); }
 
 // Drains W into the sorted batch.
 void TakeBatch(HnswScanState* so) {
@@ -98,6 +109,7 @@ void FirstSearch(IndexScanDesc scan, HnswScanState* so) {
   HnswHeapInit(&so->C, ef * 4, false);
   HnswHeapInit(&so->W, ef + 1, true);
   HnswHeapInit(&so->discarded, ef * 4, false);
+  so->ef = ef;
   so->results = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (ef + 1)));
   HnswCandidate top = ep;
   // Descent: a beam of kUpperLayerBeam candidates on the upper layers, and layer 0 starts from
@@ -132,30 +144,82 @@ void FirstSearch(IndexScanDesc scan, HnswScanState* so) {
   TakeBatch(so);
 }
 
-// The next batch of an iterative scan; false when the budget is spent or nothing is left.
-bool NextBatch(HnswScanState* so) {
-  int ef = g_ef_search;
-  if (so->search.loaded >= g_max_scan_tuples) return false;
-  Size limit = static_cast<Size>(work_mem * 1024.0 * g_scan_mem_multiplier);
-  if (ScanMemory(so) >= limit) return false;
-  if (so->discarded.size == 0 && so->C.size == 0) return false;
-  // Resume: W starts with the best discarded elements, everything discarded becomes a
-  // candidate for expansion again (already visited neighbours are skipped).
-  so->W.size = 0;
-  HnswHeap rest;
-  HnswHeapInit(&rest, so->discarded.size + 16, false);
-  while (so->discarded.size > 0) {
-    HnswCandidate c = HnswHeapPop(&so->discarded);
-    if (so->W.size < ef) HnswHeapPush(&so->W, c);
-    else HnswHeapPush(&rest, c);
-    HnswHeapPush(&so->C, c);
+// The heap TIDs of the live elements of the next data page with any, for a NULL query: an
+// ORDER BY whose distances are all NULL orders nothing, so every indexed row is returned (a
+// sequential scan returns them all, and an index never changes a result set). Pages are read
+// in block order under a share lock, one at a time. False when the index has no more pages.
+bool NextNullPage(IndexScanDesc scan, HnswScanState* so) {
+  Relation index = scan->indexRelation;
+  so->null_n = 0;
+  so->null_pos = 0;
+  while (so->null_n == 0) {
+    if (so->null_next >= RelationGetNumberOfBlocks(index)) return false;
+    BlockNumber blk = so->null_next++;
+    CHECK_FOR_INTERRUPTS();
+    Buffer buf = ReadBuffer(index, blk);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    if (!PageIsNew(page)) {
+      OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+      for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
+        ItemId iid = PageGetItemId(page, off);
+        if (!ItemIdIsNormal(iid)) continue;
+        auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
+        if (e->type != kHnswElementTuple || e->deleted) continue;
+        if (!ItemPointerIsValid(&e->heaptid)) continue;
+        so->null_tids[so->null_n++] = e->heaptid;
+      }
+    }
+    UnlockReleaseBuffer(buf);
   }
-  pfree(so->discarded.items);
-  so->discarded = rest;
+  return true;
+}
+
+// The next batch of an iterative scan (HNSW alg. 2 resumed, as pgvector 0.8 does): every
+// element the scan computed a distance for and did not return waits in the discarded heap, so
+// nothing the search reached is lost. While the budget lasts (hnsw.max_scan_tuples elements
+// visited, work_mem * hnsw.scan_mem_multiplier bytes), the ef_search nearest of them seed a new
+// layer-0 search with the same visited set; its W is the batch, what it drops or rejects goes
+// back to the discarded heap. Each returned element was expanded (W holds only expanded elements
+// when the search stops), so its neighbours are visited: as long as the discarded heap is not
+// empty the scan keeps going, and it covers all the entry point reaches on layer 0 (every live
+// element, hnsw_page.h) before it runs dry. Once the budget is spent, the discarded elements are
+// returned nearest first without further search (they were visited, so the scan "saw" them).
+// False when nothing is left.
+bool NextBatch(HnswScanState* so) {
+  int ef = so->ef;
+  so->nresults = 0;
+  so->pos = 0;
+  if (so->discarded.size == 0) return false;
+  if (!so->budget_spent) {
+    Size limit = static_cast<Size>(work_mem * 1024.0 * g_scan_mem_multiplier);
+    if (so->search.loaded >= g_max_scan_tuples) {
+      so->budget_spent = true;
+    } else if (ScanMemory(so) >= limit) {
+      so->budget_spent = true;
+      ereport(DEBUG1, (errmsg("hnsw index scan reached memory limit after " INT64_FORMAT " tuples",
+                              so->search.loaded),
+                       errhint("Increase hnsw.scan_mem_multiplier to scan more tuples.")));
+    }
+  }
+  if (so->budget_spent) {
+    while (so->nresults < ef && so->discarded.size > 0)
+      so->results[so->nresults++] = HnswHeapPop(&so->discarded);
+    return true;
+  }
+  // What C still holds from the last batch is farther than everything that batch returned, so
+  // it was dropped from W into the discarded heap already: C starts empty.
+  so->C.size = 0;
+  so->W.size = 0;
+  while (so->W.size < ef && so->discarded.size > 0) {
+    HnswCandidate c = HnswHeapPop(&so->discarded);
+    HnswHeapPush(&so->C, c);
+    HnswHeapPush(&so->W, c);
+  }
   HnswSearchLayer(&so->search, &so->C, &so->W, &so->discarded, ef, 0);
   HnswSearchReleaseBuffers(&so->search);
   TakeBatch(so);
-  return so->nresults > 0;
+  return true;
 }
 
 }  // namespace
@@ -193,6 +257,10 @@ void hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, i
   so->nresults = 0;
   so->pos = 0;
   so->emitted_any = false;
+  so->budget_spent = false;
+  so->null_query = false;
+  so->null_n = 0;
+  so->null_pos = 0;
   so->search.ncache = 0;
   if (keys && scan->numberOfKeys > 0)
     memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
@@ -205,8 +273,15 @@ bool hnswgettuple(IndexScanDesc scan, ScanDirection dir) {
   auto* so = static_cast<HnswScanState*>(scan->opaque);
   if (!so->started) {
     so->started = true;
-    if (scan->orderByData == nullptr || (scan->orderByData[0].sk_flags & SK_ISNULL)) {
+    if (scan->orderByData == nullptr) {
       so->done = true;
+    } else if (scan->orderByData[0].sk_flags & SK_ISNULL) {
+      pgstat_count_index_scan(scan->indexRelation);
+      so->null_query = true;
+      so->null_next = kHnswMetaBlock + 1;
+      // a page holds fewer line pointers than MaxOffsetNumber
+      so->null_tids = static_cast<ItemPointerData*>(
+          MemoryContextAlloc(so->ctx, sizeof(ItemPointerData) * MaxOffsetNumber));
     } else {
       MemoryContext old = MemoryContextSwitchTo(so->ctx);
       so->query = HnswPrepareValue(&so->sup, scan->orderByData[0].sk_argument, false);
@@ -214,6 +289,14 @@ bool hnswgettuple(IndexScanDesc scan, ScanDirection dir) {
       FirstSearch(scan, so);
       MemoryContextSwitchTo(old);
     }
+  }
+  if (so->null_query) {
+    while (so->null_pos >= so->null_n)
+      if (!NextNullPage(scan, so)) return false;
+    scan->xs_heaptid = so->null_tids[so->null_pos++];
+    scan->xs_recheck = false;
+    scan->xs_recheckorderby = false;
+    return true;
   }
   bool strict = g_iterative_scan == static_cast<int>(IterativeScan::kStrictOrder);
   while (!so->done) {
@@ -245,8 +328,8 @@ bool hnswgettuple(IndexScanDesc scan, ScanDirection dir) {
 void hnswendscan(IndexScanDesc scan) {
   auto* so = static_cast<HnswScanState*>(scan->opaque);
   if (so->started)
-    elog(DEBUG2, "hnsw scan: " INT64_FORMAT " elements read, " INT64_FORMAT " buffer reads",
-         so->search.loaded, so->search.reads);
+    elog(DEBUG2, "hnsw scan: " INT64_FORMAT " elements read, " INT64_FORMAT " buffer reads, %zu bytes",
+         so->search.loaded, so->search.reads, ScanMemory(so));
   if (so->started) HnswSearchEnd(&so->search);
   MemoryContextDelete(so->ctx);
   pfree(so);
