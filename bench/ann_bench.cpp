@@ -568,10 +568,13 @@ bool IndexMatches(PGconn* c, const Options& o, const std::string& index) {
 
 struct BuildResult {
   double seconds = 0;
+  double cpu_seconds = -1;  // the backend's CPU time (all its threads) during CREATE INDEX
   long long index_bytes = 0;
   long long table_bytes = 0;
   std::string sql;
 };
+
+double ProcessCpuSeconds(int pid);
 
 BuildResult BuildIndex(PGconn* c, const Options& o, const std::string& table,
                        const std::string& index) {
@@ -588,11 +591,16 @@ BuildResult BuildIndex(PGconn* c, const Options& o, const std::string& table,
           OpClass(o.metric) + ") WITH (" + with + ")";
   fprintf(stderr, "[bench] %s (maintenance_work_mem %s, %d parallel workers)\n", b.sql.c_str(),
           o.maintenance_work_mem.c_str(), o.parallel_workers);
+  int backend = PQbackendPID(c);
+  double cpu0 = ProcessCpuSeconds(backend);
   auto t0 = Clock::now();
   Exec(c, b.sql);
   b.seconds = SecondsSince(t0);
+  double cpu1 = ProcessCpuSeconds(backend);
+  if (cpu0 >= 0 && cpu1 >= 0) b.cpu_seconds = cpu1 - cpu0;
   b.index_bytes = atoll(Scalar(c, "SELECT pg_relation_size('" + index + "')").c_str());
-  fprintf(stderr, "[bench] built in %.2f s, index %.1f MB\n", b.seconds, b.index_bytes / 1048576.0);
+  fprintf(stderr, "[bench] built in %.2f s (backend CPU %.2f s), index %.1f MB\n", b.seconds,
+          b.cpu_seconds, b.index_bytes / 1048576.0);
   return b;
 }
 
@@ -809,6 +817,7 @@ double TimeConcurrent(std::vector<std::unique_ptr<QueryClient>>& clients, const 
 struct EngineRun {
   std::string engine;  // "ragstore" or "faiss"
   double build_s = 0;
+  double build_cpu_s = -1;  // CPU time of the build, all threads (-1: unknown)
   long long index_bytes = 0;
   std::string build_note;
   std::vector<PointResult> points;
@@ -846,6 +855,7 @@ EngineRun RunServer(const Options& o, const Dataset& ds, std::vector<std::string
     g_notices = nullptr;
   }
   run.build_s = b.seconds;
+  run.build_cpu_s = b.cpu_seconds;
   run.index_bytes = b.index_bytes;
   run.build_note = b.sql.empty() ? "no index (exact scan)"
                                  : b.sql + "; maintenance_work_mem=" + o.maintenance_work_mem +
@@ -911,6 +921,8 @@ EngineRun RunFaiss(const Options& o, const Dataset& ds) {
   std::unique_ptr<faiss::Index> index;
   std::function<void(int)> set;
   auto t0 = Clock::now();
+  timespec cpu0;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
   if (o.method == "hnsw") {
     auto* h = new faiss::IndexHNSWFlat(d, o.m, mt);
     index.reset(h);
@@ -935,6 +947,9 @@ EngineRun RunFaiss(const Options& o, const Dataset& ds) {
     run.build_note = "IndexFlat (exact)";
   }
   run.build_s = SecondsSince(t0);
+  timespec cpu1;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
+  run.build_cpu_s = double(cpu1.tv_sec - cpu0.tv_sec) + double(cpu1.tv_nsec - cpu0.tv_nsec) * 1e-9;
   run.build_note += ", " + std::to_string(build_threads) + " threads";
   fprintf(stderr, "[bench] faiss %s built in %.2f s\n", run.build_note.c_str(), run.build_s);
 
@@ -1014,10 +1029,11 @@ void PrintTable(const Report& r) {
          "load avg %s -> %s\n", o.k, r.ds->queries.rows, o.metric.c_str(), o.repeats,
          std::min(o.warmup, r.ds->queries.rows), r.load_start.c_str(), r.load_end.c_str());
   if (r.have_server)
-    printf("build ragstore: %.2f s, index %.1f MB  (%s)\n", r.server.build_s,
-           r.server.index_bytes / 1048576.0, r.server.build_note.c_str());
+    printf("build ragstore: %.2f s, CPU %.2f s, index %.1f MB  (%s)\n", r.server.build_s,
+           r.server.build_cpu_s, r.server.index_bytes / 1048576.0, r.server.build_note.c_str());
   if (r.have_faiss)
-    printf("build faiss:    %.2f s  (%s)\n", r.faiss.build_s, r.faiss.build_note.c_str());
+    printf("build faiss:    %.2f s, CPU %.2f s  (%s)\n", r.faiss.build_s, r.faiss.build_cpu_s,
+           r.faiss.build_note.c_str());
   printf("\n%-9s | %-7s %7s %7s %7s %7s %8s | %-7s %7s %7s %7s %7s | %6s %6s %6s\n",
          SweepName(o).c_str(), "recall", "qps", "p50 ms", "p99 ms", "cpu ms",
          ("qps " + std::to_string(o.clients) + "cl").c_str(), "F.recal", "F.qps", "F.p50",
