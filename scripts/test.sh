@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # README command 2: set-up (packages, build, install, throwaway cluster), then every test:
-#   unit (GoogleTest via ctest), regression (make installcheck), TAP (make prove_installcheck).
-# Exits non-zero on any failure. Usage: scripts/test.sh [unit|regress|tap]...  (default: all)
+#   unit (GoogleTest via ctest), regression (make installcheck), TAP (make prove_installcheck),
+#   clients (unchanged pgvector clients from npm, test/clients, against the throwaway cluster).
+# Exits non-zero on any failure. Usage: scripts/test.sh [unit|regress|tap|clients]...  (default: all)
 source "$(dirname "$0")/lib.sh"
 cd "$RS_ROOT"
 
 parts=("$@")
-[ ${#parts[@]} -eq 0 ] && parts=(unit regress tap)
+[ ${#parts[@]} -eq 0 ] && parts=(unit regress tap clients)
 
 bash scripts/setup.sh
 bash scripts/cluster.sh start
@@ -44,7 +45,20 @@ for part in "${parts[@]}"; do
         done
       fi
       ;;
-    *) rs_die "unknown part: $part (unit, regress, tap)" ;;
+    clients)
+      # LangChain's PGVectorStore and pgvector (node), versions pinned by test/clients/package-lock.json
+      # (npm ci from the npm registry when node_modules is missing or older than the lock file).
+      rs_log "client tests (test/clients, node --test)"
+      if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+        rs_log "clients: Node.js >= 20 is needed"; status=1; continue
+      fi
+      if [ ! -f test/clients/node_modules/.package-lock.json ] ||
+         [ test/clients/package-lock.json -nt test/clients/node_modules/.package-lock.json ]; then
+        (cd test/clients && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) || { status=1; continue; }
+      fi
+      (cd test/clients && node --test --test-reporter=spec) || status=1
+      ;;
+    *) rs_die "unknown part: $part (unit, regress, tap, clients)" ;;
   esac
 done
 
