@@ -34,7 +34,7 @@ for part in "${parts[@]}"; do
       rs_log "TAP tests (make prove_installcheck)"
       tapdir=$RS_CLUSTER/tap
       rm -rf "$tapdir"; mkdir -p "$tapdir"
-      tar -C "$RS_ROOT" --exclude=./.cluster --exclude=./.cluster-scale --exclude=./build --exclude=./.git --exclude=./tmp_check --exclude=./results \
+      tar -C "$RS_ROOT" --exclude=./.cluster --exclude=./test/clients/node_modules --exclude=./.cluster-scale --exclude=./build --exclude=./.git --exclude=./tmp_check --exclude=./results \
           --exclude='*.o' --exclude='*.so' -cf - . | tar -C "$tapdir" -xf -
       [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$tapdir"
       if ! rs_as_pg env RAGSTORE_DATA_DIR="$RS_DATA_DIR" RAGSTORE_ROOT="$RS_ROOT" \
