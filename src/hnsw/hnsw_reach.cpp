@@ -6,6 +6,7 @@
 // keeps (HnswAddLink in hnsw_insert.cpp for inserts, the pass in hnsw_vacuum.cpp for VACUUM):
 // every live element is reachable on layer 0 from the entry point.
 #include "hnsw/hnsw.h"
+#include "pg/module.h"
 
 #include "core/graph_reach.h"
 
@@ -159,11 +160,7 @@ PG_FUNCTION_INFO_V1(ragstore_debug_hnsw_graph);
 // inserts wait. Errors: 55000 when debug functions are off, 42809 when the relation is not an
 // hnsw index.
 Datum ragstore_debug_hnsw_graph(PG_FUNCTION_ARGS) {
-  const char* enabled = GetConfigOption("ragstore.debug_functions", true, false);
-  if (enabled == nullptr || strcmp(enabled, "on") != 0)
-    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("debug functions are disabled"),
-                    errhint("A superuser can SET ragstore.debug_functions = on.")));
+  RequireDebugFunctions();
   Oid relid = PG_GETARG_OID(0);
   Relation index = index_open(relid, AccessShareLock);
   if (index->rd_indam == nullptr || index->rd_indam->ambuild != hnswbuild) {

@@ -38,6 +38,13 @@ bool RegisterModuleInit(const char* name, ModuleInitFn fn) {
   return true;
 }
 
+void RequireDebugFunctions() {
+  if (!g_debug_functions)
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("debug functions are disabled"),
+                    errhint("A superuser can SET ragstore.debug_functions = on.")));
+}
+
 }  // namespace ragstore
 
 using namespace ragstore;
@@ -63,10 +70,7 @@ PG_FUNCTION_INFO_V1(ragstore_debug_throw);
 // a clean SQL error: 'bad_alloc' (53200), 'invalid_parameter' (22023), 'runtime' (XX000),
 // 'out_of_range' (std::out_of_range from a container, XX000). Any other kind: 22023.
 Datum ragstore_debug_throw(PG_FUNCTION_ARGS) {
-  if (!g_debug_functions)
-    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("debug functions are disabled"),
-                    errhint("A superuser can SET ragstore.debug_functions = on.")));
+  RequireDebugFunctions();
   char* kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
   pg::GuardedCall([&] {
     // Objects with destructors live here; the guard unwinds them before ereport.

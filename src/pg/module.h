@@ -13,6 +13,10 @@ using ModuleInitFn = void (*)();
 // Called by static initializers; stores up to kMaxModuleInits entries.
 bool RegisterModuleInit(const char* name, ModuleInitFn fn);
 
+// Errors (55000, "debug functions are disabled") unless ragstore.debug_functions is on; the
+// first call of every debug-only SQL function.
+void RequireDebugFunctions();
+
 }  // namespace ragstore
 
 #define RAGSTORE_MODULE_INIT(name)                                                       \

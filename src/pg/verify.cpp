@@ -7,6 +7,7 @@
 
 #include "hnsw/hnsw.h"
 #include "ivf/ivf.h"
+#include "pg/module.h"
 
 extern "C" {
 #include "access/genam.h"
@@ -266,11 +267,7 @@ PG_FUNCTION_INFO_V1(ragstore_debug_write_index_page);
 // functions are off, 42809 for another relation, 22023 when the bytes fall outside the page
 // or the tuple.
 Datum ragstore_debug_write_index_page(PG_FUNCTION_ARGS) {
-  const char* enabled = GetConfigOption("ragstore.debug_functions", true, false);
-  if (enabled == nullptr || strcmp(enabled, "on") != 0)
-    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("debug functions are disabled"),
-                    errhint("A superuser can SET ragstore.debug_functions = on.")));
+  RequireDebugFunctions();
   Oid indexid = PG_GETARG_OID(0);
   int64 block = PG_GETARG_INT64(1);
   int32 item = PG_GETARG_INT32(2);
