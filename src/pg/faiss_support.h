@@ -32,14 +32,26 @@ int MaxThreads();
 // installs the interrupt callback (once per backend). Never throws; main thread only.
 void PrepareFaiss(int threads);
 
+// Errors with 53200 (out of memory) when the process's address-space limit (RLIMIT_AS, e.g.
+// `ulimit -v`) leaves less room than FAISS's BLAS takes on `threads` threads (about 208 MB per
+// thread, the calling one included; see faiss_support.cpp) and they have not run FAISS in this
+// backend yet. OpenBLAS cannot fail an allocation gracefully (it exits the process, or retries
+// for ever without an interrupt check), so FAISS must not start without that room. Without a
+// limit nothing is checked. Main thread only, outside any C++ frame with a destructor.
+void CheckAddressSpaceForFaiss(int threads);
+// Records that `threads` threads ran FAISS (their BLAS buffers exist).
+void NoteFaissRan(int threads);
+
 // True when PostgreSQL has a cancel or termination pending (reads flags only; any thread).
 inline bool InterruptPendingForFaiss() { return QueryCancelPending || ProcDiePending; }
 
-// Runs body() (void) as GuardedCall does, on `threads` OpenMP threads (PrepareFaiss). A
+// Runs body() (void) as GuardedCall does, on `threads` OpenMP threads (PrepareFaiss), once
+// CheckAddressSpaceForFaiss allows it. A
 // FaissException raised while an interrupt is pending becomes that interrupt
 // (CHECK_FOR_INTERRUPTS), else an XX000 error with FAISS's message.
 template <typename Body>
 void RunFaiss(int threads, Body&& body) {
+  CheckAddressSpaceForFaiss(threads);
   PrepareFaiss(threads);
   bool interrupted = GuardedCall([&]() -> bool {
     try {
@@ -50,6 +62,7 @@ void RunFaiss(int threads, Body&& body) {
       throw;
     }
   });
+  if (!interrupted) NoteFaissRan(threads);
   if (interrupted) {
     CHECK_FOR_INTERRUPTS();
     ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("canceling statement due to user request")));
