@@ -23,6 +23,8 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVFFlat.h>
+#include <faiss/impl/HNSW.h>
+#include <faiss/impl/IDSelector.h>
 #include <faiss/utils/distances.h>
 #include <libpq-fe.h>
 #include <omp.h>
@@ -100,6 +102,14 @@ struct Options {
   std::string out_dir = "bench/results";
   std::string cache_dir;              // default <out_dir>/cache
   std::string note;                   // free text stored with the results
+  // --method filtered: WHERE id % M = r ORDER BY ... LIMIT k, for each M of `moduli`
+  std::vector<int> moduli = {100, 1000, 10000};  // selectivity 1 / M
+  std::vector<std::string> filter_methods = {"hnsw", "ivfflat"};
+  int filter_ef_search = 40;          // hnsw.ef_search (and FAISS efSearch, "same" row)
+  int filter_probes = 10;             // ivfflat.probes (and FAISS nprobe, "same" row)
+  int max_scan_tuples = 20000;        // hnsw.max_scan_tuples
+  bool quick = false;                 // filtered: the small size (20,000 x 128)
+  bool dim_given = false, lists_given = false, repeats_given = false, warmup_given = false;
 };
 
 void Usage() {
@@ -136,7 +146,16 @@ void Usage() {
       "  --dbname NAME                database (created if missing; default ragstore_bench)\n"
       "  --out DIR                    results directory (default bench/results)\n"
       "  --cache-dir DIR              ground-truth cache (default OUT/cache)\n"
-      "  --note TEXT                  stored with the results\n");
+      "  --note TEXT                  stored with the results\n"
+      "filtered search (--method filtered; L2 only):\n"
+      "  --moduli a,b,c               filters WHERE id %% M = r, selectivity 1/M (default\n"
+      "                               100,1000,10000: 1%%, 0.1%%, 0.01%%); r differs per query\n"
+      "  --filter-methods hnsw,ivfflat  indexes to measure (default both)\n"
+      "  --filter-ef-search N         hnsw.ef_search (default 40)\n"
+      "  --filter-probes N            ivfflat.probes (default 10)\n"
+      "  --max-scan-tuples N          hnsw.max_scan_tuples (default 20000)\n"
+      "  --quick                      20,000 x 128, 50 queries (default 50,000 x 1,536, 30 queries;\n"
+      "                               lists rows/1000)\n");
 }
 
 std::vector<int> ParseIntList(const std::string& s) {
@@ -186,6 +205,7 @@ Options ParseArgs(int argc, char** argv) {
       o.rows_given = true;
     } else if (a == "--dim") {
       o.dim = size_t(ParseLong(a, next(), 1, 16000));
+      o.dim_given = true;
     } else if (a == "--queries") {
       o.queries = size_t(ParseLong(a, next(), 1, 10000000));
       o.queries_given = true;
@@ -207,6 +227,7 @@ Options ParseArgs(int argc, char** argv) {
       o.ef_construction = int(ParseLong(a, next(), 4, 1000));
     } else if (a == "--lists") {
       o.lists = int(ParseLong(a, next(), 1, 32768));
+      o.lists_given = true;
     } else if (a == "--sweep" || a == "--ef-search" || a == "--probes") {
       o.sweep = ParseIntList(next());
     } else if (a == "--maintenance-work-mem") {
@@ -217,8 +238,10 @@ Options ParseArgs(int argc, char** argv) {
       o.clients = int(ParseLong(a, next(), 0, 64));
     } else if (a == "--repeats") {
       o.repeats = int(ParseLong(a, next(), 1, 100));
+      o.repeats_given = true;
     } else if (a == "--warmup") {
       o.warmup = size_t(ParseLong(a, next(), 0, 10000000));
+      o.warmup_given = true;
     } else if (a == "--no-faiss") {
       o.faiss = false;
     } else if (a == "--no-server") {
@@ -241,12 +264,42 @@ Options ParseArgs(int argc, char** argv) {
       o.cache_dir = next();
     } else if (a == "--note") {
       o.note = next();
+    } else if (a == "--quick") {
+      o.quick = true;
+    } else if (a == "--moduli") {
+      o.moduli = ParseIntList(next());
+    } else if (a == "--filter-methods") {
+      o.filter_methods.clear();
+      std::stringstream ss(next());
+      std::string item;
+      while (std::getline(ss, item, ','))
+        if (item == "hnsw" || item == "ivfflat") o.filter_methods.push_back(item);
+        else Fail("--filter-methods: hnsw, ivfflat");
+      if (o.filter_methods.empty()) Fail("--filter-methods is empty");
+    } else if (a == "--filter-ef-search") {
+      o.filter_ef_search = int(ParseLong(a, next(), 1, 1000));
+    } else if (a == "--filter-probes") {
+      o.filter_probes = int(ParseLong(a, next(), 1, 32768));
+    } else if (a == "--max-scan-tuples") {
+      o.max_scan_tuples = int(ParseLong(a, next(), 1, 2000000000));
     } else {
       Fail("unknown option " + a + " (--help lists them)");
     }
   }
-  if (o.method != "hnsw" && o.method != "ivfflat" && o.method != "none")
-    Fail("--method must be hnsw, ivfflat or none");
+  if (o.method != "hnsw" && o.method != "ivfflat" && o.method != "none" && o.method != "filtered")
+    Fail("--method must be hnsw, ivfflat, none or filtered");
+  if (o.method == "filtered" && o.metric != "l2") Fail("--method filtered measures L2 only");
+  if (o.method == "filtered") {
+    // Full size: 50,000 x 1,536 (the embedding size of common text models), 30 queries; quick:
+    // 20,000 x 128, 50 queries. Lists: rows / 1000, at least 10 (pgvector's advice).
+    if (!o.rows_given) o.rows = o.quick ? 20000 : 50000;
+    if (!o.dim_given) o.dim = o.quick ? 128 : 1536;
+    if (!o.queries_given) o.queries = o.quick ? 50 : 30;
+    if (!o.lists_given) o.lists = int(std::max<size_t>(10, o.rows / 1000));
+    // The untimed pass that collects results and counts is also a warm-up.
+    if (!o.repeats_given) o.repeats = 1;
+    if (!o.warmup_given) o.warmup = 0;
+  }
   if (o.metric != "l2" && o.metric != "ip" && o.metric != "cosine")
     Fail("--metric must be l2, ip or cosine");
   if (o.method == "hnsw" && o.ef_construction < 2 * o.m)
@@ -344,7 +397,7 @@ Dataset LoadData(const Options& o) {
     fprintf(stderr, "[bench] generated synthetic Gaussian mixture: %zu x %zu, %zu centres, "
             "%zu queries (%.1f s)\n", ds.base.rows, ds.base.dim, centres.rows,
             ds.queries.rows, SecondsSince(t0));
-    ds.truth = CachedTruth(o, ds.label + "_q" + std::to_string(o.queries), ds);
+    if (o.method != "filtered") ds.truth = CachedTruth(o, ds.label + "_q" + std::to_string(o.queries), ds);
     return ds;
   }
   std::string dir = o.data;
@@ -367,6 +420,7 @@ Dataset LoadData(const Options& o) {
     ds.queries.data.resize(o.queries * ds.queries.dim);
   }
   std::string gt_file = dir + "/groundtruth_" + o.metric + ".ivecs";
+  if (o.method == "filtered") return ds;  // filtered ground truth: FilteredTruth
   if (ds.base.rows == full_rows && FileExists(gt_file)) {
     ds.truth = ReadIvecs(gt_file, ds.queries.rows);
     if (ds.truth.rows != ds.queries.rows || ds.truth.k < o.k) Fail("short ground truth " + gt_file);
@@ -671,6 +725,20 @@ PassStats MedianOf(const std::vector<PassStats>& passes) {
   return {Median(q), Median(a), Median(b), c.empty() ? -1 : Median(c)};
 }
 
+// The first k int4 ids of a binary result into out (-1 padded).
+void ReadIds(const PGresult* r, size_t k, int32_t* out) {
+  int n = PQntuples(r);
+  for (size_t j = 0; j < k; j++) {
+    if (int(j) < n && PQgetlength(r, int(j), 0) == 4) {
+      uint32_t be;
+      memcpy(&be, PQgetvalue(r, int(j), 0), 4);
+      out[j] = int32_t(ntohl(be));
+    } else {
+      out[j] = -1;
+    }
+  }
+}
+
 // One query connection: settings, the prepared statement, and a binary query runner.
 class QueryClient {
  public:
@@ -702,16 +770,7 @@ class QueryClient {
     Result r(PQexecPrepared(conn_.get(), "ann_query", 1, values, lengths, formats, 1));
     if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
       Fail(std::string("query failed: ") + PQerrorMessage(conn_.get()));
-    int n = PQntuples(r.get());
-    for (size_t j = 0; j < k_; j++) {
-      if (int(j) < n && PQgetlength(r.get(), int(j), 0) == 4) {
-        uint32_t be;
-        memcpy(&be, PQgetvalue(r.get(), int(j), 0), 4);
-        out[j] = int32_t(ntohl(be));
-      } else {
-        out[j] = -1;
-      }
-    }
+    ReadIds(r.get(), k_, out);
   }
 
   // The plan the server picks for query q (first line, e.g. "Limit", then the scan node).
@@ -1012,6 +1071,391 @@ std::string CsvField(const std::string& s) {
   return o + "\"";
 }
 
+// ---------------------------------------------------------------------------------------------
+// Filtered search (--method filtered)
+//
+// Query q keeps the rows WHERE id % M = q % M (selectivity 1/M; each query its own subset, ids
+// are uncorrelated with the synthetic vectors) and asks for the k nearest of them by L2.
+// ragstore: the hnsw and ivfflat indexes with iterative scans (relaxed_order), the index forced
+// (enable_seqscan = off); FAISS: IndexHNSWFlat / IndexIVFFlat searched with an IDSelectorBitmap
+// in SearchParametersHNSW / SearchParametersIVF, once with ragstore's parameters and once with
+// efSearch / nprobe scaled to the selectivity (FAISS has no iterative scan), and an exact
+// search of the selected rows (IndexFlat with the same selector).
+
+// Exact filtered top k for every query and modulus M: rows with id % M == q % M, by double
+// precision L2, ties by lower id; fewer than k when fewer rows pass.
+std::vector<std::vector<int32_t>> FilteredTruth(const Dataset& ds, int modulus, size_t k) {
+  std::vector<std::vector<int32_t>> truth(ds.queries.rows);
+  const size_t dim = ds.base.dim;
+#pragma omp parallel for schedule(dynamic)
+  for (size_t q = 0; q < ds.queries.rows; q++) {
+    std::vector<std::pair<double, int32_t>> cand;
+    const float* x = ds.queries.Row(q);
+    for (size_t id = q % modulus; id < ds.base.rows; id += size_t(modulus)) {
+      const float* y = ds.base.Row(id);
+      double d = 0;
+      for (size_t j = 0; j < dim; j++) d += (double(x[j]) - y[j]) * (double(x[j]) - y[j]);
+      cand.push_back({d, int32_t(id)});
+    }
+    size_t n = std::min(k, cand.size());
+    std::partial_sort(cand.begin(), cand.begin() + n, cand.end());
+    for (size_t i = 0; i < n; i++) truth[q].push_back(cand[i].second);
+  }
+  return truth;
+}
+
+// Mean over queries of |returned ∩ truth| / |truth| (queries with an empty truth skipped).
+double FilteredRecall(const IdMatrix& got, const std::vector<std::vector<int32_t>>& truth) {
+  double sum = 0;
+  size_t n = 0;
+  for (size_t q = 0; q < truth.size(); q++) {
+    if (truth[q].empty()) continue;
+    size_t hits = 0;
+    for (int32_t id : truth[q])
+      for (size_t j = 0; j < got.k; j++)
+        if (got.Row(q)[j] == id) { hits++; break; }
+    sum += double(hits) / double(truth[q].size());
+    n++;
+  }
+  return n ? sum / double(n) : 0;
+}
+
+struct FilteredPoint {
+  std::string engine;    // "ragstore hnsw", "faiss ivf (scaled)", ...
+  std::string params;    // e.g. "ef_search=40 relaxed_order max_scan_tuples=20000"
+  int modulus = 0;
+  double recall = 0, qps = 0, cpu_ms = -1;
+  double visited = 0;    // per query: ragstore rows the index returned (idx_tup_read), FAISS ndis
+  double rows = 0;       // per query: rows returned (<= k)
+  std::string plan;
+};
+
+// One query connection for WHERE id % $2 = $3 ORDER BY embedding <-> $1 LIMIT k.
+class FilteredClient {
+ public:
+  FilteredClient(const Options& o, const std::string& table, const std::string& index,
+                 size_t dim, const std::vector<std::string>& settings)
+      : conn_(Connect(o.dbname)), k_(o.k), dim_(dim), index_(index) {
+    Exec(conn_.get(), "SET jit = off");
+    Exec(conn_.get(), "SET enable_seqscan = off");  // measure the index, whatever the plan
+    for (const auto& s : settings) Exec(conn_.get(), s);
+    Oid types[3] = {Oid(atol(Scalar(conn_.get(), "SELECT 'vector'::regtype::oid").c_str())), 23, 23};
+    sql_ = "SELECT id FROM " + table + " WHERE id % $2 = $3 ORDER BY embedding <-> $1 LIMIT " +
+           std::to_string(k_);
+    Result r(PQprepare(conn_.get(), "filtered", sql_.c_str(), 3, types));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK)
+      Fail("PQprepare failed: " + sql_ + "\n  " + PQerrorMessage(conn_.get()));
+    types_[0] = types[0];
+  }
+  int BackendPid() const { return PQbackendPID(conn_.get()); }
+  PGconn* conn() { return conn_.get(); }
+
+  void Run(const float* q, int modulus, int residue, int32_t* out) {
+    Result r = Execute("", q, modulus, residue);
+    ReadIds(r.get(), k_, out);
+  }
+  std::string Plan(const float* q, int modulus) {
+    Result r = Execute("EXPLAIN (COSTS OFF) ", q, modulus, 0);
+    std::string plan;
+    for (int i = 0; i < PQntuples(r.get()); i++) {
+      std::string line = PQgetvalue(r.get(), i, 0);
+      size_t b = line.find_first_not_of(" ->");
+      if (b != std::string::npos) line = line.substr(b);
+      if (line.rfind("Order By", 0) == 0) continue;
+      plan += (plan.empty() ? "" : " / ") + line;
+    }
+    return plan;
+  }
+  // Rows the index has returned in this backend's current transaction (idx_tup_read).
+  double TuplesReturned() {
+    return atof(Scalar(conn_.get(), "SELECT pg_stat_get_xact_tuples_returned('" + index_ +
+                                        "'::regclass)").c_str());
+  }
+
+ private:
+  Result Execute(const std::string& prefix, const float* q, int modulus, int residue) {
+    param_.clear();
+    AppendVectorBinary(&param_, q, dim_);
+    std::string m = std::to_string(modulus), rr = std::to_string(residue);
+    const char* values[3] = {param_.data(), m.c_str(), rr.c_str()};
+    int lengths[3] = {int(param_.size()), 0, 0};
+    int formats[3] = {1, 0, 0};
+    PGresult* res = prefix.empty()
+        ? PQexecPrepared(conn_.get(), "filtered", 3, values, lengths, formats, prefix.empty() ? 1 : 0)
+        : PQexecParams(conn_.get(), (prefix + sql_).c_str(), 3, types_, values, lengths, formats, 0);
+    Result r(res);
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
+      Fail(std::string("filtered query failed: ") + PQerrorMessage(conn_.get()));
+    return r;
+  }
+  Conn conn_;
+  size_t k_, dim_;
+  std::string index_, sql_, param_;
+  Oid types_[3] = {0, 23, 23};
+};
+
+// A filtered search engine: run(query index, modulus, out) and a counter of work done.
+struct FilteredEngine {
+  std::function<void(size_t, int, int32_t*)> run;
+  std::function<double()> cpu_seconds;
+};
+
+// Warm-up, then `repeats` timed passes over the queries; fills p.qps and p.cpu_ms (medians).
+void TimeFiltered(FilteredEngine& e, const Options& o, size_t nq, int modulus, FilteredPoint* p) {
+  std::vector<int32_t> out(o.k);
+  for (size_t i = 0; i < std::min<size_t>(o.warmup, nq); i++) e.run(i, modulus, out.data());
+  std::vector<double> qps, cpu;
+  for (int rep = 0; rep < o.repeats; rep++) {
+    double c0 = e.cpu_seconds();
+    auto t0 = Clock::now();
+    for (size_t i = 0; i < nq; i++) e.run(i, modulus, out.data());
+    double wall = SecondsSince(t0);
+    double c1 = e.cpu_seconds();
+    qps.push_back(double(nq) / wall);
+    if (c0 >= 0 && c1 >= 0) cpu.push_back((c1 - c0) * 1e3 / double(nq));
+  }
+  p->qps = Median(qps);
+  p->cpu_ms = cpu.empty() ? -1 : Median(cpu);
+}
+
+double RowsPerQuery(const IdMatrix& got) {
+  size_t n = 0;
+  for (int32_t id : got.data) n += id >= 0;
+  return got.rows ? double(n) / double(got.rows) : 0;
+}
+
+void RunFilteredServer(const Options& o, const Dataset& ds,
+                       const std::vector<std::vector<std::vector<int32_t>>>& truths,
+                       std::vector<FilteredPoint>* points, std::vector<std::string>* builds) {
+  EnsureDatabase(o.dbname);
+  Conn admin = Connect(o.dbname);
+  Exec(admin.get(), "SET client_min_messages = warning");
+  for (const auto& method : o.filter_methods) EnsureExtension(admin.get(), method);
+  Exec(admin.get(), "RESET client_min_messages");
+  std::string table = TableName(ds);
+  LoadTable(admin.get(), table, ds, o.reload);
+  for (const auto& method : o.filter_methods) {
+    Options om = o;
+    om.method = method;
+    std::string index = table.substr(0, 50) + "_ann_idx";
+    BuildResult b;
+    if (o.keep_index && IndexMatches(admin.get(), om, index)) {
+      b.sql = "reused " + index;
+    } else {
+      Exec(admin.get(), "DROP INDEX IF EXISTS " + index);
+      b = BuildIndex(admin.get(), om, table, index);
+    }
+    builds->push_back(method + ": " + b.sql + " (" + Fmt("%.1f", b.seconds) + " s, " +
+                      Fmt("%.1f", b.index_bytes / 1048576.0) + " MB)");
+    std::vector<std::string> settings;
+    std::string params;
+    if (method == "hnsw") {
+      settings = {"SET hnsw.ef_search = " + std::to_string(o.filter_ef_search),
+                  "SET hnsw.iterative_scan = relaxed_order",
+                  "SET hnsw.max_scan_tuples = " + std::to_string(o.max_scan_tuples)};
+      params = "ef_search=" + std::to_string(o.filter_ef_search) + " relaxed_order max_scan_tuples=" +
+               std::to_string(o.max_scan_tuples);
+    } else {
+      settings = {"SET ivfflat.probes = " + std::to_string(o.filter_probes),
+                  "SET ivfflat.iterative_scan = relaxed_order"};
+      params = "lists=" + std::to_string(o.lists) + " probes=" + std::to_string(o.filter_probes) +
+               " relaxed_order max_probes=all";
+    }
+    FilteredClient client(o, table, index, ds.base.dim, settings);
+    const int backend = client.BackendPid();
+    for (size_t mi = 0; mi < o.moduli.size(); mi++) {
+      const int modulus = o.moduli[mi];
+      FilteredPoint p;
+      p.engine = "ragstore " + method;
+      p.params = params;
+      p.modulus = modulus;
+      p.plan = client.Plan(ds.queries.Row(0), modulus);
+      if (p.plan.find(index) == std::string::npos)
+        fprintf(stderr, "[bench] WARNING: the plan does not use %s: %s\n", index.c_str(), p.plan.c_str());
+      // Results and rows returned by the index, in one transaction (pending statistics are
+      // not flushed inside a transaction block, so the differences are exact).
+      IdMatrix got;
+      got.rows = ds.queries.rows;
+      got.k = o.k;
+      got.data.assign(got.rows * o.k, -1);
+      Exec(client.conn(), "BEGIN");
+      double before = client.TuplesReturned();
+      for (size_t q = 0; q < ds.queries.rows; q++)
+        client.Run(ds.queries.Row(q), modulus, int(q % modulus), got.Row(q));
+      p.visited = (client.TuplesReturned() - before) / double(ds.queries.rows);
+      Exec(client.conn(), "COMMIT");
+      p.recall = FilteredRecall(got, truths[mi]);
+      p.rows = RowsPerQuery(got);
+      FilteredEngine e{[&](size_t q, int m, int32_t* out) {
+                         client.Run(ds.queries.Row(q), m, int(q % m), out);
+                       },
+                       [backend]() { return ProcessCpuSeconds(backend); }};
+      TimeFiltered(e, o, ds.queries.rows, modulus, &p);
+      fprintf(stderr, "[bench] %s 1/%d: recall %.4f rows %.1f qps %.1f cpu %.2f ms/q index rows %.0f/q\n",
+              p.engine.c_str(), modulus, p.recall, p.rows, p.qps, p.cpu_ms, p.visited);
+      points->push_back(p);
+    }
+    Exec(admin.get(), "DROP INDEX IF EXISTS " + index);
+  }
+}
+
+void RunFilteredFaiss(const Options& o, const Dataset& ds,
+                      const std::vector<std::vector<std::vector<int32_t>>>& truths,
+                      std::vector<FilteredPoint>* points, std::vector<std::string>* builds) {
+  const int d = int(ds.base.dim);
+  const size_t n = ds.base.rows;
+  int threads = o.faiss_build_threads > 0 ? o.faiss_build_threads : omp_get_num_procs();
+  // One bitmap per (modulus, residue) in use.
+  auto bitmap = [&](int modulus, int residue) {
+    std::vector<uint8_t> bits((n + 7) / 8, 0);
+    for (size_t id = size_t(residue); id < n; id += size_t(modulus)) bits[id >> 3] |= uint8_t(1u << (id & 7));
+    return bits;
+  };
+  std::vector<std::string> methods = o.filter_methods;
+  methods.push_back("flat");
+  for (const auto& method : methods) {
+    omp_set_num_threads(threads);
+    std::unique_ptr<faiss::Index> quantizer, index;
+    auto t0 = Clock::now();
+    if (method == "flat") {
+      index.reset(new faiss::IndexFlat(d, faiss::METRIC_L2));
+      index->add(faiss::Index::idx_t(n), ds.base.data.data());
+    } else if (method == "hnsw") {
+      auto* h = new faiss::IndexHNSWFlat(d, o.m, faiss::METRIC_L2);
+      index.reset(h);
+      h->hnsw.efConstruction = o.ef_construction;
+      h->add(faiss::Index::idx_t(n), ds.base.data.data());
+    } else {
+      quantizer.reset(new faiss::IndexFlat(d, faiss::METRIC_L2));
+      auto* ivf = new faiss::IndexIVFFlat(quantizer.get(), size_t(d), size_t(o.lists), faiss::METRIC_L2);
+      index.reset(ivf);
+      ivf->train(faiss::Index::idx_t(n), ds.base.data.data());
+      ivf->add(faiss::Index::idx_t(n), ds.base.data.data());
+    }
+    if (method != "flat")
+      builds->push_back("faiss " + method + ": " + Fmt("%.1f", SecondsSince(t0)) + " s, " +
+                        std::to_string(threads) + " threads");
+    omp_set_num_threads(1);
+    for (size_t mi = 0; mi < o.moduli.size(); mi++) {
+      const int modulus = o.moduli[mi];
+      std::vector<std::vector<uint8_t>> maps;
+      std::vector<std::unique_ptr<faiss::IDSelectorBitmap>> sels;
+      size_t residues = std::min<size_t>(size_t(modulus), ds.queries.rows);
+      for (size_t r = 0; r < residues; r++) maps.push_back(bitmap(modulus, int(r)));
+      for (size_t r = 0; r < residues; r++)
+        sels.push_back(std::make_unique<faiss::IDSelectorBitmap>(maps[r].size(), maps[r].data()));
+      const double sel = 1.0 / modulus;
+      for (int scaled = 0; scaled < (method == "flat" ? 1 : 2); scaled++) {
+        FilteredPoint p;
+        p.engine = "faiss " + method + (scaled ? " (scaled)" : "");
+        p.modulus = modulus;
+        faiss::SearchParametersHNSW hp;
+        faiss::SearchParametersIVF ip;
+        faiss::SearchParameters fp;
+        faiss::SearchParameters* sp;
+        if (method == "flat") {
+          p.params = "exact, IDSelectorBitmap";
+          sp = &fp;
+        } else if (method == "hnsw") {
+          // scaled: a search wide enough to meet about 2k rows that pass the filter
+          // (capped at 10,000: beyond that the exact search below is the better lower bound)
+          hp.efSearch = scaled ? int(std::min<double>(std::min<double>(double(n), 10000.0),
+                                                      std::max(double(o.filter_ef_search),
+                                                               std::ceil(2.0 * o.k / sel))))
+                               : o.filter_ef_search;
+          static_cast<faiss::IndexHNSW*>(index.get())->hnsw.efSearch = hp.efSearch;
+          p.params = "efSearch=" + std::to_string(hp.efSearch) + " IDSelectorBitmap";
+          sp = &hp;
+        } else {
+          // scaled: enough lists to hold about 2k rows that pass the filter
+          double per_list = double(n) / o.lists * sel;
+          ip.nprobe = scaled ? size_t(std::min<double>(o.lists, std::max<double>(o.filter_probes,
+                                                                               std::ceil(2.0 * o.k / per_list))))
+                             : size_t(o.filter_probes);
+          p.params = "nprobe=" + std::to_string(ip.nprobe) + " IDSelectorBitmap";
+          sp = &ip;
+        }
+        std::vector<float> dist(o.k);
+        std::vector<faiss::Index::idx_t> ids(o.k);
+        faiss::Index* idx = index.get();
+        auto run = [&](size_t q, int m, int32_t* out) {
+          sp->sel = sels[q % std::min<size_t>(size_t(m), sels.size())].get();
+          idx->search(1, ds.queries.Row(q), faiss::Index::idx_t(o.k), dist.data(), ids.data(), sp);
+          for (size_t j = 0; j < o.k; j++) out[j] = int32_t(ids[j]);
+        };
+        IdMatrix got;
+        got.rows = ds.queries.rows;
+        got.k = o.k;
+        got.data.assign(got.rows * o.k, -1);
+        faiss::hnsw_stats.reset();
+        faiss::indexIVF_stats.reset();
+        for (size_t q = 0; q < ds.queries.rows; q++) run(q, modulus, got.Row(q));
+        p.visited = method == "flat" ? double(n) / modulus  // one distance per selected row
+                    : double(method == "hnsw" ? faiss::hnsw_stats.ndis : faiss::indexIVF_stats.ndis) /
+                          double(ds.queries.rows);
+        p.recall = FilteredRecall(got, truths[mi]);
+        p.rows = RowsPerQuery(got);
+        FilteredEngine e{run, []() { return ThreadCpuSeconds(); }};
+        TimeFiltered(e, o, ds.queries.rows, modulus, &p);
+        fprintf(stderr, "[bench] %s 1/%d: recall %.4f rows %.1f qps %.1f cpu %.3f ms/q distances %.0f/q\n",
+                p.engine.c_str(), modulus, p.recall, p.rows, p.qps, p.cpu_ms, p.visited);
+        points->push_back(p);
+      }
+    }
+  }
+  omp_set_num_threads(omp_get_num_procs());
+}
+
+int RunFiltered(const Options& o, const Dataset& ds, const std::string& data_desc,
+                const std::string& timestamp) {
+  const std::string load_start = LoadAvg();
+  std::vector<std::vector<std::vector<int32_t>>> truths;
+  for (int m : o.moduli) truths.push_back(FilteredTruth(ds, m, o.k));
+  std::vector<FilteredPoint> points;
+  std::vector<std::string> builds;
+  if (o.server) RunFilteredServer(o, ds, truths, &points, &builds);
+  if (o.faiss) RunFilteredFaiss(o, ds, truths, &points, &builds);
+  const std::string load_end = LoadAvg();
+
+  printf("\n== ann_bench filtered: %s ==\n", data_desc.c_str());
+  printf("WHERE id %% M = r ORDER BY embedding <-> q LIMIT %zu, %zu queries, %d timed passes "
+         "(medians), load avg %s -> %s\n", o.k, ds.queries.rows, o.repeats, load_start.c_str(),
+         load_end.c_str());
+  for (const auto& b : builds) printf("build %s\n", b.c_str());
+  printf("\n%-11s | %-24s | %-48s | %7s %6s %8s %8s %10s\n", "selectivity", "engine", "parameters",
+         "recall", "rows", "qps", "cpu ms", "visited/q");
+  printf("%s\n", std::string(130, '-').c_str());
+  for (int m : o.moduli)
+    for (const auto& p : points)
+      if (p.modulus == m)
+        printf("%-11s | %-24s | %-48s | %7.4f %6.1f %8.1f %8.3f %10s\n",
+               (Fmt("%g", 100.0 / m) + "%").c_str(), p.engine.c_str(), p.params.c_str(), p.recall,
+               p.rows, p.qps, p.cpu_ms, p.visited > 0 ? Fmt("%.0f", p.visited).c_str() : "n/a");
+  printf("\nrecall: of the exact filtered top %zu (fewer when fewer rows pass); rows: rows returned "
+         "per query; visited/q: ragstore, rows the index handed to the executor's filter "
+         "(idx_tup_read); FAISS, distances computed (ndis; n/a: FAISS keeps no count there). cpu ms: "
+         "server backend or FAISS thread CPU per query. FAISS (scaled): efSearch / nprobe "
+         "raised so that about 2 x %zu rows that pass the filter are met (FAISS has no iterative "
+         "scan; efSearch at most 10,000); faiss flat: exact search of the selected rows.\n", o.k, o.k);
+  if (!points.empty() && !points.front().plan.empty()) printf("plan: %s\n", points.front().plan.c_str());
+  printf("NOTE: %s%s\n", ds.synthetic ? "data is SYNTHETIC (Gaussian mixture). " : "", kCaveat);
+
+  MakeDirs(o.out_dir);
+  std::string path = o.out_dir + "/filtered_" + ds.label + "_" + timestamp + ".csv";
+  std::ofstream f(path);
+  f << "# " << kCaveat << "\n";
+  f << "timestamp,data,rows,dim,queries,k,selectivity,engine,params,recall,rows_per_query,qps,cpu_ms,"
+       "visited_per_query,load_avg_start,load_avg_end,plan\n";
+  for (const auto& p : points)
+    f << timestamp << "," << ds.label << "," << ds.base.rows << "," << ds.base.dim << ","
+      << ds.queries.rows << "," << o.k << "," << Fmt("%g", 1.0 / p.modulus) << "," << p.engine
+      << "," << CsvField(p.params) << "," << Fmt("%.4f", p.recall) << "," << Fmt("%.2f", p.rows)
+      << "," << Fmt("%.1f", p.qps) << "," << Fmt("%.4f", p.cpu_ms) << "," << Fmt("%.1f", p.visited)
+      << "," << CsvField(load_start) << "," << CsvField(load_end) << "," << CsvField(p.plan) << "\n";
+  fprintf(stderr, "[bench] wrote %s\n", path.c_str());
+  return 0;
+}
+
 struct Report {
   Options o;
   std::string timestamp, data_desc, load_start, load_end, server_version;
@@ -1242,6 +1686,7 @@ int Main(int argc, char** argv) {
                           Fmt("%g", o.noise_sigma) + "^2), seed " + std::to_string(o.seed) + ")"
                     : ds.label + " " + std::to_string(ds.base.rows) + " x " +
                           std::to_string(ds.base.dim) + " (real data)";
+  if (o.method == "filtered") return RunFiltered(o, ds, r.data_desc, r.timestamp);
   if (o.server) {
     {
       Conn c = Connect("postgres");

@@ -3,6 +3,9 @@
 #   bash bench/run.sh hnsw    [options]   hnsw index, ef_search sweep, FAISS IndexHNSWFlat reference
 #   bash bench/run.sh ivfflat [options]   ivfflat index, probes sweep, FAISS IndexIVFFlat reference
 #   bash bench/run.sh exact   [options]   no index: exact scan (recall must be 1.000), FAISS IndexFlat
+#   bash bench/run.sh filtered [--quick]  WHERE filters of selectivity 1%, 0.1%, 0.01%: hnsw and
+#                                         ivfflat iterative scans, FAISS with an IDSelector
+#                                         (50,000 x 1,536 synthetic; --quick: 20,000 x 128)
 # Options (passed to build/ann_bench; `bash bench/run.sh hnsw --help` lists them all):
 #   --rows 100000|1000000  --data synthetic|sift5k|mnist10k  --m 16  --ef-construction 64
 #   --lists 316  --maintenance-work-mem 1GB  --parallel-workers 2  --sweep 10,20,40  --queries N
@@ -14,10 +17,10 @@ cd "$RS_ROOT"
 
 method=${1:-}
 case "$method" in
-  hnsw|ivfflat) shift ;;
+  hnsw|ivfflat|filtered) shift ;;
   exact|none) method=none; shift ;;
-  -h|--help|"") sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) rs_die "unknown benchmark '$method' (hnsw, ivfflat, exact)" ;;
+  -h|--help|"") sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) rs_die "unknown benchmark '$method' (hnsw, ivfflat, exact, filtered)" ;;
 esac
 
 export RAGSTORE_DATA_DIR=$RS_DATA_DIR
