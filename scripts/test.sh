@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # README command 2: set-up (packages, build, install, throwaway cluster), then every test:
 #   unit (GoogleTest via ctest), regression (make installcheck), TAP (make prove_installcheck),
-#   clients (unchanged pgvector clients from npm, test/clients, against the throwaway cluster).
-# Exits non-zero on any failure. Usage: scripts/test.sh [unit|regress|tap|clients]...  (default: all)
+#   clients (unchanged pgvector clients from npm, test/clients, against the throwaway cluster),
+#   fuzz (every libFuzzer harness of test/fuzz for RAGSTORE_FUZZ_SECONDS each, default 45).
+# Exits non-zero on any failure. Usage: scripts/test.sh [unit|regress|tap|clients|fuzz]...  (default: all)
 source "$(dirname "$0")/lib.sh"
 cd "$RS_ROOT"
 
 parts=("$@")
-[ ${#parts[@]} -eq 0 ] && parts=(unit regress tap clients)
+[ ${#parts[@]} -eq 0 ] && parts=(unit regress tap clients fuzz)
 
 bash scripts/setup.sh
 bash scripts/cluster.sh start
@@ -58,7 +59,11 @@ for part in "${parts[@]}"; do
       fi
       (cd test/clients && node --test --test-reporter=spec) || status=1
       ;;
-    *) rs_die "unknown part: $part (unit, regress, tap, clients)" ;;
+    fuzz)
+      rs_log "fuzzers (scripts/fuzz.sh)"
+      bash scripts/fuzz.sh "${RAGSTORE_FUZZ_SECONDS:-45}" || status=1
+      ;;
+    *) rs_die "unknown part: $part (unit, regress, tap, clients, fuzz)" ;;
   esac
 done
 

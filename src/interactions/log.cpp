@@ -5,8 +5,9 @@
 // plain INSERT (bench/interactions/run.sh log): PostgreSQL re-reads and re-plans every CHECK
 // expression of the table once per INSERT statement, fires the rollup's statement trigger with
 // its transition table, and runs the function's validation as PL/pgSQL expressions. Here:
-//   * the rules live in one C function (CheckRow), used by log_interaction (SQLSTATE 22023) and
-//     by the table's single CHECK constraint interactions_valid (23514, for COPY and INSERT);
+//   * the rules live in one place (core/interaction_rules.h, pure and fuzzed; CheckRow here
+//     words the errors), used by log_interaction (SQLSTATE 22023) and by the table's single
+//     CHECK constraint interactions_valid (23514, for COPY and INSERT);
 //   * log_interaction inserts the row itself, COPY-style: it routes the row to its partition
 //     (the partition key's bounds, as the executor does), checks the partition's constraints
 //     (ExecConstraints), inserts the heap tuple and its index entries, and queues the row's UTC
@@ -59,6 +60,8 @@ extern "C" {
 }
 
 #include <cstring>
+
+#include "core/interaction_rules.h"
 
 namespace ragstore {
 namespace {
@@ -113,12 +116,6 @@ constexpr ColumnSpec kColumns[kNumColumns] = {
     {"tags", TEXTARRAYOID},
 };
 
-// The OpenTelemetry gen_ai.operation.name values the log accepts.
-constexpr const char* kOperations[] = {"chat", "text_completion", "embeddings",
-                                       "generate_content", "execute_tool", "create_agent",
-                                       "invoke_agent"};
-constexpr const char* kCacheOutcomes[] = {"hit", "miss", "bypass"};
-
 // ---- the rules
 
 // The fields the rules look at. Token counts and max_tokens as int64 (log_interaction takes
@@ -138,19 +135,6 @@ struct Fields {
   int64 entry = 0;
   double distance = 0;
 };
-
-bool TextIs(const text* t, const char* s) {
-  size_t n = VARSIZE_ANY_EXHDR(t);
-  return n == std::strlen(s) && std::memcmp(VARDATA_ANY(t), s, n) == 0;
-}
-
-template <size_t N>
-bool TextIn(const text* t, const char* const (&set)[N]) {
-  for (const char* s : set) {
-    if (TextIs(t, s)) return true;
-  }
-  return false;
-}
 
 // Text forms for messages, as PL/pgSQL's RAISE prints them (NULL as <NULL>).
 const char* TsOut(bool has, TimestampTz t) {
@@ -173,35 +157,72 @@ int NumericSignOf(Numeric n) {
   return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n), NumericGetDatum(zero)));
 }
 
-// Raises the first rule f breaks, with `sqlstate` (22023 from log_interaction, 23514 from the
-// CHECK constraint) and `prefix` before the message; returns when f keeps every rule. NULLs
-// pass every rule but "operation" (log_interaction: an unknown operation; the table's column
-// is NOT NULL anyway). Comparisons follow SQL's: NaN is above every float8 and numeric.
+// Raises the first rule f breaks (core/interaction_rules.h decides which), with `sqlstate`
+// (22023 from log_interaction, 23514 from the CHECK constraint) and `prefix` before the
+// message; returns when f keeps every rule. NULLs pass every rule but "operation"
+// (log_interaction: an unknown operation; the table's column is NOT NULL anyway). Comparisons
+// follow SQL's: NaN is above every float8 and numeric.
 void CheckRow(const Fields& f, int sqlstate, const char* prefix, bool null_operation_is_error) {
-  if (f.has_started && TIMESTAMP_NOT_FINITE(f.started)) {
-    ereport(ERROR, (errcode(sqlstate), errmsg("%sstarted_at must be a finite time, got %s", prefix,
-                                              TsOut(true, f.started))));
-  }
-  if (f.operation == nullptr ? null_operation_is_error : !TextIn(f.operation, kOperations)) {
-    ereport(ERROR,
-            (errcode(sqlstate),
-             errmsg("%sunknown operation \"%s\"", prefix, TextOut(f.operation, "<NULL>")),
-             errhint("Use an OpenTelemetry gen_ai.operation.name: chat, text_completion, "
-                     "embeddings, generate_content, execute_tool, create_agent, invoke_agent.")));
-  }
-  if (f.has_finished && f.has_started && f.finished < f.started) {
-    ereport(ERROR, (errcode(sqlstate), errmsg("%scall finished (%s) before it started (%s)", prefix,
-                                              TsOut(true, f.finished), TsOut(true, f.started))));
-  }
-  if (f.has_first && f.has_started &&
-      (f.first < f.started || (f.has_finished && f.first > f.finished))) {
-    ereport(ERROR, (errcode(sqlstate),
-                    errmsg("%sfirst token (%s) outside the call (%s to %s)", prefix,
-                           TsOut(true, f.first), TsOut(true, f.started),
-                           TsOut(f.has_finished, f.finished))));
+  InteractionFields c;
+  c.has_started = f.has_started;
+  c.started = f.started;
+  c.has_first = f.has_first;
+  c.first = f.first;
+  c.has_finished = f.has_finished;
+  c.finished = f.finished;
+  c.has_operation = f.operation != nullptr;
+  if (c.has_operation) {
+    c.operation = VARDATA_ANY(f.operation);
+    c.operation_len = VARSIZE_ANY_EXHDR(f.operation);
   }
   for (int i = 0; i < 5; i++) {
-    if (f.has_tokens[i] && f.tokens[i] < 0) {
+    c.has_tokens[i] = f.has_tokens[i];
+    c.tokens[i] = f.tokens[i];
+  }
+  c.has_cost = f.cost != nullptr;
+  c.cost_sign = c.has_cost ? NumericSignOf(f.cost) : 0;
+  c.has_temperature = f.has_temperature;
+  c.temperature = f.temperature;
+  c.has_top_p = f.has_top_p;
+  c.top_p = f.top_p;
+  c.has_max_tokens = f.has_max_tokens;
+  c.max_tokens = f.max_tokens;
+  c.has_cache_outcome = f.cache_outcome != nullptr;
+  if (c.has_cache_outcome) {
+    c.cache_outcome = VARDATA_ANY(f.cache_outcome);
+    c.cache_outcome_len = VARSIZE_ANY_EXHDR(f.cache_outcome);
+  }
+  c.has_entry = f.has_entry;
+  c.entry = f.entry;
+  c.has_distance = f.has_distance;
+  c.distance = f.distance;
+
+  switch (FirstBrokenRule(c, null_operation_is_error)) {
+    case InteractionRule::kOk:
+      return;
+    case InteractionRule::kStartedNotFinite:
+      ereport(ERROR, (errcode(sqlstate), errmsg("%sstarted_at must be a finite time, got %s",
+                                                prefix, TsOut(true, f.started))));
+      break;
+    case InteractionRule::kUnknownOperation:
+      ereport(ERROR,
+              (errcode(sqlstate),
+               errmsg("%sunknown operation \"%s\"", prefix, TextOut(f.operation, "<NULL>")),
+               errhint("Use an OpenTelemetry gen_ai.operation.name: chat, text_completion, "
+                       "embeddings, generate_content, execute_tool, create_agent, invoke_agent.")));
+      break;
+    case InteractionRule::kFinishedBeforeStarted:
+      ereport(ERROR, (errcode(sqlstate),
+                      errmsg("%scall finished (%s) before it started (%s)", prefix,
+                             TsOut(true, f.finished), TsOut(true, f.started))));
+      break;
+    case InteractionRule::kFirstTokenOutsideCall:
+      ereport(ERROR, (errcode(sqlstate),
+                      errmsg("%sfirst token (%s) outside the call (%s to %s)", prefix,
+                             TsOut(true, f.first), TsOut(true, f.started),
+                             TsOut(f.has_finished, f.finished))));
+      break;
+    case InteractionRule::kNegativeTokens:
       ereport(ERROR,
               (errcode(sqlstate),
                errmsg("%stoken counts must not be negative (input %s, output %s, cache read %s, "
@@ -210,43 +231,42 @@ void CheckRow(const Fields& f, int sqlstate, const char* prefix, bool null_opera
                       IntOut(f.has_tokens[1], f.tokens[1]), IntOut(f.has_tokens[2], f.tokens[2]),
                       IntOut(f.has_tokens[3], f.tokens[3]),
                       IntOut(f.has_tokens[4], f.tokens[4]))));
-    }
-  }
-  if (f.cost != nullptr && NumericSignOf(f.cost) < 0) {
-    ereport(ERROR, (errcode(sqlstate),
-                    errmsg("%scost must not be negative, got %s", prefix,
-                           DatumGetCString(DirectFunctionCall1(numeric_out,
-                                                               NumericGetDatum(f.cost))))));
-  }
-  if (f.has_temperature && float8_lt(f.temperature, 0.0)) {
-    ereport(ERROR, (errcode(sqlstate), errmsg("%stemperature must not be negative, got %s", prefix,
-                                              float8out_internal(f.temperature))));
-  }
-  if (f.has_top_p && (float8_lt(f.top_p, 0.0) || float8_gt(f.top_p, 1.0))) {
-    ereport(ERROR, (errcode(sqlstate), errmsg("%stop_p must be between 0 and 1, got %s", prefix,
-                                              float8out_internal(f.top_p))));
-  }
-  if (f.has_max_tokens && f.max_tokens <= 0) {
-    ereport(ERROR, (errcode(sqlstate), errmsg("%smax_tokens must be positive, got " INT64_FORMAT,
-                                              prefix, f.max_tokens)));
-  }
-  if (f.has_distance && float8_lt(f.distance, 0.0)) {
-    ereport(ERROR, (errcode(sqlstate), errmsg("%scache_distance must not be negative, got %s",
-                                              prefix, float8out_internal(f.distance))));
-  }
-  if (f.cache_outcome != nullptr && !TextIn(f.cache_outcome, kCacheOutcomes)) {
-    ereport(ERROR, (errcode(sqlstate),
-                    errmsg("%sunknown cache_outcome \"%s\"", prefix, TextOut(f.cache_outcome, "")),
-                    errhint("Use hit, miss or bypass (or NULL when no cache was consulted).")));
-  }
-  bool entry_ok = f.cache_outcome == nullptr ? !f.has_entry
-                                             : TextIs(f.cache_outcome, "hit") == f.has_entry;
-  if (!entry_ok) {
-    ereport(ERROR, (errcode(sqlstate),
-                    errmsg("%scache_entry_id must be given exactly when cache_outcome is 'hit' "
-                           "(outcome %s, entry %s)",
-                           prefix, TextOut(f.cache_outcome, "NULL"),
-                           f.has_entry ? psprintf(INT64_FORMAT, f.entry) : "NULL")));
+      break;
+    case InteractionRule::kNegativeCost:
+      ereport(ERROR, (errcode(sqlstate),
+                      errmsg("%scost must not be negative, got %s", prefix,
+                             DatumGetCString(DirectFunctionCall1(numeric_out,
+                                                                 NumericGetDatum(f.cost))))));
+      break;
+    case InteractionRule::kNegativeTemperature:
+      ereport(ERROR, (errcode(sqlstate), errmsg("%stemperature must not be negative, got %s",
+                                                prefix, float8out_internal(f.temperature))));
+      break;
+    case InteractionRule::kTopPOutOfRange:
+      ereport(ERROR, (errcode(sqlstate), errmsg("%stop_p must be between 0 and 1, got %s", prefix,
+                                                float8out_internal(f.top_p))));
+      break;
+    case InteractionRule::kMaxTokensNotPositive:
+      ereport(ERROR, (errcode(sqlstate), errmsg("%smax_tokens must be positive, got " INT64_FORMAT,
+                                                prefix, f.max_tokens)));
+      break;
+    case InteractionRule::kNegativeCacheDistance:
+      ereport(ERROR, (errcode(sqlstate), errmsg("%scache_distance must not be negative, got %s",
+                                                prefix, float8out_internal(f.distance))));
+      break;
+    case InteractionRule::kUnknownCacheOutcome:
+      ereport(ERROR,
+              (errcode(sqlstate),
+               errmsg("%sunknown cache_outcome \"%s\"", prefix, TextOut(f.cache_outcome, "")),
+               errhint("Use hit, miss or bypass (or NULL when no cache was consulted).")));
+      break;
+    case InteractionRule::kCacheEntryMismatch:
+      ereport(ERROR, (errcode(sqlstate),
+                      errmsg("%scache_entry_id must be given exactly when cache_outcome is 'hit' "
+                             "(outcome %s, entry %s)",
+                             prefix, TextOut(f.cache_outcome, "NULL"),
+                             f.has_entry ? psprintf(INT64_FORMAT, f.entry) : "NULL")));
+      break;
   }
 }
 

@@ -13,7 +13,12 @@
 //   static Elem FromFloatUnchecked(float);    // round to nearest; overflow gives an infinity
 //   static bool IsNan(Elem); static bool IsInf(Elem);
 //   static void Send(StringInfo, Elem);       // binary form, network byte order
-//   static Elem Recv(StringInfo);
+//   static constexpr DenseKind kKind;         // the binary decoder's element kind (core)
+//   static InputStatus ParseText(const char*, int32 typmod, Elem*, int* dim);  // core parser
+//   static InputStatus FromFloats(const float*, Elem*, int n);  // the array casts' checks
+//
+// Every input path (text, binary, arrays) is core/type_input.h's pure code; the templates here
+// only allocate, call it and report its errors (ReportInputError).
 //
 // Arithmetic follows pgvector: each element is computed in float (the widened elements), then
 // rounded to Elem; an infinite result is "value out of range: overflow" (22003), a product that
@@ -46,7 +51,15 @@ extern "C" {
 #include <cstdlib>
 #include <cstring>
 
+#include "core/type_input.h"
+
 namespace ragstore {
+
+// Raises the PostgreSQL error of a failed input status (core/type_input.h lists each kind's
+// SQLSTATE and message) for type_name; lit is the text input (syntax errors quote it, text
+// out-of-range errors quote the token in it), token overrides the quoted number.
+[[noreturn]] void ReportInputError(const InputStatus& st, const char* type_name, const char* lit,
+                                   const char* token = nullptr);
 
 template <typename Elem>
 struct DenseVector {
@@ -136,68 +149,16 @@ inline typename P::Elem FromFloatChecked(float value, const char* text) {
   return e;
 }
 
-inline bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-template <class P>
-[[noreturn]] void InvalidSyntax(const char* lit, const char* detail) {
-  if (detail != nullptr)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                    errmsg("invalid input syntax for type %s: \"%s\"", P::kTypeName, lit),
-                    errdetail("%s", detail)));
-  ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                  errmsg("invalid input syntax for type %s: \"%s\"", P::kTypeName, lit)));
-  pg_unreachable();
-}
-
-// Text input '[1,2,3]': whitespace allowed around brackets, commas and numbers; each element
-// parsed by strtof (as float4in: no double rounding), then rounded to Elem. Errors: 22P02 bad
-// syntax (missing bracket, empty element, junk after ']'), 22003 out of range, 22000 NaN,
-// infinity, no dimension or typmod mismatch, 54000 more than kMaxDim dimensions.
+// Text input '[1,2,3]': core/type_input.h's parser (pgvector's rules and errors: 22P02 bad
+// syntax, 22003 out of range, 22000 NaN, infinity, no dimension or typmod mismatch, 54000 more
+// than kMaxDim dimensions).
 template <class P>
 Dense<P>* Parse(const char* lit, int32 typmod) {
   using Elem = typename P::Elem;
   Elem* values = static_cast<Elem*>(palloc(sizeof(Elem) * P::kMaxDim));
   int dim = 0;
-  const char* p = lit;
-
-  while (IsSpace(*p)) p++;
-  if (*p != '[') InvalidSyntax<P>(lit, "Vector contents must start with \"[\".");
-  p++;
-  while (IsSpace(*p)) p++;
-  if (*p == ']')
-    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                    errmsg("%s must have at least 1 dimension", P::kTypeName)));
-  for (;;) {
-    if (dim == P::kMaxDim)
-      ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                      errmsg("%s cannot have more than %d dimensions", P::kTypeName, P::kMaxDim)));
-    while (IsSpace(*p)) p++;
-    if (*p == '\0') InvalidSyntax<P>(lit, nullptr);
-    char* end;
-    errno = 0;
-    float value = strtof(p, &end);
-    if (end == p) InvalidSyntax<P>(lit, nullptr);
-    if (errno == ERANGE && std::isinf(value)) OutOfRange<P>(pnstrdup(p, end - p));
-    Elem e = P::FromFloatUnchecked(value);
-    if (P::IsInf(e) && !std::isinf(value)) OutOfRange<P>(pnstrdup(p, end - p));
-    CheckElement<P>(e);
-    values[dim++] = e;
-    p = end;
-    while (IsSpace(*p)) p++;
-    if (*p == ',') {
-      p++;
-    } else if (*p == ']') {
-      p++;
-      break;
-    } else {
-      InvalidSyntax<P>(lit, nullptr);
-    }
-  }
-  while (IsSpace(*p)) p++;
-  if (*p != '\0') InvalidSyntax<P>(lit, "Junk after closing right brace.");
-  CheckExpectedDims(typmod, dim);
+  InputStatus st = P::ParseText(lit, typmod, values, &dim);
+  if (!st.ok()) ReportInputError(st, P::kTypeName, lit);
   Dense<P>* v = Alloc<P>(dim);
   memcpy(v->x, values, sizeof(Elem) * dim);
   pfree(values);
@@ -222,21 +183,20 @@ char* Format(const Dense<P>* v) {
 }
 
 // Binary input: int16 dim, int16 unused (must be 0: "expected unused to be 0, not %d", 22000),
-// dim elements. Validates like Parse.
+// dim elements; core/type_input.h's decoder, which validates like Parse (08P01 "insufficient
+// data left in message" for a short message, as pq_getmsgint).
 template <class P>
 Dense<P>* Recv(StringInfo buf, int32 typmod) {
-  int16 dim = static_cast<int16>(pq_getmsgint(buf, sizeof(int16)));
-  int16 unused = static_cast<int16>(pq_getmsgint(buf, sizeof(int16)));
-  CheckDimRange<P>(dim);
-  CheckExpectedDims(typmod, dim);
-  if (unused != 0)
-    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                    errmsg("expected unused to be 0, not %d", unused)));
+  const uint8_t* data = reinterpret_cast<const uint8_t*>(buf->data + buf->cursor);
+  size_t len = static_cast<size_t>(buf->len - buf->cursor);
+  int dim = 0;
+  InputStatus st = DecodeDenseHeader(data, len, typmod, &dim);
+  if (!st.ok()) ReportInputError(st, P::kTypeName, "");
   Dense<P>* v = Alloc<P>(dim);
-  for (int i = 0; i < dim; i++) {
-    v->x[i] = P::Recv(buf);
-    CheckElement<P>(v->x[i]);
-  }
+  size_t consumed = 0;
+  st = DecodeDenseBody(data + 4, len - 4, P::kKind, dim, v->x, &consumed);
+  if (!st.ok()) ReportInputError(st, P::kTypeName, "");
+  buf->cursor += static_cast<int>(4 + consumed);
   return v;
 }
 
@@ -519,24 +479,25 @@ inline float ArrayElementToFloat(Datum elem, Oid elemtype) {
 
 // integer[], real[], double precision[], numeric[] -> the type (the assignment casts).
 // Errors, in pgvector's order: "array must be 1-D" (22000), "array must not contain nulls"
-// (22004), dimensions as CheckDimRange / CheckExpectedDims; then every element converted
-// (numeric_float4's errors; for halfvec a finite value beyond the half range is "\"%s\" is out
-// of range for type halfvec", 22003); then every element checked: "NaN not allowed in %s",
-// "infinite value not allowed in %s" (22000).
+// (22004), dimensions (core CheckArrayDims); then every element converted (numeric_float4's
+// errors; for halfvec a finite value beyond the half range is "\"%s\" is out of range for type
+// halfvec", 22003); then every element checked: "NaN not allowed in %s", "infinite value not
+// allowed in %s" (22000).
 template <class P>
 Dense<P>* FromArray(ArrayType* array, int32 typmod) {
   Oid elemtype;
   int n;
   Datum* elems = ArrayDatums(array, &elemtype, &n);
-  CheckDimRange<P>(n);
-  CheckExpectedDims(typmod, n);
-  Dense<P>* r = Alloc<P>(n);
-  for (int i = 0; i < n; i++) {
-    float f = ArrayElementToFloat(elems[i], elemtype);
-    r->x[i] = FromFloatChecked<P>(f, nullptr);
-  }
+  InputStatus st = CheckArrayDims(n, P::kMaxDim, typmod);
+  if (!st.ok()) ReportInputError(st, P::kTypeName, "");
+  float* floats = static_cast<float*>(palloc(sizeof(float) * n));
+  for (int i = 0; i < n; i++) floats[i] = ArrayElementToFloat(elems[i], elemtype);
   pfree(elems);
-  for (int i = 0; i < n; i++) CheckElement<P>(r->x[i]);
+  Dense<P>* r = Alloc<P>(n);
+  st = P::FromFloats(floats, r->x, n);
+  if (!st.ok())
+    ReportInputError(st, P::kTypeName, "", float_to_shortest_decimal(floats[st.element]));
+  pfree(floats);
   return r;
 }
 

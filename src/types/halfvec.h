@@ -30,7 +30,16 @@ struct HalfvecElement {
   static bool IsNan(Half x) { return HalfIsNan(x); }
   static bool IsInf(Half x) { return HalfIsInf(x); }
   static void Send(StringInfo buf, Half x) { pq_sendint16(buf, x); }
-  static Half Recv(StringInfo buf) { return static_cast<Half>(pq_getmsgint(buf, sizeof(int16))); }
+  static constexpr DenseKind kKind = DenseKind::kHalfvec;
+  static InputStatus ParseText(const char* lit, int32 typmod, Half* out, int* dim) {
+    return ParseHalfvecText(lit, typmod, out, dim);
+  }
+  // The array casts' elements: every one rounded to a half (out of range beyond 65504), then
+  // each must be finite.
+  static InputStatus FromFloats(const float* in, Half* out, int n) {
+    InputStatus st = FloatsToHalvesChecked(in, out, n);
+    return st.ok() ? CheckFiniteHalves(out, n) : st;
+  }
 };
 
 using HalfVector = DenseVector<Half>;

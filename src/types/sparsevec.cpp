@@ -35,15 +35,6 @@ SparseVector* InitSparseVector(int32 dim, int32 nnz) {
   return v;
 }
 
-void CheckSparseDim(int64 dim) {
-  if (dim < 1)
-    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                    errmsg("sparsevec must have at least 1 dimension")));
-  if (dim > kSparsevecMaxDim)
-    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                    errmsg("sparsevec cannot have more than %d dimensions", kSparsevecMaxDim)));
-}
-
 void CheckSparseNnz(int64 nnz, int32 dim) {
   if (nnz < 0)
     ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
@@ -53,62 +44,11 @@ void CheckSparseNnz(int64 nnz, int32 dim) {
                     errmsg("sparsevec cannot have more than %d non-zero elements",
                            kSparsevecMaxNnz)));
   if (nnz > dim)
-    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                     errmsg("sparsevec cannot have more elements than dimensions")));
 }
 
-void CheckSparseValue(float value) {
-  if (std::isnan(value))
-    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("NaN not allowed in sparsevec")));
-  if (std::isinf(value))
-    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                    errmsg("infinite value not allowed in sparsevec")));
-}
-
 namespace {
-
-// Names the type in the shared "out of range" messages of dense.h.
-struct SparseName {
-  static constexpr const char* kTypeName = "sparsevec";
-};
-
-struct Element {
-  int64 index;  // 0-based while checking (int64: the text may hold any integer)
-  float value;
-};
-
-[[noreturn]] void InvalidSyntax(const char* lit, const char* detail) {
-  if (detail != nullptr)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                    errmsg("invalid input syntax for type sparsevec: \"%s\"", lit),
-                    errdetail("%s", detail)));
-  ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                  errmsg("invalid input syntax for type sparsevec: \"%s\"", lit)));
-  pg_unreachable();
-}
-
-// An integer for an index or the dimension: optional sign and digits (strtoll); values beyond
-// int64 are clamped (they are out of range for every check that follows anyway).
-int64 ParseInteger(const char* lit, const char** p) {
-  char* end;
-  errno = 0;
-  long long value = strtoll(*p, &end, 10);
-  if (end == *p) InvalidSyntax(lit, nullptr);
-  *p = end;
-  return value;
-}
-
-// Index checks on elements sorted by index: in range and unique.
-// "sparsevec index out of bounds" / "sparsevec indices must not contain duplicates" (22000).
-void CheckSortedIndices(const Element* elements, int n, int32 dim) {
-  for (int i = 0; i < n; i++) {
-    if (elements[i].index < 0 || elements[i].index >= dim)
-      ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("sparsevec index out of bounds")));
-    if (i > 0 && elements[i].index == elements[i - 1].index)
-      ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                      errmsg("sparsevec indices must not contain duplicates")));
-  }
-}
 
 SparseVector* Arg(FunctionCallInfo fcinfo, int n) {
   return reinterpret_cast<SparseVector*>(PG_DETOAST_DATUM(PG_GETARG_DATUM(n)));
@@ -138,77 +78,21 @@ PG_FUNCTION_INFO_V1(sparsevec_in);
 // strtof, zero values dropped; '{}/5' is valid. Errors: 22P02 bad syntax, 22003 value beyond
 // float4 or a non-zero that underflows to 0 ("\"1e-46\" is out of range for type sparsevec"),
 // 22000 NaN / infinity / index out of bounds / duplicate index / typmod mismatch / no
-// dimension, 54000 more than 1e9 dimensions or 16000 non-zero elements.
+// dimension, 54000 more than 1e9 dimensions or 16000 elements written (core/type_input.h's
+// parser, pgvector's rules in pgvector's order).
 Datum sparsevec_in(PG_FUNCTION_ARGS) {
   const char* lit = PG_GETARG_CSTRING(0);
   int32 typmod = PG_GETARG_INT32(2);
-  // Every element holds one ':'; that bounds the number of elements.
-  int max_elements = 0;
-  for (const char* c = lit; *c; c++) max_elements += (*c == ':');
-  Element* elements = static_cast<Element*>(palloc(sizeof(Element) * (max_elements + 1)));
-  int n = 0;
-  const char* p = lit;
-  using dense::IsSpace;
-
-  while (IsSpace(*p)) p++;
-  if (*p != '{') InvalidSyntax(lit, "Vector contents must start with \"{\".");
-  p++;
-  while (IsSpace(*p)) p++;
-  if (*p == '}') {
-    p++;
-  } else {
-    for (;;) {
-      while (IsSpace(*p)) p++;
-      int64 index = ParseInteger(lit, &p);
-      while (IsSpace(*p)) p++;
-      if (*p != ':') InvalidSyntax(lit, nullptr);
-      p++;
-      while (IsSpace(*p)) p++;
-      char* end;
-      errno = 0;
-      float value = strtof(p, &end);
-      if (end == p) InvalidSyntax(lit, nullptr);
-      // as float4in: a value that overflows, or a non-zero that underflows to zero, is out of range
-      if (errno == ERANGE && (value == 0.0f || std::isinf(value)))
-        dense::OutOfRange<SparseName>(pnstrdup(p, end - p));
-      CheckSparseValue(value);
-      p = end;
-      if (n == max_elements) InvalidSyntax(lit, nullptr);  // cannot happen: one ':' each
-      elements[n++] = {index - 1, value};
-      while (IsSpace(*p)) p++;
-      if (*p == ',') {
-        p++;
-      } else if (*p == '}') {
-        p++;
-        break;
-      } else {
-        InvalidSyntax(lit, nullptr);
-      }
-    }
-  }
-  while (IsSpace(*p)) p++;
-  if (*p != '/') InvalidSyntax(lit, *p == '\0' ? "Unexpected end of input." : nullptr);
-  p++;
-  while (IsSpace(*p)) p++;
-  int64 dim = ParseInteger(lit, &p);
-  while (IsSpace(*p)) p++;
-  if (*p != '\0') InvalidSyntax(lit, "Junk after closing.");
-
-  CheckSparseDim(dim);
-  CheckExpectedDims(typmod, static_cast<int32>(dim));
-  std::sort(elements, elements + n,
-            [](const Element& x, const Element& y) { return x.index < y.index; });
-  CheckSortedIndices(elements, n, static_cast<int32>(dim));
-  int nnz = 0;
-  for (int i = 0; i < n; i++) nnz += elements[i].value != 0.0f;
-  CheckSparseNnz(nnz, static_cast<int32>(dim));
-
-  SparseVector* v = InitSparseVector(static_cast<int32>(dim), nnz);
+  int64 capacity = Min(SparsevecTextCapacity(lit), static_cast<int64>(kSparsevecMaxNnz));
+  auto* elements = static_cast<SparseElement*>(palloc(sizeof(SparseElement) * capacity));
+  int32 nnz = 0, dim = 0;
+  InputStatus st = ParseSparsevecText(lit, typmod, elements, &nnz, &dim);
+  if (!st.ok()) ReportInputError(st, "sparsevec", lit);
+  SparseVector* v = InitSparseVector(dim, nnz);
   float* values = SparseValues(v);
-  for (int i = 0, j = 0; i < n; i++) {
-    if (elements[i].value == 0.0f) continue;
-    v->indices[j] = static_cast<int32>(elements[i].index);
-    values[j++] = elements[i].value;
+  for (int i = 0; i < nnz; i++) {
+    v->indices[i] = elements[i].index;
+    values[i] = elements[i].value;
   }
   pfree(elements);
   PG_RETURN_POINTER(v);
@@ -257,41 +141,23 @@ Datum sparsevec_typmod_in(PG_FUNCTION_ARGS) {
 PG_FUNCTION_INFO_V1(sparsevec_recv);
 // sparsevec_recv(internal, oid, typmod) -> sparsevec from the binary form, network byte order:
 // int32 dim, int32 nnz, int32 unused (must be 0), nnz int32 0-based indices, nnz float4.
-// Validates like sparsevec_in, and indices must already be strictly increasing
-// ("sparsevec indices must be in ascending order", 22000); zero values are rejected
-// ("zero not allowed in sparsevec", 22000).
+// core/type_input.h's decoder: validates like sparsevec_in, and indices must already be
+// strictly increasing ("sparsevec indices must be in ascending order", 22000); zero values are
+// rejected ("binary representation of sparsevec cannot contain zero values", 22000); a short
+// message is 08P01 "insufficient data left in message".
 Datum sparsevec_recv(PG_FUNCTION_ARGS) {
   StringInfo buf = reinterpret_cast<StringInfo>(PG_GETARG_POINTER(0));
   int32 typmod = PG_GETARG_INT32(2);
-  int32 dim = pq_getmsgint(buf, sizeof(int32));
-  int32 nnz = pq_getmsgint(buf, sizeof(int32));
-  int32 unused = pq_getmsgint(buf, sizeof(int32));
-  CheckSparseDim(dim);
-  CheckSparseNnz(nnz, dim);
-  CheckExpectedDims(typmod, dim);
-  if (unused != 0)
-    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                    errmsg("expected unused to be 0, not %d", unused)));
+  const uint8_t* data = reinterpret_cast<const uint8_t*>(buf->data + buf->cursor);
+  size_t len = static_cast<size_t>(buf->len - buf->cursor);
+  int32 dim = 0, nnz = 0;
+  InputStatus st = DecodeSparseHeader(data, len, typmod, &dim, &nnz);
+  if (!st.ok()) ReportInputError(st, "sparsevec", "");
   SparseVector* v = InitSparseVector(dim, nnz);
-  for (int i = 0; i < nnz; i++) {
-    int32 index = pq_getmsgint(buf, sizeof(int32));
-    if (index < 0 || index >= dim)
-      ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("sparsevec index out of bounds")));
-    if (i > 0 && index == v->indices[i - 1])
-      ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                      errmsg("sparsevec indices must not contain duplicates")));
-    if (i > 0 && index < v->indices[i - 1])
-      ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                      errmsg("sparsevec indices must be in ascending order")));
-    v->indices[i] = index;
-  }
-  float* values = SparseValues(v);
-  for (int i = 0; i < nnz; i++) {
-    values[i] = pq_getmsgfloat4(buf);
-    CheckSparseValue(values[i]);
-    if (values[i] == 0.0f)
-      ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("zero not allowed in sparsevec")));
-  }
+  size_t consumed = 0;
+  st = DecodeSparseBody(data + 12, len - 12, dim, nnz, v->indices, SparseValues(v), &consumed);
+  if (!st.ok()) ReportInputError(st, "sparsevec", "");
+  buf->cursor += static_cast<int>(12 + consumed);
   PG_RETURN_POINTER(v);
 }
 
@@ -436,16 +302,15 @@ Datum array_to_sparsevec(PG_FUNCTION_ARGS) {
   Oid elemtype;
   int n;
   Datum* elems = dense::ArrayDatums(array, &elemtype, &n);
-  CheckSparseDim(n);
-  CheckExpectedDims(typmod, n);
+  InputStatus st = CheckArrayDims(n, kSparsevecMaxDim, typmod);
+  if (!st.ok()) ReportInputError(st, "sparsevec", "");
   // Convert every element, then check every element (pgvector's order of errors).
   float* values = static_cast<float*>(palloc(sizeof(float) * n));
   for (int i = 0; i < n; i++) values[i] = dense::ArrayElementToFloat(elems[i], elemtype);
+  st = CheckFiniteFloats(values, n);
+  if (!st.ok()) ReportInputError(st, "sparsevec", "");
   int nnz = 0;
-  for (int i = 0; i < n; i++) {
-    CheckSparseValue(values[i]);
-    nnz += values[i] != 0.0f;
-  }
+  for (int i = 0; i < n; i++) nnz += values[i] != 0.0f;
   CheckSparseNnz(nnz, n);
   SparseVector* r = InitSparseVector(n, nnz);
   float* rx = SparseValues(r);

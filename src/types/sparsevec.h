@@ -41,12 +41,7 @@ inline SparseView View(const SparseVector* v) {
 // palloc's a zeroed sparse vector with room for nnz elements.
 SparseVector* InitSparseVector(int32 dim, int32 nnz);
 
-// 1 <= dim <= 1e9: "sparsevec must have at least 1 dimension" (22000), "sparsevec cannot have
-// more than %d dimensions" (54000).
-void CheckSparseDim(int64 dim);
-// 0 <= nnz <= 16000 and nnz <= dim (22000 / 54000).
+// 0 <= nnz <= 16000 and nnz <= dim (22000 negative / 54000).
 void CheckSparseNnz(int64 nnz, int32 dim);
-// "NaN not allowed in sparsevec", "infinite value not allowed in sparsevec" (22000).
-void CheckSparseValue(float value);
 
 }  // namespace ragstore

@@ -31,7 +31,15 @@ struct VectorElement {
   static bool IsNan(float x) { return std::isnan(x); }
   static bool IsInf(float x) { return std::isinf(x); }
   static void Send(StringInfo buf, float x) { pq_sendfloat4(buf, x); }
-  static float Recv(StringInfo buf) { return pq_getmsgfloat4(buf); }
+  static constexpr DenseKind kKind = DenseKind::kVector;
+  static InputStatus ParseText(const char* lit, int32 typmod, float* out, int* dim) {
+    return ParseVectorText(lit, typmod, out, dim);
+  }
+  // The array casts' elements (already float): copied, then each must be finite.
+  static InputStatus FromFloats(const float* in, float* out, int n) {
+    memcpy(out, in, sizeof(float) * n);
+    return CheckFiniteFloats(out, n);
+  }
 };
 
 // The layout: dim, unused, float x[dim].
