@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <string>
 
 #include "core/type_input.h"
@@ -32,6 +33,26 @@ inline void AppendFloat(std::string* out, float f) {
   char buf[32];
   int n = float_to_shortest_decimal_bufn(f, buf);
   out->append(buf, static_cast<size_t>(n));
+}
+
+// A rejection must have one of the kinds its input path can give, with consistent numbers: a
+// typmod mismatch names the typmod (and a different count), too many dimensions names
+// max_dim, an out-of-range number from text lies inside the input (input_len bytes).
+inline void ExpectRejection(const ragstore::InputStatus& st,
+                            std::initializer_list<ragstore::InputError> allowed, int32_t typmod,
+                            int64_t max_dim, size_t input_len) {
+  using ragstore::InputError;
+  bool known = false;
+  for (InputError e : allowed) known |= st.error == e;
+  if (!known) Fail("this path gave error kind %s", ragstore::InputErrorName(st.error));
+  if (st.error == InputError::kTypmodMismatch && (typmod == -1 || st.a != typmod || st.b == typmod))
+    Fail("typmod mismatch reported as %lld / %lld with typmod %d", (long long)st.a,
+         (long long)st.b, typmod);
+  if (st.error == InputError::kTooManyDimensions && st.a != max_dim)
+    Fail("too many dimensions names %lld", (long long)st.a);
+  if (st.error == InputError::kOutOfRange &&
+      (st.token_len == 0 || st.token_begin + st.token_len > input_len))
+    Fail("out-of-range token outside the input");
 }
 
 // Reads bytes in order; past the end it returns zeros.
