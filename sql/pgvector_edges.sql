@@ -107,6 +107,11 @@ SELECT t, pg_temp.try(format($$SELECT '{1e-50}'::numeric[]::%s::text$$, t))
 SELECT pg_temp.try($$SELECT '{NaN,70000}'::real[]::halfvec::text$$);
 SELECT pg_temp.try($$SELECT '{NaN,1e39}'::float8[]::vector::text$$);
 
+-- element-wise arithmetic: the first element, in order, that overflows or underflows decides
+SELECT pg_temp.try($$SELECT ('[1e-30,3e38]'::vector * '[1e-30,10]')::text$$);
+SELECT pg_temp.try($$SELECT ('[3e38,1e-30]'::vector * '[10,1e-30]')::text$$);
+SELECT pg_temp.try($$SELECT ('[1e-7,60000]'::halfvec * '[1e-7,2]')::text$$);
+
 -- aggregate states: '{0}' takes the first value's dimensions; any other state must match
 SELECT pg_temp.try($$SELECT vector_accum('{0,0}', '[1,2,3]')::text$$);
 SELECT pg_temp.try($$SELECT halfvec_accum('{0,0}', '[1,2,3]')::text$$);

@@ -230,21 +230,25 @@ int32 TypmodIn(ArrayType* ta) {
 enum class ArithOp { kAdd, kSub, kMul };
 
 // Element-wise a op b into out (which may alias a). 22000 on different dimensions; 22003 on
-// overflow (an infinite result) and, for kMul, underflow (zero from non-zero factors).
+// overflow (an infinite result) and, for kMul, underflow (zero from non-zero factors): the
+// first element, in order, that does either decides which (as pgvector checks them).
 template <class P>
 void Arith(ArithOp op, const Dense<P>* a, const Dense<P>* b, Dense<P>* out) {
   CheckSameDims<P>(a->dim, b->dim);
-  bool overflow = false, underflow = false;
+  enum { kFine, kOverflow, kUnderflow } first = kFine;
   for (int i = 0; i < a->dim; i++) {
     float x = P::ToFloat(a->x[i]), y = P::ToFloat(b->x[i]);
     float r = op == ArithOp::kAdd ? x + y : op == ArithOp::kSub ? x - y : x * y;
     typename P::Elem e = P::FromFloatUnchecked(r);
-    overflow |= P::IsInf(e);
-    if (op == ArithOp::kMul) underflow |= P::ToFloat(e) == 0.0f && x != 0.0f && y != 0.0f;
+    if (first == kFine) {
+      if (P::IsInf(e)) first = kOverflow;
+      else if (op == ArithOp::kMul && P::ToFloat(e) == 0.0f && x != 0.0f && y != 0.0f)
+        first = kUnderflow;
+    }
     out->x[i] = e;
   }
-  if (overflow) float_overflow_error();
-  if (underflow) float_underflow_error();
+  if (first == kOverflow) float_overflow_error();
+  if (first == kUnderflow) float_underflow_error();
 }
 
 // a || b. 54000 when the result exceeds kMaxDim dimensions.
