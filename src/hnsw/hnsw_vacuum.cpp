@@ -15,6 +15,9 @@
 //   4. reclaim: deleted elements and their neighbour tuples are removed from their pages
 //      (line pointers stay, so no other TID moves) and the pages' free space goes to the free
 //      space map, where inserts find it.
+// A cancel (statement_timeout, pg_cancel_backend, autovacuum giving way to a lock request) that
+// arrives during passes 2-3 stops the repairs and takes effect after pass 3, so it never leaves
+// a live row that no search returns (a crash in that window still can; the next VACUUM links it).
 #include "hnsw/hnsw.h"
 
 #include <utility>
@@ -153,6 +156,10 @@ void RepairNeighbors(VacuumState* vs) {
   auto* dtids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * max_slots));
   auto* newtids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * max_slots));
   for (int64 i = 0; i < vs->nlive; i++) {
+    // A pending cancel stops the repairs here (the caller holds interrupts off until the
+    // reachability pass has reconnected what the repairs so far cut off; lists still naming
+    // deleted elements are fine, scans traverse those, and the next VACUUM repairs them).
+    if (QueryCancelPending || ProcDiePending) break;
     vacuum_delay_point();
     LiveElement* le = &vs->live[i];
     int count = 0;
@@ -521,11 +528,21 @@ IndexBulkDeleteResult* hnswbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResu
   LockPage(index, kHnswUpdateLock, ExclusiveLock);
   stats->num_index_tuples = 0;
   MarkDeleted(vs, callback, callback_state, stats);
-  if (vs->deleted.count > 0) {
+  // A repair can take the last in-link of a live element (see HnswLinkUnreachable): from the
+  // first repair until the reachability pass has linked such elements again, a cancel or a
+  // termination waits (RepairNeighbors stops early when one is pending; the pass reads the
+  // index once), else a cancelled VACUUM left rows that no search returned until the next one.
+  bool held = vs->deleted.count > 0;
+  if (held) {
+    HOLD_INTERRUPTS();
     RepairNeighbors(vs);
     RepairEntryPoint(vs);
   }
   int64 linked = HnswLinkUnreachable(index, info->strategy, &vs->sup, true);
+  if (held) {
+    RESUME_INTERRUPTS();
+    CHECK_FOR_INTERRUPTS();
+  }
   if (vs->deleted.count > 0) Reclaim(vs, stats);
   UnlockPage(index, kHnswUpdateLock, ExclusiveLock);
   if (linked > 0)
