@@ -5,7 +5,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 our @EXPORT_OK = qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k
-                    verify_indexes verify_clean);
+                    verify_indexes verify_clean fault_seed wait_then);
 
 # The data directory: $RAGSTORE_DATA_DIR, else <checkout>/../shared/data.
 sub data_dir {
@@ -105,6 +105,34 @@ sub verify_clean {
   my ($problems, $n) = verify_indexes($node, $db);
   Test::More::cmp_ok($n, '>', 0, "$what: there are hnsw/ivfflat indexes to verify");
   Test::More::is($problems, '', "$what: verify_index(heapallindexed) finds no problem in $n indexes");
+}
+
+# Seeds Perl's rand for a fault test from $RAGSTORE_FAULT_SEED, else from a fresh random
+# number, and notes the seed so that a failing run can be repeated.
+sub fault_seed {
+  my $seed = $ENV{RAGSTORE_FAULT_SEED} // int(rand(1_000_000));
+  srand($seed);
+  Test::More::note("random seed $seed (RAGSTORE_FAULT_SEED reproduces a run)");
+  return $seed;
+}
+
+# Inside the server (no client start-up in between): waits until the SQL condition $cond
+# holds (checked every 10 ms with fresh statistics, at most 60 s), sleeps $delay seconds, then
+# runs $then (a query whose result is discarded; optional). Fault tests use it to land a fault
+# at a chosen moment of a running statement.
+sub wait_then {
+  my ($node, $cond, $delay, $then) = @_;
+  my $after = defined $then ? "PERFORM * FROM ($then) t;" : '';
+  $node->safe_psql('postgres', qq{
+    DO \$\$ BEGIN
+      FOR i IN 1 .. 6000 LOOP
+        PERFORM pg_stat_clear_snapshot();
+        EXIT WHEN ($cond);
+        PERFORM pg_sleep(0.01);
+      END LOOP;
+      PERFORM pg_sleep($delay);
+      $after
+    END \$\$});
 }
 
 1;
