@@ -200,7 +200,9 @@ void AddToList(Relation index, bool building, int m, ItemPointer ntid, int lc,
 // Removes tid from `replaceable` (see HnswAddLink).
 void Protect(ItemPointerData* replaceable, int nrep, const ItemPointerData* tid) {
   for (int r = 0; r < nrep; r++)
-    if (ItemPointerEquals(&replaceable[r], const_cast<ItemPointer>(tid))) ItemPointerSetInvalid(&replaceable[r]);
+    if (ItemPointerIsValid(&replaceable[r]) &&
+        ItemPointerEquals(&replaceable[r], const_cast<ItemPointer>(tid)))
+      ItemPointerSetInvalid(&replaceable[r]);
 }
 
 enum class LinkStep { kDone, kRejected, kReplace };
@@ -315,7 +317,8 @@ bool ReplaceIfSame(Relation index, bool building, int m, const HnswCandidate& fr
   bool same = nt != nullptr;
   for (int i = 0; i < slots && same; i++) {
     ItemPointerData* t = &nt->tids[start + i];
-    same = i < count ? ItemPointerEquals(t, const_cast<ItemPointer>(&current[i])) : !ItemPointerIsValid(t);
+    same = i < count ? ItemPointerIsValid(t) && ItemPointerEquals(t, const_cast<ItemPointer>(&current[i]))
+                     : !ItemPointerIsValid(t);
   }
   if (same) {
     HnswWriter w;
@@ -562,7 +565,8 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value,
     auto* own = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * (nselected[lc] + 1)));
     int nown = 0;
     for (int i = 0; i < nselected[lc]; i++)
-      if (!(lc == 0 && ItemPointerEquals(&selected[lc][i].tid, &old_entry)))  // keep that link
+      if (!(lc == 0 && ItemPointerIsValid(&old_entry) &&
+            ItemPointerEquals(&selected[lc][i].tid, &old_entry)))  // keep that link
         own[nown++] = selected[lc][i].tid;
     HnswLinkFromNeighbors(index, sup, m, building, selected[lc], nselected[lc], added, lc, own,
                           nown);
