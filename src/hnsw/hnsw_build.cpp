@@ -16,8 +16,9 @@
 // arrays are counted against maintenance_work_mem (the arrays never grow past it). When the
 // next tuple would not fit, pgvector's NOTICE says so ("after 0 tuples" when not even one
 // fits), the graph built so far is written out, and the remaining rows are inserted on disk
-// one by one (the aminsert path, without WAL until the final log_newpage_range). Bit and sparsevec values are written out with their prepared
-// bytes (cosine: normalised), exactly what an insert would store.
+// one by one (the aminsert path, without WAL until the final log_newpage_range). Bit and
+// sparsevec values are written out with their prepared bytes (cosine: normalised), exactly
+// what an insert would store.
 //
 // Threads and cancellation (design.md rules 1-3): the builder runs inside GuardedCall; its
 // threads never call PostgreSQL; its interrupt poll only reads QueryCancelPending /

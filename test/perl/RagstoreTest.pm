@@ -5,7 +5,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 our @EXPORT_OK = qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k
-                    verify_indexes verify_clean fault_seed wait_then);
+                    verify_indexes verify_clean fault_seed wait_then top_ids);
 
 # The data directory: $RAGSTORE_DATA_DIR, else <checkout>/../shared/data.
 sub data_dir {
@@ -64,6 +64,22 @@ sub load_fvecs_table {
   }
   $copy .= "\\.\n";
   $node->safe_psql($dbname, $copy);
+}
+
+# The ids of the 10 rows of $table nearest to each query (array ref of array refs of floats)
+# by `embedding $op` (default <->), nearest first, with the sequential scan off and $settings
+# (SQL run first, e.g. 'SET hnsw.ef_search = 100;'): one psql call for all queries. Returns an
+# array ref of array refs of ids, one per query, for recall_at_k.
+sub top_ids {
+  my ($node, $dbname, $table, $queries, $settings, $op) = @_;
+  $op //= '<->';
+  my $sql = "SET enable_seqscan = off; $settings\n";
+  for my $q (@$queries) {
+    $sql .= "SELECT coalesce(string_agg(id::text, ',' ORDER BY n), '') FROM (SELECT id, row_number() OVER () n FROM "
+      . "(SELECT id FROM $table ORDER BY embedding $op '" . vec_literal($q) . "' LIMIT 10) s) s;\n";
+  }
+  my $out = $node->safe_psql($dbname, $sql);
+  return [ map { [ split /,/, $_ ] } split /\n/, $out ];
 }
 
 # Mean recall@k of $results (array ref of array refs of ids) against $truth (ivecs rows).

@@ -1,5 +1,5 @@
 # hnsw recall@10 on real data against the shipped exact ground truth, for an index built over
-# existing rows (in-memory parallel build, written to pages) and for one created on an empty
+# existing rows (in-memory build, written to pages) and for one created on an empty
 # table and filled by INSERTs (on-disk insertion path), on sift5k (5,000 x 128, L2) and mnist10k
 # (9,000 x 784, L2). Thresholds: the issue's targets (sift5k >= 0.95 at ef_search 100, mnist10k
 # >= 0.99 at ef_search 40); the data README's reference HNSW (m=16, ef_construction=64)
@@ -11,7 +11,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use RagstoreTest qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k);
+use RagstoreTest qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k top_ids);
 
 my $node = PostgreSQL::Test::Cluster->new('hnsw_recall');
 $node->init;
@@ -22,13 +22,7 @@ $node->safe_psql('postgres', 'CREATE EXTENSION ragstore');
 # Top-10 ids for each query at the given ef_search (one psql call for all queries).
 sub search {
   my ($table, $queries, $ef) = @_;
-  my $sql = "SET enable_seqscan = off; SET hnsw.ef_search = $ef;\n";
-  for my $q (@$queries) {
-    $sql .= "SELECT coalesce(string_agg(id::text, ',' ORDER BY n), '') FROM (SELECT id, row_number() OVER () n FROM "
-      . "(SELECT id FROM $table ORDER BY embedding <-> '" . vec_literal($q) . "' LIMIT 10) s) s;\n";
-  }
-  my $out = $node->safe_psql('postgres', $sql);
-  return [ map { [ split /,/, $_ ] } split /\n/, $out ];
+  return top_ids($node, 'postgres', $table, $queries, "SET hnsw.ef_search = $ef;");
 }
 
 my $dir = data_dir();

@@ -32,7 +32,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use RagstoreTest qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k);
+use RagstoreTest qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k top_ids);
 
 my $node = PostgreSQL::Test::Cluster->new('build_parallel');
 $node->init;
@@ -150,13 +150,7 @@ load_fvecs_table($node, 'postgres', 'sift', $base);
 
 sub search {
   my ($set) = @_;
-  my $sql = "SET enable_seqscan = off; $set\n";
-  for my $q (@$queries) {
-    $sql .= "SELECT coalesce(string_agg(id::text, ',' ORDER BY n), '') FROM (SELECT id, row_number() OVER () n FROM "
-      . "(SELECT id FROM sift ORDER BY embedding <-> '" . vec_literal($q) . "' LIMIT 10) s) s;\n";
-  }
-  my $res = $node->safe_psql('postgres', $sql);
-  return [ map { [ split /,/, $_ ] } split /\n/, $res ];
+  return top_ids($node, 'postgres', 'sift', $queries, $set);
 }
 
 for my $am (['hnsw', 'hnsw (embedding vector_l2_ops)', 'SET hnsw.ef_search = 100;', 0.94, 0.03],

@@ -21,7 +21,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use RagstoreTest qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k);
+use RagstoreTest qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k top_ids);
 
 my $node = PostgreSQL::Test::Cluster->new('ivf_recall');
 $node->init;
@@ -32,14 +32,7 @@ $node->safe_psql('postgres', 'CREATE EXTENSION ragstore');
 # Top-10 ids for each query at the given probes (one psql call for all queries).
 sub search {
   my ($table, $queries, $probes, $op) = @_;
-  $op //= '<->';
-  my $sql = "SET enable_seqscan = off; SET ivfflat.probes = $probes;\n";
-  for my $q (@$queries) {
-    $sql .= "SELECT coalesce(string_agg(id::text, ',' ORDER BY n), '') FROM (SELECT id, row_number() OVER () n FROM "
-      . "(SELECT id FROM $table ORDER BY embedding $op '" . vec_literal($q) . "' LIMIT 10) s) s;\n";
-  }
-  my $out = $node->safe_psql('postgres', $sql);
-  return [ map { [ split /,/, $_ ] } split /\n/, $out ];
+  return top_ids($node, 'postgres', $table, $queries, "SET ivfflat.probes = $probes;", $op);
 }
 
 my $dir = data_dir();
