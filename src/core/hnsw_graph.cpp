@@ -241,16 +241,27 @@ bool HnswGraph::Build(const Space& space, int threads, bool (*interrupted)()) {
 template <class Space>
 void HnswGraph::EnsureInLinks(const Space& sp) {
   // Elements the entry point cannot reach on layer 0 (their in-links were all pruned away, or
-  // only a group of them links to each other) get a link from a nearby reachable element j,
-  // replacing j's farthest link whose target keeps another in-link (or using a free slot); a
-  // walk from each newly linked element extends the reachable set. Candidates for j: first the
-  // reachable elements of the element's own list (a few cheap passes), then, for what is left
-  // (a group that only links inside itself, common with clustered data whose clusters are
-  // about equidistant), the reachable elements a search from the entry point finds for it.
+  // only a group of them links to each other) get a link from a reachable element j, which
+  // gives up its farthest link whose target keeps another in-link (or uses a free slot); a walk
+  // from each newly linked element extends the reachable set. Candidates for j, in order: the
+  // reachable members of the element's own list (a few cheap passes); the reachable elements a
+  // search from the entry point finds for it (a group that only links inside itself, common
+  // with clustered data whose clusters are about equidistant); then elements linked by this
+  // repair themselves (a tree of repaired elements), then any reachable element.
+  //
+  // Each element gives up at most kRepairQuota of its links to repairs. Without a quota, a
+  // metric under which most elements are nobody's neighbour (inner product on unnormalised data:
+  // every list prefers the few elements of largest norm, and the others keep no in-link) had
+  // the lists of those few hubs rewritten entirely into repair links, which cut the paths
+  // between the hubs that every search needs (recall@20 on 10,000 3-d points: 0.79-0.86 instead
+  // of 0.995-1.0 without repair). The elements that need a repair are the ones searches do not
+  // route through, so they can host each other's repair links at no cost to search.
   const int max0 = 2 * m_;
+  const int quota = kRepairQuota;
   std::vector<int32_t> indeg(n_, 0);
   for (int64_t i = 0; i < n_; i++)
     for (int k = 0; k < count0_[i]; k++) indeg[layer0_[i * max0 + k]]++;
+  std::vector<uint8_t> given(n_, 0);  // links given up to repairs
   std::vector<char> reached(n_, 0);
   std::vector<int64_t> queue;
   auto walk = [&](int64_t start) {
@@ -268,7 +279,8 @@ void HnswGraph::EnsureInLinks(const Space& sp) {
       }
     }
   };
-  // Links j -> i; false when j's list is full of targets that have no other in-link.
+  // Links j -> i; false when j has no free slot and has given up its quota, or its list is
+  // full of targets that have no other in-link.
   auto link_from = [&](int32_t j, int64_t i) {
     int32_t* list = &layer0_[static_cast<size_t>(j) * max0];
     int32_t& cnt = count0_[j];
@@ -279,16 +291,24 @@ void HnswGraph::EnsureInLinks(const Space& sp) {
       indeg[i]++;
       return true;
     }
+    if (given[j] >= quota) return false;
     for (int k = cnt - 1; k >= 0; k--) {
       if (indeg[list[k]] > 1) {
         indeg[list[k]]--;
         list[k] = static_cast<int32_t>(i);
         indeg[i]++;
+        given[j]++;
         return true;
       }
     }
     return false;
   };
+  std::vector<int64_t> hosts;  // elements linked by this repair, most recent last
+  auto linked_now = [&](int64_t i) {
+    walk(i);
+    hosts.push_back(i);
+  };
+  int64_t cursor = 0;  // fallback: reachable elements in id order
   std::vector<uint32_t> visited;
   uint32_t tag = 0;
   std::vector<Cand> eps, W;
@@ -302,6 +322,8 @@ void HnswGraph::EnsureInLinks(const Space& sp) {
     int64_t unreached = std::count(reached.begin(), reached.end(), 0);
     if (unreached == 0 || (round >= 8 && unreached >= last_unreached)) break;
     last_unreached = unreached;
+    hosts.clear();
+    cursor = 0;
     for (int pass = 0; pass < 4; pass++) {
       bool changed = false;
       for (int64_t i = 0; i < n_; i++) {
@@ -312,7 +334,7 @@ void HnswGraph::EnsureInLinks(const Space& sp) {
           if (reached[j]) linked = link_from(j, i);
         }
         if (!linked) continue;
-        walk(i);
+        linked_now(i);
         changed = true;
       }
       if (!changed) break;
@@ -330,7 +352,17 @@ void HnswGraph::EnsureInLinks(const Space& sp) {
       bool linked = false;
       for (size_t k = 0; k < W.size() && !linked; k++)
         if (reached[W[k].id] && W[k].id != i) linked = link_from(W[k].id, i);
-      if (linked) walk(i);
+      while (!linked && !hosts.empty()) {
+        int64_t h = hosts.back();
+        if (h != i && reached[h]) linked = link_from(static_cast<int32_t>(h), i);
+        if (!linked) hosts.pop_back();
+      }
+      for (; !linked && cursor < n_; cursor++)
+        if (cursor != i && reached[cursor]) {
+          linked = link_from(static_cast<int32_t>(cursor), i);
+          if (linked) break;
+        }
+      if (linked) linked_now(i);
     }
   }
 }

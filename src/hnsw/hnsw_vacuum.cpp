@@ -4,10 +4,11 @@
 // works in four passes over the index, each page change in its own generic WAL record:
 //   1. mark: every element whose heap row the callback reports dead gets deleted = 1 and an
 //      invalid heap TID (it is never returned again, scans still traverse it);
-//   2. repair: every live element with a deleted neighbour on some layer gets a new list for
-//      that layer, chosen with the selection heuristic among its live neighbours and the live
+//   2. repair: a deleted entry point is replaced by a live element of the highest level; then
+//      every live element with a deleted neighbour on some layer gets a new list for that
+//      layer, chosen with the selection heuristic among its live neighbours, the live
 //      neighbours of its deleted neighbours (the 2-hop candidates that keep the graph
-//      connected); a deleted entry point is replaced by a live element of the highest level;
+//      connected) and what an insertion search for its value finds (as pgvector);
 //   3. reachability: every live element the entry point cannot reach on layer 0 (its in-links
 //      were all dropped by a repair, a re-pruned list or an interrupted insert) gets in-links
 //      from its nearest reachable neighbours (HnswLinkUnreachable; amvacuumcleanup runs it too
@@ -149,8 +150,54 @@ bool CopyNeighbors(VacuumState* vs, ItemPointer ntid, ItemPointerData* out, int*
 }
 
 // Pass 2: repairs neighbour lists that point at deleted elements.
+// Adds to cands[n..cap) the live elements an insertion search for `value` finds on layer lc
+// (greedy descent from the entry point, then ef_construction candidates on lc; deleted
+// elements are traversed, never returned), skipping self and what `seen` holds. Returns the new
+// count. As pgvector, which re-runs the insertion search for every element whose list lost a
+// member: after many deletions the 2-hop candidates alone are mostly deleted or far (10,000
+// bit(52) rows at m 4, ef_construction 8, 75% deleted: recall@20 0.77 with 2-hop candidates).
+int AddSearchCandidates(VacuumState* vs, const HnswMetaPageData& meta, int efc, const char* value,
+                        ItemPointer self, int lc, HnswVisited* seen, HnswCandidate* cands, int n,
+                        int cap) {
+  if (!BlockNumberIsValid(meta.entry_blkno) || meta.entry_level < lc) return n;
+  HnswSearch fs;
+  HnswSearchInit(&fs, vs->index, &vs->sup, vs->m, value);
+  fs.copy_values = true;
+  fs.skip_deleted_w = true;
+  HnswCandidate cur;
+  if (HnswEntryCandidate(&fs, &meta, &cur)) {
+    HnswHeap C, W;
+    HnswHeapInit(&C, efc * 4, false);
+    HnswHeapInit(&W, efc + 1, true);
+    for (int l = meta.entry_level; l >= lc; l--) {
+      C.size = 0;
+      W.size = 0;
+      HnswVisitedReset(&fs.visited);
+      HnswVisitedAdd(&fs.visited, &cur.tid);
+      HnswHeapPush(&C, cur);
+      if (!cur.deleted) HnswHeapPush(&W, cur);
+      HnswSearchLayer(&fs, &C, &W, nullptr, l == lc ? efc : 1, l);
+      if (l > lc) {
+        if (W.size > 0) cur = HnswHeapPop(&W);
+        continue;
+      }
+      while (W.size > 0 && n < cap) {
+        HnswCandidate c = HnswHeapPop(&W);
+        if (c.deleted || c.value == nullptr || ItemPointerEquals(&c.tid, self)) continue;
+        if (!HnswVisitedAdd(seen, &c.tid)) continue;
+        cands[n++] = c;
+      }
+    }
+  }
+  HnswSearchEnd(&fs);
+  return n;
+}
+
 void RepairNeighbors(VacuumState* vs) {
   int m = vs->m;
+  int efc = HnswGetEfConstruction(vs->index);
+  HnswMetaPageData meta;  // the entry point is live again (RepairEntryPoint ran first)
+  HnswReadMeta(vs->index, &meta);
   int max_slots = (kMaxLevel + 2) * m;
   auto* tids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * max_slots));
   auto* dtids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * max_slots));
@@ -200,7 +247,7 @@ void RepairNeighbors(VacuumState* vs) {
       if (!affected) continue;
       HnswVisitedReset(&s.visited);
       HnswVisitedAdd(&s.visited, &le->tid);
-      int cap = slots + slots * 2 * m + 1;
+      int cap = slots + slots * 2 * m + efc + 1;
       auto* cands = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * cap));
       int n = 0;
       for (int k = 0; k < slots; k++) {
@@ -227,6 +274,7 @@ void RepairNeighbors(VacuumState* vs) {
             n++;
         }
       }
+      n = AddSearchCandidates(vs, meta, efc, self.value, &le->tid, lc, &s.visited, cands, n, cap);
       auto* kept = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * slots));
       int nkept = HnswSelectNeighbors(&vs->sup, cands, n, slots, kept);
       for (int k = 0; k < slots; k++) {
@@ -535,8 +583,8 @@ IndexBulkDeleteResult* hnswbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResu
   bool held = vs->deleted.count > 0;
   if (held) {
     HOLD_INTERRUPTS();
-    RepairNeighbors(vs);
     RepairEntryPoint(vs);
+    RepairNeighbors(vs);
   }
   int64 linked = HnswLinkUnreachable(index, info->strategy, &vs->sup, true);
   if (held) {
