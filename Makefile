@@ -3,7 +3,10 @@
 #   make installcheck            pg_regress tests (sql/ + expected/) against a running server
 #   make prove_installcheck      TAP tests (test/t/*.pl)
 #   make demo                    README command 1 (scripts/demo.sh)
-#   make test                    README command 2 (scripts/test.sh): unit + regression + TAP
+#   make test                    README command 2 (scripts/test.sh): unit + regression + TAP,
+#                                then regression + crash/concurrency/replica TAP on an
+#                                assert-enabled PostgreSQL (scripts/debug-server.sh)
+#   make test-debug / test-asan / test-valgrind   one debugging server's part of scripts/test.sh
 #   make start / make stop       the throwaway cluster in the checkout (scripts/cluster.sh)
 
 EXTENSION  = ragstore
@@ -99,11 +102,17 @@ uninstall-vector-name:
 	$(VN) uninstall '$(DESTDIR)$(datadir)/extension'
 endif
 
-.PHONY: demo test start stop unit
+.PHONY: demo test test-debug test-asan test-valgrind start stop unit
 demo:
 	bash scripts/demo.sh
 test:
 	bash scripts/test.sh
+test-debug:
+	bash scripts/test.sh debug
+test-asan:
+	bash scripts/test.sh asan
+test-valgrind:
+	bash scripts/test.sh valgrind
 start:
 	bash scripts/cluster.sh start
 stop:

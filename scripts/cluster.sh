@@ -44,7 +44,12 @@ start() {
   else
     mkdir -p "$RS_CLUSTER/sock"
     [ "$(id -u)" = 0 ] && chown postgres:postgres "$RS_CLUSTER" "$RS_CLUSTER/sock"
-    if ! rs_as_pg "$RS_PG_BIN/pg_ctl" -D "$PGD" -l "$RS_CLUSTER/server.log" -w -t 60 start >/dev/null; then
+    # RAGSTORE_POSTGRES: the server executable pg_ctl starts (a valgrind wrapper), and
+    # RAGSTORE_PG_OPTS its options (scripts/test.sh valgrind)
+    local ctl_opts=()
+    [ -n "${RAGSTORE_POSTGRES:-}" ] && ctl_opts+=(-p "$RAGSTORE_POSTGRES")
+    [ -n "${RAGSTORE_PG_OPTS:-}" ] && ctl_opts+=(-o "$RAGSTORE_PG_OPTS")
+    if ! rs_as_pg "$RS_PG_BIN/pg_ctl" -D "$PGD" -l "$RS_CLUSTER/server.log" "${ctl_opts[@]}" -w -t "${RAGSTORE_START_TIMEOUT:-60}" start >/dev/null; then
       rs_log "cluster did not start (log follows); replacing it"
       tail -5 "$RS_CLUSTER/server.log" >&2 || true
       init_cluster

@@ -5,12 +5,18 @@
 #   RAGSTORE_SKIP_APT=1   never call apt-get (packages must already be there)
 #   RAGSTORE_PRIVATE_INSTALL=<dir>  install into a private copy of the PostgreSQL tree under <dir>
 #                         instead of the system's (several checkouts on one machine; see setup.sh)
+#   RAGSTORE_PG_BIN=<dir> the server's bin directory, overriding both (set by scripts/test.sh for
+#                         the debugging servers of scripts/debug-server.sh)
 set -euo pipefail
 
 RS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RS_SYSTEM_PG_BIN=/usr/lib/postgresql/15/bin
 RS_PRIVATE=${RAGSTORE_PRIVATE_INSTALL:-}
-if [ -n "$RS_PRIVATE" ]; then
+if [ -n "${RAGSTORE_PG_BIN:-}" ]; then
+  # another server's bin directory (scripts/test.sh debug|asan|valgrind: a debugging build)
+  RS_PG_BIN=$RAGSTORE_PG_BIN
+  export PATH=$RS_PG_BIN:$PATH
+elif [ -n "$RS_PRIVATE" ]; then
   RS_PG_BIN=$RS_PRIVATE$RS_SYSTEM_PG_BIN
   export PATH=$RS_PG_BIN:$PATH
 else
