@@ -112,10 +112,17 @@ int ProbeTarget(Relation index, ItemPointer tid, const char** what) {
   return level;
 }
 
+// TID order and equality that also take invalid TIDs (a corrupted page may hold any bytes;
+// ItemPointerCompare and ItemPointerEquals assert that both are valid).
 int CompareTids(const void* a, const void* b) {
-  return ItemPointerCompare(const_cast<ItemPointer>(static_cast<const ItemPointerData*>(a)),
-                            const_cast<ItemPointer>(static_cast<const ItemPointerData*>(b)));
+  const auto* x = static_cast<const ItemPointerData*>(a);
+  const auto* y = static_cast<const ItemPointerData*>(b);
+  BlockNumber bx = ItemPointerGetBlockNumberNoCheck(x), by = ItemPointerGetBlockNumberNoCheck(y);
+  if (bx != by) return bx < by ? -1 : 1;
+  OffsetNumber ox = ItemPointerGetOffsetNumberNoCheck(x), oy = ItemPointerGetOffsetNumberNoCheck(y);
+  return ox < oy ? -1 : ox > oy ? 1 : 0;
 }
+bool SameTid(const ItemPointerData* a, const ItemPointerData* b) { return CompareTids(a, b) == 0; }
 
 // Checks the neighbour tuple of element f (at blk) and every link in it.
 void CheckNeighbors(Relation index, Report* rep, const HnswReach* r, int m, BlockNumber nblocks,
@@ -182,12 +189,12 @@ void CheckNeighbors(Relation index, Report* rep, const HnswReach* r, int m, Bloc
                    "layer %d slot %d links (%u,%u) after an empty slot (readers stop there)", lc, k, tb, to);
         ended = false;
       }
-      if (ItemPointerEquals(t, &self)) {
+      if (SameTid(t, &self)) {
         AddProblem(rep, blk, f->off, nullptr, "self link", "layer %d slot %d links the element to itself", lc, k);
         continue;
       }
       bool dup = false;
-      for (int j = 0; j < k && !dup; j++) dup = ItemPointerEquals(t, &slots_buf[start + j]);
+      for (int j = 0; j < k && !dup; j++) dup = SameTid(t, &slots_buf[start + j]);
       if (dup) {
         AddProblem(rep, blk, f->off, nullptr, "duplicate link", "layer %d links (%u,%u) twice", lc, tb, to);
         continue;
@@ -361,8 +368,8 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
     memcpy(ntids, r.ntids, sizeof(ItemPointerData) * r.n);
     qsort(ntids, r.n, sizeof(ItemPointerData), CompareTids);
     for (int64 i = 1; i < r.n; i++)
-      if (ItemPointerIsValid(&ntids[i]) && ItemPointerEquals(&ntids[i], &ntids[i - 1]) &&
-          (i == 1 || !ItemPointerEquals(&ntids[i - 1], &ntids[i - 2])))
+      if (ItemPointerIsValid(&ntids[i]) && SameTid(&ntids[i], &ntids[i - 1]) &&
+          (i == 1 || !SameTid(&ntids[i - 1], &ntids[i - 2])))
         AddProblem(rep, ItemPointerGetBlockNumberNoCheck(&ntids[i]), ItemPointerGetOffsetNumberNoCheck(&ntids[i]),
                    nullptr, "neighbour tuple", "named by more than one element");
     pfree(ntids);
