@@ -142,8 +142,11 @@ BEGIN
             END IF;
         END IF;
         nq := nq + 1;
+        -- SET LOCAL of a variable in the function's SET clauses ends with the function
+        PERFORM set_config('enable_seqscan', 'on', true), set_config('enable_indexscan', 'off', true);
         EXECUTE format('SELECT array_agg(d ORDER BY d) FROM (%s) e', exact_q)
             INTO exact_d USING v;
+        PERFORM set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'on', true);
         m := coalesce(array_length(exact_d, 1), 0);
         CONTINUE WHEN m = 0;
         EXECUTE format('SELECT array_agg(d) FROM (%s) a', ann_q) INTO ann_d USING v;
