@@ -29,8 +29,10 @@ $node->safe_psql('postgres', 'CREATE INDEX items_ivf_cos ON items USING ivfflat 
 $node->safe_psql('postgres', 'CHECKPOINT');
 
 my $inserts = $node->basedir . '/inserts.sql';
+# far more statements than run before the shutdown, however fast the machine: every shutdown
+# lands on running sessions (the sessions never reach the end of the file)
 PostgreSQL::Test::Utils::append_to_file($inserts,
-  "INSERT INTO items (embedding) SELECT rv() FROM generate_series(1, 20);\n" x 400
+  "INSERT INTO items (embedding) SELECT rv() FROM generate_series(1, 20);\n" x 20000
   . "DELETE FROM items WHERE id % 13 = 0;\n");
 
 my $faults = 0;
