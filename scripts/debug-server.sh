@@ -143,7 +143,14 @@ rs_log "building PostgreSQL $version ($variant) in $build (log: $build/build.log
 start=$(date +%s)
 # The sanitizers' leak check would fail configure's test programs and zic at install.
 export ASAN_OPTIONS=detect_leaks=0
+# errexit is ignored inside a subshell that is the left side of `||`: run it on its own, with
+# errexit, and test its status afterwards.
+set +e
 (
+  set -e
+  # Called from `make test`, MAKELEVEL is already 1: PostgreSQL's makefiles then skip generating
+  # the backend's headers (errcodes.h, ...), which they do only at the top level.
+  unset MAKELEVEL MAKEFLAGS MFLAGS
   cd "$build"
   "$src/configure" --prefix="$prefix" --enable-cassert --enable-debug --enable-tap-tests \
       --without-icu --without-readline --with-system-tzdata=/usr/share/zoneinfo \
@@ -164,7 +171,10 @@ export ASAN_OPTIONS=detect_leaks=0
   make -C config install
   # PostgreSQL's valgrind suppressions (scripts/test.sh valgrind)
   cp "$src/src/tools/valgrind.supp" "$prefix/valgrind.supp"
-) > "$build/build.log" 2>&1 || { tail -30 "$build/build.log" >&2; rs_die "PostgreSQL build failed ($build/build.log)"; }
+) > "$build/build.log" 2>&1
+build_status=$?
+set -e
+[ $build_status -eq 0 ] || { tail -30 "$build/build.log" >&2; rs_die "PostgreSQL build failed ($build/build.log)"; }
 rm -rf "$build/src" "$build/config"
 rs_log "built PostgreSQL $version ($variant) in $(( $(date +%s) - start )) s"
 echo "$flags_id" > "$prefix/.complete"
