@@ -69,46 +69,46 @@ double SecondsSince(Clock::time_point t0) {
 // Options
 
 struct Options {
-  std::string method = "hnsw";        // hnsw | ivfflat | none
-  std::string data = "synthetic";     // synthetic | sift5k | mnist10k | a directory
-  std::string data_dir;               // $RAGSTORE_DATA_DIR
-  size_t rows = 100000;               // synthetic rows, or a cap on the file's base rows
+  std::string method = "hnsw";     // hnsw | ivfflat | none
+  std::string data = "synthetic";  // synthetic | sift5k | mnist10k | a directory
+  std::string data_dir;            // $RAGSTORE_DATA_DIR
+  size_t rows = 100000;            // synthetic rows, or a cap on the file's base rows
   bool rows_given = false;
-  size_t dim = 128;                   // synthetic only
-  size_t queries = 1000;              // number of queries (capped by the file's)
+  size_t dim = 128;       // synthetic only
+  size_t queries = 1000;  // number of queries (capped by the file's)
   bool queries_given = false;
-  uint64_t seed = 42;                 // synthetic: centres from seed, base seed+1, queries seed+2
-  double centre_sigma = 4.0;          // synthetic: centres N(0, centre_sigma^2) per coordinate
-  double noise_sigma = 1.0;           // synthetic: points = centre + N(0, noise_sigma^2)
-  std::string metric = "l2";          // l2 | ip | cosine
+  uint64_t seed = 42;         // synthetic: centres from seed, base seed+1, queries seed+2
+  double centre_sigma = 4.0;  // synthetic: centres N(0, centre_sigma^2) per coordinate
+  double noise_sigma = 1.0;   // synthetic: points = centre + N(0, noise_sigma^2)
+  std::string metric = "l2";  // l2 | ip | cosine
   size_t k = 10;
   int m = 16;
   int ef_construction = 64;
   int lists = 316;
-  std::vector<int> sweep;             // ef_search or probes values
+  std::vector<int> sweep;  // ef_search or probes values
   std::string maintenance_work_mem = "1GB";
-  int parallel_workers = 2;           // max_parallel_maintenance_workers
-  int clients = 2;                    // concurrent clients (0: skip)
-  int repeats = 3;                    // timed passes per sweep point (medians reported)
-  size_t warmup = 200;                // warm-up queries per sweep point
+  int parallel_workers = 2;  // max_parallel_maintenance_workers
+  int clients = 2;           // concurrent clients (0: skip)
+  int repeats = 3;           // timed passes per sweep point (medians reported)
+  size_t warmup = 200;       // warm-up queries per sweep point
   bool faiss = true;
-  bool server = true;                 // false: FAISS reference only (no database)
-  bool plot = true;                   // recall-vs-QPS PNG with gnuplot when it is installed
-  int faiss_build_threads = 0;        // 0: all cores
-  bool reload = false;                // reload the table even when it looks current
-  bool force_index = false;           // SET enable_seqscan = off on query connections
-  bool keep_index = false;            // reuse an existing index with the same definition
+  bool server = true;           // false: FAISS reference only (no database)
+  bool plot = true;             // recall-vs-QPS PNG with gnuplot when it is installed
+  int faiss_build_threads = 0;  // 0: all cores
+  bool reload = false;          // reload the table even when it looks current
+  bool force_index = false;     // SET enable_seqscan = off on query connections
+  bool keep_index = false;      // reuse an existing index with the same definition
   std::string dbname = "ragstore_bench";
   std::string out_dir = "bench/results";
-  std::string cache_dir;              // default <out_dir>/cache
-  std::string note;                   // free text stored with the results
+  std::string cache_dir;  // default <out_dir>/cache
+  std::string note;       // free text stored with the results
   // --method filtered: WHERE id % M = r ORDER BY ... LIMIT k, for each M of `moduli`
   std::vector<int> moduli = {100, 1000, 10000};  // selectivity 1 / M
   std::vector<std::string> filter_methods = {"hnsw", "ivfflat"};
-  int filter_ef_search = 40;          // hnsw.ef_search (and FAISS efSearch, "same" row)
-  int filter_probes = 10;             // ivfflat.probes (and FAISS nprobe, "same" row)
-  int max_scan_tuples = 20000;        // hnsw.max_scan_tuples
-  bool quick = false;                 // filtered: the small size (20,000 x 128)
+  int filter_ef_search = 40;    // hnsw.ef_search (and FAISS efSearch, "same" row)
+  int filter_probes = 10;       // ivfflat.probes (and FAISS nprobe, "same" row)
+  int max_scan_tuples = 20000;  // hnsw.max_scan_tuples
+  bool quick = false;           // filtered: the small size (20,000 x 128)
   bool dim_given = false, lists_given = false, repeats_given = false, warmup_given = false;
 };
 
@@ -132,7 +132,8 @@ void Usage() {
       "                               (default 1,2,4,8,16,32)\n"
       "  --maintenance-work-mem X     for the build (default 1GB)\n"
       "  --parallel-workers N         max_parallel_maintenance_workers (default 2)\n"
-      "  --clients N                  concurrent clients for the throughput pass (default 2, 0 off)\n"
+      "  --clients N                  concurrent clients for the throughput pass (default 2, 0 "
+      "off)\n"
       "  --repeats N                  timed passes per point, medians reported (default 3)\n"
       "  --warmup N                   warm-up queries per point (default 200)\n"
       "  --no-faiss                   skip the in-process FAISS reference\n"
@@ -154,7 +155,8 @@ void Usage() {
       "  --filter-ef-search N         hnsw.ef_search (default 40)\n"
       "  --filter-probes N            ivfflat.probes (default 10)\n"
       "  --max-scan-tuples N          hnsw.max_scan_tuples (default 20000)\n"
-      "  --quick                      20,000 x 128, 50 queries (default 50,000 x 1,536, 30 queries;\n"
+      "  --quick                      20,000 x 128, 50 queries (default 50,000 x 1,536, 30 "
+      "queries;\n"
       "                               lists rows/1000)\n");
 }
 
@@ -273,8 +275,10 @@ Options ParseArgs(int argc, char** argv) {
       std::stringstream ss(next());
       std::string item;
       while (std::getline(ss, item, ','))
-        if (item == "hnsw" || item == "ivfflat") o.filter_methods.push_back(item);
-        else Fail("--filter-methods: hnsw, ivfflat");
+        if (item == "hnsw" || item == "ivfflat")
+          o.filter_methods.push_back(item);
+        else
+          Fail("--filter-methods: hnsw, ivfflat");
       if (o.filter_methods.empty()) Fail("--filter-methods is empty");
     } else if (a == "--filter-ef-search") {
       o.filter_ef_search = int(ParseLong(a, next(), 1, 1000));
@@ -302,8 +306,7 @@ Options ParseArgs(int argc, char** argv) {
   }
   if (o.metric != "l2" && o.metric != "ip" && o.metric != "cosine")
     Fail("--metric must be l2, ip or cosine");
-  if (o.method == "hnsw" && o.ef_construction < 2 * o.m)
-    Fail("ef_construction must be >= 2 * m");
+  if (o.method == "hnsw" && o.ef_construction < 2 * o.m) Fail("ef_construction must be >= 2 * m");
   if (o.sweep.empty()) {
     if (o.method == "hnsw") o.sweep = {10, 20, 40, 80, 100, 200};
     if (o.method == "ivfflat") o.sweep = {1, 2, 4, 8, 16, 32};
@@ -328,10 +331,10 @@ std::string Fmt(const char* f, double v) {
 }
 
 struct Dataset {
-  std::string label;   // e.g. "synthetic_100000x128_s42", "sift5k"
+  std::string label;  // e.g. "synthetic_100000x128_s42", "sift5k"
   bool synthetic = false;
   FloatMatrix base, queries;
-  IdMatrix truth;      // exact neighbours, nearest first (at least k per query)
+  IdMatrix truth;  // exact neighbours, nearest first (at least k per query)
   KnnMetric metric = KnnMetric::kL2;
 };
 
@@ -363,8 +366,8 @@ KnnMetric MetricOf(const std::string& m) {
 IdMatrix CachedTruth(const Options& o, const std::string& key, const Dataset& ds) {
   MakeDirs(o.cache_dir);
   const size_t gt_k = std::max<size_t>(o.k, 100);
-  std::string path = o.cache_dir + "/gt_" + key + "_" + o.metric + "_k" +
-                     std::to_string(gt_k) + ".ivecs";
+  std::string path =
+      o.cache_dir + "/gt_" + key + "_" + o.metric + "_k" + std::to_string(gt_k) + ".ivecs";
   if (FileExists(path)) {
     IdMatrix gt = ReadIvecs(path);
     if (gt.rows == ds.queries.rows && gt.k >= o.k) {
@@ -390,14 +393,16 @@ Dataset LoadData(const Options& o) {
     if (o.centre_sigma != 4.0 || o.noise_sigma != 1.0)
       ds.label += "_c" + Fmt("%g", o.centre_sigma) + "_n" + Fmt("%g", o.noise_sigma);
     auto t0 = Clock::now();
-    FloatMatrix centres = MakeMixtureCentres(DefaultMixtureCentres(o.rows), o.dim,
-                                               o.centre_sigma, o.seed);
+    FloatMatrix centres =
+        MakeMixtureCentres(DefaultMixtureCentres(o.rows), o.dim, o.centre_sigma, o.seed);
     ds.base = SampleMixturePoints(centres, o.rows, o.noise_sigma, o.seed + 1);
     ds.queries = SampleMixturePoints(centres, o.queries, o.noise_sigma, o.seed + 2);
-    fprintf(stderr, "[bench] generated synthetic Gaussian mixture: %zu x %zu, %zu centres, "
-            "%zu queries (%.1f s)\n", ds.base.rows, ds.base.dim, centres.rows,
-            ds.queries.rows, SecondsSince(t0));
-    if (o.method != "filtered") ds.truth = CachedTruth(o, ds.label + "_q" + std::to_string(o.queries), ds);
+    fprintf(stderr,
+            "[bench] generated synthetic Gaussian mixture: %zu x %zu, %zu centres, "
+            "%zu queries (%.1f s)\n",
+            ds.base.rows, ds.base.dim, centres.rows, ds.queries.rows, SecondsSince(t0));
+    if (o.method != "filtered")
+      ds.truth = CachedTruth(o, ds.label + "_q" + std::to_string(o.queries), ds);
     return ds;
   }
   std::string dir = o.data;
@@ -516,8 +521,7 @@ void EnsureExtension(PGconn* c, const std::string& method) {
   Exec(c, "CREATE EXTENSION IF NOT EXISTS ragstore");
   if (method == "none") return;
   if (Scalar(c, "SELECT 1 FROM pg_am WHERE amname = '" + method + "'").empty()) {
-    fprintf(stderr, "[bench] access method %s missing: recreating the extension\n",
-            method.c_str());
+    fprintf(stderr, "[bench] access method %s missing: recreating the extension\n", method.c_str());
     Exec(c, "DROP EXTENSION ragstore CASCADE");
     Exec(c, "CREATE EXTENSION ragstore");
     if (Scalar(c, "SELECT 1 FROM pg_am WHERE amname = '" + method + "'").empty())
@@ -542,8 +546,8 @@ double LoadTable(PGconn* c, const std::string& table, const Dataset& ds, bool re
   std::string have = Scalar(c, "SELECT obj_description(to_regclass('" + table + "'), 'pg_class')");
   // DROP EXTENSION ... CASCADE (an older build, see EnsureExtension) drops the vector column
   // but keeps the table and its comment: check the column too.
-  bool has_column = !Scalar(c, "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('" +
-                                   table + "') AND attname = 'embedding' AND NOT attisdropped")
+  bool has_column = !Scalar(c, "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('" + table +
+                                   "') AND attname = 'embedding' AND NOT attisdropped")
                          .empty();
   if (!reload && have == comment && has_column) {
     fprintf(stderr, "[bench] table %s already loaded (%s)\n", table.c_str(), comment.c_str());
@@ -606,16 +610,19 @@ const char* Operator(const std::string& metric) {
 // True when index exists and was built with o's access method, operator class and options
 // (--keep-index).
 bool IndexMatches(PGconn* c, const Options& o, const std::string& index) {
-  std::string def = Scalar(c, "SELECT pg_get_indexdef(c.oid) || ' ' || "
-                              "coalesce(array_to_string(c.reloptions, ','), '') FROM pg_class c "
-                              "WHERE c.relname = '" + index + "'");
+  std::string def = Scalar(c,
+                           "SELECT pg_get_indexdef(c.oid) || ' ' || "
+                           "coalesce(array_to_string(c.reloptions, ','), '') FROM pg_class c "
+                           "WHERE c.relname = '" +
+                               index + "'");
   if (def.empty()) return false;
   std::string want = "USING " + o.method + " (embedding " + OpClass(o.metric) + ")";
-  std::string opts = o.method == "hnsw" ? "m=" + std::to_string(o.m) + ",ef_construction=" +
-                                              std::to_string(o.ef_construction)
-                                        : "lists=" + std::to_string(o.lists);
-  bool ok = def.find(want) != std::string::npos &&
-            def.size() >= opts.size() && def.compare(def.size() - opts.size(), opts.size(), opts) == 0;
+  std::string opts =
+      o.method == "hnsw"
+          ? "m=" + std::to_string(o.m) + ",ef_construction=" + std::to_string(o.ef_construction)
+          : "lists=" + std::to_string(o.lists);
+  bool ok = def.find(want) != std::string::npos && def.size() >= opts.size() &&
+            def.compare(def.size() - opts.size(), opts.size(), opts) == 0;
   if (!ok) fprintf(stderr, "[bench] existing index differs (%s): rebuilding\n", def.c_str());
   return ok;
 }
@@ -638,9 +645,10 @@ BuildResult BuildIndex(PGconn* c, const Options& o, const std::string& table,
   Exec(c, "SET maintenance_work_mem = '" + o.maintenance_work_mem + "'");
   Exec(c, "SET max_parallel_maintenance_workers = " + std::to_string(o.parallel_workers));
   Exec(c, "CHECKPOINT");
-  std::string with = o.method == "hnsw" ? "m = " + std::to_string(o.m) + ", ef_construction = " +
-                                              std::to_string(o.ef_construction)
-                                        : "lists = " + std::to_string(o.lists);
+  std::string with = o.method == "hnsw"
+                         ? "m = " + std::to_string(o.m) +
+                               ", ef_construction = " + std::to_string(o.ef_construction)
+                         : "lists = " + std::to_string(o.lists);
   b.sql = "CREATE INDEX " + index + " ON " + table + " USING " + o.method + " (embedding " +
           OpClass(o.metric) + ") WITH (" + with + ")";
   fprintf(stderr, "[bench] %s (maintenance_work_mem %s, %d parallel workers)\n", b.sql.c_str(),
@@ -693,11 +701,11 @@ double ThreadCpuSeconds() {
 }
 
 struct PointResult {
-  int value = 0;            // ef_search / probes (0 for an exact scan)
+  int value = 0;  // ef_search / probes (0 for an exact scan)
   double recall = 0;
-  PassStats single;         // medians over repeats
+  PassStats single;  // medians over repeats
   double qps_concurrent = 0;
-  std::string plan;         // first line of the plan (server only)
+  std::string plan;  // first line of the plan (server only)
 };
 
 double Percentile(std::vector<double> v, double p) {
@@ -747,8 +755,8 @@ class QueryClient {
     Exec(conn_.get(), "SET jit = off");
     if (o.force_index) Exec(conn_.get(), "SET enable_seqscan = off");
     vector_oid_ = Oid(atol(Scalar(conn_.get(), "SELECT 'vector'::regtype::oid").c_str()));
-    sql_ = "SELECT id FROM " + table + " ORDER BY embedding " + Operator(o.metric) +
-           " $1 LIMIT " + std::to_string(o.k);
+    sql_ = "SELECT id FROM " + table + " ORDER BY embedding " + Operator(o.metric) + " $1 LIMIT " +
+           std::to_string(o.k);
     Result r(PQprepare(conn_.get(), "ann_query", sql_.c_str(), 1, &vector_oid_));
     if (PQresultStatus(r.get()) != PGRES_COMMAND_OK)
       Fail("PQprepare failed: " + sql_ + "\n  " + PQerrorMessage(conn_.get()));
@@ -916,10 +924,11 @@ EngineRun RunServer(const Options& o, const Dataset& ds, std::vector<std::string
   run.build_s = b.seconds;
   run.build_cpu_s = b.cpu_seconds;
   run.index_bytes = b.index_bytes;
-  run.build_note = b.sql.empty() ? "no index (exact scan)"
-                                 : b.sql + "; maintenance_work_mem=" + o.maintenance_work_mem +
-                                       ", max_parallel_maintenance_workers=" +
-                                       std::to_string(o.parallel_workers);
+  run.build_note =
+      b.sql.empty()
+          ? "no index (exact scan)"
+          : b.sql + "; maintenance_work_mem=" + o.maintenance_work_mem +
+                ", max_parallel_maintenance_workers=" + std::to_string(o.parallel_workers);
 
   const std::string guc = o.method == "hnsw"      ? "hnsw.ef_search"
                           : o.method == "ivfflat" ? "ivfflat.probes"
@@ -945,10 +954,11 @@ EngineRun RunServer(const Options& o, const Dataset& ds, std::vector<std::string
     p.single = TimeSingle(e, ds, o, &res);
     p.recall = RecallAtK(res, ds.truth, o.k);
     if (!many.empty()) p.qps_concurrent = TimeConcurrent(many, ds, o);
-    fprintf(stderr, "[bench] ragstore %s=%d recall@%zu %.4f qps %.0f p50 %.3f ms p99 %.3f ms "
-            "cpu %.3f ms/q qps(%d clients) %.0f\n", SweepName(o).c_str(), v, o.k, p.recall,
-            p.single.qps, p.single.p50_ms, p.single.p99_ms, p.single.cpu_ms, o.clients,
-            p.qps_concurrent);
+    fprintf(stderr,
+            "[bench] ragstore %s=%d recall@%zu %.4f qps %.0f p50 %.3f ms p99 %.3f ms "
+            "cpu %.3f ms/q qps(%d clients) %.0f\n",
+            SweepName(o).c_str(), v, o.k, p.recall, p.single.qps, p.single.p50_ms, p.single.p99_ms,
+            p.single.cpu_ms, o.clients, p.qps_concurrent);
     run.points.push_back(p);
   }
   return run;
@@ -959,8 +969,8 @@ EngineRun RunFaiss(const Options& o, const Dataset& ds) {
   run.engine = "faiss";
   const int d = int(ds.base.dim);
   const bool cosine = ds.metric == KnnMetric::kCosine;
-  const faiss::MetricType mt = ds.metric == KnnMetric::kL2 ? faiss::METRIC_L2
-                                                           : faiss::METRIC_INNER_PRODUCT;
+  const faiss::MetricType mt =
+      ds.metric == KnnMetric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
   // Cosine: FAISS searches normalized vectors by inner product (same order as cosine distance).
   FloatMatrix base_n, queries_n;
   const FloatMatrix* base = &ds.base;
@@ -1016,7 +1026,8 @@ EngineRun RunFaiss(const Options& o, const Dataset& ds) {
   std::vector<float> dist(o.k);
   std::vector<faiss::Index::idx_t> ids(o.k);
   faiss::Index* idx = index.get();
-  Engine e{set, [&](const float* q, int32_t* out) {
+  Engine e{set,
+           [&](const float* q, int32_t* out) {
              idx->search(1, q, faiss::Index::idx_t(o.k), dist.data(), ids.data());
              for (size_t j = 0; j < o.k; j++) out[j] = int32_t(ids[j]);
            },
@@ -1028,9 +1039,11 @@ EngineRun RunFaiss(const Options& o, const Dataset& ds) {
     IdMatrix res;
     p.single = TimeSingle(e, qds, o, &res);
     p.recall = RecallAtK(res, ds.truth, o.k);
-    fprintf(stderr, "[bench] faiss %s=%d recall@%zu %.4f qps %.0f p50 %.3f ms p99 %.3f ms "
-            "cpu %.3f ms/q\n", SweepName(o).c_str(), v, o.k, p.recall, p.single.qps,
-            p.single.p50_ms, p.single.p99_ms, p.single.cpu_ms);
+    fprintf(stderr,
+            "[bench] faiss %s=%d recall@%zu %.4f qps %.0f p50 %.3f ms p99 %.3f ms "
+            "cpu %.3f ms/q\n",
+            SweepName(o).c_str(), v, o.k, p.recall, p.single.qps, p.single.p50_ms, p.single.p99_ms,
+            p.single.cpu_ms);
     run.points.push_back(p);
   }
   omp_set_num_threads(omp_get_num_procs());
@@ -1056,10 +1069,14 @@ std::string LoadAvg() {
 std::string JsonEscape(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '"' || c == '\\') o += '\\', o += c;
-    else if (c == '\n') o += "\\n";
-    else if (static_cast<unsigned char>(c) < 0x20) o += ' ';
-    else o += c;
+    if (c == '"' || c == '\\')
+      o += '\\', o += c;
+    else if (c == '\n')
+      o += "\\n";
+    else if (static_cast<unsigned char>(c) < 0x20)
+      o += ' ';
+    else
+      o += c;
   }
   return o;
 }
@@ -1113,7 +1130,10 @@ double FilteredRecall(const IdMatrix& got, const std::vector<std::vector<int32_t
     size_t hits = 0;
     for (int32_t id : truth[q])
       for (size_t j = 0; j < got.k; j++)
-        if (got.Row(q)[j] == id) { hits++; break; }
+        if (got.Row(q)[j] == id) {
+          hits++;
+          break;
+        }
     sum += double(hits) / double(truth[q].size());
     n++;
   }
@@ -1121,25 +1141,26 @@ double FilteredRecall(const IdMatrix& got, const std::vector<std::vector<int32_t
 }
 
 struct FilteredPoint {
-  std::string engine;    // "ragstore hnsw", "faiss ivf (scaled)", ...
-  std::string params;    // e.g. "ef_search=40 relaxed_order max_scan_tuples=20000"
+  std::string engine;  // "ragstore hnsw", "faiss ivf (scaled)", ...
+  std::string params;  // e.g. "ef_search=40 relaxed_order max_scan_tuples=20000"
   int modulus = 0;
   double recall = 0, qps = 0, cpu_ms = -1;
-  double visited = 0;    // per query: ragstore rows the index returned (idx_tup_read), FAISS ndis
-  double rows = 0;       // per query: rows returned (<= k)
+  double visited = 0;  // per query: ragstore rows the index returned (idx_tup_read), FAISS ndis
+  double rows = 0;     // per query: rows returned (<= k)
   std::string plan;
 };
 
 // One query connection for WHERE id % $2 = $3 ORDER BY embedding <-> $1 LIMIT k.
 class FilteredClient {
  public:
-  FilteredClient(const Options& o, const std::string& table, const std::string& index,
-                 size_t dim, const std::vector<std::string>& settings)
+  FilteredClient(const Options& o, const std::string& table, const std::string& index, size_t dim,
+                 const std::vector<std::string>& settings)
       : conn_(Connect(o.dbname)), k_(o.k), dim_(dim), index_(index) {
     Exec(conn_.get(), "SET jit = off");
     Exec(conn_.get(), "SET enable_seqscan = off");  // measure the index, whatever the plan
     for (const auto& s : settings) Exec(conn_.get(), s);
-    Oid types[3] = {Oid(atol(Scalar(conn_.get(), "SELECT 'vector'::regtype::oid").c_str())), 23, 23};
+    Oid types[3] = {Oid(atol(Scalar(conn_.get(), "SELECT 'vector'::regtype::oid").c_str())), 23,
+                    23};
     sql_ = "SELECT id FROM " + table + " WHERE id % $2 = $3 ORDER BY embedding <-> $1 LIMIT " +
            std::to_string(k_);
     Result r(PQprepare(conn_.get(), "filtered", sql_.c_str(), 3, types));
@@ -1168,8 +1189,9 @@ class FilteredClient {
   }
   // Rows the index has returned in this backend's current transaction (idx_tup_read).
   double TuplesReturned() {
-    return atof(Scalar(conn_.get(), "SELECT pg_stat_get_xact_tuples_returned('" + index_ +
-                                        "'::regclass)").c_str());
+    return atof(
+        Scalar(conn_.get(), "SELECT pg_stat_get_xact_tuples_returned('" + index_ + "'::regclass)")
+            .c_str());
   }
 
  private:
@@ -1180,9 +1202,10 @@ class FilteredClient {
     const char* values[3] = {param_.data(), m.c_str(), rr.c_str()};
     int lengths[3] = {int(param_.size()), 0, 0};
     int formats[3] = {1, 0, 0};
-    PGresult* res = prefix.empty()
-        ? PQexecPrepared(conn_.get(), "filtered", 3, values, lengths, formats, prefix.empty() ? 1 : 0)
-        : PQexecParams(conn_.get(), (prefix + sql_).c_str(), 3, types_, values, lengths, formats, 0);
+    PGresult* res = prefix.empty() ? PQexecPrepared(conn_.get(), "filtered", 3, values, lengths,
+                                                    formats, prefix.empty() ? 1 : 0)
+                                   : PQexecParams(conn_.get(), (prefix + sql_).c_str(), 3, types_,
+                                                  values, lengths, formats, 0);
     Result r(res);
     if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
       Fail(std::string("filtered query failed: ") + PQerrorMessage(conn_.get()));
@@ -1253,8 +1276,8 @@ void RunFilteredServer(const Options& o, const Dataset& ds,
       settings = {"SET hnsw.ef_search = " + std::to_string(o.filter_ef_search),
                   "SET hnsw.iterative_scan = relaxed_order",
                   "SET hnsw.max_scan_tuples = " + std::to_string(o.max_scan_tuples)};
-      params = "ef_search=" + std::to_string(o.filter_ef_search) + " relaxed_order max_scan_tuples=" +
-               std::to_string(o.max_scan_tuples);
+      params = "ef_search=" + std::to_string(o.filter_ef_search) +
+               " relaxed_order max_scan_tuples=" + std::to_string(o.max_scan_tuples);
     } else {
       settings = {"SET ivfflat.probes = " + std::to_string(o.filter_probes),
                   "SET ivfflat.iterative_scan = relaxed_order"};
@@ -1271,7 +1294,8 @@ void RunFilteredServer(const Options& o, const Dataset& ds,
       p.modulus = modulus;
       p.plan = client.Plan(ds.queries.Row(0), modulus);
       if (p.plan.find(index) == std::string::npos)
-        fprintf(stderr, "[bench] WARNING: the plan does not use %s: %s\n", index.c_str(), p.plan.c_str());
+        fprintf(stderr, "[bench] WARNING: the plan does not use %s: %s\n", index.c_str(),
+                p.plan.c_str());
       // Results and rows returned by the index, in one transaction (pending statistics are
       // not flushed inside a transaction block, so the differences are exact).
       IdMatrix got;
@@ -1286,12 +1310,12 @@ void RunFilteredServer(const Options& o, const Dataset& ds,
       Exec(client.conn(), "COMMIT");
       p.recall = FilteredRecall(got, truths[mi]);
       p.rows = RowsPerQuery(got);
-      FilteredEngine e{[&](size_t q, int m, int32_t* out) {
-                         client.Run(ds.queries.Row(q), m, int(q % m), out);
-                       },
-                       [backend]() { return ProcessCpuSeconds(backend); }};
+      FilteredEngine e{
+          [&](size_t q, int m, int32_t* out) { client.Run(ds.queries.Row(q), m, int(q % m), out); },
+          [backend]() { return ProcessCpuSeconds(backend); }};
       TimeFiltered(e, o, ds.queries.rows, modulus, &p);
-      fprintf(stderr, "[bench] %s 1/%d: recall %.4f rows %.1f qps %.1f cpu %.2f ms/q index rows %.0f/q\n",
+      fprintf(stderr,
+              "[bench] %s 1/%d: recall %.4f rows %.1f qps %.1f cpu %.2f ms/q index rows %.0f/q\n",
               p.engine.c_str(), modulus, p.recall, p.rows, p.qps, p.cpu_ms, p.visited);
       points->push_back(p);
     }
@@ -1308,7 +1332,8 @@ void RunFilteredFaiss(const Options& o, const Dataset& ds,
   // One bitmap per (modulus, residue) in use.
   auto bitmap = [&](int modulus, int residue) {
     std::vector<uint8_t> bits((n + 7) / 8, 0);
-    for (size_t id = size_t(residue); id < n; id += size_t(modulus)) bits[id >> 3] |= uint8_t(1u << (id & 7));
+    for (size_t id = size_t(residue); id < n; id += size_t(modulus))
+      bits[id >> 3] |= uint8_t(1u << (id & 7));
     return bits;
   };
   std::vector<std::string> methods = o.filter_methods;
@@ -1327,7 +1352,8 @@ void RunFilteredFaiss(const Options& o, const Dataset& ds,
       h->add(faiss::Index::idx_t(n), ds.base.data.data());
     } else {
       quantizer.reset(new faiss::IndexFlat(d, faiss::METRIC_L2));
-      auto* ivf = new faiss::IndexIVFFlat(quantizer.get(), size_t(d), size_t(o.lists), faiss::METRIC_L2);
+      auto* ivf =
+          new faiss::IndexIVFFlat(quantizer.get(), size_t(d), size_t(o.lists), faiss::METRIC_L2);
       index.reset(ivf);
       ivf->train(faiss::Index::idx_t(n), ds.base.data.data());
       ivf->add(faiss::Index::idx_t(n), ds.base.data.data());
@@ -1369,8 +1395,9 @@ void RunFilteredFaiss(const Options& o, const Dataset& ds,
         } else {
           // scaled: enough lists to hold about 2k rows that pass the filter
           double per_list = double(n) / o.lists * sel;
-          ip.nprobe = scaled ? size_t(std::min<double>(o.lists, std::max<double>(o.filter_probes,
-                                                                               std::ceil(2.0 * o.k / per_list))))
+          ip.nprobe = scaled ? size_t(std::min<double>(
+                                   o.lists, std::max<double>(o.filter_probes,
+                                                             std::ceil(2.0 * o.k / per_list))))
                              : size_t(o.filter_probes);
           p.params = "nprobe=" + std::to_string(ip.nprobe) + " IDSelectorBitmap";
           sp = &ip;
@@ -1391,13 +1418,15 @@ void RunFilteredFaiss(const Options& o, const Dataset& ds,
         faiss::indexIVF_stats.reset();
         for (size_t q = 0; q < ds.queries.rows; q++) run(q, modulus, got.Row(q));
         p.visited = method == "flat" ? double(n) / modulus  // one distance per selected row
-                    : double(method == "hnsw" ? faiss::hnsw_stats.ndis : faiss::indexIVF_stats.ndis) /
-                          double(ds.queries.rows);
+                                     : double(method == "hnsw" ? faiss::hnsw_stats.ndis
+                                                               : faiss::indexIVF_stats.ndis) /
+                                           double(ds.queries.rows);
         p.recall = FilteredRecall(got, truths[mi]);
         p.rows = RowsPerQuery(got);
         FilteredEngine e{run, []() { return ThreadCpuSeconds(); }};
         TimeFiltered(e, o, ds.queries.rows, modulus, &p);
-        fprintf(stderr, "[bench] %s 1/%d: recall %.4f rows %.1f qps %.1f cpu %.3f ms/q distances %.0f/q\n",
+        fprintf(stderr,
+                "[bench] %s 1/%d: recall %.4f rows %.1f qps %.1f cpu %.3f ms/q distances %.0f/q\n",
                 p.engine.c_str(), modulus, p.recall, p.rows, p.qps, p.cpu_ms, p.visited);
         points->push_back(p);
       }
@@ -1418,9 +1447,10 @@ int RunFiltered(const Options& o, const Dataset& ds, const std::string& data_des
   const std::string load_end = LoadAvg();
 
   printf("\n== ann_bench filtered: %s ==\n", data_desc.c_str());
-  printf("WHERE id %% M = r ORDER BY embedding <-> q LIMIT %zu, %zu queries, %d timed passes "
-         "(medians), load avg %s -> %s\n", o.k, ds.queries.rows, o.repeats, load_start.c_str(),
-         load_end.c_str());
+  printf(
+      "WHERE id %% M = r ORDER BY embedding <-> q LIMIT %zu, %zu queries, %d timed passes "
+      "(medians), load avg %s -> %s\n",
+      o.k, ds.queries.rows, o.repeats, load_start.c_str(), load_end.c_str());
   for (const auto& b : builds) printf("build %s\n", b.c_str());
   printf("\n%-11s | %-24s | %-48s | %7s %6s %8s %8s %10s\n", "selectivity", "engine", "parameters",
          "recall", "rows", "qps", "cpu ms", "visited/q");
@@ -1431,27 +1461,32 @@ int RunFiltered(const Options& o, const Dataset& ds, const std::string& data_des
         printf("%-11s | %-24s | %-48s | %7.4f %6.1f %8.1f %8.3f %10s\n",
                (Fmt("%g", 100.0 / m) + "%").c_str(), p.engine.c_str(), p.params.c_str(), p.recall,
                p.rows, p.qps, p.cpu_ms, p.visited > 0 ? Fmt("%.0f", p.visited).c_str() : "n/a");
-  printf("\nrecall: of the exact filtered top %zu (fewer when fewer rows pass); rows: rows returned "
-         "per query; visited/q: ragstore, rows the index handed to the executor's filter "
-         "(idx_tup_read); FAISS, distances computed (ndis; n/a: FAISS keeps no count there). cpu ms: "
-         "server backend or FAISS thread CPU per query. FAISS (scaled): efSearch / nprobe "
-         "raised so that about 2 x %zu rows that pass the filter are met (FAISS has no iterative "
-         "scan; efSearch at most 10,000); faiss flat: exact search of the selected rows.\n", o.k, o.k);
-  if (!points.empty() && !points.front().plan.empty()) printf("plan: %s\n", points.front().plan.c_str());
+  printf(
+      "\nrecall: of the exact filtered top %zu (fewer when fewer rows pass); rows: rows returned "
+      "per query; visited/q: ragstore, rows the index handed to the executor's filter "
+      "(idx_tup_read); FAISS, distances computed (ndis; n/a: FAISS keeps no count there). cpu ms: "
+      "server backend or FAISS thread CPU per query. FAISS (scaled): efSearch / nprobe "
+      "raised so that about 2 x %zu rows that pass the filter are met (FAISS has no iterative "
+      "scan; efSearch at most 10,000); faiss flat: exact search of the selected rows.\n",
+      o.k, o.k);
+  if (!points.empty() && !points.front().plan.empty())
+    printf("plan: %s\n", points.front().plan.c_str());
   printf("NOTE: %s%s\n", ds.synthetic ? "data is SYNTHETIC (Gaussian mixture). " : "", kCaveat);
 
   MakeDirs(o.out_dir);
   std::string path = o.out_dir + "/filtered_" + ds.label + "_" + timestamp + ".csv";
   std::ofstream f(path);
   f << "# " << kCaveat << "\n";
-  f << "timestamp,data,rows,dim,queries,k,selectivity,engine,params,recall,rows_per_query,qps,cpu_ms,"
+  f << "timestamp,data,rows,dim,queries,k,selectivity,engine,params,recall,rows_per_query,qps,cpu_"
+       "ms,"
        "visited_per_query,load_avg_start,load_avg_end,plan\n";
   for (const auto& p : points)
     f << timestamp << "," << ds.label << "," << ds.base.rows << "," << ds.base.dim << ","
       << ds.queries.rows << "," << o.k << "," << Fmt("%g", 1.0 / p.modulus) << "," << p.engine
       << "," << CsvField(p.params) << "," << Fmt("%.4f", p.recall) << "," << Fmt("%.2f", p.rows)
       << "," << Fmt("%.1f", p.qps) << "," << Fmt("%.4f", p.cpu_ms) << "," << Fmt("%.1f", p.visited)
-      << "," << CsvField(load_start) << "," << CsvField(load_end) << "," << CsvField(p.plan) << "\n";
+      << "," << CsvField(load_start) << "," << CsvField(load_end) << "," << CsvField(p.plan)
+      << "\n";
   fprintf(stderr, "[bench] wrote %s\n", path.c_str());
   return 0;
 }
@@ -1465,13 +1500,14 @@ struct Report {
   bool have_server = false, have_faiss = false;
 };
 
-
 void PrintTable(const Report& r) {
   const Options& o = r.o;
   printf("\n== ann_bench: %s on %s ==\n", o.method.c_str(), r.data_desc.c_str());
-  printf("k=%zu, %zu queries, metric %s, %d timed passes per point (medians), warm-up %zu, "
-         "load avg %s -> %s\n", o.k, r.ds->queries.rows, o.metric.c_str(), o.repeats,
-         std::min(o.warmup, r.ds->queries.rows), r.load_start.c_str(), r.load_end.c_str());
+  printf(
+      "k=%zu, %zu queries, metric %s, %d timed passes per point (medians), warm-up %zu, "
+      "load avg %s -> %s\n",
+      o.k, r.ds->queries.rows, o.metric.c_str(), o.repeats, std::min(o.warmup, r.ds->queries.rows),
+      r.load_start.c_str(), r.load_end.c_str());
   if (r.have_server)
     printf("build ragstore: %.2f s, CPU %.2f s, index %.1f MB  (%s)\n", r.server.build_s,
            r.server.build_cpu_s, r.server.index_bytes / 1048576.0, r.server.build_note.c_str());
@@ -1480,8 +1516,8 @@ void PrintTable(const Report& r) {
            r.faiss.build_note.c_str());
   printf("\n%-9s | %-7s %7s %7s %7s %7s %8s | %-7s %7s %7s %7s %7s | %6s %6s %6s\n",
          SweepName(o).c_str(), "recall", "qps", "p50 ms", "p99 ms", "cpu ms",
-         ("qps " + std::to_string(o.clients) + "cl").c_str(), "F.recal", "F.qps", "F.p50",
-         "F.p99", "F.cpu", "p50 x", "qps x", "cpu x");
+         ("qps " + std::to_string(o.clients) + "cl").c_str(), "F.recal", "F.qps", "F.p50", "F.p99",
+         "F.cpu", "p50 x", "qps x", "cpu x");
   printf("%s\n", std::string(134, '-').c_str());
   for (size_t i = 0; i < o.sweep.size(); i++) {
     std::string line = (o.method == "none" ? std::string("exact") : std::to_string(o.sweep[i]));
@@ -1516,12 +1552,13 @@ void PrintTable(const Report& r) {
     }
     printf("%s\n", s.c_str());
   }
-  printf("\nF.* = FAISS in-process, one thread, same data and parameters (lower bound). "
-         "p50 x = server p50 / FAISS p50; qps x = FAISS qps / server qps (1.00 = no overhead).\n"
-         "cpu ms = mean CPU time per query of the server backend (/proc, 10 ms ticks over a pass) "
-         "or of FAISS's thread; cpu x = server / FAISS. CPU time is much less disturbed by other "
-         "jobs than wall time: trust it over qps when the load average is high (backend only: "
-         "parallel workers of a parallel seq scan are not counted).\n");
+  printf(
+      "\nF.* = FAISS in-process, one thread, same data and parameters (lower bound). "
+      "p50 x = server p50 / FAISS p50; qps x = FAISS qps / server qps (1.00 = no overhead).\n"
+      "cpu ms = mean CPU time per query of the server backend (/proc, 10 ms ticks over a pass) "
+      "or of FAISS's thread; cpu x = server / FAISS. CPU time is much less disturbed by other "
+      "jobs than wall time: trust it over qps when the load average is high (backend only: "
+      "parallel workers of a parallel seq scan are not counted).\n");
   if (r.have_server && !r.server.points.empty())
     printf("plan: %s\n", r.server.points.back().plan.c_str());
   printf("NOTE: %s%s\n", r.ds->synthetic ? "data is SYNTHETIC (Gaussian mixture). " : "", kCaveat);
@@ -1537,7 +1574,8 @@ void WriteFiles(const Report& r) {
     f << "# " << kCaveat << (r.ds->synthetic ? " Data: synthetic." : "") << "\n";
     f << "timestamp,engine,method,data,synthetic,rows,dim,queries,k,metric,m,ef_construction,"
          "lists,maintenance_work_mem,parallel_workers,build_s,index_bytes,sweep,value,recall,"
-         "qps_1,p50_ms,p99_ms,cpu_ms,clients,qps_clients,repeats,load_avg_start,load_avg_end,plan\n";
+         "qps_1,p50_ms,p99_ms,cpu_ms,clients,qps_clients,repeats,load_avg_start,load_avg_end,"
+         "plan\n";
     auto rows = [&](const EngineRun& e, bool server) {
       for (const auto& p : e.points) {
         f << r.timestamp << "," << e.engine << "," << o.method << "," << r.ds->label << ","
@@ -1548,10 +1586,9 @@ void WriteFiles(const Report& r) {
           << SweepName(o) << "," << p.value << "," << Fmt("%.4f", p.recall) << ","
           << Fmt("%.1f", p.single.qps) << "," << Fmt("%.4f", p.single.p50_ms) << ","
           << Fmt("%.4f", p.single.p99_ms) << "," << Fmt("%.4f", p.single.cpu_ms) << ","
-          << (server ? o.clients : 0) << ","
-          << Fmt("%.1f", server ? p.qps_concurrent : 0.0) << "," << o.repeats << ","
-          << CsvField(r.load_start) << "," << CsvField(r.load_end) << "," << CsvField(p.plan)
-          << "\n";
+          << (server ? o.clients : 0) << "," << Fmt("%.1f", server ? p.qps_concurrent : 0.0) << ","
+          << o.repeats << "," << CsvField(r.load_start) << "," << CsvField(r.load_end) << ","
+          << CsvField(p.plan) << "\n";
       }
     };
     if (r.have_server) rows(r.server, true);
@@ -1563,16 +1600,16 @@ void WriteFiles(const Report& r) {
     f << "{\n  \"caveat\": \"" << JsonEscape(kCaveat) << "\",\n";
     f << "  \"timestamp\": \"" << r.timestamp << "\",\n";
     f << "  \"method\": \"" << o.method << "\",\n";
-    f << "  \"data\": {\"label\": \"" << JsonEscape(r.ds->label) << "\", \"synthetic\": "
-      << (r.ds->synthetic ? "true" : "false") << ", \"description\": \""
-      << JsonEscape(r.data_desc) << "\", \"rows\": " << r.ds->base.rows << ", \"dim\": "
-      << r.ds->base.dim << ", \"queries\": " << r.ds->queries.rows << "},\n";
+    f << "  \"data\": {\"label\": \"" << JsonEscape(r.ds->label)
+      << "\", \"synthetic\": " << (r.ds->synthetic ? "true" : "false") << ", \"description\": \""
+      << JsonEscape(r.data_desc) << "\", \"rows\": " << r.ds->base.rows
+      << ", \"dim\": " << r.ds->base.dim << ", \"queries\": " << r.ds->queries.rows << "},\n";
     f << "  \"params\": {\"k\": " << o.k << ", \"metric\": \"" << o.metric << "\", \"m\": " << o.m
       << ", \"ef_construction\": " << o.ef_construction << ", \"lists\": " << o.lists
       << ", \"maintenance_work_mem\": \"" << o.maintenance_work_mem
       << "\", \"max_parallel_maintenance_workers\": " << o.parallel_workers
-      << ", \"clients\": " << o.clients << ", \"repeats\": " << o.repeats << ", \"warmup\": "
-      << o.warmup << "},\n";
+      << ", \"clients\": " << o.clients << ", \"repeats\": " << o.repeats
+      << ", \"warmup\": " << o.warmup << "},\n";
     f << "  \"machine\": {\"cores\": " << omp_get_num_procs() << ", \"load_avg_start\": \""
       << r.load_start << "\", \"load_avg_end\": \"" << r.load_end << "\", \"server\": \""
       << JsonEscape(r.server_version) << "\"},\n";
@@ -1582,17 +1619,17 @@ void WriteFiles(const Report& r) {
     f << "],\n  \"engines\": [";
     bool first = true;
     auto eng = [&](const EngineRun& e, bool server) {
-      f << (first ? "" : ",") << "\n    {\"engine\": \"" << e.engine << "\", \"build_s\": "
-        << Fmt("%.3f", e.build_s) << ", \"index_bytes\": " << e.index_bytes
+      f << (first ? "" : ",") << "\n    {\"engine\": \"" << e.engine
+        << "\", \"build_s\": " << Fmt("%.3f", e.build_s) << ", \"index_bytes\": " << e.index_bytes
         << ", \"build\": \"" << JsonEscape(e.build_note) << "\", \"points\": [";
       first = false;
       for (size_t i = 0; i < e.points.size(); i++) {
         const auto& p = e.points[i];
         f << (i ? "," : "") << "\n      {\"" << SweepName(o) << "\": " << p.value
-          << ", \"recall\": " << Fmt("%.4f", p.recall) << ", \"qps\": "
-          << Fmt("%.1f", p.single.qps) << ", \"p50_ms\": " << Fmt("%.4f", p.single.p50_ms)
-          << ", \"p99_ms\": " << Fmt("%.4f", p.single.p99_ms) << ", \"cpu_ms\": "
-          << Fmt("%.4f", p.single.cpu_ms);
+          << ", \"recall\": " << Fmt("%.4f", p.recall) << ", \"qps\": " << Fmt("%.1f", p.single.qps)
+          << ", \"p50_ms\": " << Fmt("%.4f", p.single.p50_ms)
+          << ", \"p99_ms\": " << Fmt("%.4f", p.single.p99_ms)
+          << ", \"cpu_ms\": " << Fmt("%.4f", p.single.cpu_ms);
         if (server)
           f << ", \"qps_" << o.clients << "_clients\": " << Fmt("%.1f", p.qps_concurrent)
             << ", \"plan\": \"" << JsonEscape(p.plan) << "\"";
@@ -1621,9 +1658,18 @@ void Plot(const Report& r) {
       f << "\n\n";
     };
     // Blocks (gnuplot "index"): 0 ragstore 1 client, 1 ragstore N clients, 2 FAISS.
-    if (r.have_server) block(r.server, false); else f << "# none\n0 0 0\n\n\n";
-    if (r.have_server && o.clients > 0) block(r.server, true); else f << "# none\n0 0 0\n\n\n";
-    if (r.have_faiss) block(r.faiss, false); else f << "# none\n0 0 0\n\n\n";
+    if (r.have_server)
+      block(r.server, false);
+    else
+      f << "# none\n0 0 0\n\n\n";
+    if (r.have_server && o.clients > 0)
+      block(r.server, true);
+    else
+      f << "# none\n0 0 0\n\n\n";
+    if (r.have_faiss)
+      block(r.faiss, false);
+    else
+      f << "# none\n0 0 0\n\n\n";
   }
   std::string base = stem.substr(stem.find_last_of('/') + 1);
   {
@@ -1632,24 +1678,26 @@ void Plot(const Report& r) {
       << ".gp (in " << o.out_dir << ")\n";
     f << "set terminal pngcairo size 900,600 font 'sans,10' noenhanced\n";
     f << "set output '" << base << ".png'\n";
-    f << "set title \"" << o.method << " on " << JsonEscape(r.data_desc) << ", k=" << o.k
-      << "\\n" << (o.method == "hnsw" ? "m=" + std::to_string(o.m) + " ef_construction=" +
-                                          std::to_string(o.ef_construction) + ", labels: ef_search"
-                                    : "lists=" + std::to_string(o.lists) + ", labels: probes")
+    f << "set title \"" << o.method << " on " << JsonEscape(r.data_desc) << ", k=" << o.k << "\\n"
+      << (o.method == "hnsw" ? "m=" + std::to_string(o.m) + " ef_construction=" +
+                                   std::to_string(o.ef_construction) + ", labels: ef_search"
+                             : "lists=" + std::to_string(o.lists) + ", labels: probes")
       << "; shared 2-core machine, expect noise\"\n";
     f << "set xlabel 'recall@" << o.k << "'\nset ylabel 'queries/s (log)'\nset logscale y\n";
     f << "set grid\nset key bottom left\n";
     f << "plot ";
     std::vector<std::string> parts;
     if (r.have_server) {
-      parts.push_back("'" + base + ".dat' index 0 using 1:2 with linespoints lw 2 title 'ragstore, 1 client'");
+      parts.push_back("'" + base +
+                      ".dat' index 0 using 1:2 with linespoints lw 2 title 'ragstore, 1 client'");
       parts.push_back("'' index 0 using 1:2:3 with labels offset 0,1 notitle");
       if (o.clients > 0)
         parts.push_back("'' index 1 using 1:2 with linespoints lw 2 title 'ragstore, " +
                         std::to_string(o.clients) + " clients'");
     }
     if (r.have_faiss) {
-      parts.push_back("'" + base + ".dat' index 2 using 1:2 with linespoints lw 2 dt 2 title "
+      parts.push_back("'" + base +
+                      ".dat' index 2 using 1:2 with linespoints lw 2 dt 2 title "
                       "'FAISS in-process, 1 thread'");
       parts.push_back("'' index 2 using 1:2:3 with labels offset 0,-1 notitle");
     }
@@ -1681,9 +1729,9 @@ int Main(int argc, char** argv) {
   r.data_desc = ds.synthetic
                     ? "SYNTHETIC Gaussian mixture " + std::to_string(ds.base.rows) + " x " +
                           std::to_string(ds.base.dim) + " (" +
-                          std::to_string(DefaultMixtureCentres(ds.base.rows)) +
-                          " centres N(0," + Fmt("%g", o.centre_sigma) + "^2), noise N(0," +
-                          Fmt("%g", o.noise_sigma) + "^2), seed " + std::to_string(o.seed) + ")"
+                          std::to_string(DefaultMixtureCentres(ds.base.rows)) + " centres N(0," +
+                          Fmt("%g", o.centre_sigma) + "^2), noise N(0," + Fmt("%g", o.noise_sigma) +
+                          "^2), seed " + std::to_string(o.seed) + ")"
                     : ds.label + " " + std::to_string(ds.base.rows) + " x " +
                           std::to_string(ds.base.dim) + " (real data)";
   if (o.method == "filtered") return RunFiltered(o, ds, r.data_desc, r.timestamp);

@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
     std::sort(order.begin(), order.begin() + nnz);
     char buf[48];
     for (long k = 0; k < nnz; k++) {
-      std::snprintf(buf, sizeof buf, "%s%d:%.4g", k ? "," : "", order[k] + 1, std::fabs(r[order[k]]));
+      std::snprintf(buf, sizeof buf, "%s%d:%.4g", k ? "," : "", order[k] + 1,
+                    std::fabs(r[order[k]]));
       line += buf;
     }
     std::snprintf(buf, sizeof buf, "}/%ld\n", dim);

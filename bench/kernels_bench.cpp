@@ -77,11 +77,24 @@ int main(int argc, char** argv) {
     int calls;
   };
   std::vector<HalfCase> half_cases = {
-      {"floats->halves (16000)", [&] { FloatsToHalves(f16000.data(), h16000.data(), 16000); return double(h16000[7]); }, 200 * scale},
-      {"halves->floats (16000)", [&] { HalvesToFloats(h16000.data(), back.data(), 16000); return double(back[7]); }, 200 * scale},
-      {"halfvec l2 squared (1536)", [&] { return double(HalfL2SquaredDistance(ha.data(), hb.data(), d)); }, 2000 * scale},
-      {"halfvec inner product (1536)", [&] { return double(HalfInnerProduct(ha.data(), hb.data(), d)); }, 2000 * scale},
-      {"halfvec cosine (1536)", [&] { return HalfCosineDistance(ha.data(), hb.data(), d); }, 2000 * scale},
+      {"floats->halves (16000)",
+       [&] {
+         FloatsToHalves(f16000.data(), h16000.data(), 16000);
+         return double(h16000[7]);
+       },
+       200 * scale},
+      {"halves->floats (16000)",
+       [&] {
+         HalvesToFloats(h16000.data(), back.data(), 16000);
+         return double(back[7]);
+       },
+       200 * scale},
+      {"halfvec l2 squared (1536)",
+       [&] { return double(HalfL2SquaredDistance(ha.data(), hb.data(), d)); }, 2000 * scale},
+      {"halfvec inner product (1536)",
+       [&] { return double(HalfInnerProduct(ha.data(), hb.data(), d)); }, 2000 * scale},
+      {"halfvec cosine (1536)", [&] { return HalfCosineDistance(ha.data(), hb.data(), d); },
+       2000 * scale},
   };
   for (auto& c : half_cases) {
     SetHalfKernelLevel(HalfKernelLevel::kPortable);

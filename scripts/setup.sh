@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 PACKAGES=(build-essential cmake pkg-config postgresql-15 postgresql-server-dev-15
           postgresql-contrib libpq-dev libfaiss-dev libopenblas0-pthread liblapack-dev
           libblas-dev libgtest-dev libipc-run-perl pgbouncer
-          gnuplot-nox clang libclang-rt-14-dev)
+          gnuplot-nox clang libclang-rt-14-dev clang-format-14)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

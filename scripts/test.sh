@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # README command 2: set-up (packages, build, install, throwaway cluster), then every test:
+#   format (every tracked C++ file matches .clang-format, scripts/check-format.sh),
 #   unit (GoogleTest via ctest), regression (make installcheck), TAP (make prove_installcheck),
 #   clients (unchanged pgvector clients from npm, test/clients, against the throwaway cluster),
 #   fuzz (every libFuzzer harness of test/fuzz for RAGSTORE_FUZZ_SECONDS each, default 20),
 #   then the regression suite and the crash, concurrency and replica TAP tests again on an
 #   assert-enabled PostgreSQL (debug).
 # Exits non-zero on any failure.
-# Usage: scripts/test.sh [part]...  (default: unit regress tap clients fuzz debug)
+# Usage: scripts/test.sh [part]...  (default: format unit regress tap clients fuzz debug)
 #   unit | regress | tap | clients   against Debian's server (the system's, or RAGSTORE_PRIVATE_INSTALL)
 #   debug      regression + TAP (RAGSTORE_DEBUG_TAP, default the crash, concurrency and replica
 #              tests; "all" for every file) on PostgreSQL built with --enable-cassert
@@ -23,7 +24,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$RS_ROOT"
 
 parts=("$@")
-[ ${#parts[@]} -eq 0 ] && parts=(unit regress tap clients fuzz debug)
+[ ${#parts[@]} -eq 0 ] && parts=(format unit regress tap clients fuzz debug)
 
 bash scripts/setup.sh
 # The assert-enabled server is built once (about 12 CPU-minutes) and cached. The other parts
@@ -149,6 +150,10 @@ variant_tap() {
 
 for part in "${parts[@]}"; do
   case "$part" in
+    format)
+      rs_log "C++ format (scripts/check-format.sh)"
+      bash scripts/check-format.sh || status=1
+      ;;
     unit)
       rs_log "unit tests (ctest)"
       cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null

@@ -82,8 +82,8 @@ RS_POPCNT void JaccardPopcnt(const uint8_t* a, const uint8_t* b, size_t n, uint6
 #define RS_AVX2POP __attribute__((target("avx2,popcnt")))
 
 RS_AVX2POP inline __m256i ByteCounts(__m256i v) {
-  const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-                                         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2,
+                                         1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i low = _mm256_set1_epi8(0x0f);
   __m256i lo = _mm256_and_si256(v, low);
   __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
@@ -122,7 +122,8 @@ RS_AVX2POP void JaccardAvx2(const uint8_t* a, const uint8_t* b, size_t n, uint64
   size_t i = 0;
   for (; i + 32 <= n; i += 32) {
     __m256i va = LoadV(a + i), vb = LoadV(b + i);
-    acc_and = _mm256_add_epi64(acc_and, _mm256_sad_epu8(ByteCounts(_mm256_and_si256(va, vb)), zero));
+    acc_and =
+        _mm256_add_epi64(acc_and, _mm256_sad_epu8(ByteCounts(_mm256_and_si256(va, vb)), zero));
     acc_or = _mm256_add_epi64(acc_or, _mm256_sad_epu8(ByteCounts(_mm256_or_si256(va, vb)), zero));
   }
   uint64_t sum_and = Sum64(acc_and), sum_or = Sum64(acc_or);
@@ -138,9 +139,8 @@ struct BitKernelTable {
   void (*jaccard)(const uint8_t*, const uint8_t*, size_t, uint64_t*, uint64_t*);
 };
 
-constexpr BitKernelTable kTables[] = {{HammingPortable, JaccardPortable},
-                                      {HammingPopcnt, JaccardPopcnt},
-                                      {HammingAvx2, JaccardAvx2}};
+constexpr BitKernelTable kTables[] = {
+    {HammingPortable, JaccardPortable}, {HammingPopcnt, JaccardPopcnt}, {HammingAvx2, JaccardAvx2}};
 
 BitKernelLevel BestLevel(BitKernelLevel wanted) {
   __builtin_cpu_init();
@@ -166,9 +166,12 @@ BitKernelLevel SetBitKernelLevel(BitKernelLevel level) {
 
 const char* BitKernelLevelName(BitKernelLevel level) {
   switch (level) {
-    case BitKernelLevel::kAvx2: return "avx2";
-    case BitKernelLevel::kPopcnt: return "popcnt";
-    case BitKernelLevel::kPortable: break;
+    case BitKernelLevel::kAvx2:
+      return "avx2";
+    case BitKernelLevel::kPopcnt:
+      return "popcnt";
+    case BitKernelLevel::kPortable:
+      break;
   }
   return "portable";
 }
@@ -177,8 +180,7 @@ uint64_t HammingBits(const uint8_t* a, const uint8_t* b, size_t n) {
   return g_table->hamming(a, b, n);
 }
 
-void JaccardCounts(const uint8_t* a, const uint8_t* b, size_t n, uint64_t* both,
-                   uint64_t* either) {
+void JaccardCounts(const uint8_t* a, const uint8_t* b, size_t n, uint64_t* both, uint64_t* either) {
   g_table->jaccard(a, b, n, both, either);
 }
 

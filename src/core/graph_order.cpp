@@ -13,9 +13,8 @@ namespace {
 
 void CheckArgs(int64_t n, int64_t start) {
   if (n > 0 && (start < 0 || start >= n))
-    throw Error(ErrorKind::kInvalidParameter,
-                "graph order: start vertex " + std::to_string(start) + " outside [0, " +
-                    std::to_string(n) + ")");
+    throw Error(ErrorKind::kInvalidParameter, "graph order: start vertex " + std::to_string(start) +
+                                                  " outside [0, " + std::to_string(n) + ")");
   if (n > INT32_MAX) throw Error(ErrorKind::kProgramLimit, "graph order: too many vertices");
 }
 
@@ -69,8 +68,8 @@ size_t WindowOrderBytesPerElement(int max_degree) {
          2 * 24 * static_cast<size_t>(max_degree);
 }
 
-std::vector<int32_t> WindowGreedyOrder(int64_t n, const GraphNeighbours& neighbours,
-                                       int64_t start, int window, bool (*interrupted)()) {
+std::vector<int32_t> WindowGreedyOrder(int64_t n, const GraphNeighbours& neighbours, int64_t start,
+                                       int window, bool (*interrupted)()) {
   CheckArgs(n, start);
   if (window < 1)
     throw Error(ErrorKind::kInvalidParameter, "graph order: window must be at least 1");

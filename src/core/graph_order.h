@@ -26,8 +26,8 @@ using GraphNeighbours = std::function<const int32_t*(int64_t v, int* count)>;
 // flags) returned true. Throws std::bad_alloc; Error(kInvalidParameter) when start is outside
 // [0, n) (n > 0) or window < 1, or when a neighbour id is out of range; Error(kProgramLimit)
 // when n > INT32_MAX.
-std::vector<int32_t> WindowGreedyOrder(int64_t n, const GraphNeighbours& neighbours,
-                                       int64_t start, int window, bool (*interrupted)() = nullptr);
+std::vector<int32_t> WindowGreedyOrder(int64_t n, const GraphNeighbours& neighbours, int64_t start,
+                                       int window, bool (*interrupted)() = nullptr);
 
 // Upper bound of WindowGreedyOrder's working memory per vertex (bytes) for graphs of at most
 // max_degree out-neighbours per vertex: the order, undirected CSR lists, scores, flags and the
@@ -36,7 +36,6 @@ size_t WindowOrderBytesPerElement(int max_degree);
 
 // Breadth-first order from `start` (unreached vertices: further breadth-first walks from the
 // lowest unplaced id). Same errors as WindowGreedyOrder.
-std::vector<int32_t> BreadthFirstOrder(int64_t n, const GraphNeighbours& neighbours,
-                                       int64_t start);
+std::vector<int32_t> BreadthFirstOrder(int64_t n, const GraphNeighbours& neighbours, int64_t start);
 
 }  // namespace ragstore

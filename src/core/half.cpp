@@ -41,8 +41,7 @@ float L1Portable(const Half* a, const Half* b, size_t n) {
   return sum;
 }
 
-void DotAndNormsPortable(const Half* a, const Half* b, size_t n, float* dot, float* na,
-                         float* nb) {
+void DotAndNormsPortable(const Half* a, const Half* b, size_t n, float* dot, float* na, float* nb) {
   float d = 0.0f, x = 0.0f, y = 0.0f;
   for (size_t i = 0; i < n; i++) {
     float fa = HalfToFloat(a[i]), fb = HalfToFloat(b[i]);
@@ -65,9 +64,7 @@ RS_F16C inline __m256 Load8(const Half* p) {
 
 using simd::HorizontalSum;
 
-RS_F16C float F16cHalfToFloat(Half h) {
-  return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h)));
-}
+RS_F16C float F16cHalfToFloat(Half h) { return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h))); }
 
 RS_F16C Half F16cFloatToHalf(float f) {
   return static_cast<Half>(
@@ -172,11 +169,15 @@ struct HalfKernelTable {
   void (*dot_norms)(const Half*, const Half*, size_t, float*, float*, float*);
 };
 
-constexpr HalfKernelTable kPortableTable = {HalvesToFloatsPortable, FloatsToHalvesPortable,
-                                            L2SquaredPortable,      InnerProductPortable,
-                                            L1Portable,             DotAndNormsPortable};
-constexpr HalfKernelTable kF16cTable = {HalvesToFloatsF16c, FloatsToHalvesF16c, L2SquaredF16c,
-                                        InnerProductF16c,   L1F16c,             DotAndNormsF16c};
+constexpr HalfKernelTable kPortableTable = {HalvesToFloatsPortable,
+                                            FloatsToHalvesPortable,
+                                            L2SquaredPortable,
+                                            InnerProductPortable,
+                                            L1Portable,
+                                            DotAndNormsPortable};
+constexpr HalfKernelTable kF16cTable = {
+    HalvesToFloatsF16c, FloatsToHalvesF16c, L2SquaredF16c, InnerProductF16c, L1F16c,
+    DotAndNormsF16c};
 
 bool CpuHasF16cAvx2Fma() {
   __builtin_cpu_init();
@@ -209,7 +210,8 @@ Half FloatToHalf(float f) { return F16cFloatToHalf(f); }
 HalfKernelLevel ActiveHalfKernelLevel() { return g_level; }
 
 HalfKernelLevel SetHalfKernelLevel(HalfKernelLevel level) {
-  if (level == HalfKernelLevel::kF16cAvx2 && !CpuHasF16cAvx2Fma()) level = HalfKernelLevel::kPortable;
+  if (level == HalfKernelLevel::kF16cAvx2 && !CpuHasF16cAvx2Fma())
+    level = HalfKernelLevel::kPortable;
   g_level = level;
   g_table = level == HalfKernelLevel::kF16cAvx2 ? &kF16cTable : &kPortableTable;
   return level;

@@ -18,9 +18,14 @@ constexpr int kMaxLevel = 16;
 }
 
 HnswGraph::HnswGraph(int64_t n, int m, int ef_construction, uint64_t seed)
-    : n_(n), m_(m), efc_(ef_construction),
-      levels_(n), layer0_(static_cast<size_t>(n) * 2 * m, -1), count0_(n, 0),
-      upper_off_(n, -1), locks_(n) {
+    : n_(n),
+      m_(m),
+      efc_(ef_construction),
+      levels_(n),
+      layer0_(static_cast<size_t>(n) * 2 * m, -1),
+      count0_(n, 0),
+      upper_off_(n, -1),
+      locks_(n) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> uni(0.0, 1.0);
   double ml = 1.0 / std::log(static_cast<double>(m));
@@ -134,8 +139,10 @@ void HnswGraph::Select(const Space& sp, std::vector<Cand>* cands, int max_count,
         break;
       }
     }
-    if (good) out->push_back(c);
-    else pruned.push_back(&c);
+    if (good)
+      out->push_back(c);
+    else
+      pruned.push_back(&c);
   }
   for (const Cand* p : pruned) {
     if (static_cast<int>(out->size()) >= max_count) break;
@@ -167,8 +174,7 @@ void HnswGraph::Link(const Space& sp, int64_t from, int32_t to, float d, int lc)
 }
 
 template <class Space>
-void HnswGraph::Insert(const Space& sp, int64_t i, std::vector<uint32_t>* visited,
-                       uint32_t* tag) {
+void HnswGraph::Insert(const Space& sp, int64_t i, std::vector<uint32_t>* visited, uint32_t* tag) {
   int level = levels_[i];
   std::unique_lock<std::mutex> global(entry_lock_);
   int64_t ep = entry_;
@@ -190,8 +196,7 @@ void HnswGraph::Insert(const Space& sp, int64_t i, std::vector<uint32_t>* visite
     SearchLayer(sp, q, &eps, efc_, lc, visited, tag, &W);
     // Another thread may already have linked to i on this layer (it found i on a layer above,
     // where i is linked already): i must not become its own neighbour.
-    W.erase(std::remove_if(W.begin(), W.end(), [i](const Cand& c) { return c.id == i; }),
-            W.end());
+    W.erase(std::remove_if(W.begin(), W.end(), [i](const Cand& c) { return c.id == i; }), W.end());
     if (W.empty()) continue;  // only i was found: keep eps for the layer below
     std::vector<Cand> cands = W;
     Select(sp, &cands, lc == 0 ? 2 * m_ : m_, &selected);
@@ -388,9 +393,9 @@ std::vector<std::pair<float, int64_t>> HnswGraph::Search(const Space& space,
 }
 
 // The spaces the graph is built over (see hnsw_graph.h).
-#define RAGSTORE_HNSW_GRAPH_SPACE(Space)                                                      \
-  template bool HnswGraph::Build<Space>(const Space&, int, bool (*)());                      \
-  template std::vector<std::pair<float, int64_t>> HnswGraph::Search<Space>(                  \
+#define RAGSTORE_HNSW_GRAPH_SPACE(Space)                                    \
+  template bool HnswGraph::Build<Space>(const Space&, int, bool (*)());     \
+  template std::vector<std::pair<float, int64_t>> HnswGraph::Search<Space>( \
       const Space&, Space::Query, int, int);
 RAGSTORE_HNSW_GRAPH_SPACE(DenseFloatSpace)
 RAGSTORE_HNSW_GRAPH_SPACE(BitSpace)

@@ -51,9 +51,12 @@ struct DenseFloatSpace {
   float Distance(Query q, int64_t b) const {
     const float* y = Get(b);
     switch (metric) {
-      case GraphMetric::kInnerProduct: return -InnerProduct(q, y, dim);
-      case GraphMetric::kL1: return L1Distance(q, y, dim);
-      default: return L2SquaredDistance(q, y, dim);
+      case GraphMetric::kInnerProduct:
+        return -InnerProduct(q, y, dim);
+      case GraphMetric::kL1:
+        return L1Distance(q, y, dim);
+      default:
+        return L2SquaredDistance(q, y, dim);
     }
   }
 };
@@ -87,9 +90,12 @@ struct SparseSpace {
   const SparseView& Get(int64_t i) const { return views[i]; }
   float Distance(const SparseView& q, int64_t b) const {
     switch (metric) {
-      case GraphMetric::kInnerProduct: return -SparseInnerProduct(q, views[b]);
-      case GraphMetric::kL1: return SparseL1Distance(q, views[b]);
-      default: return SparseL2SquaredDistance(q, views[b]);
+      case GraphMetric::kInnerProduct:
+        return -SparseInnerProduct(q, views[b]);
+      case GraphMetric::kL1:
+        return SparseL1Distance(q, views[b]);
+      default:
+        return SparseL2SquaredDistance(q, views[b]);
     }
   }
 };
@@ -109,8 +115,8 @@ class HnswGraph {
   // then the layer-0 beam), as (distance, element), ascending. After Build; single-threaded
   // (tests and tools). Throws std::bad_alloc.
   template <class Space>
-  std::vector<std::pair<float, int64_t>> Search(const Space& space, typename Space::Query q,
-                                                int k, int ef);
+  std::vector<std::pair<float, int64_t>> Search(const Space& space, typename Space::Query q, int k,
+                                                int ef);
 
   int64_t size() const { return n_; }
   int Level(int64_t i) const { return levels_[i]; }
@@ -142,8 +148,8 @@ class HnswGraph {
   template <class Space>
   void Insert(const Space& sp, int64_t i, std::vector<uint32_t>* visited, uint32_t* tag);
   template <class Space>
-  void SearchLayer(const Space& sp, typename Space::Query q, std::vector<Cand>* eps, int ef,
-                   int lc, std::vector<uint32_t>* visited, uint32_t* tag, std::vector<Cand>* out);
+  void SearchLayer(const Space& sp, typename Space::Query q, std::vector<Cand>* eps, int ef, int lc,
+                   std::vector<uint32_t>* visited, uint32_t* tag, std::vector<Cand>* out);
   template <class Space>
   void Select(const Space& sp, std::vector<Cand>* cands, int max_count,
               std::vector<Cand>* out) const;
@@ -156,10 +162,10 @@ class HnswGraph {
   int m_;
   int efc_;
   std::vector<int8_t> levels_;
-  std::vector<int32_t> layer0_;      // n x (2m) ids
-  std::vector<int32_t> count0_;      // n counts
-  std::vector<int64_t> upper_off_;   // per element: offset into upper_ (levels x (m + 1))
-  std::vector<int32_t> upper_;       // per upper layer: count, then m ids
+  std::vector<int32_t> layer0_;     // n x (2m) ids
+  std::vector<int32_t> count0_;     // n counts
+  std::vector<int64_t> upper_off_;  // per element: offset into upper_ (levels x (m + 1))
+  std::vector<int32_t> upper_;      // per upper layer: count, then m ids
   std::vector<std::mutex> locks_;
   std::mutex entry_lock_;
   int64_t entry_ = -1;

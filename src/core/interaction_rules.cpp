@@ -9,9 +9,9 @@ namespace ragstore {
 
 namespace {
 
-constexpr const char* kOperations[] = {"chat", "text_completion", "embeddings",
-                                       "generate_content", "execute_tool", "create_agent",
-                                       "invoke_agent"};
+constexpr const char* kOperations[] = {
+    "chat",         "text_completion", "embeddings",  "generate_content",
+    "execute_tool", "create_agent",    "invoke_agent"};
 constexpr const char* kCacheOutcomes[] = {"hit", "miss", "bypass"};
 
 bool Equals(const char* s, size_t len, const char* word) {
@@ -35,19 +35,32 @@ bool TimeIsFinite(int64_t t) { return t != INT64_MIN && t != INT64_MAX; }
 
 const char* InteractionRuleName(InteractionRule r) {
   switch (r) {
-    case InteractionRule::kOk: return "ok";
-    case InteractionRule::kStartedNotFinite: return "started_not_finite";
-    case InteractionRule::kUnknownOperation: return "unknown_operation";
-    case InteractionRule::kFinishedBeforeStarted: return "finished_before_started";
-    case InteractionRule::kFirstTokenOutsideCall: return "first_token_outside_call";
-    case InteractionRule::kNegativeTokens: return "negative_tokens";
-    case InteractionRule::kNegativeCost: return "negative_cost";
-    case InteractionRule::kNegativeTemperature: return "negative_temperature";
-    case InteractionRule::kTopPOutOfRange: return "top_p_out_of_range";
-    case InteractionRule::kMaxTokensNotPositive: return "max_tokens_not_positive";
-    case InteractionRule::kNegativeCacheDistance: return "negative_cache_distance";
-    case InteractionRule::kUnknownCacheOutcome: return "unknown_cache_outcome";
-    case InteractionRule::kCacheEntryMismatch: return "cache_entry_mismatch";
+    case InteractionRule::kOk:
+      return "ok";
+    case InteractionRule::kStartedNotFinite:
+      return "started_not_finite";
+    case InteractionRule::kUnknownOperation:
+      return "unknown_operation";
+    case InteractionRule::kFinishedBeforeStarted:
+      return "finished_before_started";
+    case InteractionRule::kFirstTokenOutsideCall:
+      return "first_token_outside_call";
+    case InteractionRule::kNegativeTokens:
+      return "negative_tokens";
+    case InteractionRule::kNegativeCost:
+      return "negative_cost";
+    case InteractionRule::kNegativeTemperature:
+      return "negative_temperature";
+    case InteractionRule::kTopPOutOfRange:
+      return "top_p_out_of_range";
+    case InteractionRule::kMaxTokensNotPositive:
+      return "max_tokens_not_positive";
+    case InteractionRule::kNegativeCacheDistance:
+      return "negative_cache_distance";
+    case InteractionRule::kUnknownCacheOutcome:
+      return "unknown_cache_outcome";
+    case InteractionRule::kCacheEntryMismatch:
+      return "cache_entry_mismatch";
   }
   return "unknown";
 }
@@ -67,7 +80,8 @@ InteractionRule FirstBrokenRule(const InteractionFields& f, bool null_operation_
   for (int i = 0; i < 5; i++)
     if (f.has_tokens[i] && f.tokens[i] < 0) return InteractionRule::kNegativeTokens;
   if (f.has_cost && f.cost_sign < 0) return InteractionRule::kNegativeCost;
-  if (f.has_temperature && Float8Lt(f.temperature, 0.0)) return InteractionRule::kNegativeTemperature;
+  if (f.has_temperature && Float8Lt(f.temperature, 0.0))
+    return InteractionRule::kNegativeTemperature;
   if (f.has_top_p && (Float8Lt(f.top_p, 0.0) || Float8Gt(f.top_p, 1.0)))
     return InteractionRule::kTopPOutOfRange;
   if (f.has_max_tokens && f.max_tokens <= 0) return InteractionRule::kMaxTokensNotPositive;

@@ -71,8 +71,8 @@ void KMeansPlusPlus(const float* x, size_t n, size_t d, size_t k, int seed, floa
 
 }  // namespace
 
-void TrainKMeans(const float* x, size_t n, size_t d, size_t k, bool spherical, int niter,
-                 int seed, float* centroids) {
+void TrainKMeans(const float* x, size_t n, size_t d, size_t k, bool spherical, int niter, int seed,
+                 float* centroids) {
   if (k == 0 || d == 0 || n < k)
     throw Error(ErrorKind::kInternal, "k-means needs at least as many points as clusters");
   faiss::ClusteringParameters cp;
@@ -96,12 +96,13 @@ void TrainKMeans(const float* x, size_t n, size_t d, size_t k, bool spherical, i
     faiss::IndexFlatL2 index(static_cast<int64_t>(d));
     clus.train(static_cast<int64_t>(n), x, index);
   }
-  if (clus.centroids.size() != k * d) throw Error(ErrorKind::kInternal, "k-means produced no centroids");
+  if (clus.centroids.size() != k * d)
+    throw Error(ErrorKind::kInternal, "k-means produced no centroids");
   std::copy(clus.centroids.begin(), clus.centroids.end(), centroids);
 }
 
-void FillCentroidsFewPoints(const float* x, size_t n, size_t d, size_t k, bool spherical,
-                            int seed, float* centroids) {
+void FillCentroidsFewPoints(const float* x, size_t n, size_t d, size_t k, bool spherical, int seed,
+                            float* centroids) {
   size_t copied = std::min(n, k);
   std::copy(x, x + copied * d, centroids);
   std::mt19937 rng(static_cast<uint32_t>(seed));

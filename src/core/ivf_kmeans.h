@@ -19,14 +19,14 @@ namespace ivf {
 // and points are assigned by maximum inner product (spherical k-means, for cosine and inner
 // product indexes; the caller passes normalised points). Requires n >= k >= 1.
 // centroids: k * d floats, written.
-void TrainKMeans(const float* x, size_t n, size_t d, size_t k, bool spherical, int niter,
-                 int seed, float* centroids);
+void TrainKMeans(const float* x, size_t n, size_t d, size_t k, bool spherical, int niter, int seed,
+                 float* centroids);
 
 // Fills centroids (k * d) when there are fewer points than lists (pgvector's behaviour for
 // tiny tables): the n points first, then pseudo-random Gaussian vectors (fixed seed);
 // normalised when spherical.
-void FillCentroidsFewPoints(const float* x, size_t n, size_t d, size_t k, bool spherical,
-                            int seed, float* centroids);
+void FillCentroidsFewPoints(const float* x, size_t n, size_t d, size_t k, bool spherical, int seed,
+                            float* centroids);
 
 // For each of the n rows of x (n * d), the index of the nearest centroid (k * d): smallest
 // squared L2 distance, or largest inner product when inner_product. Uses FAISS's batched

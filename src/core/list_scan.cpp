@@ -91,7 +91,8 @@ uint32_t HammingDistance(const uint8_t* a, const uint8_t* b, size_t bytes) {
 }
 
 void BatchHamming(const uint8_t* q, const uint8_t* base, size_t n, size_t bytes, float* out) {
-  for (size_t i = 0; i < n; i++) out[i] = static_cast<float>(HammingDistance(q, base + i * bytes, bytes));
+  for (size_t i = 0; i < n; i++)
+    out[i] = static_cast<float>(HammingDistance(q, base + i * bytes, bytes));
 }
 
 }  // namespace ragstore

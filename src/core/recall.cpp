@@ -69,8 +69,7 @@ FloatMatrix Normalized(const FloatMatrix& m) {
 
 }  // namespace
 
-IdMatrix ExactKnn(const FloatMatrix& base, const FloatMatrix& queries, size_t k,
-                  KnnMetric metric) {
+IdMatrix ExactKnn(const FloatMatrix& base, const FloatMatrix& queries, size_t k, KnnMetric metric) {
   if (k == 0) throw Error(ErrorKind::kInvalidParameter, "exact k-NN needs k >= 1");
   if (base.dim != queries.dim)
     throw Error(ErrorKind::kDataException, "base has " + std::to_string(base.dim) +
@@ -95,8 +94,8 @@ IdMatrix ExactKnn(const FloatMatrix& base, const FloatMatrix& queries, size_t k,
     b = &base_n;
     q = &queries_n;
   }
-  faiss::IndexFlat index(int(d), metric == KnnMetric::kL2 ? faiss::METRIC_L2
-                                                          : faiss::METRIC_INNER_PRODUCT);
+  faiss::IndexFlat index(int(d),
+                         metric == KnnMetric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT);
   index.add(faiss::Index::idx_t(b->rows), b->data.data());
   if (metric == KnnMetric::kCosine) {
     // Candidates from normalized copies; re-rank on the original values below.
@@ -109,7 +108,8 @@ IdMatrix ExactKnn(const FloatMatrix& base, const FloatMatrix& queries, size_t k,
     size_t n = std::min(kQueryBatch, queries.rows - start);
     dist.resize(n * cand);
     ids.resize(n * cand);
-    index.search(faiss::Index::idx_t(n), q->Row(start), faiss::Index::idx_t(cand), dist.data(), ids.data());
+    index.search(faiss::Index::idx_t(n), q->Row(start), faiss::Index::idx_t(cand), dist.data(),
+                 ids.data());
 #pragma omp parallel for schedule(dynamic, 16)
     for (long i = 0; i < long(n); i++) {
       std::vector<std::pair<double, int32_t>> ranked;

@@ -24,7 +24,6 @@ double RecallAtK(const IdMatrix& results, const IdMatrix& truth, size_t k);
 // distances, so float rounding in FAISS's ||x||^2 + ||y||^2 - 2xy cannot misorder the answer.
 // Shapes: base rows x d, queries nq x d, result nq x min(k, base.rows). Base ids must fit int32.
 // Throws Error(kDataException) on mismatched dimensions, Error(kInvalidParameter) for k = 0.
-IdMatrix ExactKnn(const FloatMatrix& base, const FloatMatrix& queries, size_t k,
-                  KnnMetric metric);
+IdMatrix ExactKnn(const FloatMatrix& base, const FloatMatrix& queries, size_t k, KnnMetric metric);
 
 }  // namespace ragstore

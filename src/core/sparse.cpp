@@ -10,12 +10,13 @@ namespace ragstore {
 
 namespace {
 
-// The merge joins, with the accumulator type as a parameter (float, as pgvector). They are branch-free: each step loads both current entries, takes a's value
-// when a's index is <= b's and b's when b's is <= a's (multiplied by 1, else by 0), and
-// advances each side whose value it took. Every union position is visited in increasing order and each term is
-// exactly what the branching merge computes ((x - 0)^2 = x^2, |0 - y| = |y|; products are only
-// added on equal indices), so the sums are bit for bit the same, without the mispredicted
-// branches of a merge over interleaved index lists (3-4x faster at 64 non-zeros).
+// The merge joins, with the accumulator type as a parameter (float, as pgvector). They are
+// branch-free: each step loads both current entries, takes a's value when a's index is <= b's and
+// b's when b's is <= a's (multiplied by 1, else by 0), and advances each side whose value it took.
+// Every union position is visited in increasing order and each term is exactly what the branching
+// merge computes ((x - 0)^2 = x^2, |0 - y| = |y|; products are only added on equal indices), so the
+// sums are bit for bit the same, without the mispredicted branches of a merge over interleaved
+// index lists (3-4x faster at 64 non-zeros).
 template <typename Acc>
 Acc L2Squared(const SparseView& a, const SparseView& b) {
   Acc sum = 0;

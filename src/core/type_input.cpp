@@ -12,26 +12,46 @@ namespace ragstore {
 
 const char* InputErrorName(InputError e) {
   switch (e) {
-    case InputError::kNone: return "none";
-    case InputError::kSyntax: return "syntax";
-    case InputError::kSyntaxStart: return "syntax_start";
-    case InputError::kSyntaxJunk: return "syntax_junk";
-    case InputError::kSyntaxEnd: return "syntax_end";
-    case InputError::kOutOfRange: return "out_of_range";
-    case InputError::kNaN: return "nan";
-    case InputError::kInfinite: return "infinite";
-    case InputError::kNoDimensions: return "no_dimensions";
-    case InputError::kTooManyDimensions: return "too_many_dimensions";
-    case InputError::kTypmodMismatch: return "typmod_mismatch";
-    case InputError::kTooManyNonZeros: return "too_many_non_zeros";
-    case InputError::kNegativeNnz: return "negative_nnz";
-    case InputError::kMoreElementsThanDims: return "more_elements_than_dims";
-    case InputError::kIndexOutOfBounds: return "index_out_of_bounds";
-    case InputError::kIndexNotAscending: return "index_not_ascending";
-    case InputError::kDuplicateIndex: return "duplicate_index";
-    case InputError::kUnusedNotZero: return "unused_not_zero";
-    case InputError::kZeroValue: return "zero_value";
-    case InputError::kInsufficientData: return "insufficient_data";
+    case InputError::kNone:
+      return "none";
+    case InputError::kSyntax:
+      return "syntax";
+    case InputError::kSyntaxStart:
+      return "syntax_start";
+    case InputError::kSyntaxJunk:
+      return "syntax_junk";
+    case InputError::kSyntaxEnd:
+      return "syntax_end";
+    case InputError::kOutOfRange:
+      return "out_of_range";
+    case InputError::kNaN:
+      return "nan";
+    case InputError::kInfinite:
+      return "infinite";
+    case InputError::kNoDimensions:
+      return "no_dimensions";
+    case InputError::kTooManyDimensions:
+      return "too_many_dimensions";
+    case InputError::kTypmodMismatch:
+      return "typmod_mismatch";
+    case InputError::kTooManyNonZeros:
+      return "too_many_non_zeros";
+    case InputError::kNegativeNnz:
+      return "negative_nnz";
+    case InputError::kMoreElementsThanDims:
+      return "more_elements_than_dims";
+    case InputError::kIndexOutOfBounds:
+      return "index_out_of_bounds";
+    case InputError::kIndexNotAscending:
+      return "index_not_ascending";
+    case InputError::kDuplicateIndex:
+      return "duplicate_index";
+    case InputError::kUnusedNotZero:
+      return "unused_not_zero";
+    case InputError::kZeroValue:
+      return "zero_value";
+    case InputError::kInsufficientData:
+      return "insufficient_data";
   }
   return "unknown";
 }
@@ -168,8 +188,8 @@ int64_t SparsevecTextCapacity(const char* lit) {
   return n;
 }
 
-InputStatus ParseSparsevecText(const char* lit, int32_t typmod, SparseElement* out, int32_t* nnz_out,
-                               int32_t* dim_out) {
+InputStatus ParseSparsevecText(const char* lit, int32_t typmod, SparseElement* out,
+                               int32_t* nnz_out, int32_t* dim_out) {
   int64_t capacity = SparsevecTextCapacity(lit);
   if (capacity > kSparseMaxNnz) return Fail(InputError::kTooManyNonZeros, kSparseMaxNnz);
   int32_t nnz = 0;
@@ -188,8 +208,10 @@ InputStatus ParseSparsevecText(const char* lit, int32_t typmod, SparseElement* o
       long index = strtol(p, &end, 10);
       if (end == p) return Fail(InputError::kSyntax);
       // kept in int range so that the bounds check reports it (pgvector's clamp)
-      if (index > INT_MAX) index = INT_MAX;
-      else if (index < INT_MIN + 1L) index = INT_MIN + 1L;
+      if (index > INT_MAX)
+        index = INT_MAX;
+      else if (index < INT_MIN + 1L)
+        index = INT_MIN + 1L;
       p = SkipSpace(end);
       if (*p != ':') return Fail(InputError::kSyntax);
       p = SkipSpace(p + 1);
@@ -197,7 +219,8 @@ InputStatus ParseSparsevecText(const char* lit, int32_t typmod, SparseElement* o
       float value = strtof(p, &end);
       if (end == p) return Fail(InputError::kSyntax);
       // as float4in: overflow, or a non-zero that underflows to zero
-      if (errno == ERANGE && (value == 0.0f || std::isinf(value))) return OutOfRangeToken(lit, p, end);
+      if (errno == ERANGE && (value == 0.0f || std::isinf(value)))
+        return OutOfRangeToken(lit, p, end);
       if (std::isnan(value)) return Fail(InputError::kNaN);
       if (std::isinf(value)) return Fail(InputError::kInfinite);
       if (value != 0.0f) {
@@ -222,8 +245,10 @@ InputStatus ParseSparsevecText(const char* lit, int32_t typmod, SparseElement* o
   char* end;
   long dim = strtol(p, &end, 10);
   if (end == p) return Fail(InputError::kSyntax);
-  if (dim > INT_MAX) dim = INT_MAX;
-  else if (dim < INT_MIN) dim = INT_MIN;
+  if (dim > INT_MAX)
+    dim = INT_MAX;
+  else if (dim < INT_MIN)
+    dim = INT_MIN;
   p = SkipSpace(end);
   if (*p != '\0') return Fail(InputError::kSyntaxJunk);
   if (dim < 1) return Fail(InputError::kNoDimensions);

@@ -17,7 +17,7 @@
 
 namespace ragstore {
 
-constexpr int kDenseMaxDim = 16000;           // vector and halfvec
+constexpr int kDenseMaxDim = 16000;            // vector and halfvec
 constexpr int32_t kSparseMaxDim = 1000000000;  // sparsevec dimensions
 constexpr int32_t kSparseMaxNnz = 16000;       // sparsevec non-zero elements
 
@@ -25,25 +25,25 @@ constexpr int32_t kSparseMaxNnz = 16000;       // sparsevec non-zero elements
 // types/input_error.h); `a` and `b` of InputStatus carry its numbers.
 enum class InputError : uint8_t {
   kNone = 0,
-  kSyntax,                 // 22P02 invalid input syntax for type T: "<input>"
-  kSyntaxStart,            // 22P02, detail: Vector contents must start with "[" ("{")
-  kSyntaxJunk,             // 22P02, detail: Junk after closing right brace. (sparse: closing.)
-  kSyntaxEnd,              // 22P02, detail: Unexpected end of input. (sparse: no "/dim")
-  kOutOfRange,             // 22003 "<token>" is out of range for type T
-  kNaN,                    // 22000 NaN not allowed in T
-  kInfinite,               // 22000 infinite value not allowed in T
-  kNoDimensions,           // 22000 T must have at least 1 dimension
-  kTooManyDimensions,      // 54000 T cannot have more than <a> dimensions
-  kTypmodMismatch,         // 22000 expected <a> dimensions, not <b>
-  kTooManyNonZeros,        // 54000 sparsevec cannot have more than <a> non-zero elements
-  kNegativeNnz,            // 22000 sparsevec cannot have negative number of elements
-  kMoreElementsThanDims,   // 54000 sparsevec cannot have more elements than dimensions
-  kIndexOutOfBounds,       // 22000 sparsevec index out of bounds
-  kIndexNotAscending,      // 22000 sparsevec indices must be in ascending order
-  kDuplicateIndex,         // 22000 sparsevec indices must not contain duplicates
-  kUnusedNotZero,          // 22000 expected unused to be 0, not <a>
-  kZeroValue,              // 22000 binary representation of sparsevec cannot contain zero values
-  kInsufficientData,       // 08P01 insufficient data left in message
+  kSyntax,                // 22P02 invalid input syntax for type T: "<input>"
+  kSyntaxStart,           // 22P02, detail: Vector contents must start with "[" ("{")
+  kSyntaxJunk,            // 22P02, detail: Junk after closing right brace. (sparse: closing.)
+  kSyntaxEnd,             // 22P02, detail: Unexpected end of input. (sparse: no "/dim")
+  kOutOfRange,            // 22003 "<token>" is out of range for type T
+  kNaN,                   // 22000 NaN not allowed in T
+  kInfinite,              // 22000 infinite value not allowed in T
+  kNoDimensions,          // 22000 T must have at least 1 dimension
+  kTooManyDimensions,     // 54000 T cannot have more than <a> dimensions
+  kTypmodMismatch,        // 22000 expected <a> dimensions, not <b>
+  kTooManyNonZeros,       // 54000 sparsevec cannot have more than <a> non-zero elements
+  kNegativeNnz,           // 22000 sparsevec cannot have negative number of elements
+  kMoreElementsThanDims,  // 54000 sparsevec cannot have more elements than dimensions
+  kIndexOutOfBounds,      // 22000 sparsevec index out of bounds
+  kIndexNotAscending,     // 22000 sparsevec indices must be in ascending order
+  kDuplicateIndex,        // 22000 sparsevec indices must not contain duplicates
+  kUnusedNotZero,         // 22000 expected unused to be 0, not <a>
+  kZeroValue,             // 22000 binary representation of sparsevec cannot contain zero values
+  kInsufficientData,      // 08P01 insufficient data left in message
 };
 constexpr int kInputErrorKinds = static_cast<int>(InputError::kInsufficientData) + 1;
 
@@ -52,10 +52,10 @@ const char* InputErrorName(InputError e);
 
 struct InputStatus {
   InputError error = InputError::kNone;
-  int64_t a = 0, b = 0;        // the numbers of the message (see InputError)
-  size_t token_begin = 0;      // kOutOfRange from text: the number's bytes in the input
+  int64_t a = 0, b = 0;    // the numbers of the message (see InputError)
+  size_t token_begin = 0;  // kOutOfRange from text: the number's bytes in the input
   size_t token_len = 0;
-  int64_t element = -1;        // kOutOfRange / kNaN / kInfinite from arrays: which element
+  int64_t element = -1;  // kOutOfRange / kNaN / kInfinite from arrays: which element
   bool ok() const { return error == InputError::kNone; }
 };
 

@@ -38,21 +38,19 @@ void ReadVecs(const std::string& path, size_t max_rows, bool allow_zero_width, s
     if (got == 0 && feof(f.get())) break;
     if (got != sizeof d) throw Error(ErrorKind::kDataException, path + ": truncated row header");
     if (d < (allow_zero_width ? 0 : 1) || d > kMaxFileDim)
-      throw Error(ErrorKind::kDataException,
-                  path + ": row " + std::to_string(*rows) + " has invalid width " +
-                      std::to_string(d));
+      throw Error(ErrorKind::kDataException, path + ": row " + std::to_string(*rows) +
+                                                 " has invalid width " + std::to_string(d));
     if (*rows == 0) {
       *width = size_t(d);
     } else if (size_t(d) != *width) {
-      throw Error(ErrorKind::kDataException,
-                  path + ": row " + std::to_string(*rows) + " has width " + std::to_string(d) +
-                      ", expected " + std::to_string(*width));
+      throw Error(ErrorKind::kDataException, path + ": row " + std::to_string(*rows) +
+                                                 " has width " + std::to_string(d) + ", expected " +
+                                                 std::to_string(*width));
     }
     size_t old = out->size();
     out->resize(old + *width);
     if (*width != 0 && fread(out->data() + old, sizeof(T), *width, f.get()) != *width)
-      throw Error(ErrorKind::kDataException,
-                  path + ": truncated in row " + std::to_string(*rows));
+      throw Error(ErrorKind::kDataException, path + ": truncated in row " + std::to_string(*rows));
     ++*rows;
   }
   if (ferror(f.get())) throw Error(ErrorKind::kDataException, path + ": read error");

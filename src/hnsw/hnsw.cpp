@@ -44,23 +44,23 @@ RAGSTORE_MODULE_INIT(hnsw) {
   g_relopt_kind = add_reloption_kind();
   add_int_reloption(g_relopt_kind, "m", "Max number of connections", kDefaultM, kMinM, kMaxM,
                     AccessExclusiveLock);
-  add_int_reloption(g_relopt_kind, "ef_construction", "Size of the dynamic candidate list for construction",
-                    kDefaultEfConstruction, kMinEfConstruction, kMaxEfConstruction,
-                    AccessExclusiveLock);
+  add_int_reloption(g_relopt_kind, "ef_construction",
+                    "Size of the dynamic candidate list for construction", kDefaultEfConstruction,
+                    kMinEfConstruction, kMaxEfConstruction, AccessExclusiveLock);
 
-  DefineCustomIntVariable("hnsw.ef_search", "Sets the size of the dynamic candidate list for search",
+  DefineCustomIntVariable("hnsw.ef_search",
+                          "Sets the size of the dynamic candidate list for search",
                           "Valid range is 1..1000.", &g_ef_search, 40, 1, 1000, PGC_USERSET, 0,
                           nullptr, nullptr, nullptr);
   DefineCustomEnumVariable("hnsw.iterative_scan", "Sets the mode for iterative scans", nullptr,
                            &g_iterative_scan, static_cast<int>(IterativeScan::kOff),
                            kIterativeScanOptions, PGC_USERSET, 0, nullptr, nullptr, nullptr);
-  DefineCustomIntVariable("hnsw.max_scan_tuples", "Sets the max number of tuples to visit for iterative scans",
-                          nullptr, &g_max_scan_tuples, 20000, 1, INT_MAX, PGC_USERSET, 0, nullptr,
-                          nullptr, nullptr);
-  DefineCustomRealVariable("hnsw.scan_mem_multiplier",
-                           "Sets the multiple of work_mem to use for iterative scans", nullptr,
-                           &g_scan_mem_multiplier, 1, 1, 1000, PGC_USERSET, 0, nullptr, nullptr,
-                           nullptr);
+  DefineCustomIntVariable(
+      "hnsw.max_scan_tuples", "Sets the max number of tuples to visit for iterative scans", nullptr,
+      &g_max_scan_tuples, 20000, 1, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomRealVariable(
+      "hnsw.scan_mem_multiplier", "Sets the multiple of work_mem to use for iterative scans",
+      nullptr, &g_scan_mem_multiplier, 1, 1, 1000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("hnsw");
 }
 
@@ -76,7 +76,8 @@ int HnswGetEfConstruction(Relation index) {
 
 void HnswInitSupport(Relation index, HnswSupport* sup) {
   sup->dist_proc = index_getprocinfo(index, 1, 1);
-  sup->norm_proc = OidIsValid(index_getprocid(index, 1, 2)) ? index_getprocinfo(index, 1, 2) : nullptr;
+  sup->norm_proc =
+      OidIsValid(index_getprocid(index, 1, 2)) ? index_getprocinfo(index, 1, 2) : nullptr;
   sup->collation = index->rd_indcollation[0];
   FmgrInfo* type_proc = index_getprocinfo(index, 1, 3);
   sup->type = reinterpret_cast<const HnswTypeInfo*>(
@@ -96,9 +97,9 @@ namespace {
 // expected height of a graph built with mL = 1 / ln m), and on layer 0 about ef_search
 // expansions, each meeting about m elements not seen before (of its up to 2m neighbours).
 // Graph pages are read in random order.
-void HnswCostEstimate(PlannerInfo* root, IndexPath* path, double loop_count,
-                      Cost* startup_cost, Cost* total_cost, Selectivity* selectivity,
-                      double* correlation, double* pages) {
+void HnswCostEstimate(PlannerInfo* root, IndexPath* path, double loop_count, Cost* startup_cost,
+                      Cost* total_cost, Selectivity* selectivity, double* correlation,
+                      double* pages) {
   IndexOptInfo* info = path->indexinfo;
   double tuples = info->tuples > 1 ? info->tuples : 1;
   int m = kDefaultM;
@@ -127,12 +128,18 @@ bool HnswValidate(Oid opclassoid) { return true; }
 
 char* HnswBuildPhaseName(int64 phase) {
   switch (phase) {
-    case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE: return const_cast<char*>("initializing");
-    case 2: return const_cast<char*>("loading tuples");
-    case 3: return const_cast<char*>("building graph");
-    case 4: return const_cast<char*>("writing pages");
-    case 5: return const_cast<char*>("ordering elements");
-    default: return nullptr;
+    case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+      return const_cast<char*>("initializing");
+    case 2:
+      return const_cast<char*>("loading tuples");
+    case 3:
+      return const_cast<char*>("building graph");
+    case 4:
+      return const_cast<char*>("writing pages");
+    case 5:
+      return const_cast<char*>("ordering elements");
+    default:
+      return nullptr;
   }
 }
 

@@ -28,10 +28,10 @@ namespace hnsw {
 
 // ---- settings (GUCs; defaults and ranges as pgvector 0.8) ----
 enum class IterativeScan { kOff = 0, kRelaxedOrder = 1, kStrictOrder = 2 };
-extern int g_ef_search;              // hnsw.ef_search, 40, 1..1000
-extern int g_iterative_scan;         // hnsw.iterative_scan (IterativeScan)
-extern int g_max_scan_tuples;        // hnsw.max_scan_tuples, 20000, 1..INT_MAX
-extern double g_scan_mem_multiplier; // hnsw.scan_mem_multiplier, 1, 1..1000 (x work_mem)
+extern int g_ef_search;               // hnsw.ef_search, 40, 1..1000
+extern int g_iterative_scan;          // hnsw.iterative_scan (IterativeScan)
+extern int g_max_scan_tuples;         // hnsw.max_scan_tuples, 20000, 1..INT_MAX
+extern double g_scan_mem_multiplier;  // hnsw.scan_mem_multiplier, 1, 1..1000 (x work_mem)
 
 constexpr int kDefaultM = 16, kMinM = 2, kMaxM = 100;
 constexpr int kDefaultEfConstruction = 64, kMinEfConstruction = 4, kMaxEfConstruction = 1000;
@@ -50,7 +50,14 @@ int HnswGetEfConstruction(Relation index);
 // ---- type support ----
 // Metric of a fast kernel; kNone means "call the distance support function through fmgr".
 // The in-memory builder (hnsw_build.cpp) builds every metric but kNone.
-enum class HnswMetric { kNone = 0, kL2 = 1, kInnerProduct = 2, kL1 = 3, kHamming = 4, kJaccard = 5 };
+enum class HnswMetric {
+  kNone = 0,
+  kL2 = 1,
+  kInnerProduct = 2,
+  kL1 = 3,
+  kHamming = 4,
+  kJaccard = 5
+};
 
 // How the in-memory builder reads a type's values (core/hnsw_graph.h's spaces): dense floats
 // (to_float / from_float), packed bits read in place (bits_at), or sparse index/value lists read
@@ -64,12 +71,12 @@ using HnswKernel = float (*)(const char* a, const char* b);
 // What support function 3 returns (a pointer to a static struct) for one element type.
 struct HnswTypeInfo {
   const char* type_name;
-  int max_dimensions;        // hnsw's limit for this type (2000 for vector)
-  const char* limit_what;    // what the limit counts: "dimensions" or "non-zero elements"
-  bool dims_from_typmod;     // the column must declare its dimensions
-  int (*dims)(const char* value);         // dimensions of a value
+  int max_dimensions;              // hnsw's limit for this type (2000 for vector)
+  const char* limit_what;          // what the limit counts: "dimensions" or "non-zero elements"
+  bool dims_from_typmod;           // the column must declare its dimensions
+  int (*dims)(const char* value);  // dimensions of a value
   int (*limit_count)(const char* value);  // what max_dimensions limits (dims, or nnz)
-  const char* dims_error;    // format (index dims, query dims) of a dimension mismatch
+  const char* dims_error;                 // format (index dims, query dims) of a dimension mismatch
   // Fast kernel and FAISS metric for a distance support function, or {nullptr, kNone}.
   void (*kernel_for)(PGFunction fn, HnswKernel* kernel, HnswMetric* metric);
   // palloc'd unit-norm copy of value, or nullptr when its norm is zero (cosine).
@@ -91,15 +98,15 @@ struct HnswSupport {
   FmgrInfo* norm_proc;  // nullptr unless cosine
   Oid collation;
   const HnswTypeInfo* type;
-  HnswKernel kernel;    // nullptr: use dist_proc
+  HnswKernel kernel;  // nullptr: use dist_proc
   HnswMetric metric;
 };
 
 void HnswInitSupport(Relation index, HnswSupport* sup);
 inline float HnswDistance(const HnswSupport* sup, const char* a, const char* b) {
   if (sup->kernel) return sup->kernel(a, b);
-  return static_cast<float>(DatumGetFloat8(FunctionCall2Coll(
-      sup->dist_proc, sup->collation, PointerGetDatum(a), PointerGetDatum(b))));
+  return static_cast<float>(DatumGetFloat8(
+      FunctionCall2Coll(sup->dist_proc, sup->collation, PointerGetDatum(a), PointerGetDatum(b))));
 }
 // Detoasts value and applies the opclass's normalisation; returns nullptr when the value is
 // not indexed (zero norm under cosine). Checks the hnsw dimension limit (54000).
@@ -132,12 +139,12 @@ void HnswUpdateMeta(Relation index, bool building, BlockNumber insert_page, bool
 // ---- graph search ----
 struct HnswCandidate {
   float distance;
-  ItemPointerData tid;      // element tuple
-  ItemPointerData ntid;     // neighbour tuple
+  ItemPointerData tid;   // element tuple
+  ItemPointerData ntid;  // neighbour tuple
   ItemPointerData heaptid;
   uint8 level;
   bool deleted;
-  char* value;              // palloc'd copy of the value (inserts) or nullptr
+  char* value;  // palloc'd copy of the value (inserts) or nullptr
 };
 
 struct HnswHeap {
@@ -188,10 +195,10 @@ struct HnswSearch {
   uint32 cache_used[kHnswBufferCache];
   int ncache;
   uint32 tick;
-  int64 loaded;         // elements whose distance was computed
-  int64 reads;          // ReadBuffer calls (cache misses)
+  int64 loaded;           // elements whose distance was computed
+  int64 reads;            // ReadBuffer calls (cache misses)
   ItemPointerData* nbuf;  // scratch for a neighbour list
-  HnswBatchItem* batch;  // scratch for a neighbour batch (HnswSearchLayer)
+  HnswBatchItem* batch;   // scratch for a neighbour batch (HnswSearchLayer)
 };
 void HnswSearchInit(HnswSearch* s, Relation index, const HnswSupport* sup, int m,
                     const char* query);
@@ -206,8 +213,7 @@ int HnswLoadNeighbors(HnswSearch* s, ItemPointer ntid, int lc, ItemPointerData* 
 // HNSW SEARCH-LAYER: expands candidates c from C (min-heap) into W (max-heap, at most ef),
 // stops when the nearest candidate is farther than W's farthest. Elements dropped from W or
 // rejected go to discarded (when given; iterative scans resume from them).
-void HnswSearchLayer(HnswSearch* s, HnswHeap* C, HnswHeap* W, HnswHeap* discarded, int ef,
-                     int lc);
+void HnswSearchLayer(HnswSearch* s, HnswHeap* C, HnswHeap* W, HnswHeap* discarded, int ef, int lc);
 // Greedy descent from the entry point down to layer `to_level` + 1, then returns in W the
 // ef nearest found on the layers from min(to_level, entry level) down to 0 is done by callers.
 bool HnswEntryCandidate(HnswSearch* s, const HnswMetaPageData* meta, HnswCandidate* out);
@@ -222,8 +228,8 @@ void HnswSortCandidates(HnswCandidate* c, int n);
 
 // ---- insertion (hnsw_insert.cpp) ----
 // Inserts one prepared value (see HnswPrepareValue) for heap row heaptid.
-void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value,
-                     ItemPointer heaptid, bool building);
+void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, ItemPointer heaptid,
+                     bool building);
 int HnswRandomLevel(int m);
 // HNSW's neighbour search of an insertion (alg. 1 lines 1-10): greedy descent from meta's
 // entry point, then ef_construction search and the selection heuristic on layers
@@ -236,7 +242,8 @@ void HnswFindNeighbors(Relation index, const HnswSupport* sup, int m, int efc, c
 // comment in hnsw_insert.cpp). from needs tid, ntid, value and distance (= d(from, to)); to
 // needs tid, ntid and value. force: take a slot even when the heuristic would drop `to`.
 // replaceable (nrep entries, farthest last) are the members of `to`'s list that a moved victim
-// may overwrite; a member a dropped link comes to rely on is set invalid there. Returns true when the link exists afterwards.
+// may overwrite; a member a dropped link comes to rely on is set invalid there. Returns true when
+// the link exists afterwards.
 bool HnswAddLink(Relation index, const HnswSupport* sup, int m, bool building,
                  const HnswCandidate& from, const HnswCandidate& to, int lc, bool force,
                  ItemPointerData* replaceable, int nrep);
@@ -257,12 +264,12 @@ struct HnswReach {
   ItemPointerData* tids;   // element TIDs, ascending
   ItemPointerData* ntids;  // their neighbour tuples
   uint8* levels;
-  uint8* deleted;          // deleted flags (with_deleted only; nullptr otherwise)
-  int32* adj;              // n x 2m layer-0 out-links (dense numbers, -1 = not a live element)
+  uint8* deleted;  // deleted flags (with_deleted only; nullptr otherwise)
+  int32* adj;      // n x 2m layer-0 out-links (dense numbers, -1 = not a live element)
   int32* count;
   uint8* reached;
   int64* stack;
-  int64 entry;             // dense number of the entry point, -1 when none
+  int64 entry;  // dense number of the entry point, -1 when none
   int64 nreached;
 };
 // Reads every page (strategy may be nullptr) and fills r. The caller holds the update lock.
@@ -273,8 +280,8 @@ bool HnswReachCollect(Relation index, BufferAccessStrategy strategy, Size max_by
                       bool with_deleted = false);
 // Bytes HnswReachCollect needs for n elements of an index with parameter m.
 inline Size HnswReachBytes(int64 n, int m) {
-  return static_cast<Size>(n) * (sizeof(ItemPointerData) * 2 + 1 + sizeof(int32) * (2 * m + 1) + 1 +
-                                 sizeof(int64));
+  return static_cast<Size>(n) *
+         (sizeof(ItemPointerData) * 2 + 1 + sizeof(int32) * (2 * m + 1) + 1 + sizeof(int64));
 }
 // Dense number of element tid, or -1.
 int64 HnswReachFind(const HnswReach* r, ItemPointer tid);

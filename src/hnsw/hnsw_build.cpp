@@ -83,19 +83,19 @@ struct BuildState {
   double index_tuples;
   // collected for the in-memory build
   HnswElementKind kind;
-  float* vecs;             // kDenseFloat: n x dims floats
-  char* arena;             // kBits, kSparse: the prepared values, MAXALIGN'd, back to back
+  float* vecs;  // kDenseFloat: n x dims floats
+  char* arena;  // kBits, kSparse: the prepared values, MAXALIGN'd, back to back
   Size arena_used;
   Size arena_cap;
-  Size* offsets;           // kBits, kSparse: where value i starts in arena
-  Size max_value_size;     // kBits, kSparse: largest VARSIZE collected
+  Size* offsets;        // kBits, kSparse: where value i starts in arena
+  Size max_value_size;  // kBits, kSparse: largest VARSIZE collected
   ItemPointerData* tids;
   int64 n;
   int64 cap;
   Size mem_limit;
-  Size per_vector;         // bytes per element besides the arena
-  Size fixed_bytes;        // bytes of the in-memory build whatever its size (the threads')
-  int threads;             // threads of the in-memory build (pg::BuildThreads)
+  Size per_vector;   // bytes per element besides the arena
+  Size fixed_bytes;  // bytes of the in-memory build whatever its size (the threads')
+  int threads;       // threads of the in-memory build (pg::BuildThreads)
   MemoryContext tmp_ctx;
 };
 
@@ -119,14 +119,15 @@ void CopyElementValue(const BuildState* bs, int64 i, char* out) {
 void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
   int64 n = bs->n;
   int m = bs->m;
-  Size max_esize = HnswElementTupleSize(bs->kind == HnswElementKind::kDenseFloat
-                                            ? ElementValueSize(bs, 0)
-                                            : bs->max_value_size);
+  Size max_esize = HnswElementTupleSize(
+      bs->kind == HnswElementKind::kDenseFloat ? ElementValueSize(bs, 0) : bs->max_value_size);
   Size page_space = HnswEmptyPageSpace();
 
   pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
-  auto* etids = static_cast<ItemPointerData*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * n));
-  auto* ntids = static_cast<ItemPointerData*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * n));
+  auto* etids = static_cast<ItemPointerData*>(
+      MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * n));
+  auto* ntids = static_cast<ItemPointerData*>(
+      MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * n));
   BlockNumber blk = 1;
   Size free_space = page_space;
   OffsetNumber next_off = FirstOffsetNumber;
@@ -194,7 +195,8 @@ void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
         HnswInitDataPage(BufferGetPage(buf));
         cur = want;
       }
-      OffsetNumber off = PageAddItem(BufferGetPage(buf), items[t], sizes[t], InvalidOffsetNumber, false, false);
+      OffsetNumber off =
+          PageAddItem(BufferGetPage(buf), items[t], sizes[t], InvalidOffsetNumber, false, false);
       if (off != ItemPointerGetOffsetNumber(targets[t]))
         elog(ERROR, "hnsw build: tuple placed at offset %u, expected %u", off,
              ItemPointerGetOffsetNumber(targets[t]));
@@ -230,8 +232,8 @@ void BuildCollected(BuildState* bs) {
   MemoryContextRegisterResetCallback(CurrentMemoryContext, &holder->cb);
   int threads = bs->threads;
   GraphMetric metric = bs->sup.metric == HnswMetric::kInnerProduct ? GraphMetric::kInnerProduct
-                       : bs->sup.metric == HnswMetric::kL1       ? GraphMetric::kL1
-                                                                 : GraphMetric::kL2;
+                       : bs->sup.metric == HnswMetric::kL1         ? GraphMetric::kL1
+                                                                   : GraphMetric::kL2;
   int64 n = bs->n;
   int m = bs->m, efc = bs->ef_construction;
   uint64 seed = 0x5eed0000u + static_cast<uint64>(n);
@@ -245,7 +247,8 @@ void BuildCollected(BuildState* bs) {
     bits.base = reinterpret_cast<const uint8_t*>(bs->arena + offset);
     bits.stride = n > 1 ? bs->offsets[1] - bs->offsets[0] : 0;  // all values have one size
     bits.bytes = nbytes;
-    bits.metric = bs->sup.metric == HnswMetric::kJaccard ? BitMetric::kJaccard : BitMetric::kHamming;
+    bits.metric =
+        bs->sup.metric == HnswMetric::kJaccard ? BitMetric::kJaccard : BitMetric::kHamming;
   } else if (bs->kind == HnswElementKind::kSparse) {
     auto* views = static_cast<SparseView*>(
         MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SparseView) * static_cast<Size>(n)));
@@ -256,30 +259,35 @@ void BuildCollected(BuildState* bs) {
   bool completed = pg::GuardedCall([&]() -> bool {
     holder->graph = new HnswGraph(n, m, efc, seed);
     switch (kind) {
-      case HnswElementKind::kBits: return holder->graph->Build(bits, threads, PgInterruptPending);
-      case HnswElementKind::kSparse: return holder->graph->Build(sparse, threads, PgInterruptPending);
-      default: return holder->graph->Build(dense, threads, PgInterruptPending);
+      case HnswElementKind::kBits:
+        return holder->graph->Build(bits, threads, PgInterruptPending);
+      case HnswElementKind::kSparse:
+        return holder->graph->Build(sparse, threads, PgInterruptPending);
+      default:
+        return holder->graph->Build(dense, threads, PgInterruptPending);
     }
   });
   if (!completed) {
     CHECK_FOR_INTERRUPTS();
     ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("hnsw index build interrupted")));
   }
-  ereport(DEBUG1, (errmsg_internal("hnsw graph of " INT64_FORMAT " %s elements built in memory",
-                                   n, bs->sup.type->type_name)));
+  ereport(DEBUG1, (errmsg_internal("hnsw graph of " INT64_FORMAT " %s elements built in memory", n,
+                                   bs->sup.type->type_name)));
   CHECK_FOR_INTERRUPTS();
   // On-disk order (hnsw_page.h, "Order"): a Gorder-like window order over layer 0 when its
   // working memory fits what maintenance_work_mem has left, else breadth-first.
   pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseOrder);
-  auto* order = static_cast<int32*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * n));
+  auto* order =
+      static_cast<int32*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * n));
   bool greedy = static_cast<Size>(n) * (bs->per_vector + WindowOrderBytesPerElement(2 * m)) +
-                    bs->arena_used <= bs->mem_limit;
+                    bs->arena_used <=
+                bs->mem_limit;
   completed = pg::GuardedCall([&]() -> bool {
     const HnswGraph* g = holder->graph;
     GraphNeighbours layer0 = [g](int64_t v, int* count) { return g->Neighbors(v, 0, count); };
-    std::vector<int32_t> o = greedy ? WindowGreedyOrder(n, layer0, g->EntryPoint(), kOrderWindow,
-                                                        PgInterruptPending)
-                                    : BreadthFirstOrder(n, layer0, g->EntryPoint());
+    std::vector<int32_t> o =
+        greedy ? WindowGreedyOrder(n, layer0, g->EntryPoint(), kOrderWindow, PgInterruptPending)
+               : BreadthFirstOrder(n, layer0, g->EntryPoint());
     if (static_cast<int64>(o.size()) != n) return false;  // interrupted
     std::copy(o.begin(), o.end(), order);
     return true;
@@ -320,11 +328,12 @@ void BuildCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull,
     MemoryContextSwitchTo(old);
     bool dense = bs->kind == HnswElementKind::kDenseFloat;
     Size vbytes = dense ? 0 : MAXALIGN(VARSIZE(value));
-    Size needed = bs->fixed_bytes + static_cast<Size>(bs->n + 1) * bs->per_vector +
-                  bs->arena_used + vbytes;
+    Size needed =
+        bs->fixed_bytes + static_cast<Size>(bs->n + 1) * bs->per_vector + bs->arena_used + vbytes;
     if (needed > bs->mem_limit) {
       ereport(NOTICE,
-              (errmsg("hnsw graph no longer fits into maintenance_work_mem after " INT64_FORMAT " tuples",
+              (errmsg("hnsw graph no longer fits into maintenance_work_mem after " INT64_FORMAT
+                      " tuples",
                       bs->n),
                errdetail("Building will take significantly more time."),
                errhint("Increase maintenance_work_mem to speed up builds.")));
@@ -339,16 +348,20 @@ void BuildCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull,
         int64 cap = Min(bs->cap == 0 ? 1024 : bs->cap * 2, fit);
         if (bs->tids == nullptr) {
           if (dense)
-            bs->vecs = static_cast<float*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * bs->dims * cap));
+            bs->vecs = static_cast<float*>(
+                MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * bs->dims * cap));
           else
-            bs->offsets = static_cast<Size*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Size) * cap));
-          bs->tids = static_cast<ItemPointerData*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * cap));
+            bs->offsets = static_cast<Size*>(
+                MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Size) * cap));
+          bs->tids = static_cast<ItemPointerData*>(
+              MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * cap));
         } else {
           if (dense)
             bs->vecs = static_cast<float*>(repalloc_huge(bs->vecs, sizeof(float) * bs->dims * cap));
           else
             bs->offsets = static_cast<Size*>(repalloc_huge(bs->offsets, sizeof(Size) * cap));
-          bs->tids = static_cast<ItemPointerData*>(repalloc_huge(bs->tids, sizeof(ItemPointerData) * cap));
+          bs->tids =
+              static_cast<ItemPointerData*>(repalloc_huge(bs->tids, sizeof(ItemPointerData) * cap));
         }
         bs->cap = cap;
       }
@@ -359,15 +372,17 @@ void BuildCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull,
         // column guarantees it; the distance functions raise the same error).
         if (bs->kind == HnswElementKind::kBits && bs->n > 0 &&
             bs->sup.type->dims(value) != bs->sup.type->dims(bs->arena + bs->offsets[0]))
-          ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                          errmsg("different bit lengths %u and %u",
-                                 static_cast<uint32>(bs->sup.type->dims(bs->arena + bs->offsets[0])),
-                                 static_cast<uint32>(bs->sup.type->dims(value)))));
+          ereport(ERROR,
+                  (errcode(ERRCODE_DATA_EXCEPTION),
+                   errmsg("different bit lengths %u and %u",
+                          static_cast<uint32>(bs->sup.type->dims(bs->arena + bs->offsets[0])),
+                          static_cast<uint32>(bs->sup.type->dims(value)))));
         if (bs->arena_used + vbytes > bs->arena_cap) {
           // Doubling (at least 64 kB), but never past what the budget leaves for values.
           Size cap = Max(bs->arena_cap * 2, bs->arena_used + vbytes);
           cap = Max(cap, static_cast<Size>(64 * 1024));
-          cap = Min(cap, bs->mem_limit - bs->fixed_bytes - static_cast<Size>(bs->n + 1) * bs->per_vector);
+          cap = Min(
+              cap, bs->mem_limit - bs->fixed_bytes - static_cast<Size>(bs->n + 1) * bs->per_vector);
           bs->arena = bs->arena == nullptr
                           ? static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, cap))
                           : static_cast<char*>(repalloc_huge(bs->arena, cap));
@@ -409,8 +424,8 @@ IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info
   if (RelationGetNumberOfBlocks(index) != 0)
     elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
   auto* bs = static_cast<BuildState*>(palloc0(sizeof(BuildState)));
-  MemoryContext build_ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw build",
-                                                  ALLOCSET_DEFAULT_SIZES);
+  MemoryContext build_ctx =
+      AllocSetContextCreate(CurrentMemoryContext, "hnsw build", ALLOCSET_DEFAULT_SIZES);
   MemoryContext old = MemoryContextSwitchTo(build_ctx);
   bs->heap = heap;
   bs->index = index;
@@ -423,26 +438,28 @@ IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info
   bs->dims = HnswCheckColumnDims(index, &bs->sup);
   if (bs->dims < 0) bs->dims = 0;  // sparsevec without a declared dimension
   bs->kind = bs->sup.type->element_kind;
-  bs->in_memory = bs->sup.kernel != nullptr && bs->sup.metric != HnswMetric::kNone &&
-                  (bs->kind == HnswElementKind::kDenseFloat
-                       ? bs->sup.type->to_float != nullptr && bs->dims > 0
-                       : bs->kind == HnswElementKind::kBits ? bs->sup.type->bits_at != nullptr
-                                                            : bs->sup.type->sparse_view != nullptr);
+  bs->in_memory =
+      bs->sup.kernel != nullptr && bs->sup.metric != HnswMetric::kNone &&
+      (bs->kind == HnswElementKind::kDenseFloat ? bs->sup.type->to_float != nullptr && bs->dims > 0
+       : bs->kind == HnswElementKind::kBits     ? bs->sup.type->bits_at != nullptr
+                                                : bs->sup.type->sparse_view != nullptr);
   bs->mem_limit = static_cast<Size>(maintenance_work_mem) * 1024;
   bs->threads = bs->in_memory ? pg::BuildThreads(heap, index, pg::BuildKind::kHnsw) : 1;
-  bs->fixed_bytes = static_cast<Size>(bs->threads) * HnswGraph::BytesPerThread(bs->m, bs->ef_construction);
+  bs->fixed_bytes =
+      static_cast<Size>(bs->threads) * HnswGraph::BytesPerThread(bs->m, bs->ef_construction);
   // Per element: its heap TID, the graph (lists, counts, lock), the placement arrays of the
   // write-out, the threads' visited tables, the breadth-first order (two int32 arrays and a
   // flag; the window order is only used when its memory fits, see BuildCollected), and its
   // value: dense floats, or (bit, sparsevec) its offset, its sparse view, and its bytes in the
   // arena (counted as collected).
   bs->per_vector = sizeof(ItemPointerData) + HnswGraph::BytesPerElement(bs->m) +
-                   2 * sizeof(ItemPointerData) + sizeof(uint32) * bs->threads +
-                   2 * sizeof(int32) + 1;
+                   2 * sizeof(ItemPointerData) + sizeof(uint32) * bs->threads + 2 * sizeof(int32) +
+                   1;
   if (bs->kind == HnswElementKind::kDenseFloat)
     bs->per_vector += sizeof(float) * bs->dims;
   else
-    bs->per_vector += sizeof(Size) + (bs->kind == HnswElementKind::kSparse ? sizeof(SparseView) : 0);
+    bs->per_vector +=
+        sizeof(Size) + (bs->kind == HnswElementKind::kSparse ? sizeof(SparseView) : 0);
   bs->tmp_ctx = AllocSetContextCreate(build_ctx, "hnsw build tuple", ALLOCSET_DEFAULT_SIZES);
 
   // Meta page.
@@ -453,7 +470,8 @@ IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info
   UnlockReleaseBuffer(meta_buf);
 
   pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
-  bs->heap_tuples = table_index_build_scan(heap, index, index_info, true, true, BuildCallback, bs, nullptr);
+  bs->heap_tuples =
+      table_index_build_scan(heap, index, index_info, true, true, BuildCallback, bs, nullptr);
   if (bs->in_memory) BuildCollected(bs);
 
   if (RelationNeedsWAL(index))

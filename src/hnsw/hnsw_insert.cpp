@@ -55,8 +55,8 @@ void WriteElement(Relation index, bool building, HnswElementTupleData* etup, Siz
     buf = ReadBuffer(index, blk);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     Page page = BufferGetPage(buf);
-    if (!PageIsNew(page) && HnswPageGetOpaque(page)->page_id == kHnswPageId && blk != kHnswMetaBlock &&
-        PageGetExactFreeSpace(page) >= need)
+    if (!PageIsNew(page) && HnswPageGetOpaque(page)->page_id == kHnswPageId &&
+        blk != kHnswMetaBlock && PageGetExactFreeSpace(page) >= need)
       break;
     Size avail = PageIsNew(page) ? 0 : PageGetExactFreeSpace(page);
     UnlockReleaseBuffer(buf);
@@ -98,21 +98,21 @@ void WriteElement(Relation index, bool building, HnswElementTupleData* etup, Siz
     npage = HnswWriterRegister(&w, nbuf, true);
     HnswInitDataPage(npage);
   }
-  OffsetNumber eoff = PageAddItem(page, reinterpret_cast<Item>(etup), esize, InvalidOffsetNumber,
-                                  false, false);
-  OffsetNumber noff = PageAddItem(npage, reinterpret_cast<Item>(ntup), nsize, InvalidOffsetNumber,
-                                  false, false);
+  OffsetNumber eoff =
+      PageAddItem(page, reinterpret_cast<Item>(etup), esize, InvalidOffsetNumber, false, false);
+  OffsetNumber noff =
+      PageAddItem(npage, reinterpret_cast<Item>(ntup), nsize, InvalidOffsetNumber, false, false);
   if (eoff == InvalidOffsetNumber || noff == InvalidOffsetNumber)
     elog(ERROR, "hnsw: failed to add index item to \"%s\"", RelationGetRelationName(index));
-  auto* placed = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, PageGetItemId(page, eoff)));
+  auto* placed =
+      reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, PageGetItemId(page, eoff)));
   ItemPointerSet(&placed->neighbortid, BufferGetBlockNumber(together ? buf : nbuf), noff);
   ItemPointerSet(etid, BufferGetBlockNumber(buf), eoff);
   *ntid = placed->neighbortid;
   HnswWriterFinish(&w);
   UnlockReleaseBuffer(buf);
   if (BufferIsValid(nbuf)) UnlockReleaseBuffer(nbuf);
-  if (BlockNumberIsValid(extended))
-    HnswUpdateMeta(index, building, extended, false, nullptr, 0);
+  if (BlockNumberIsValid(extended)) HnswUpdateMeta(index, building, extended, false, nullptr, 0);
 }
 
 // Reads neighbour tuple `off` of the exclusive-locked page; nullptr when it is gone.
@@ -127,7 +127,8 @@ HnswNeighborTupleData* NeighborTupleAt(Page page, OffsetNumber off, int start, i
 
 bool TidIn(const ItemPointerData* list, int n, const ItemPointerData* tid) {
   for (int i = 0; i < n; i++)
-    if (ItemPointerEquals(const_cast<ItemPointer>(&list[i]), const_cast<ItemPointer>(tid))) return true;
+    if (ItemPointerEquals(const_cast<ItemPointer>(&list[i]), const_cast<ItemPointer>(tid)))
+      return true;
   return false;
 }
 
@@ -138,8 +139,8 @@ int ReadLayerList(Relation index, int m, ItemPointer ntid, int lc, ItemPointerDa
   int slots = HnswLayerSlots(lc, m);
   Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(ntid));
   LockBuffer(buf, BUFFER_LOCK_SHARE);
-  HnswNeighborTupleData* nt = NeighborTupleAt(BufferGetPage(buf), ItemPointerGetOffsetNumber(ntid),
-                                              start, slots);
+  HnswNeighborTupleData* nt =
+      NeighborTupleAt(BufferGetPage(buf), ItemPointerGetOffsetNumber(ntid), start, slots);
   int n = 0;
   for (int i = 0; nt != nullptr && i < slots && ItemPointerIsValid(&nt->tids[start + i]); i++)
     out[n++] = nt->tids[start + i];
@@ -172,8 +173,10 @@ void AddToList(Relation index, bool building, int m, ItemPointer ntid, int lc,
   for (int i = 0; i < n; i++) {
     int slot = -1;
     for (int k = 0; k < slots && slot < 0 && !placed[i]; k++) {
-      if (!ItemPointerIsValid(&list[k])) slot = k;
-      else if (ItemPointerEquals(&list[k], const_cast<ItemPointer>(&tids[i]))) placed[i] = true;
+      if (!ItemPointerIsValid(&list[k]))
+        slot = k;
+      else if (ItemPointerEquals(&list[k], const_cast<ItemPointer>(&tids[i])))
+        placed[i] = true;
     }
     for (int r = nrep - 1; r >= 0 && slot < 0 && !placed[i]; r--)
       for (int k = 0; k < slots && slot < 0; k++)
@@ -257,8 +260,10 @@ LinkStep PlanLink(Relation index, const HnswSupport* sup, int m, bool building,
   int n = 0;
   int victim = -1;  // slot index in current[]
   for (int i = 0; i < count && victim < 0; i++) {
-    if (HnswLoadElement(&s, &current[i], &cands[n], true) && !cands[n].deleted) n++;
-    else victim = i;  // a link to a removed or deleted element: reuse it, nothing to keep
+    if (HnswLoadElement(&s, &current[i], &cands[n], true) && !cands[n].deleted)
+      n++;
+    else
+      victim = i;  // a link to a removed or deleted element: reuse it, nothing to keep
   }
   HnswSearchEnd(&s);
   if (victim >= 0) {
@@ -274,11 +279,12 @@ LinkStep PlanLink(Relation index, const HnswSupport* sup, int m, bool building,
   const HnswCandidate* dropped = nullptr;
   for (int i = n - 1; i >= 0 && dropped == nullptr; i--) {
     bool in_kept = false;
-    for (int k = 0; k < nkept && !in_kept; k++) in_kept = ItemPointerEquals(&kept[k].tid, &cands[i].tid);
+    for (int k = 0; k < nkept && !in_kept; k++)
+      in_kept = ItemPointerEquals(&kept[k].tid, &cands[i].tid);
     if (!in_kept) dropped = &cands[i];
   }
-  if (dropped != nullptr &&
-      !ItemPointerEquals(const_cast<ItemPointer>(&dropped->tid), const_cast<ItemPointer>(&to.tid))) {
+  if (dropped != nullptr && !ItemPointerEquals(const_cast<ItemPointer>(&dropped->tid),
+                                               const_cast<ItemPointer>(&to.tid))) {
     for (int k = 0; k < count; k++)
       if (ItemPointerEquals(&current[k], const_cast<ItemPointer>(&dropped->tid))) victim = k;
   } else {
@@ -317,8 +323,9 @@ bool ReplaceIfSame(Relation index, bool building, int m, const HnswCandidate& fr
   bool same = nt != nullptr;
   for (int i = 0; i < slots && same; i++) {
     ItemPointerData* t = &nt->tids[start + i];
-    same = i < count ? ItemPointerIsValid(t) && ItemPointerEquals(t, const_cast<ItemPointer>(&current[i]))
-                     : !ItemPointerIsValid(t);
+    same = i < count
+               ? ItemPointerIsValid(t) && ItemPointerEquals(t, const_cast<ItemPointer>(&current[i]))
+               : !ItemPointerIsValid(t);
   }
   if (same) {
     HnswWriter w;
@@ -485,13 +492,15 @@ bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool b
     if (victim[i] < 0) continue;
     const ItemPointerData* v = &current[i * 2 * kMaxM + victim[i]];
     bool kept = TidIn(to_list, nto, v);
-    for (int k = 0; k < nmoves && !kept; k++) kept = placed[k] && ItemPointerEquals(&moves[k], const_cast<ItemPointer>(v));
+    for (int k = 0; k < nmoves && !kept; k++)
+      kept = placed[k] && ItemPointerEquals(&moves[k], const_cast<ItemPointer>(v));
     if (!kept) continue;  // no room in added's list: dropping v could strand it
     bool gone;
     if (ReplaceIfSame(index, building, m, nbs[i], added, lc, current + i * 2 * kMaxM, count[i],
                       victim[i], &gone))
       linked = true;
-    else if (!gone && HnswAddLink(index, sup, m, building, nbs[i], added, lc, false, replaceable, nrep))
+    else if (!gone &&
+             HnswAddLink(index, sup, m, building, nbs[i], added, lc, false, replaceable, nrep))
       linked = true;
   }
   // Nobody kept the link: force one, nearest neighbour first (see HnswAddLink).
@@ -500,8 +509,8 @@ bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool b
   return linked;
 }
 
-void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value,
-                     ItemPointer heaptid, bool building) {
+void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, ItemPointer heaptid,
+                     bool building) {
   int m = HnswGetM(index);
   int efc = HnswGetEfConstruction(index);
   int level = HnswRandomLevel(m);
@@ -562,7 +571,8 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value,
   added.deleted = false;
   added.level = static_cast<uint8>(level);
   for (int lc = 0; lc <= level; lc++) {
-    auto* own = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * (nselected[lc] + 1)));
+    auto* own =
+        static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * (nselected[lc] + 1)));
     int nown = 0;
     for (int i = 0; i < nselected[lc]; i++)
       if (!(lc == 0 && ItemPointerIsValid(&old_entry) &&
@@ -572,7 +582,8 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value,
                           nown);
   }
 
-  if (level > meta.entry_level) HnswUpdateMeta(index, building, InvalidBlockNumber, true, &added.tid, level);
+  if (level > meta.entry_level)
+    HnswUpdateMeta(index, building, InvalidBlockNumber, true, &added.tid, level);
   UnlockPage(index, kHnswUpdateLock, lockmode);
 }
 
@@ -589,8 +600,8 @@ extern "C" {
 bool hnswinsert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid, Relation heap,
                 IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo* index_info) {
   if (isnull[0]) return false;
-  MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw insert",
-                                            ALLOCSET_DEFAULT_SIZES);
+  MemoryContext ctx =
+      AllocSetContextCreate(CurrentMemoryContext, "hnsw insert", ALLOCSET_DEFAULT_SIZES);
   MemoryContext old = MemoryContextSwitchTo(ctx);
   HnswSupport sup;
   HnswInitSupport(index, &sup);

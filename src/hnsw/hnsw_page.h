@@ -66,8 +66,8 @@
 //   one record per page change (at most two pages for an element whose neighbour tuple spills
 //   to a new page). A back link that replaces a full list's member is two records: first the
 //   replaced member goes into the new element's list, then the neighbour's slot changes, so a
-//   crash in between leaves an extra link, never a missing one. Unlogged indexes write their init fork in ambuildempty (meta page only,
-//   logged with log_newpage).
+//   crash in between leaves an extra link, never a missing one. Unlogged indexes write their init
+//   fork in ambuildempty (meta page only, logged with log_newpage).
 #pragma once
 
 extern "C" {
@@ -108,7 +108,7 @@ struct HnswPageOpaqueData {
 };
 
 struct HnswElementTupleData {
-  uint8 type;     // kHnswElementTuple
+  uint8 type;  // kHnswElementTuple
   uint8 level;
   uint8 deleted;  // 1 once VACUUM found the heap row dead; never returned, still traversed
   uint8 unused;
@@ -131,7 +131,8 @@ inline Size HnswElementTupleSize(Size value_size) {
   return MAXALIGN(offsetof(HnswElementTupleData, data) + value_size);
 }
 inline Size HnswNeighborTupleSize(int level, int m) {
-  return MAXALIGN(offsetof(HnswNeighborTupleData, tids) + sizeof(ItemPointerData) * (level + 2) * m);
+  return MAXALIGN(offsetof(HnswNeighborTupleData, tids) +
+                  sizeof(ItemPointerData) * (level + 2) * m);
 }
 // Number of neighbour slots of layer lc, and where they start.
 inline int HnswLayerSlots(int lc, int m) { return lc == 0 ? 2 * m : m; }

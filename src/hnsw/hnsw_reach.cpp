@@ -41,8 +41,10 @@ int64 HnswReachFind(const HnswReach* r, ItemPointer tid) {
     int64 mid = (lo + hi) / 2;
     int c = ItemPointerCompare(&r->tids[mid], tid);
     if (c == 0) return mid;
-    if (c < 0) lo = mid + 1;
-    else hi = mid - 1;
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid - 1;
   }
   return -1;
 }
@@ -65,7 +67,8 @@ void HnswReachReload(Relation index, BufferAccessStrategy strategy, HnswReach* r
   if (HnswPageIsSane(page) && off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
       HnswItemIsSane(page, PageGetItemId(page, off),
                      offsetof(HnswNeighborTupleData, tids) + sizeof(ItemPointerData) * slots)) {
-    auto* nt = reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
+    auto* nt =
+        reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
     if (nt->type == kHnswNeighborTuple && nt->count >= slots)
       for (int k = 0; k < slots && ItemPointerIsValid(&nt->tids[k]); k++) tids[n++] = nt->tids[k];
   }
@@ -106,8 +109,10 @@ bool HnswReachCollect(Relation index, BufferAccessStrategy strategy, Size max_by
       if (e->type != kHnswElementTuple || (e->deleted && !with_deleted)) continue;
       if (r->n == cap) {
         cap *= 2;
-        r->tids = static_cast<ItemPointerData*>(repalloc_huge(r->tids, sizeof(ItemPointerData) * cap));
-        r->ntids = static_cast<ItemPointerData*>(repalloc_huge(r->ntids, sizeof(ItemPointerData) * cap));
+        r->tids =
+            static_cast<ItemPointerData*>(repalloc_huge(r->tids, sizeof(ItemPointerData) * cap));
+        r->ntids =
+            static_cast<ItemPointerData*>(repalloc_huge(r->ntids, sizeof(ItemPointerData) * cap));
         r->levels = static_cast<uint8*>(repalloc_huge(r->levels, cap));
         if (with_deleted) r->deleted = static_cast<uint8*>(repalloc_huge(r->deleted, cap));
       }
@@ -123,7 +128,8 @@ bool HnswReachCollect(Relation index, BufferAccessStrategy strategy, Size max_by
   r->nreached = 0;
   if (HnswReachBytes(r->n, r->m) > max_bytes) return false;
   Size n = static_cast<Size>(r->n > 0 ? r->n : 1);
-  r->adj = static_cast<int32*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * 2 * r->m * n));
+  r->adj = static_cast<int32*>(
+      MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * 2 * r->m * n));
   r->count = static_cast<int32*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * n));
   r->reached = static_cast<uint8*>(MemoryContextAllocHuge(CurrentMemoryContext, n));
   r->stack = static_cast<int64*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * n));
@@ -171,8 +177,8 @@ Datum ragstore_debug_hnsw_graph(PG_FUNCTION_ARGS) {
   TupleDesc tupdesc;
   if (get_call_result_type(fcinfo, nullptr, &tupdesc) != TYPEFUNC_COMPOSITE)
     elog(ERROR, "return type must be a row type");
-  MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw graph check",
-                                            ALLOCSET_DEFAULT_SIZES);
+  MemoryContext ctx =
+      AllocSetContextCreate(CurrentMemoryContext, "hnsw graph check", ALLOCSET_DEFAULT_SIZES);
   MemoryContext old = MemoryContextSwitchTo(ctx);
   LockPage(index, kHnswUpdateLock, ExclusiveLock);
   HnswReach r;

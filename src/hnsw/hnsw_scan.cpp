@@ -55,7 +55,7 @@ struct HnswScanState {
   bool budget_spent;
   // NULL query (every distance is NULL): all indexed rows in index page order.
   bool null_query;
-  BlockNumber null_next;   // next block to read
+  BlockNumber null_next;  // next block to read
   ItemPointerData* null_tids;
   int null_n;
   int null_pos;  // hnsw.max_scan_tuples or the memory limit reached: drain discarded
@@ -328,7 +328,8 @@ bool hnswgettuple(IndexScanDesc scan, ScanDirection dir) {
 void hnswendscan(IndexScanDesc scan) {
   auto* so = static_cast<HnswScanState*>(scan->opaque);
   if (so->started)
-    elog(DEBUG2, "hnsw scan: " INT64_FORMAT " elements read, " INT64_FORMAT " buffer reads, %zu bytes",
+    elog(DEBUG2,
+         "hnsw scan: " INT64_FORMAT " elements read, " INT64_FORMAT " buffer reads, %zu bytes",
          so->search.loaded, so->search.reads, ScanMemory(so));
   if (so->started) HnswSearchEnd(&so->search);
   MemoryContextDelete(so->ctx);

@@ -41,14 +41,19 @@ namespace {
 
 const Vector* V(const char* p) { return reinterpret_cast<const Vector*>(p); }
 int VectorDims(const char* v) { return V(v)->dim; }
-float VectorL2(const char* a, const char* b) { return L2SquaredDistance(V(a)->x, V(b)->x, V(a)->dim); }
+float VectorL2(const char* a, const char* b) {
+  return L2SquaredDistance(V(a)->x, V(b)->x, V(a)->dim);
+}
 float VectorIp(const char* a, const char* b) { return -InnerProduct(V(a)->x, V(b)->x, V(a)->dim); }
 float VectorL1(const char* a, const char* b) { return L1Distance(V(a)->x, V(b)->x, V(a)->dim); }
 
 void VectorKernelFor(PGFunction fn, HnswKernel* kernel, HnswMetric* metric) {
-  if (fn == vector_l2_squared_distance) *kernel = VectorL2, *metric = HnswMetric::kL2;
-  else if (fn == vector_negative_inner_product) *kernel = VectorIp, *metric = HnswMetric::kInnerProduct;
-  else if (fn == l1_distance) *kernel = VectorL1, *metric = HnswMetric::kL1;
+  if (fn == vector_l2_squared_distance)
+    *kernel = VectorL2, *metric = HnswMetric::kL2;
+  else if (fn == vector_negative_inner_product)
+    *kernel = VectorIp, *metric = HnswMetric::kInnerProduct;
+  else if (fn == l1_distance)
+    *kernel = VectorL1, *metric = HnswMetric::kL1;
 }
 
 char* VectorNormalize(const char* value) {
@@ -62,7 +67,9 @@ char* VectorNormalize(const char* value) {
   return reinterpret_cast<char*>(out);
 }
 
-void VectorToFloat(const char* value, float* out) { memcpy(out, V(value)->x, sizeof(float) * V(value)->dim); }
+void VectorToFloat(const char* value, float* out) {
+  memcpy(out, V(value)->x, sizeof(float) * V(value)->dim);
+}
 Size VectorFromFloatSize(int dims) { return VectorSize(dims); }
 void VectorFromFloat(const float* x, int dims, char* out) {
   auto* v = reinterpret_cast<Vector*>(out);
@@ -73,10 +80,21 @@ void VectorFromFloat(const float* x, int dims, char* out) {
 }
 
 const HnswTypeInfo kVectorInfo = {
-    "vector", 2000, "dimensions", true, VectorDims, VectorDims,
-    "different vector dimensions %u and %d", VectorKernelFor, VectorNormalize,
-    VectorToFloat, VectorFromFloatSize, VectorFromFloat, HnswElementKind::kDenseFloat,
-    nullptr, nullptr,
+    "vector",
+    2000,
+    "dimensions",
+    true,
+    VectorDims,
+    VectorDims,
+    "different vector dimensions %u and %d",
+    VectorKernelFor,
+    VectorNormalize,
+    VectorToFloat,
+    VectorFromFloatSize,
+    VectorFromFloat,
+    HnswElementKind::kDenseFloat,
+    nullptr,
+    nullptr,
 };
 
 // ---------------------------------------------------------------- halfvec
@@ -84,14 +102,21 @@ const HnswTypeInfo kVectorInfo = {
 const HalfVector* H(const char* p) { return reinterpret_cast<const HalfVector*>(p); }
 Size HalfSize(int dims) { return offsetof(HalfVector, x) + sizeof(Half) * dims; }
 int HalfDims(const char* v) { return H(v)->dim; }
-float HalfL2(const char* a, const char* b) { return HalfL2SquaredDistance(H(a)->x, H(b)->x, H(a)->dim); }
-float HalfIp(const char* a, const char* b) { return -HalfInnerProduct(H(a)->x, H(b)->x, H(a)->dim); }
+float HalfL2(const char* a, const char* b) {
+  return HalfL2SquaredDistance(H(a)->x, H(b)->x, H(a)->dim);
+}
+float HalfIp(const char* a, const char* b) {
+  return -HalfInnerProduct(H(a)->x, H(b)->x, H(a)->dim);
+}
 float HalfL1(const char* a, const char* b) { return HalfL1Distance(H(a)->x, H(b)->x, H(a)->dim); }
 
 void HalfKernelFor(PGFunction fn, HnswKernel* kernel, HnswMetric* metric) {
-  if (fn == halfvec_l2_squared_distance) *kernel = HalfL2, *metric = HnswMetric::kL2;
-  else if (fn == halfvec_negative_inner_product) *kernel = HalfIp, *metric = HnswMetric::kInnerProduct;
-  else if (fn == halfvec_l1_distance) *kernel = HalfL1, *metric = HnswMetric::kL1;
+  if (fn == halfvec_l2_squared_distance)
+    *kernel = HalfL2, *metric = HnswMetric::kL2;
+  else if (fn == halfvec_negative_inner_product)
+    *kernel = HalfIp, *metric = HnswMetric::kInnerProduct;
+  else if (fn == halfvec_l1_distance)
+    *kernel = HalfL1, *metric = HnswMetric::kL1;
 }
 
 char* HalfNormalize(const char* value) {
@@ -106,11 +131,14 @@ char* HalfNormalize(const char* value) {
   auto* out = static_cast<HalfVector*>(palloc0(HalfSize(v->dim)));
   SET_VARSIZE(out, HalfSize(v->dim));
   out->dim = v->dim;
-  for (int i = 0; i < v->dim; i++) out->x[i] = FloatToHalf(static_cast<float>(HalfToFloat(v->x[i]) / norm));
+  for (int i = 0; i < v->dim; i++)
+    out->x[i] = FloatToHalf(static_cast<float>(HalfToFloat(v->x[i]) / norm));
   return reinterpret_cast<char*>(out);
 }
 
-void HalfToFloatValues(const char* value, float* out) { HalvesToFloats(H(value)->x, out, H(value)->dim); }
+void HalfToFloatValues(const char* value, float* out) {
+  HalvesToFloats(H(value)->x, out, H(value)->dim);
+}
 void HalfFromFloat(const float* x, int dims, char* out) {
   auto* v = reinterpret_cast<HalfVector*>(out);
   SET_VARSIZE(v, HalfSize(dims));
@@ -120,9 +148,21 @@ void HalfFromFloat(const float* x, int dims, char* out) {
 }
 
 const HnswTypeInfo kHalfvecInfo = {
-    "halfvec", 4000, "dimensions", true, HalfDims, HalfDims,
-    "different halfvec dimensions %u and %d", HalfKernelFor, HalfNormalize,
-    HalfToFloatValues, HalfSize, HalfFromFloat, HnswElementKind::kDenseFloat, nullptr, nullptr,
+    "halfvec",
+    4000,
+    "dimensions",
+    true,
+    HalfDims,
+    HalfDims,
+    "different halfvec dimensions %u and %d",
+    HalfKernelFor,
+    HalfNormalize,
+    HalfToFloatValues,
+    HalfSize,
+    HalfFromFloat,
+    HnswElementKind::kDenseFloat,
+    nullptr,
+    nullptr,
 };
 
 // ---------------------------------------------------------------- sparsevec
@@ -130,15 +170,20 @@ const HnswTypeInfo kHalfvecInfo = {
 const SparseVector* S(const char* p) { return reinterpret_cast<const SparseVector*>(p); }
 int SparseDims(const char* v) { return S(v)->dim; }
 int SparseNnz(const char* v) { return S(v)->nnz; }
-float SparseL2(const char* a, const char* b) { return SparseL2SquaredDistance(View(S(a)), View(S(b))); }
+float SparseL2(const char* a, const char* b) {
+  return SparseL2SquaredDistance(View(S(a)), View(S(b)));
+}
 float SparseIp(const char* a, const char* b) { return -SparseInnerProduct(View(S(a)), View(S(b))); }
 float SparseL1(const char* a, const char* b) { return SparseL1Distance(View(S(a)), View(S(b))); }
 
 // The in-memory builder's SparseSpace computes these same kernels (core/hnsw_graph.h).
 void SparseKernelFor(PGFunction fn, HnswKernel* kernel, HnswMetric* metric) {
-  if (fn == sparsevec_l2_squared_distance) *kernel = SparseL2, *metric = HnswMetric::kL2;
-  else if (fn == sparsevec_negative_inner_product) *kernel = SparseIp, *metric = HnswMetric::kInnerProduct;
-  else if (fn == sparsevec_l1_distance) *kernel = SparseL1, *metric = HnswMetric::kL1;
+  if (fn == sparsevec_l2_squared_distance)
+    *kernel = SparseL2, *metric = HnswMetric::kL2;
+  else if (fn == sparsevec_negative_inner_product)
+    *kernel = SparseIp, *metric = HnswMetric::kInnerProduct;
+  else if (fn == sparsevec_l1_distance)
+    *kernel = SparseL1, *metric = HnswMetric::kL1;
 }
 
 SparseView SparseViewOf(const char* value) { return View(S(value)); }
@@ -159,9 +204,21 @@ char* SparseNormalize(const char* value) {
 }
 
 const HnswTypeInfo kSparsevecInfo = {
-    "sparsevec", 1000, "non-zero elements", false, SparseDims, SparseNnz,
-    "different sparsevec dimensions %u and %d", SparseKernelFor, SparseNormalize,
-    nullptr, nullptr, nullptr, HnswElementKind::kSparse, nullptr, SparseViewOf,
+    "sparsevec",
+    1000,
+    "non-zero elements",
+    false,
+    SparseDims,
+    SparseNnz,
+    "different sparsevec dimensions %u and %d",
+    SparseKernelFor,
+    SparseNormalize,
+    nullptr,
+    nullptr,
+    nullptr,
+    HnswElementKind::kSparse,
+    nullptr,
+    SparseViewOf,
 };
 
 // ---------------------------------------------------------------- bit
@@ -177,8 +234,10 @@ float BitJaccard(const char* a, const char* b) {
 
 // The in-memory builder's BitSpace computes these same kernels (core/hnsw_graph.h).
 void BitKernelFor(PGFunction fn, HnswKernel* kernel, HnswMetric* metric) {
-  if (fn == hamming_distance) *kernel = BitHamming, *metric = HnswMetric::kHamming;
-  else if (fn == jaccard_distance) *kernel = BitJaccard, *metric = HnswMetric::kJaccard;
+  if (fn == hamming_distance)
+    *kernel = BitHamming, *metric = HnswMetric::kHamming;
+  else if (fn == jaccard_distance)
+    *kernel = BitJaccard, *metric = HnswMetric::kJaccard;
 }
 
 void BitsAt(const char* value, Size* offset, Size* nbytes) {
@@ -187,9 +246,21 @@ void BitsAt(const char* value, Size* offset, Size* nbytes) {
 }
 
 const HnswTypeInfo kBitInfo = {
-    "bit", 64000, "dimensions", true, BitDims, BitDims,
-    "different bit lengths %u and %d", BitKernelFor, nullptr,
-    nullptr, nullptr, nullptr, HnswElementKind::kBits, BitsAt, nullptr,
+    "bit",
+    64000,
+    "dimensions",
+    true,
+    BitDims,
+    BitDims,
+    "different bit lengths %u and %d",
+    BitKernelFor,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    HnswElementKind::kBits,
+    BitsAt,
+    nullptr,
 };
 
 }  // namespace

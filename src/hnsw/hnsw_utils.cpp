@@ -37,13 +37,13 @@ char* HnswPrepareValue(const HnswSupport* sup, Datum value, bool for_index) {
 int HnswCheckColumnDims(Relation index, const HnswSupport* sup) {
   // bit varying has no fixed length (as pgvector: 0A000); an expression cast to bit(n) is fine
   if (TupleDescAttr(RelationGetDescr(index), 0)->atttypid == VARBITOID)
-    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                    errmsg("type not supported for hnsw index")));
+    ereport(ERROR,
+            (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("type not supported for hnsw index")));
   int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
   if (!sup->type->dims_from_typmod) return typmod;
   if (typmod < 0)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("column does not have dimensions")));
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("column does not have dimensions")));
   if (typmod > sup->type->max_dimensions)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("column cannot have more than %d dimensions for hnsw index",
@@ -82,8 +82,9 @@ void HnswReadMeta(Relation index, HnswMetaPageData* out) {
   HnswMetaPageData* meta = HnswPageGetMeta(BufferGetPage(buf));
   if (meta->magic != kHnswMagic) {
     UnlockReleaseBuffer(buf);
-    ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-                    errmsg("index \"%s\" is not a valid hnsw index", RelationGetRelationName(index))));
+    ereport(ERROR,
+            (errcode(ERRCODE_INDEX_CORRUPTED),
+             errmsg("index \"%s\" is not a valid hnsw index", RelationGetRelationName(index))));
   }
   *out = *meta;
   UnlockReleaseBuffer(buf);
@@ -206,7 +207,8 @@ void HnswSortCandidates(HnswCandidate* c, int n) {
 
 static inline uint64 TidKey(ItemPointer tid) {
   return ((static_cast<uint64>(ItemPointerGetBlockNumber(tid)) << 16) |
-          ItemPointerGetOffsetNumber(tid)) + 1;
+          ItemPointerGetOffsetNumber(tid)) +
+         1;
 }
 
 static inline uint32 HashKey(uint64 k) {
@@ -244,7 +246,8 @@ bool HnswVisitedAdd(HnswVisited* v, ItemPointer tid) {
     uint32 old_cap = v->mask + 1;
     uint64* old = v->keys;
     uint32 cap = old_cap * 2;
-    v->keys = static_cast<uint64*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * cap));
+    v->keys =
+        static_cast<uint64*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * cap));
     memset(v->keys, 0, sizeof(uint64) * cap);
     v->mask = cap - 1;
     for (uint32 j = 0; j < old_cap; j++) {
@@ -308,15 +311,16 @@ struct HnswBufferHints {
 constexpr BlockNumber kMaxHintBlocks = BlockNumber(1) << 20;  // 4 MB of hints per backend
 
 // Bytes of a hint table for blocks [0, n] (one slot of slack).
-static Size HintsBytes(BlockNumber n) { return offsetof(HnswBufferHints, buf) + sizeof(Buffer) * (n + 1); }
+static Size HintsBytes(BlockNumber n) {
+  return offsetof(HnswBufferHints, buf) + sizeof(Buffer) * (n + 1);
+}
 
 static Buffer ReadIndexBuffer(Relation index, BlockNumber blk) {
   auto* h = static_cast<HnswBufferHints*>(index->rd_amcache);
   if (h == nullptr && !RelationUsesLocalBuffers(index)) {
     BlockNumber n = RelationGetNumberOfBlocks(index);
     if (n > kMaxHintBlocks) n = kMaxHintBlocks;
-    h = static_cast<HnswBufferHints*>(MemoryContextAllocZero(
-        index->rd_indexcxt, HintsBytes(n)));
+    h = static_cast<HnswBufferHints*>(MemoryContextAllocZero(index->rd_indexcxt, HintsBytes(n)));
     h->node = index->rd_node;
     h->nblocks = n;
     index->rd_amcache = h;
@@ -497,8 +501,7 @@ static void ReadBlockItems(HnswSearch* s, HnswBatchItem* items, int n, int first
   LockBuffer(buf, BUFFER_LOCK_UNLOCK);
 }
 
-void HnswSearchLayer(HnswSearch* s, HnswHeap* C, HnswHeap* W, HnswHeap* discarded, int ef,
-                     int lc) {
+void HnswSearchLayer(HnswSearch* s, HnswHeap* C, HnswHeap* W, HnswHeap* discarded, int ef, int lc) {
   ItemPointerData* nb = s->nbuf;
   HnswBatchItem* items = s->batch;
   const HnswHeap* copy_w = s->copy_values ? W : nullptr;
@@ -573,8 +576,10 @@ int HnswSelectNeighbors(const HnswSupport* sup, HnswCandidate* cands, int n, int
         break;
       }
     }
-    if (good) out[kept++] = cands[i];
-    else pruned[i] = true;
+    if (good)
+      out[kept++] = cands[i];
+    else
+      pruned[i] = true;
   }
   // keepPrunedConnections (alg. 4's option, as pgvector): fill the list with the nearest pruned
   // candidates, which keeps hard (clustered) data connected.

@@ -61,7 +61,8 @@ Buffer ReadForVacuum(VacuumState* vs, BlockNumber blk) {
 bool IsDeleted(VacuumState* vs, ItemPointer tid) {
   // HnswVisitedAdd inserts; test membership on a copy-free probe instead.
   uint64 key = ((static_cast<uint64>(ItemPointerGetBlockNumber(tid)) << 16) |
-                ItemPointerGetOffsetNumber(tid)) + 1;
+                ItemPointerGetOffsetNumber(tid)) +
+               1;
   uint64 k = key;
   k ^= k >> 33;
   k *= UINT64CONST(0xff51afd7ed558ccd);
@@ -119,7 +120,8 @@ void MarkDeleted(VacuumState* vs, IndexBulkDeleteCallback callback, void* callba
       HnswWriterStart(&w, vs->index, false);
       Page wpage = HnswWriterRegister(&w, buf, false);
       for (int i = 0; i < ndead; i++) {
-        auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(wpage, PageGetItemId(wpage, dead[i])));
+        auto* e = reinterpret_cast<HnswElementTupleData*>(
+            PageGetItem(wpage, PageGetItemId(wpage, dead[i])));
         e->deleted = 1;
         ItemPointerSetInvalid(&e->heaptid);
       }
@@ -138,7 +140,8 @@ bool CopyNeighbors(VacuumState* vs, ItemPointer ntid, ItemPointerData* out, int*
   bool ok = false;
   if (off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
       ItemIdIsNormal(PageGetItemId(page, off))) {
-    auto* nt = reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
+    auto* nt =
+        reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
     if (nt->type == kHnswNeighborTuple) {
       *count = nt->count;
       memcpy(out, nt->tids, sizeof(ItemPointerData) * nt->count);
@@ -243,7 +246,8 @@ void RepairNeighbors(VacuumState* vs) {
       if (start + slots > count) break;
       bool affected = false;
       for (int k = 0; k < slots; k++)
-        if (ItemPointerIsValid(&tids[start + k]) && IsDeleted(vs, &tids[start + k])) affected = true;
+        if (ItemPointerIsValid(&tids[start + k]) && IsDeleted(vs, &tids[start + k]))
+          affected = true;
       if (!affected) continue;
       HnswVisitedReset(&s.visited);
       HnswVisitedAdd(&s.visited, &le->tid);
@@ -278,8 +282,10 @@ void RepairNeighbors(VacuumState* vs) {
       auto* kept = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * slots));
       int nkept = HnswSelectNeighbors(&vs->sup, cands, n, slots, kept);
       for (int k = 0; k < slots; k++) {
-        if (k < nkept) newtids[start + k] = kept[k].tid;
-        else ItemPointerSetInvalid(&newtids[start + k]);
+        if (k < nkept)
+          newtids[start + k] = kept[k].tid;
+        else
+          ItemPointerSetInvalid(&newtids[start + k]);
       }
     }
     HnswSearchEnd(&s);
@@ -295,7 +301,8 @@ void RepairNeighbors(VacuumState* vs) {
       HnswWriter w;
       HnswWriterStart(&w, vs->index, false);
       Page wpage = HnswWriterRegister(&w, buf, false);
-      auto* nt = reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(wpage, PageGetItemId(wpage, off)));
+      auto* nt =
+          reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(wpage, PageGetItemId(wpage, off)));
       if (nt->type == kHnswNeighborTuple && nt->count == count)
         memcpy(nt->tids, newtids, sizeof(ItemPointerData) * count);
       HnswWriterFinish(&w);
@@ -324,8 +331,8 @@ void RepairEntryPoint(VacuumState* vs) {
 
 // Copies the value of element tid (palloc'd), or nullptr when the slot holds no element.
 char* CopyElementValue(Relation index, BufferAccessStrategy strategy, ItemPointer tid) {
-  Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, ItemPointerGetBlockNumber(tid), RBM_NORMAL,
-                                  strategy);
+  Buffer buf =
+      ReadBufferExtended(index, MAIN_FORKNUM, ItemPointerGetBlockNumber(tid), RBM_NORMAL, strategy);
   LockBuffer(buf, BUFFER_LOCK_SHARE);
   Page page = BufferGetPage(buf);
   OffsetNumber off = ItemPointerGetOffsetNumber(tid);
@@ -362,10 +369,10 @@ char* CopyElementValue(Relation index, BufferAccessStrategy strategy, ItemPointe
 int64 HnswLinkUnreachable(Relation index, BufferAccessStrategy strategy, const HnswSupport* sup,
                           bool notice_when_skipped) {
   constexpr int kMaxLinks = 3;  // in-links added per unreachable element
-  MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw reachability",
-                                            ALLOCSET_DEFAULT_SIZES);
-  MemoryContext tmp = AllocSetContextCreate(ctx, "hnsw reachability element",
-                                            ALLOCSET_DEFAULT_SIZES);
+  MemoryContext ctx =
+      AllocSetContextCreate(CurrentMemoryContext, "hnsw reachability", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext tmp =
+      AllocSetContextCreate(ctx, "hnsw reachability element", ALLOCSET_DEFAULT_SIZES);
   MemoryContext old = MemoryContextSwitchTo(ctx);
   HnswReach r;
   int64 linked = 0;
@@ -374,11 +381,11 @@ int64 HnswLinkUnreachable(Relation index, BufferAccessStrategy strategy, const H
   Size budget = static_cast<Size>(maintenance_work_mem) * 1024;
   if (!HnswReachCollect(index, strategy, budget, &r)) {
     if (notice_when_skipped)
-      ereport(NOTICE,
-            (errmsg("hnsw index \"%s\": reachability check skipped: %lld elements need %zu kB, more than maintenance_work_mem",
-                    RelationGetRelationName(index), static_cast<long long>(r.n),
-                    HnswReachBytes(r.n, r.m) / 1024),
-             errhint("Increase maintenance_work_mem for VACUUM.")));
+      ereport(NOTICE, (errmsg("hnsw index \"%s\": reachability check skipped: %lld elements need "
+                              "%zu kB, more than maintenance_work_mem",
+                              RelationGetRelationName(index), static_cast<long long>(r.n),
+                              HnswReachBytes(r.n, r.m) / 1024),
+                       errhint("Increase maintenance_work_mem for VACUUM.")));
     MemoryContextSwitchTo(old);
     MemoryContextDelete(ctx);
     return 0;
@@ -428,7 +435,8 @@ int64 HnswLinkUnreachable(Relation index, BufferAccessStrategy strategy, const H
             HnswHeapPush(&C, ep);
             if (!ep.deleted) HnswHeapPush(&W, ep);
             HnswSearchLayer(&fs, &C, &W, nullptr, efc, 0);
-            HnswCandidate* found = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (W.size + 1)));
+            HnswCandidate* found =
+                static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (W.size + 1)));
             int nfound = 0;
             while (W.size > 0) found[nfound++] = HnswHeapPop(&W);
             for (int k = nfound - 1; k >= 0 && n < 2 * m; k--) {  // W pops farthest first
@@ -463,7 +471,8 @@ int64 HnswLinkUnreachable(Relation index, BufferAccessStrategy strategy, const H
           // refused on every neighbour)
           bool holds = false;
           for (int k = 0; k < n && !holds; k++)
-            for (int j = 0; j < r.count[idx[k]] && !holds; j++) holds = r.adj[idx[k] * 2 * m + j] == u;
+            for (int j = 0; j < r.count[idx[k]] && !holds; j++)
+              holds = r.adj[idx[k] * 2 * m + j] == u;
           if (holds) {
             HnswReachWalk(&r, u);
             linked++;
@@ -514,14 +523,16 @@ void Reclaim(VacuumState* vs, IndexBulkDeleteResult* stats) {
           } else {
             if (nfar == far_cap) {
               far_cap *= 2;
-              far = static_cast<ItemPointerData*>(repalloc_huge(far, sizeof(ItemPointerData) * far_cap));
+              far = static_cast<ItemPointerData*>(
+                  repalloc_huge(far, sizeof(ItemPointerData) * far_cap));
             }
             far[nfar++] = e->neighbortid;
           }
         }
       } else {
         for (int64 i = 0; i < nfar; i++)
-          if (ItemPointerGetBlockNumber(&far[i]) == blk) remove[nremove++] = ItemPointerGetOffsetNumber(&far[i]);
+          if (ItemPointerGetBlockNumber(&far[i]) == blk)
+            remove[nremove++] = ItemPointerGetOffsetNumber(&far[i]);
       }
       if (nremove > 0) {
         HnswWriter w;
@@ -529,10 +540,12 @@ void Reclaim(VacuumState* vs, IndexBulkDeleteResult* stats) {
         Page wpage = HnswWriterRegister(&w, buf, false);
         // highest offsets first: removing the last line pointer shortens the array
         for (int a = 1; a < nremove; a++)
-          for (int b = a; b > 0 && remove[b - 1] < remove[b]; b--) std::swap(remove[b - 1], remove[b]);
+          for (int b = a; b > 0 && remove[b - 1] < remove[b]; b--)
+            std::swap(remove[b - 1], remove[b]);
         for (int k = 0; k < nremove; k++) {
           OffsetNumber off = remove[k];
-          if (off > PageGetMaxOffsetNumber(wpage) || !ItemIdIsNormal(PageGetItemId(wpage, off))) continue;
+          if (off > PageGetMaxOffsetNumber(wpage) || !ItemIdIsNormal(PageGetItemId(wpage, off)))
+            continue;
           PageIndexTupleDeleteNoCompact(wpage, off);
         }
         PageSetHasFreeLinePointers(wpage);
@@ -560,8 +573,10 @@ extern "C" {
 IndexBulkDeleteResult* hnswbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
                                       IndexBulkDeleteCallback callback, void* callback_state) {
   Relation index = info->index;
-  if (stats == nullptr) stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
-  MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum", ALLOCSET_DEFAULT_SIZES);
+  if (stats == nullptr)
+    stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
+  MemoryContext ctx =
+      AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum", ALLOCSET_DEFAULT_SIZES);
   MemoryContext old = MemoryContextSwitchTo(ctx);
   auto* vs = static_cast<VacuumState*>(palloc0(sizeof(VacuumState)));
   vs->info = info;
@@ -570,7 +585,8 @@ IndexBulkDeleteResult* hnswbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResu
   vs->m = HnswGetM(index);
   HnswVisitedInit(&vs->deleted, 1024);
   vs->live_cap = 1024;
-  vs->live = static_cast<LiveElement*>(MemoryContextAllocHuge(ctx, sizeof(LiveElement) * vs->live_cap));
+  vs->live =
+      static_cast<LiveElement*>(MemoryContextAllocHuge(ctx, sizeof(LiveElement) * vs->live_cap));
   vs->tmp_ctx = AllocSetContextCreate(ctx, "hnsw vacuum element", ALLOCSET_DEFAULT_SIZES);
 
   LockPage(index, kHnswUpdateLock, ExclusiveLock);
@@ -613,8 +629,8 @@ IndexBulkDeleteResult* hnswvacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteR
     stats->num_index_tuples = info->num_heap_tuples;
     stats->estimated_count = info->estimated_count;
     Relation index = info->index;
-    MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum cleanup",
-                                              ALLOCSET_DEFAULT_SIZES);
+    MemoryContext ctx =
+        AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum cleanup", ALLOCSET_DEFAULT_SIZES);
     MemoryContext old = MemoryContextSwitchTo(ctx);
     HnswSupport sup;
     HnswInitSupport(index, &sup);

@@ -11,7 +11,8 @@
 //                the index's dimensions; a live element has a valid heap TID (collected for
 //                the heap checks); its neighbour TID names a neighbour tuple of (level + 2) * m
 //                slots that no other element names;
-//   links        (of live elements) on each layer at most 2m (layer 0) or m slots, valid ones first (a reader stops
+//   links        (of live elements) on each layer at most 2m (layer 0) or m slots, valid ones first
+//   (a reader stops
 //                at the first empty slot), no self-link, no duplicate, every target an element
 //                tuple (not a freed slot, not another kind of tuple) whose level reaches the
 //                layer; the entry point is an element of the meta page's level;
@@ -71,12 +72,12 @@ bool ReadElementFacts(Report* rep, BlockNumber blk, OffsetNumber off, Page page,
   } else if (meta->dimensions > 0 && sup->type->dims_from_typmod) {
     int dims = sup->type->dims(e->data);
     if (dims != static_cast<int>(meta->dimensions))
-      AddProblem(rep, blk, off, nullptr, "element value", "the value has %d dimensions, the index %u",
-                 dims, meta->dimensions);
+      AddProblem(rep, blk, off, nullptr, "element value",
+                 "the value has %d dimensions, the index %u", dims, meta->dimensions);
   }
   if (e->level > kMaxLevel) {
-    AddProblem(rep, blk, off, nullptr, "element level", "level %d exceeds the maximum %d",
-               e->level, kMaxLevel);
+    AddProblem(rep, blk, off, nullptr, "element level", "level %d exceeds the maximum %d", e->level,
+               kMaxLevel);
     return false;
   }
   if (!f->deleted && !ItemPointerIsValid(&f->heaptid))
@@ -89,7 +90,8 @@ bool ReadElementFacts(Report* rep, BlockNumber blk, OffsetNumber off, Page page,
 int ProbeTarget(Relation index, ItemPointer tid, const char** what) {
   BlockNumber blk = ItemPointerGetBlockNumberNoCheck(tid);
   OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(tid);
-  if (blk == kHnswMetaBlock || !BlockNumberIsValid(blk) || blk >= RelationGetNumberOfBlocks(index)) {
+  if (blk == kHnswMetaBlock || !BlockNumberIsValid(blk) ||
+      blk >= RelationGetNumberOfBlocks(index)) {
     *what = "a block outside the index's data pages";
     return -1;
   }
@@ -102,8 +104,10 @@ int ProbeTarget(Relation index, ItemPointer tid, const char** what) {
     ItemId iid = PageGetItemId(page, off);
     if (HnswItemIsSane(page, iid, offsetof(HnswElementTupleData, data))) {
       auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
-      if (e->type == kHnswElementTuple) level = e->level;
-      else *what = "a tuple that is not an element";
+      if (e->type == kHnswElementTuple)
+        level = e->level;
+      else
+        *what = "a tuple that is not an element";
     }
   } else if (!HnswPageIsSane(page)) {
     *what = "a page that is not an hnsw data page";
@@ -130,8 +134,8 @@ void CheckNeighbors(Relation index, Report* rep, const HnswReach* r, int m, Bloc
   BlockNumber nblk = ItemPointerGetBlockNumberNoCheck(&f->ntid);
   OffsetNumber noff = ItemPointerGetOffsetNumberNoCheck(&f->ntid);
   if (!ItemPointerIsValid(&f->ntid) || nblk == kHnswMetaBlock || nblk >= nblocks) {
-    AddProblem(rep, blk, f->off, nullptr, "neighbour TID", "neighbour TID (%u,%u) is outside the data pages",
-               nblk, noff);
+    AddProblem(rep, blk, f->off, nullptr, "neighbour TID",
+               "neighbour TID (%u,%u) is outside the data pages", nblk, noff);
     return;
   }
   int want = (f->level + 2) * m;
@@ -148,8 +152,8 @@ void CheckNeighbors(Relation index, Report* rep, const HnswReach* r, int m, Bloc
     auto* nt = reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(page, iid));
     if (nt->type != kHnswNeighborTuple) {
       bad = "names a tuple that is not a neighbour tuple";
-    } else if (nt->count != want ||
-               ItemIdGetLength(iid) < offsetof(HnswNeighborTupleData, tids) + sizeof(ItemPointerData) * want) {
+    } else if (nt->count != want || ItemIdGetLength(iid) < offsetof(HnswNeighborTupleData, tids) +
+                                                               sizeof(ItemPointerData) * want) {
       count = nt->count;
       bad = "names a neighbour tuple of the wrong size";
     } else {
@@ -164,7 +168,8 @@ void CheckNeighbors(Relation index, Report* rep, const HnswReach* r, int m, Bloc
                  "neighbour TID (%u,%u) %s: %d slots, level %d needs %d", nblk, noff, bad, count,
                  f->level, want);
     else
-      AddProblem(rep, blk, f->off, nullptr, "neighbour tuple", "neighbour TID (%u,%u) %s", nblk, noff, bad);
+      AddProblem(rep, blk, f->off, nullptr, "neighbour tuple", "neighbour TID (%u,%u) %s", nblk,
+                 noff, bad);
     return;
   }
   // A deleted element's links are not checked: once VACUUM has repaired the lists of live
@@ -186,27 +191,32 @@ void CheckNeighbors(Relation index, Report* rep, const HnswReach* r, int m, Bloc
       OffsetNumber to = ItemPointerGetOffsetNumber(t);
       if (ended) {
         AddProblem(rep, blk, f->off, nullptr, "neighbour list hole",
-                   "layer %d slot %d links (%u,%u) after an empty slot (readers stop there)", lc, k, tb, to);
+                   "layer %d slot %d links (%u,%u) after an empty slot (readers stop there)", lc, k,
+                   tb, to);
         ended = false;
       }
       if (SameTid(t, &self)) {
-        AddProblem(rep, blk, f->off, nullptr, "self link", "layer %d slot %d links the element to itself", lc, k);
+        AddProblem(rep, blk, f->off, nullptr, "self link",
+                   "layer %d slot %d links the element to itself", lc, k);
         continue;
       }
       bool dup = false;
       for (int j = 0; j < k && !dup; j++) dup = SameTid(t, &slots_buf[start + j]);
       if (dup) {
-        AddProblem(rep, blk, f->off, nullptr, "duplicate link", "layer %d links (%u,%u) twice", lc, tb, to);
+        AddProblem(rep, blk, f->off, nullptr, "duplicate link", "layer %d links (%u,%u) twice", lc,
+                   tb, to);
         continue;
       }
       int64 idx = HnswReachFind(r, t);
       int level;
       const char* what = nullptr;
-      if (idx >= 0) level = r->levels[idx];
-      else level = ProbeTarget(index, t, &what);
+      if (idx >= 0)
+        level = r->levels[idx];
+      else
+        level = ProbeTarget(index, t, &what);
       if (level < 0)
-        AddProblem(rep, blk, f->off, nullptr, "link to non-element", "layer %d slot %d links (%u,%u): %s",
-                   lc, k, tb, to, what);
+        AddProblem(rep, blk, f->off, nullptr, "link to non-element",
+                   "layer %d slot %d links (%u,%u): %s", lc, k, tb, to, what);
       else if (level < lc)
         AddProblem(rep, blk, f->off, nullptr, "link below its layer",
                    "layer %d links (%u,%u), an element of level %d", lc, tb, to, level);
@@ -225,14 +235,16 @@ bool HnswValueIndexed(void* arg, Datum value) {
 
 }  // namespace
 
-void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallindexed, Report* rep) {
+void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallindexed,
+                Report* rep) {
   HnswSupport sup;
   HnswInitSupport(index, &sup);
   BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 
   // ---- meta page
   if (nblocks == 0) {
-    AddProblem(rep, InvalidBlockNumber, InvalidOffsetNumber, nullptr, "meta page", "the index has no pages");
+    AddProblem(rep, InvalidBlockNumber, InvalidOffsetNumber, nullptr, "meta page",
+               "the index has no pages");
     return;
   }
   LockPage(index, kHnswUpdateLock, ShareLock);
@@ -245,13 +257,18 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
     if (!is_new) meta = *HnswPageGetMeta(page);
     UnlockReleaseBuffer(buf);
     const char* bad = nullptr;
-    if (is_new) bad = "block 0 is not initialised";
-    else if (meta.magic != kHnswMagic) bad = "wrong magic number";
-    else if (meta.version != kHnswVersion) bad = "unknown version";
-    else if (meta.m < kMinM || meta.m > kMaxM) bad = "m outside 2..100";
+    if (is_new)
+      bad = "block 0 is not initialised";
+    else if (meta.magic != kHnswMagic)
+      bad = "wrong magic number";
+    else if (meta.version != kHnswVersion)
+      bad = "unknown version";
+    else if (meta.m < kMinM || meta.m > kMaxM)
+      bad = "m outside 2..100";
     if (bad != nullptr) {
       UnlockPage(index, kHnswUpdateLock, ShareLock);
-      AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "meta page", "%s: nothing else checked", bad);
+      AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
+                 "%s: nothing else checked", bad);
       return;
     }
   }
@@ -273,7 +290,8 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
     if (meta.entry_blkno == kHnswMetaBlock || meta.entry_blkno >= nblocks ||
         meta.entry_offno < FirstOffsetNumber || meta.entry_offno > MaxOffsetNumber)
       AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "entry point",
-                 "entry point (%u,%u) is outside the data pages", meta.entry_blkno, meta.entry_offno);
+                 "entry point (%u,%u) is outside the data pages", meta.entry_blkno,
+                 meta.entry_offno);
     else
       ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
     if (meta.entry_level < 0 || meta.entry_level > kMaxLevel)
@@ -283,18 +301,21 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
     AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "entry point",
                "no entry point but entry level %d", meta.entry_level);
   }
-  if (BlockNumberIsValid(meta.insert_page) && (meta.insert_page == kHnswMetaBlock || meta.insert_page >= nblocks))
+  if (BlockNumberIsValid(meta.insert_page) &&
+      (meta.insert_page == kHnswMetaBlock || meta.insert_page >= nblocks))
     AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
                "insert page %u is outside the data pages", meta.insert_page);
 
   // ---- the elements and their layer-0 lists (hnsw_reach.cpp), deleted ones included
-  MemoryContext reach_ctx = AllocSetContextCreate(CurrentMemoryContext, "verify hnsw reach", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext reach_ctx =
+      AllocSetContextCreate(CurrentMemoryContext, "verify hnsw reach", ALLOCSET_DEFAULT_SIZES);
   MemoryContext old = MemoryContextSwitchTo(reach_ctx);
   HnswReach r;
   bool lists_fit = HnswReachCollect(index, nullptr, verify::VerifyBudget(), &r, true);
   MemoryContextSwitchTo(old);
   if (!lists_fit)
-    ereport(NOTICE, (errmsg("hnsw index \"%s\": reachability not checked: %lld elements need %zu kB, more than maintenance_work_mem",
+    ereport(NOTICE, (errmsg("hnsw index \"%s\": reachability not checked: %lld elements need %zu "
+                            "kB, more than maintenance_work_mem",
                             RelationGetRelationName(index), static_cast<long long>(r.n),
                             HnswReachBytes(r.n, r.m) / 1024),
                      errhint("Increase maintenance_work_mem.")));
@@ -305,7 +326,8 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
   int64 nunreached = 0, unreached_cap = 16;
   auto* unreached = static_cast<Unreached*>(palloc(sizeof(Unreached) * unreached_cap));
   auto* facts = static_cast<ElementFacts*>(palloc(sizeof(ElementFacts) * MaxOffsetNumber));
-  auto* slots_buf = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * (kMaxLevel + 2) * kMaxM));
+  auto* slots_buf =
+      static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * (kMaxLevel + 2) * kMaxM));
   nblocks = RelationGetNumberOfBlocks(index);
   for (BlockNumber blk = 1; blk < nblocks; blk++) {
     CHECK_FOR_INTERRUPTS();
@@ -324,7 +346,8 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
         ItemId iid = PageGetItemId(page, off);
         if (!ItemIdIsUsed(iid)) continue;
         if (!HnswItemIsSane(page, iid, 1)) {
-          AddProblem(rep, blk, off, nullptr, "line pointer", "not a normal item inside the page (flags %u, offset %u, length %u)",
+          AddProblem(rep, blk, off, nullptr, "line pointer",
+                     "not a normal item inside the page (flags %u, offset %u, length %u)",
                      ItemIdGetFlags(iid), ItemIdGetOffset(iid), ItemIdGetLength(iid));
           continue;
         }
@@ -335,7 +358,8 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
           continue;
         }
         if (!HnswItemIsSane(page, iid, offsetof(HnswElementTupleData, data))) {
-          AddProblem(rep, blk, off, nullptr, "element value", "an element tuple of %u bytes", ItemIdGetLength(iid));
+          AddProblem(rep, blk, off, nullptr, "element value", "an element tuple of %u bytes",
+                     ItemIdGetLength(iid));
           continue;
         }
         ElementFacts* f = &facts[nfacts];
@@ -345,7 +369,8 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
     UnlockReleaseBuffer(buf);
     for (int i = 0; i < nfacts; i++) {
       ElementFacts* f = &facts[i];
-      if (!f->deleted && ItemPointerIsValid(&f->heaptid)) verify::HeapTidsAdd(&heap_tids, &f->heaptid);
+      if (!f->deleted && ItemPointerIsValid(&f->heaptid))
+        verify::HeapTidsAdd(&heap_tids, &f->heaptid);
       CheckNeighbors(index, rep, &r, m, nblocks, blk, f, slots_buf);
       if (lists_fit && !f->deleted && ItemPointerIsValid(&f->heaptid)) {
         ItemPointerData tid;
@@ -354,7 +379,8 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
         if (idx >= 0 && !r.reached[idx]) {
           if (nunreached == unreached_cap) {
             unreached_cap *= 2;
-            unreached = static_cast<Unreached*>(repalloc_huge(unreached, sizeof(Unreached) * unreached_cap));
+            unreached = static_cast<Unreached*>(
+                repalloc_huge(unreached, sizeof(Unreached) * unreached_cap));
           }
           unreached[nunreached++] = {tid, f->heaptid};
         }
@@ -370,8 +396,9 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
     for (int64 i = 1; i < r.n; i++)
       if (ItemPointerIsValid(&ntids[i]) && SameTid(&ntids[i], &ntids[i - 1]) &&
           (i == 1 || !SameTid(&ntids[i - 1], &ntids[i - 2])))
-        AddProblem(rep, ItemPointerGetBlockNumberNoCheck(&ntids[i]), ItemPointerGetOffsetNumberNoCheck(&ntids[i]),
-                   nullptr, "neighbour tuple", "named by more than one element");
+        AddProblem(rep, ItemPointerGetBlockNumberNoCheck(&ntids[i]),
+                   ItemPointerGetOffsetNumberNoCheck(&ntids[i]), nullptr, "neighbour tuple",
+                   "named by more than one element");
     pfree(ntids);
   }
   if (ItemPointerIsValid(&entry)) {
@@ -395,10 +422,12 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
   int64 nvisible = 0;
   for (int64 i = 0; i < nunreached; i++) {
     if ((i & 255) == 0) CHECK_FOR_INTERRUPTS();
-    if (verify::HeapRowVisible(heap, &unreached[i].heaptid, snapshot)) unreached[nvisible++] = unreached[i];
+    if (verify::HeapRowVisible(heap, &unreached[i].heaptid, snapshot))
+      unreached[nvisible++] = unreached[i];
   }
   if (nvisible > 0) {
-    reach_ctx = AllocSetContextCreate(CurrentMemoryContext, "verify hnsw reach", ALLOCSET_DEFAULT_SIZES);
+    reach_ctx =
+        AllocSetContextCreate(CurrentMemoryContext, "verify hnsw reach", ALLOCSET_DEFAULT_SIZES);
     old = MemoryContextSwitchTo(reach_ctx);
     LockPage(index, kHnswUpdateLock, ExclusiveLock);
     HnswReach r2;
@@ -408,15 +437,19 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
     for (int64 i = 0; fit && i < nvisible; i++) {
       int64 idx = HnswReachFind(&r2, &unreached[i].tid);
       if (idx < 0 || r2.reached[idx] || r2.deleted[idx]) continue;
-      AddProblem(rep, ItemPointerGetBlockNumber(&unreached[i].tid), ItemPointerGetOffsetNumber(&unreached[i].tid),
-                 &unreached[i].heaptid, "unreachable element",
-                 r2.entry < 0 ? "no search can return this visible row: the index has no usable entry point"
-                              : "no search can return this visible row: layer 0 has no path to it from the entry point");
+      AddProblem(rep, ItemPointerGetBlockNumber(&unreached[i].tid),
+                 ItemPointerGetOffsetNumber(&unreached[i].tid), &unreached[i].heaptid,
+                 "unreachable element",
+                 r2.entry < 0
+                     ? "no search can return this visible row: the index has no usable entry point"
+                     : "no search can return this visible row: layer 0 has no path to it from the "
+                       "entry point");
     }
     MemoryContextDelete(reach_ctx);
   }
 
-  verify::CheckHeapTids(heap, index, snapshot, &heap_tids, heapallindexed, HnswValueIndexed, &sup, rep);
+  verify::CheckHeapTids(heap, index, snapshot, &heap_tids, heapallindexed, HnswValueIndexed, &sup,
+                        rep);
 }
 
 }  // namespace hnsw

@@ -71,11 +71,37 @@ constexpr const char* kSchema = "ragstore";
 // The columns of ragstore.interactions, in table order (src/sql/80_interactions.sql). The fast
 // path only runs when the table (and the partition) has exactly this layout.
 enum Column {
-  kId, kStartedAt, kFirstTokenAt, kFinishedAt, kOperation, kProvider, kRequestModel,
-  kResponseModel, kConversationId, kUserId, kTenant, kInputTokens, kOutputTokens,
-  kCacheReadInputTokens, kCacheCreationInputTokens, kReasoningOutputTokens, kCost,
-  kFinishReasons, kErrorType, kTemperature, kTopP, kMaxTokens, kCacheOutcome, kCacheEntryId,
-  kCacheDistance, kPrompt, kResponse, kPromptEmbedding, kMetadata, kTags, kNumColumns
+  kId,
+  kStartedAt,
+  kFirstTokenAt,
+  kFinishedAt,
+  kOperation,
+  kProvider,
+  kRequestModel,
+  kResponseModel,
+  kConversationId,
+  kUserId,
+  kTenant,
+  kInputTokens,
+  kOutputTokens,
+  kCacheReadInputTokens,
+  kCacheCreationInputTokens,
+  kReasoningOutputTokens,
+  kCost,
+  kFinishReasons,
+  kErrorType,
+  kTemperature,
+  kTopP,
+  kMaxTokens,
+  kCacheOutcome,
+  kCacheEntryId,
+  kCacheDistance,
+  kPrompt,
+  kResponse,
+  kPromptEmbedding,
+  kMetadata,
+  kTags,
+  kNumColumns
 };
 
 struct ColumnSpec {
@@ -142,9 +168,7 @@ const char* TsOut(bool has, TimestampTz t) {
              : "<NULL>";
 }
 const char* IntOut(bool has, int64 v) { return has ? psprintf(INT64_FORMAT, v) : "<NULL>"; }
-const char* TextOut(const text* t, const char* if_null) {
-  return t ? text_to_cstring(t) : if_null;
-}
+const char* TextOut(const text* t, const char* if_null) { return t ? text_to_cstring(t) : if_null; }
 
 int NumericSignOf(Numeric n) {
   static Numeric zero = nullptr;
@@ -212,15 +236,15 @@ void CheckRow(const Fields& f, int sqlstate, const char* prefix, bool null_opera
                        "embeddings, generate_content, execute_tool, create_agent, invoke_agent.")));
       break;
     case InteractionRule::kFinishedBeforeStarted:
-      ereport(ERROR, (errcode(sqlstate),
-                      errmsg("%scall finished (%s) before it started (%s)", prefix,
-                             TsOut(true, f.finished), TsOut(true, f.started))));
+      ereport(ERROR,
+              (errcode(sqlstate), errmsg("%scall finished (%s) before it started (%s)", prefix,
+                                         TsOut(true, f.finished), TsOut(true, f.started))));
       break;
     case InteractionRule::kFirstTokenOutsideCall:
-      ereport(ERROR, (errcode(sqlstate),
-                      errmsg("%sfirst token (%s) outside the call (%s to %s)", prefix,
-                             TsOut(true, f.first), TsOut(true, f.started),
-                             TsOut(f.has_finished, f.finished))));
+      ereport(ERROR,
+              (errcode(sqlstate), errmsg("%sfirst token (%s) outside the call (%s to %s)", prefix,
+                                         TsOut(true, f.first), TsOut(true, f.started),
+                                         TsOut(f.has_finished, f.finished))));
       break;
     case InteractionRule::kNegativeTokens:
       ereport(ERROR,
@@ -229,14 +253,13 @@ void CheckRow(const Fields& f, int sqlstate, const char* prefix, bool null_opera
                       "cache creation %s, reasoning %s)",
                       prefix, IntOut(f.has_tokens[0], f.tokens[0]),
                       IntOut(f.has_tokens[1], f.tokens[1]), IntOut(f.has_tokens[2], f.tokens[2]),
-                      IntOut(f.has_tokens[3], f.tokens[3]),
-                      IntOut(f.has_tokens[4], f.tokens[4]))));
+                      IntOut(f.has_tokens[3], f.tokens[3]), IntOut(f.has_tokens[4], f.tokens[4]))));
       break;
     case InteractionRule::kNegativeCost:
-      ereport(ERROR, (errcode(sqlstate),
-                      errmsg("%scost must not be negative, got %s", prefix,
-                             DatumGetCString(DirectFunctionCall1(numeric_out,
-                                                                 NumericGetDatum(f.cost))))));
+      ereport(ERROR,
+              (errcode(sqlstate),
+               errmsg("%scost must not be negative, got %s", prefix,
+                      DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(f.cost))))));
       break;
     case InteractionRule::kNegativeTemperature:
       ereport(ERROR, (errcode(sqlstate), errmsg("%stemperature must not be negative, got %s",
@@ -299,8 +322,8 @@ DateADT UtcDay(TimestampTz t) {
 // takes DISTINCT days). Full xids never repeat, so the memory can never be stale.
 struct QueuedDays {
   FullTransactionId fxid;
-  int n;                     // days remembered
-  bool used[512];            // open addressing (linear probing) over days
+  int n;           // days remembered
+  bool used[512];  // open addressing (linear probing) over days
   DateADT days[512];
 };
 constexpr int kQueuedDaysSlots = 512;
@@ -342,10 +365,11 @@ void InsertQueueRow(const char* queue, DateADT day) {
     aclcheck_error(acl, get_relkind_objtype(rel->rd_rel->relkind), RelationGetRelationName(rel));
   }
   TupleDesc desc = RelationGetDescr(rel);
-  bool simple = rel->rd_rel->relkind == RELKIND_RELATION && rel->rd_rel->relam == HEAP_TABLE_AM_OID &&
-                !rel->rd_rel->relhasindex && rel->trigdesc == nullptr &&
-                !rel->rd_rel->relrowsecurity && desc->natts == 1 &&
-                !TupleDescAttr(desc, 0)->attisdropped && TupleDescAttr(desc, 0)->atttypid == DATEOID &&
+  bool simple = rel->rd_rel->relkind == RELKIND_RELATION &&
+                rel->rd_rel->relam == HEAP_TABLE_AM_OID && !rel->rd_rel->relhasindex &&
+                rel->trigdesc == nullptr && !rel->rd_rel->relrowsecurity && desc->natts == 1 &&
+                !TupleDescAttr(desc, 0)->attisdropped &&
+                TupleDescAttr(desc, 0)->atttypid == DATEOID &&
                 (desc->constr == nullptr ||
                  (desc->constr->num_check == 0 && !desc->constr->has_generated_stored));
   if (simple) {
@@ -361,9 +385,10 @@ void InsertQueueRow(const char* queue, DateADT day) {
   Oid argtypes[1] = {DATEOID};
   Datum values[1] = {DateADTGetDatum(day)};
   SPI_connect();
-  int rc = SPI_execute_with_args(psprintf("INSERT INTO %s.%s (day) VALUES ($1)", kSchema, queue),
-                                 1, argtypes, values, nullptr, false, 0);
-  if (rc != SPI_OK_INSERT) elog(ERROR, "INSERT into %s.%s failed: %s", kSchema, queue, SPI_result_code_string(rc));
+  int rc = SPI_execute_with_args(psprintf("INSERT INTO %s.%s (day) VALUES ($1)", kSchema, queue), 1,
+                                 argtypes, values, nullptr, false, 0);
+  if (rc != SPI_OK_INSERT)
+    elog(ERROR, "INSERT into %s.%s failed: %s", kSchema, queue, SPI_result_code_string(rc));
   SPI_finish();
 }
 
@@ -490,8 +515,8 @@ bool FastInsert(Relation parent, Oid vector_type, Datum* values, bool* nulls) {
   InitResultRelInfo(rri, part, 0, nullptr, 0);
   CheckValidResultRel(rri, CMD_INSERT);
   ExecOpenIndices(rri, false);
-  TupleTableSlot* slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(part),
-                                                table_slot_callbacks(part));
+  TupleTableSlot* slot =
+      ExecInitExtraTupleSlot(estate, RelationGetDescr(part), table_slot_callbacks(part));
   ExecClearTuple(slot);
   std::memcpy(slot->tts_values, values, sizeof(Datum) * kNumColumns);
   std::memcpy(slot->tts_isnull, nulls, sizeof(bool) * kNumColumns);
@@ -597,25 +622,56 @@ PG_FUNCTION_INFO_V1(ragstore_log_interaction);
 // ragstore_writer.
 Datum ragstore_log_interaction(PG_FUNCTION_ARGS) {
   enum Arg {
-    aRequestModel, aOperation, aProvider, aResponseModel, aStartedAt, aFinishedAt, aFirstTokenAt,
-    aDurationMs, aTtftMs, aConversationId, aUserId, aTenant, aInputTokens, aOutputTokens,
-    aCacheReadInputTokens, aCacheCreationInputTokens, aReasoningOutputTokens, aCost,
-    aFinishReasons, aErrorType, aTemperature, aTopP, aMaxTokens, aCacheOutcome, aCacheEntryId,
-    aCacheDistance, aPrompt, aResponse, aPromptEmbedding, aMetadata, aTags, kNumArgs
+    aRequestModel,
+    aOperation,
+    aProvider,
+    aResponseModel,
+    aStartedAt,
+    aFinishedAt,
+    aFirstTokenAt,
+    aDurationMs,
+    aTtftMs,
+    aConversationId,
+    aUserId,
+    aTenant,
+    aInputTokens,
+    aOutputTokens,
+    aCacheReadInputTokens,
+    aCacheCreationInputTokens,
+    aReasoningOutputTokens,
+    aCost,
+    aFinishReasons,
+    aErrorType,
+    aTemperature,
+    aTopP,
+    aMaxTokens,
+    aCacheOutcome,
+    aCacheEntryId,
+    aCacheDistance,
+    aPrompt,
+    aResponse,
+    aPromptEmbedding,
+    aMetadata,
+    aTags,
+    kNumArgs
   };
-  if (PG_NARGS() != kNumArgs) elog(ERROR, "ragstore.log_interaction: expected %d arguments", kNumArgs);
+  if (PG_NARGS() != kNumArgs)
+    elog(ERROR, "ragstore.log_interaction: expected %d arguments", kNumArgs);
   auto has = [&](int a) { return !PG_ARGISNULL(a); };
 
   if (!has(aRequestModel)) {
-    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("request_model must not be NULL")));
+    ereport(ERROR,
+            (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("request_model must not be NULL")));
   }
-  TimestampTz t0 = has(aStartedAt) ? PG_GETARG_TIMESTAMPTZ(aStartedAt) : GetCurrentTransactionStartTimestamp();
+  TimestampTz t0 =
+      has(aStartedAt) ? PG_GETARG_TIMESTAMPTZ(aStartedAt) : GetCurrentTransactionStartTimestamp();
   bool has_end = has(aFinishedAt), has_first = has(aFirstTokenAt);
   TimestampTz t_end = has_end ? PG_GETARG_TIMESTAMPTZ(aFinishedAt) : 0;
   TimestampTz t_first = has_first ? PG_GETARG_TIMESTAMPTZ(aFirstTokenAt) : 0;
   if (has(aDurationMs)) {
     if (has_end) {
-      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("give finished_at or duration_ms, not both")));
+      ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                      errmsg("give finished_at or duration_ms, not both")));
     }
     t_end = PlusMilliseconds(t0, PG_GETARG_FLOAT8(aDurationMs));
     has_end = true;
@@ -667,8 +723,13 @@ Datum ragstore_log_interaction(PG_FUNCTION_ARGS) {
     values[c] = 0;
     nulls[c] = true;
   }
-  auto set = [&](int c, Datum v) { values[c] = v; nulls[c] = false; };
-  auto copy_arg = [&](int c, int a) { if (has(a)) set(c, PG_GETARG_DATUM(a)); };
+  auto set = [&](int c, Datum v) {
+    values[c] = v;
+    nulls[c] = false;
+  };
+  auto copy_arg = [&](int c, int a) {
+    if (has(a)) set(c, PG_GETARG_DATUM(a));
+  };
   set(kStartedAt, TimestampTzGetDatum(t0));
   if (has_first) set(kFirstTokenAt, TimestampTzGetDatum(t_first));
   if (has_end) set(kFinishedAt, TimestampTzGetDatum(t_end));

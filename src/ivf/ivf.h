@@ -88,9 +88,9 @@ struct IvfCache {
   int work_size;
   ElemKind kind;
   Metric metric;
-  BlockNumber* list_block;    // where list i's IvfListTuple lives
+  BlockNumber* list_block;  // where list i's IvfListTuple lives
   OffsetNumber* list_offset;
-  char* centers;              // lists * work_size bytes (working form of each centroid)
+  char* centers;  // lists * work_size bytes (working form of each centroid)
 };
 // The pointer is valid only until the next relcache invalidation is processed (any heavyweight
 // lock acquisition, e.g. detoasting a value): call it again after such calls, or use a copy.
@@ -130,9 +130,8 @@ void InsertIntoList(Relation index, const IvfCache* cache, int list, ItemPointer
 extern "C" {
 IndexBuildResult* ivfflatbuild(Relation heap, Relation index, IndexInfo* index_info);
 void ivfflatbuildempty(Relation index);
-bool ivfflatinsert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid,
-                   Relation heap, IndexUniqueCheck check_unique, bool index_unchanged,
-                   IndexInfo* index_info);
+bool ivfflatinsert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid, Relation heap,
+                   IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo* index_info);
 IndexBulkDeleteResult* ivfflatbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
                                          IndexBulkDeleteCallback callback, void* callback_state);
 IndexBulkDeleteResult* ivfflatvacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResult* stats);

@@ -86,10 +86,10 @@ struct BuildState {
 
   // rows of the current group of lists [group_lo, group_hi)
   int group_lo, group_hi;
-  char* arena;   // entries of kEntry = tid + element
-  int64* next;   // per entry: the next entry of the same list, or -1
+  char* arena;  // entries of kEntry = tid + element
+  int64* next;  // per entry: the next entry of the same list, or -1
   int64 arena_n, arena_cap;
-  int64* head;   // per list: first entry, or -1
+  int64* head;  // per list: first entry, or -1
   int64 loaded;
 };
 
@@ -107,7 +107,9 @@ void WorkToSample(const BuildState* bs, const char* work, float* out) {
 
 void SampleCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool alive,
                     void* state) {
-  (void)index; (void)tid; (void)alive;
+  (void)index;
+  (void)tid;
+  (void)alive;
   BuildState* bs = static_cast<BuildState*>(state);
   if (isnull[0]) return;
   MemoryContext old = MemoryContextSwitchTo(bs->tmpctx);
@@ -136,8 +138,8 @@ void FlushBatch(BuildState* bs) {
                     bs->metric != Metric::kL2, bs->labels);
     else
       AssignNearestHamming(reinterpret_cast<const uint8_t*>(bs->batch_work), n,
-                           reinterpret_cast<const uint8_t*>(bs->centers_work), bs->lists,
-                           bs->esize, bs->labels);
+                           reinterpret_cast<const uint8_t*>(bs->centers_work), bs->lists, bs->esize,
+                           bs->labels);
   });
   Size entry = EntrySize(bs);
   for (int i = 0; i < n; i++) {
@@ -150,7 +152,8 @@ void FlushBatch(BuildState* bs) {
     }
     char* dst = bs->arena + bs->arena_n * entry;
     memcpy(dst, &bs->batch_tids[i], sizeof(ItemPointerData));
-    memcpy(dst + sizeof(ItemPointerData), bs->batch_elems + static_cast<Size>(i) * bs->esize, bs->esize);
+    memcpy(dst + sizeof(ItemPointerData), bs->batch_elems + static_cast<Size>(i) * bs->esize,
+           bs->esize);
     bs->next[bs->arena_n] = bs->head[list];
     bs->head[list] = bs->arena_n;
     bs->arena_n++;
@@ -163,7 +166,8 @@ void FlushBatch(BuildState* bs) {
 
 void AssignCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool alive,
                     void* state) {
-  (void)index; (void)alive;
+  (void)index;
+  (void)alive;
   BuildState* bs = static_cast<BuildState*>(state);
   if (isnull[0]) return;
   int n = bs->batch_n;
@@ -194,7 +198,8 @@ void FinishBuildBuffer(Buffer buf) {
 // stored form of every centroid (lists * esize).
 char* ComputeCentroids(BuildState* bs) {
   Size nfloats = static_cast<Size>(bs->lists) * bs->dims;
-  float* centers = static_cast<float*>(MemoryContextAllocHuge(CurrentMemoryContext, nfloats * sizeof(float)));
+  float* centers =
+      static_cast<float*>(MemoryContextAllocHuge(CurrentMemoryContext, nfloats * sizeof(float)));
   bool spherical = bs->metric == Metric::kInnerProduct || bs->metric == Metric::kCosine;
   int64 n = bs->nsamples;
   float* samples = bs->samples;
@@ -206,8 +211,10 @@ char* ComputeCentroids(BuildState* bs) {
     else
       FillCentroidsFewPoints(samples, n, dims, lists, spherical, kKMeansSeed, centers);
   });
-  char* stored = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(lists) * bs->esize));
-  bs->centers_work = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(lists) * bs->wsize));
+  char* stored = static_cast<char*>(
+      MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(lists) * bs->esize));
+  bs->centers_work = static_cast<char*>(
+      MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(lists) * bs->wsize));
   for (int i = 0; i < lists; i++) {
     char* elem = stored + static_cast<Size>(i) * bs->esize;
     char* work = bs->centers_work + static_cast<Size>(i) * bs->wsize;
@@ -312,7 +319,8 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
   bs->esize = ElementSize(opc.kind, bs->dims);
   bs->wsize = WorkSize(opc.kind, bs->dims);
   bs->threads = pg::BuildThreads(heap, index, pg::BuildKind::kIvfflat);
-  bs->tmpctx = AllocSetContextCreate(CurrentMemoryContext, "ivfflat build tuple", ALLOCSET_DEFAULT_SIZES);
+  bs->tmpctx =
+      AllocSetContextCreate(CurrentMemoryContext, "ivfflat build tuple", ALLOCSET_DEFAULT_SIZES);
   bs->elem_tmp = static_cast<char*>(palloc(bs->esize));
   bs->work_tmp = static_cast<char*>(palloc(bs->wsize));
   double reltuples = 0;
@@ -322,11 +330,14 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
   INSTR_TIME_SET_CURRENT(t0);
   // 1. sample
   Size sample_bytes = sizeof(float) * bs->dims;
-  bs->sample_target = std::max<int64>(1, std::min<int64>(kSamplesPerList * bs->lists, budget / 2 / sample_bytes));
+  bs->sample_target =
+      std::max<int64>(1, std::min<int64>(kSamplesPerList * bs->lists, budget / 2 / sample_bytes));
   if (heap != nullptr) {
-    bs->samples = static_cast<float*>(MemoryContextAllocHuge(CurrentMemoryContext, bs->sample_target * sample_bytes));
+    bs->samples = static_cast<float*>(
+        MemoryContextAllocHuge(CurrentMemoryContext, bs->sample_target * sample_bytes));
     pg_prng_seed(&bs->prng, kSampleSeed);
-    reltuples = table_index_build_scan(heap, index, index_info, true, true, SampleCallback, bs, nullptr);
+    reltuples =
+        table_index_build_scan(heap, index, index_info, true, true, SampleCallback, bs, nullptr);
     if (bs->nsamples < bs->lists)
       ereport(NOTICE, (errmsg("ivfflat index created with little data"),
                        errdetail("This will cause low recall."),
@@ -363,7 +374,8 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
     int64 total = bs->seen * static_cast<int64>(row_bytes);
     int64 batch_row = sizeof(ItemPointerData) + bs->esize + bs->wsize + sizeof(int64);
     bs->batch_cap = static_cast<int>(std::clamp<int64>(budget / 8 / batch_row, 64, kAssignBatch));
-    int64 fixed = bs->batch_cap * batch_row + static_cast<int64>(bs->lists) * (bs->esize + bs->wsize);
+    int64 fixed =
+        bs->batch_cap * batch_row + static_cast<int64>(bs->lists) * (bs->esize + bs->wsize);
     int64 rows_budget = std::max<int64>(budget - fixed, budget / 4);
     int groups = 1;
     if (total > rows_budget) {
@@ -373,13 +385,17 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
                        errhint("Increase maintenance_work_mem to speed up index builds.")));
     }
     bs->batch_tids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * bs->batch_cap));
-    bs->batch_elems = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(bs->batch_cap) * bs->esize));
-    bs->batch_work = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(bs->batch_cap) * bs->wsize));
+    bs->batch_elems = static_cast<char*>(
+        MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(bs->batch_cap) * bs->esize));
+    bs->batch_work = static_cast<char*>(
+        MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(bs->batch_cap) * bs->wsize));
     bs->labels = static_cast<int64*>(palloc(sizeof(int64) * bs->batch_cap));
     bs->head = static_cast<int64*>(palloc(sizeof(int64) * bs->lists));
     bs->arena_cap = std::max<int64>(1024, bs->seen / groups + bs->seen / (4 * groups));
-    bs->arena = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, bs->arena_cap * EntrySize(bs)));
-    bs->next = static_cast<int64*>(MemoryContextAllocHuge(CurrentMemoryContext, bs->arena_cap * sizeof(int64)));
+    bs->arena = static_cast<char*>(
+        MemoryContextAllocHuge(CurrentMemoryContext, bs->arena_cap * EntrySize(bs)));
+    bs->next = static_cast<int64*>(
+        MemoryContextAllocHuge(CurrentMemoryContext, bs->arena_cap * sizeof(int64)));
     for (int g = 0; g < groups; g++) {
       bs->group_lo = static_cast<int>(static_cast<int64>(bs->lists) * g / groups);
       bs->group_hi = static_cast<int>(static_cast<int64>(bs->lists) * (g + 1) / groups);
@@ -406,7 +422,8 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
     Buffer buf = ReadBufferExtended(index, fork, list_block[i], RBM_NORMAL, nullptr);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     Page page = BufferGetPage(buf);
-    IvfListTuple* lt = reinterpret_cast<IvfListTuple*>(PageGetItem(page, PageGetItemId(page, list_offset[i])));
+    IvfListTuple* lt =
+        reinterpret_cast<IvfListTuple*>(PageGetItem(page, PageGetItemId(page, list_offset[i])));
     lt->start_block = start[i];
     lt->insert_block = insert[i];
     FinishBuildBuffer(buf);
@@ -435,7 +452,8 @@ extern "C" {
 IndexBuildResult* ivfflatbuild(Relation heap, Relation index, IndexInfo* index_info) {
   if (RelationGetNumberOfBlocks(index) != 0)
     elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
-  MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "ivfflat build", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext ctx =
+      AllocSetContextCreate(CurrentMemoryContext, "ivfflat build", ALLOCSET_DEFAULT_SIZES);
   MemoryContext old = MemoryContextSwitchTo(ctx);
   double heap_tuples = 0;
   double index_tuples = BuildIndex(heap, index, index_info, MAIN_FORKNUM, &heap_tuples);
@@ -450,7 +468,8 @@ IndexBuildResult* ivfflatbuild(Relation heap, Relation index, IndexInfo* index_i
 // ambuildempty: the init fork of an unlogged index: meta page and centroids (random, as for an
 // empty table), WAL-logged.
 void ivfflatbuildempty(Relation index) {
-  MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "ivfflat build", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext ctx =
+      AllocSetContextCreate(CurrentMemoryContext, "ivfflat build", ALLOCSET_DEFAULT_SIZES);
   MemoryContext old = MemoryContextSwitchTo(ctx);
   double heap_tuples = 0;
   BuildIndex(nullptr, index, nullptr, INIT_FORKNUM, &heap_tuples);

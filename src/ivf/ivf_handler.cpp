@@ -51,17 +51,16 @@ using namespace ragstore::ivf;
 
 RAGSTORE_MODULE_INIT(ivfflat) {
   g_relopt_kind = add_reloption_kind();
-  add_int_reloption(g_relopt_kind, "lists", "Number of inverted lists", kDefaultLists, 1,
-                    kMaxLists, AccessExclusiveLock);
-  DefineCustomIntVariable("ivfflat.probes", "Sets the number of probes",
-                          "Valid range is 1..lists.", &g_probes, 1, 1, kMaxLists, PGC_USERSET,
-                          0, nullptr, nullptr, nullptr);
-  DefineCustomEnumVariable("ivfflat.iterative_scan", "Sets the mode for iterative scans",
-                           nullptr, &g_iterative_scan, kIterativeOff, kIterativeScanOptions,
-                           PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  add_int_reloption(g_relopt_kind, "lists", "Number of inverted lists", kDefaultLists, 1, kMaxLists,
+                    AccessExclusiveLock);
+  DefineCustomIntVariable("ivfflat.probes", "Sets the number of probes", "Valid range is 1..lists.",
+                          &g_probes, 1, 1, kMaxLists, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomEnumVariable("ivfflat.iterative_scan", "Sets the mode for iterative scans", nullptr,
+                           &g_iterative_scan, kIterativeOff, kIterativeScanOptions, PGC_USERSET, 0,
+                           nullptr, nullptr, nullptr);
   DefineCustomIntVariable("ivfflat.max_probes", "Sets the max number of probes for iterative scans",
-                          nullptr, &g_max_probes, kMaxLists, 1, kMaxLists, PGC_USERSET, 0,
-                          nullptr, nullptr, nullptr);
+                          nullptr, &g_max_probes, kMaxLists, 1, kMaxLists, PGC_USERSET, 0, nullptr,
+                          nullptr, nullptr);
   MarkGUCPrefixReserved("ivfflat");
 }
 
@@ -103,11 +102,16 @@ static bool ivfflatvalidate(Oid opclassoid) {
 
 static char* ivfflatbuildphasename(int64 phase) {
   switch (phase) {
-    case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE: return const_cast<char*>("initializing");
-    case kPhaseKMeans: return const_cast<char*>("performing k-means");
-    case kPhaseAssign: return const_cast<char*>("assigning tuples");
-    case kPhaseLoad: return const_cast<char*>("loading tuples");
-    default: return nullptr;
+    case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+      return const_cast<char*>("initializing");
+    case kPhaseKMeans:
+      return const_cast<char*>("performing k-means");
+    case kPhaseAssign:
+      return const_cast<char*>("assigning tuples");
+    case kPhaseLoad:
+      return const_cast<char*>("loading tuples");
+    default:
+      return nullptr;
   }
 }
 
@@ -163,11 +167,11 @@ Datum ivfflathandler(PG_FUNCTION_ARGS) {
 // Support function 1 of each ivfflat operator class: ivfflat_<type>_<metric>_support(internal)
 // -> internal, a pointer to a static OpclassInfo (element kind and metric). The AM is generic
 // over these; adding a type means adding its element conversion and distance kernel.
-#define RS_IVF_SUPPORT(name, kind, metric)                                  \
-  PG_FUNCTION_INFO_V1(name);                                                \
-  Datum name(PG_FUNCTION_ARGS) {                                            \
-    static const OpclassInfo info = {kind, metric};                         \
-    PG_RETURN_POINTER(&info);                                               \
+#define RS_IVF_SUPPORT(name, kind, metric)          \
+  PG_FUNCTION_INFO_V1(name);                        \
+  Datum name(PG_FUNCTION_ARGS) {                    \
+    static const OpclassInfo info = {kind, metric}; \
+    PG_RETURN_POINTER(&info);                       \
   }
 
 RS_IVF_SUPPORT(ivfflat_vector_l2_support, ElemKind::kVector, Metric::kL2)

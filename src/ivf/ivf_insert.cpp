@@ -38,7 +38,8 @@ bool StartList(Relation index, const IvfCache* cache, int list, ItemPointer tid,
                const char* element) {
   Buffer lbuf = ReadBuffer(index, cache->list_block[list]);
   LockBuffer(lbuf, BUFFER_LOCK_EXCLUSIVE);
-  if (BlockNumberIsValid(ListTupleOnPage(BufferGetPage(lbuf), cache->list_offset[list])->start_block)) {
+  if (BlockNumberIsValid(
+          ListTupleOnPage(BufferGetPage(lbuf), cache->list_offset[list])->start_block)) {
     UnlockReleaseBuffer(lbuf);
     return false;
   }
@@ -116,12 +117,15 @@ extern "C" {
 
 // aminsert: NULLs (and zero vectors under cosine) are not indexed. Errors: 22000 on a value of
 // other dimensions than the index's.
-bool ivfflatinsert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid,
-                   Relation heap, IndexUniqueCheck check_unique, bool index_unchanged,
-                   IndexInfo* index_info) {
-  (void)heap; (void)check_unique; (void)index_unchanged; (void)index_info;
+bool ivfflatinsert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid, Relation heap,
+                   IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo* index_info) {
+  (void)heap;
+  (void)check_unique;
+  (void)index_unchanged;
+  (void)index_info;
   if (isnull[0]) return false;
-  MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "ivfflat insert", ALLOCSET_SMALL_SIZES);
+  MemoryContext ctx =
+      AllocSetContextCreate(CurrentMemoryContext, "ivfflat insert", ALLOCSET_SMALL_SIZES);
   MemoryContext old = MemoryContextSwitchTo(ctx);
   // Detoasting may process invalidations (which free rd_amcache): convert first, from a copy
   // of the cache's scalars, then fetch the cache again and use it with no such call between.

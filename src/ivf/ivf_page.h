@@ -37,8 +37,8 @@
 // just long enough to read its entry count n and next link, then reads entries 0..n-1 under
 // its pin alone (the next page is pinned and prefetched meanwhile): inserts only append beyond
 // n (exclusive lock) and vacuum moves entries only under a cleanup lock, which waits until no
-// other backend holds a pin. Appending a page to a chain happens with the old tail page exclusively locked
-// (so a concurrent inserter following the chain waits and then sees the new page), under the
+// other backend holds a pin. Appending a page to a chain happens with the old tail page exclusively
+// locked (so a concurrent inserter following the chain waits and then sees the new page), under the
 // relation extension lock for the new block. A first page of an empty list is added with its
 // list page exclusively locked. Lock order is always data page before list page, except for a
 // brand-new page nobody else can see yet.

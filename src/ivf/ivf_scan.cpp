@@ -43,14 +43,14 @@ struct ScanState {
   MemoryContext ctx;
   bool started;
   IvfCache* cache;
-  char* query;          // working form
-  int* list_order;      // lists sorted by centroid distance
-  int probed;           // lists read so far
-  int max_lists;        // lists this scan may read
-  int batch;            // lists per round
+  char* query;      // working form
+  int* list_order;  // lists sorted by centroid distance
+  int probed;       // lists read so far
+  int max_lists;    // lists this scan may read
+  int batch;        // lists per round
   Candidate* heap;
   int64 heap_n, heap_cap;
-  float* dist;          // per page
+  float* dist;  // per page
   float* scratch;
 };
 
@@ -82,7 +82,8 @@ void ScanList(Relation index, ScanState* so, int list) {
     if (n > 0) {
       if (so->heap_n + n > so->heap_cap) {
         so->heap_cap = std::max<int64>(so->heap_cap * 2, so->heap_n + n);
-        so->heap = static_cast<Candidate*>(repalloc_huge(so->heap, sizeof(Candidate) * so->heap_cap));
+        so->heap =
+            static_cast<Candidate*>(repalloc_huge(so->heap, sizeof(Candidate) * so->heap_cap));
       }
       // The element array of entries 0..n-1 starts at entry n-1's element.
       const char* elements = DataPageElement(page, n - 1, so->cache->element_size);
@@ -108,7 +109,8 @@ void ProbeMore(Relation index, ScanState* so) {
   if (before == 0) {
     std::make_heap(so->heap, so->heap + so->heap_n, Farther());
   } else {
-    for (int64 i = before; i < so->heap_n; i++) std::push_heap(so->heap, so->heap + i + 1, Farther());
+    for (int64 i = before; i < so->heap_n; i++)
+      std::push_heap(so->heap, so->heap + i + 1, Farther());
   }
 }
 
@@ -137,7 +139,8 @@ void StartScan(IndexScanDesc scan, ScanState* so) {
   auto closer = [center_dist](int a, int b) {
     return center_dist[a] < center_dist[b] || (center_dist[a] == center_dist[b] && a < b);
   };
-  std::partial_sort(so->list_order, so->list_order + so->max_lists, so->list_order + cache->lists, closer);
+  std::partial_sort(so->list_order, so->list_order + so->max_lists, so->list_order + cache->lists,
+                    closer);
   pfree(center_dist);
 
   Size capacity = DataPageCapacity(cache->element_size);
@@ -146,7 +149,8 @@ void StartScan(IndexScanDesc scan, ScanState* so) {
                     ? static_cast<float*>(palloc(sizeof(float) * capacity * cache->dims))
                     : nullptr;
   so->heap_cap = 1024;
-  so->heap = static_cast<Candidate*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Candidate) * so->heap_cap));
+  so->heap = static_cast<Candidate*>(
+      MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Candidate) * so->heap_cap));
   so->heap_n = 0;
   so->probed = 0;
   ProbeMore(index, so);
@@ -170,10 +174,12 @@ IndexScanDesc ivfflatbeginscan(Relation index, int nkeys, int norderbys) {
 
 void ivfflatrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys) {
   ScanState* so = static_cast<ScanState*>(scan->opaque);
-  if (keys && scan->numberOfKeys > 0) memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
+  if (keys && scan->numberOfKeys > 0)
+    memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
   if (orderbys && scan->numberOfOrderBys > 0)
     memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
-  (void)nkeys; (void)norderbys;
+  (void)nkeys;
+  (void)norderbys;
   MemoryContextReset(so->ctx);
   so->started = false;
   so->heap_n = 0;

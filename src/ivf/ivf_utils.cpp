@@ -22,35 +22,44 @@ namespace ivf {
 
 OpclassInfo GetOpclassInfo(Relation index) {
   FmgrInfo* proc = index_getprocinfo(index, 1, 1);
-  const OpclassInfo* info =
-      reinterpret_cast<const OpclassInfo*>(DatumGetPointer(FunctionCall1(proc, PointerGetDatum(nullptr))));
+  const OpclassInfo* info = reinterpret_cast<const OpclassInfo*>(
+      DatumGetPointer(FunctionCall1(proc, PointerGetDatum(nullptr))));
   if (info == nullptr) elog(ERROR, "ivfflat support function 1 returned nothing");
   return *info;
 }
 
 int MaxDims(ElemKind kind) {
   switch (kind) {
-    case ElemKind::kVector: return kMaxDimsVector;
-    case ElemKind::kHalfvec: return kMaxDimsHalfvec;
-    case ElemKind::kBit: return kMaxDimsBit;
+    case ElemKind::kVector:
+      return kMaxDimsVector;
+    case ElemKind::kHalfvec:
+      return kMaxDimsHalfvec;
+    case ElemKind::kBit:
+      return kMaxDimsBit;
   }
   return 0;
 }
 
 const char* KindName(ElemKind kind) {
   switch (kind) {
-    case ElemKind::kVector: return "vector";
-    case ElemKind::kHalfvec: return "halfvec";
-    case ElemKind::kBit: return "bit";
+    case ElemKind::kVector:
+      return "vector";
+    case ElemKind::kHalfvec:
+      return "halfvec";
+    case ElemKind::kBit:
+      return "bit";
   }
   return "?";
 }
 
 int ElementSize(ElemKind kind, int dims) {
   switch (kind) {
-    case ElemKind::kVector: return dims * 4;
-    case ElemKind::kHalfvec: return dims * 2;
-    case ElemKind::kBit: return (dims + 7) / 8;
+    case ElemKind::kVector:
+      return dims * 4;
+    case ElemKind::kHalfvec:
+      return dims * 2;
+    case ElemKind::kBit:
+      return (dims + 7) / 8;
   }
   return 0;
 }
@@ -78,8 +87,8 @@ int IndexDims(Relation index, ElemKind kind) {
 namespace {
 
 [[noreturn]] void WrongDims(int want, int got) {
-  ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                  errmsg("expected %d dimensions, not %d", want, got)));
+  ereport(ERROR,
+          (errcode(ERRCODE_DATA_EXCEPTION), errmsg("expected %d dimensions, not %d", want, got)));
   pg_unreachable();
 }
 
@@ -165,7 +174,8 @@ void QueryToWork(Datum value, bool isnull, ElemKind kind, Metric metric, int dim
 
 void ElementToWork(const char* element, ElemKind kind, int dims, float* work) {
   if (kind == ElemKind::kVector) memcpy(work, element, sizeof(float) * dims);
-  if (kind == ElemKind::kHalfvec) HalvesToFloats(reinterpret_cast<const Half*>(element), work, dims);
+  if (kind == ElemKind::kHalfvec)
+    HalvesToFloats(reinterpret_cast<const Half*>(element), work, dims);
 }
 
 void CenterToElement(const float* center, ElemKind kind, int dims, char* out) {
@@ -207,7 +217,8 @@ IvfCache* GetCache(Relation index) {
   ElemKind kind = static_cast<ElemKind>(meta.kind);
   int work_size = WorkSize(kind, meta.dims);
   Size size = MAXALIGN(sizeof(IvfCache)) + MAXALIGN(sizeof(BlockNumber) * meta.lists) +
-              MAXALIGN(sizeof(OffsetNumber) * meta.lists) + static_cast<Size>(work_size) * meta.lists;
+              MAXALIGN(sizeof(OffsetNumber) * meta.lists) +
+              static_cast<Size>(work_size) * meta.lists;
   char* chunk = static_cast<char*>(MemoryContextAllocHuge(index->rd_indexcxt, size));
   cache = reinterpret_cast<IvfCache*>(chunk);
   cache->relfilenode = index->rd_node.relNode;
@@ -232,7 +243,8 @@ IvfCache* GetCache(Relation index) {
     page = BufferGetPage(buf);
     OffsetNumber max = PageGetMaxOffsetNumber(page);
     for (OffsetNumber off = FirstOffsetNumber; off <= max && list < meta.lists; off++) {
-      IvfListTuple* lt = reinterpret_cast<IvfListTuple*>(PageGetItem(page, PageGetItemId(page, off)));
+      IvfListTuple* lt =
+          reinterpret_cast<IvfListTuple*>(PageGetItem(page, PageGetItemId(page, off)));
       cache->list_block[list] = blk;
       cache->list_offset[list] = off;
       char* center = cache->centers + static_cast<Size>(work_size) * list;
@@ -258,9 +270,9 @@ IvfCache* GetCache(Relation index) {
 IvfCache* CopyCacheWithoutCenters(Relation index) {
   IvfCache* cache = GetCache(index);
   Size lists = static_cast<Size>(cache->lists);
-  char* chunk = static_cast<char*>(palloc(MAXALIGN(sizeof(IvfCache)) +
-                                          MAXALIGN(sizeof(BlockNumber) * lists) +
-                                          sizeof(OffsetNumber) * lists));
+  char* chunk =
+      static_cast<char*>(palloc(MAXALIGN(sizeof(IvfCache)) + MAXALIGN(sizeof(BlockNumber) * lists) +
+                                sizeof(OffsetNumber) * lists));
   IvfCache* copy = reinterpret_cast<IvfCache*>(chunk);
   *copy = *cache;
   copy->list_block = reinterpret_cast<BlockNumber*>(chunk + MAXALIGN(sizeof(IvfCache)));
@@ -275,8 +287,9 @@ IvfCache* CopyCacheWithoutCenters(Relation index) {
 void CenterDistances(const IvfCache* cache, const char* query, float* out) {
   switch (cache->metric) {
     case Metric::kL2:
-      BatchL2Squared(reinterpret_cast<const float*>(query), reinterpret_cast<const float*>(cache->centers),
-                     cache->lists, cache->dims, out);
+      BatchL2Squared(reinterpret_cast<const float*>(query),
+                     reinterpret_cast<const float*>(cache->centers), cache->lists, cache->dims,
+                     out);
       return;
     case Metric::kInnerProduct:
     case Metric::kCosine:
@@ -298,7 +311,8 @@ void ElementDistances(const IvfCache* cache, const char* query, const char* elem
   const float* base = reinterpret_cast<const float*>(elements);
   if (cache->kind == ElemKind::kHalfvec) {
     // One bulk F16C conversion of the page's contiguous halves, then the float kernels.
-    HalvesToFloats(reinterpret_cast<const Half*>(elements), scratch, static_cast<size_t>(n) * cache->dims);
+    HalvesToFloats(reinterpret_cast<const Half*>(elements), scratch,
+                   static_cast<size_t>(n) * cache->dims);
     base = scratch;
   }
   switch (cache->metric) {
@@ -310,8 +324,8 @@ void ElementDistances(const IvfCache* cache, const char* query, const char* elem
       BatchNegativeInnerProduct(q, base, n, cache->dims, out);
       return;
     case Metric::kHamming:
-      BatchHamming(reinterpret_cast<const uint8_t*>(query), reinterpret_cast<const uint8_t*>(elements),
-                   n, cache->element_size, out);
+      BatchHamming(reinterpret_cast<const uint8_t*>(query),
+                   reinterpret_cast<const uint8_t*>(elements), n, cache->element_size, out);
       return;
   }
 }

@@ -19,7 +19,8 @@ extern "C" {
 IndexBulkDeleteResult* ivfflatbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
                                          IndexBulkDeleteCallback callback, void* callback_state) {
   Relation index = info->index;
-  if (stats == nullptr) stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
+  if (stats == nullptr)
+    stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
   IvfCache* cache = CopyCacheWithoutCenters(index);
   Size capacity = DataPageCapacity(cache->element_size);
   bool* dead = static_cast<bool*>(palloc(sizeof(bool) * capacity));
@@ -52,7 +53,8 @@ IndexBulkDeleteResult* ivfflatbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteR
       }
       stats->tuples_removed += ndead;
       stats->num_index_tuples += n - ndead;
-      if (!BlockNumberIsValid(first_free) && static_cast<Size>(n - ndead) < capacity) first_free = blk;
+      if (!BlockNumberIsValid(first_free) && static_cast<Size>(n - ndead) < capacity)
+        first_free = blk;
       blk = PageOpaque(BufferGetPage(buf))->next;
       UnlockReleaseBuffer(buf);
     }

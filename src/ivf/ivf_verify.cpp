@@ -53,7 +53,8 @@ bool IvfValueIndexed(void* arg, Datum value) {
 bool PageHeaderSane(Page page) {
   PageHeader h = reinterpret_cast<PageHeader>(page);
   return h->pd_lower >= SizeOfPageHeaderData && h->pd_lower <= h->pd_upper &&
-         h->pd_upper <= h->pd_special && h->pd_special == BLCKSZ - MAXALIGN(sizeof(IvfPageOpaque)) &&
+         h->pd_upper <= h->pd_special &&
+         h->pd_special == BLCKSZ - MAXALIGN(sizeof(IvfPageOpaque)) &&
          PageOpaque(page)->page_id == kIvfPageId;
 }
 
@@ -89,7 +90,8 @@ BlockNumber WalkChain(ChainWalk* w, int list, BlockNumber blk, BlockNumber from_
                    "list %d's chain leads to block %u, a meta or list page", list, blk);
       else
         AddProblem(w->rep, prev, InvalidOffsetNumber, nullptr, "chain",
-                   "list %d's chain leads to block %u, a page of list %d", list, blk, w->owner[blk]);
+                   "list %d's chain leads to block %u, a page of list %d", list, blk,
+                   w->owner[blk]);
       break;
     }
     w->owner[blk] = list;
@@ -107,9 +109,10 @@ BlockNumber WalkChain(ChainWalk* w, int list, BlockNumber blk, BlockNumber from_
       int n = DataPageCount(page);
       if (tid_bytes % sizeof(ItemPointerData) != 0 || static_cast<Size>(n) > w->capacity ||
           h->pd_upper != h->pd_special - static_cast<Size>(w->element_size) * n) {
-        AddProblem(w->rep, blk, InvalidOffsetNumber, nullptr, "data page",
-                   "header does not describe whole entries (pd_lower %u, pd_upper %u, %zu entries fit)",
-                   h->pd_lower, h->pd_upper, w->capacity);
+        AddProblem(
+            w->rep, blk, InvalidOffsetNumber, nullptr, "data page",
+            "header does not describe whole entries (pd_lower %u, pd_upper %u, %zu entries fit)",
+            h->pd_lower, h->pd_upper, w->capacity);
       } else {
         ItemPointerData* tids = DataPageTids(page);
         for (int i = 0; i < n; i++) {
@@ -139,7 +142,8 @@ bool ReadListPages(Relation index, Report* rep, const IvfMetaData* meta, int32* 
     CHECK_FOR_INTERRUPTS();
     if (blk == kMetaBlock || blk >= nblocks || owner[blk] != kOwnerNone) {
       AddProblem(rep, prev, InvalidOffsetNumber, nullptr, "list page",
-                 "the list pages' chain leads to block %u (outside the relation or seen before)", blk);
+                 "the list pages' chain leads to block %u (outside the relation or seen before)",
+                 blk);
       return false;
     }
     owner[blk] = kOwnerMeta;
@@ -158,7 +162,8 @@ bool ReadListPages(Relation index, Report* rep, const IvfMetaData* meta, int32* 
     PageHeader h = reinterpret_cast<PageHeader>(page);
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
       ItemId iid = PageGetItemId(page, off);
-      if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) < want || ItemIdGetOffset(iid) < h->pd_upper ||
+      if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) < want ||
+          ItemIdGetOffset(iid) < h->pd_upper ||
           ItemIdGetOffset(iid) + ItemIdGetLength(iid) > h->pd_special) {
         AddProblem(rep, blk, off, nullptr, "list page", "not a list tuple of %zu bytes", want);
         continue;
@@ -190,7 +195,8 @@ bool ReadListPages(Relation index, Report* rep, const IvfMetaData* meta, int32* 
 void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallindexed, Report* rep) {
   BlockNumber nblocks = RelationGetNumberOfBlocks(index);
   if (nblocks == 0) {
-    AddProblem(rep, InvalidBlockNumber, InvalidOffsetNumber, nullptr, "meta page", "the index has no pages");
+    AddProblem(rep, InvalidBlockNumber, InvalidOffsetNumber, nullptr, "meta page",
+               "the index has no pages");
     return;
   }
   IvfMetaData meta;
@@ -199,39 +205,51 @@ void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallind
     Buffer buf = ReadBuffer(index, kMetaBlock);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     Page page = BufferGetPage(buf);
-    if (PageIsNew(page)) bad = "block 0 is not initialised";
-    else if (!PageHeaderSane(page) || PageOpaque(page)->type != kPageMeta) bad = "not an ivfflat meta page";
-    else meta = *reinterpret_cast<IvfMetaData*>(PageGetContents(page));
+    if (PageIsNew(page))
+      bad = "block 0 is not initialised";
+    else if (!PageHeaderSane(page) || PageOpaque(page)->type != kPageMeta)
+      bad = "not an ivfflat meta page";
+    else
+      meta = *reinterpret_cast<IvfMetaData*>(PageGetContents(page));
     UnlockReleaseBuffer(buf);
   }
   OpclassInfo opc = GetOpclassInfo(index);
   if (bad == nullptr) {
-    if (meta.magic != kIvfMagic) bad = "wrong magic number";
-    else if (meta.version != kIvfVersion) bad = "unknown version";
-    else if (meta.lists < 1 || meta.lists > kMaxLists) bad = "lists outside 1..32768";
-    else if (meta.kind != static_cast<uint16>(opc.kind)) bad = "element kind is not the operator class's";
-    else if (meta.dims < 1 || meta.dims > MaxDims(opc.kind)) bad = "dimensions out of range";
-    else if (meta.element_size != ElementSize(opc.kind, meta.dims)) bad = "element size does not match the dimensions";
+    if (meta.magic != kIvfMagic)
+      bad = "wrong magic number";
+    else if (meta.version != kIvfVersion)
+      bad = "unknown version";
+    else if (meta.lists < 1 || meta.lists > kMaxLists)
+      bad = "lists outside 1..32768";
+    else if (meta.kind != static_cast<uint16>(opc.kind))
+      bad = "element kind is not the operator class's";
+    else if (meta.dims < 1 || meta.dims > MaxDims(opc.kind))
+      bad = "dimensions out of range";
+    else if (meta.element_size != ElementSize(opc.kind, meta.dims))
+      bad = "element size does not match the dimensions";
     else if (meta.first_list_block == kMetaBlock || meta.first_list_block >= nblocks)
       bad = "first list page outside the relation";
   }
   if (bad != nullptr) {
-    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page", "%s: nothing else checked", bad);
+    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
+               "%s: nothing else checked", bad);
     return;
   }
   if (meta.metric != static_cast<uint16>(opc.metric))
     AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
-               "metric %u, the operator class's %u", meta.metric, static_cast<unsigned>(opc.metric));
+               "metric %u, the operator class's %u", meta.metric,
+               static_cast<unsigned>(opc.metric));
   int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
   if (typmod > 0 && meta.dims != typmod)
-    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page", "%d dimensions, the column %d",
-               meta.dims, typmod);
+    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
+               "%d dimensions, the column %d", meta.dims, typmod);
   if (meta.lists != GetLists(index))
-    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page", "%d lists, the index's option %d",
-               meta.lists, GetLists(index));
+    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
+               "%d lists, the index's option %d", meta.lists, GetLists(index));
 
   // Owner of each block: list number, kOwnerMeta, or kOwnerNone (4 bytes per block).
-  auto* owner = static_cast<int32*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * nblocks));
+  auto* owner =
+      static_cast<int32*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * nblocks));
   for (BlockNumber b = 0; b < nblocks; b++) owner[b] = kOwnerNone;
   owner[kMetaBlock] = kOwnerMeta;
   auto* start = static_cast<BlockNumber*>(palloc(sizeof(BlockNumber) * meta.lists));
@@ -239,15 +257,20 @@ void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallind
   auto* tail = static_cast<BlockNumber*>(palloc(sizeof(BlockNumber) * meta.lists));
   auto* where_blk = static_cast<BlockNumber*>(palloc(sizeof(BlockNumber) * meta.lists));
   auto* where_off = static_cast<OffsetNumber*>(palloc0(sizeof(OffsetNumber) * meta.lists));
-  for (int i = 0; i < meta.lists; i++) start[i] = insert[i] = tail[i] = where_blk[i] = InvalidBlockNumber;
-  if (!ReadListPages(index, rep, &meta, owner, nblocks, start, insert, where_blk, where_off)) return;
+  for (int i = 0; i < meta.lists; i++)
+    start[i] = insert[i] = tail[i] = where_blk[i] = InvalidBlockNumber;
+  if (!ReadListPages(index, rep, &meta, owner, nblocks, start, insert, where_blk, where_off))
+    return;
 
   verify::HeapTids heap_tids;
   verify::HeapTidsInit(&heap_tids, verify::VerifyBudget());
-  ChainWalk w{index, rep, owner, nblocks, meta.element_size, DataPageCapacity(meta.element_size), &heap_tids};
+  ChainWalk w{
+      index,     rep, owner, nblocks, meta.element_size, DataPageCapacity(meta.element_size),
+      &heap_tids};
   for (int list = 0; list < meta.lists; list++) {
     tail[list] = WalkChain(&w, list, start[list], where_blk[list]);
-    if (BlockNumberIsValid(insert[list]) && (insert[list] >= nblocks || owner[insert[list]] != list))
+    if (BlockNumberIsValid(insert[list]) &&
+        (insert[list] >= nblocks || owner[insert[list]] != list))
       AddProblem(rep, where_blk[list], where_off[list], nullptr, "list page",
                  "list %d's insert block %u is not on its chain", list, insert[list]);
   }
@@ -269,7 +292,9 @@ void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallind
         Buffer buf = ReadBuffer(index, where_blk[list]);
         LockBuffer(buf, BUFFER_LOCK_SHARE);
         Page page = BufferGetPage(buf);
-        from = reinterpret_cast<IvfListTuple*>(PageGetItem(page, PageGetItemId(page, where_off[list])))->start_block;
+        from =
+            reinterpret_cast<IvfListTuple*>(PageGetItem(page, PageGetItemId(page, where_off[list])))
+                ->start_block;
         UnlockReleaseBuffer(buf);
       } else {
         from = InvalidBlockNumber;
@@ -292,7 +317,8 @@ void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallind
   }
 
   IndexedArg arg{opc.kind, opc.metric, meta.dims, static_cast<char*>(palloc(meta.element_size))};
-  verify::CheckHeapTids(heap, index, snapshot, &heap_tids, heapallindexed, IvfValueIndexed, &arg, rep);
+  verify::CheckHeapTids(heap, index, snapshot, &heap_tids, heapallindexed, IvfValueIndexed, &arg,
+                        rep);
 }
 
 }  // namespace ivf

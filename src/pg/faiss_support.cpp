@@ -76,11 +76,13 @@ void CheckAddressSpaceForFaiss(int threads) {
   Size need = kFaissBytesPerThread * static_cast<Size>(threads + 1);
   Size limit = static_cast<Size>(rl.rlim_cur);
   if (used + need > limit)
-    ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory"),
-                    errdetail("FAISS needs about %zu MB of address space (%d threads); the process's "
-                              "limit (RLIMIT_AS) leaves %zu MB.",
-                              need >> 20, threads, used < limit ? (limit - used) >> 20 : 0),
-                    errhint("Raise the server's address-space limit (ulimit -v), or lower ragstore.max_threads.")));
+    ereport(ERROR,
+            (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory"),
+             errdetail("FAISS needs about %zu MB of address space (%d threads); the process's "
+                       "limit (RLIMIT_AS) leaves %zu MB.",
+                       need >> 20, threads, used < limit ? (limit - used) >> 20 : 0),
+             errhint("Raise the server's address-space limit (ulimit -v), or lower "
+                     "ragstore.max_threads.")));
 }
 
 void NoteFaissRan(int threads) { g_faiss_ready_threads = std::max(g_faiss_ready_threads, threads); }

@@ -65,7 +65,8 @@ void RunFaiss(int threads, Body&& body) {
   if (!interrupted) NoteFaissRan(threads);
   if (interrupted) {
     CHECK_FOR_INTERRUPTS();
-    ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("canceling statement due to user request")));
+    ereport(ERROR,
+            (errcode(ERRCODE_QUERY_CANCELED), errmsg("canceling statement due to user request")));
   }
 }
 

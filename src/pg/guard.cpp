@@ -14,13 +14,20 @@ namespace pg {
 
 int SqlStateFor(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kInvalidParameter: return ERRCODE_INVALID_PARAMETER_VALUE;
-    case ErrorKind::kDataException: return ERRCODE_DATA_EXCEPTION;
-    case ErrorKind::kOutOfRange: return ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
-    case ErrorKind::kOutOfMemory: return ERRCODE_OUT_OF_MEMORY;
-    case ErrorKind::kProgramLimit: return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
-    case ErrorKind::kQueryCanceled: return ERRCODE_QUERY_CANCELED;
-    case ErrorKind::kInternal: break;
+    case ErrorKind::kInvalidParameter:
+      return ERRCODE_INVALID_PARAMETER_VALUE;
+    case ErrorKind::kDataException:
+      return ERRCODE_DATA_EXCEPTION;
+    case ErrorKind::kOutOfRange:
+      return ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE;
+    case ErrorKind::kOutOfMemory:
+      return ERRCODE_OUT_OF_MEMORY;
+    case ErrorKind::kProgramLimit:
+      return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+    case ErrorKind::kQueryCanceled:
+      return ERRCODE_QUERY_CANCELED;
+    case ErrorKind::kInternal:
+      break;
   }
   return ERRCODE_INTERNAL_ERROR;
 }

@@ -78,10 +78,10 @@ Datum ragstore_debug_throw(PG_FUNCTION_ARGS) {
     if (strcmp(kind, "bad_alloc") == 0) throw std::bad_alloc();
     if (strcmp(kind, "invalid_parameter") == 0)
       throw Error(ErrorKind::kInvalidParameter, "debug: invalid parameter thrown in C++");
-    if (strcmp(kind, "runtime") == 0) throw std::runtime_error("debug: runtime_error thrown in C++");
+    if (strcmp(kind, "runtime") == 0)
+      throw std::runtime_error("debug: runtime_error thrown in C++");
     if (strcmp(kind, "out_of_range") == 0) (void)scratch.at(scratch.size());
-    throw Error(ErrorKind::kInvalidParameter,
-                std::string("unknown debug exception kind: ") + kind);
+    throw Error(ErrorKind::kInvalidParameter, std::string("unknown debug exception kind: ") + kind);
   });
   PG_RETURN_VOID();
 }

@@ -19,8 +19,8 @@ void RequireDebugFunctions();
 
 }  // namespace ragstore
 
-#define RAGSTORE_MODULE_INIT(name)                                                       \
-  static void ragstore_module_init_##name();                                              \
-  static const bool ragstore_module_registered_##name =                                   \
-      ::ragstore::RegisterModuleInit(#name, ragstore_module_init_##name);                 \
+#define RAGSTORE_MODULE_INIT(name)                                        \
+  static void ragstore_module_init_##name();                              \
+  static const bool ragstore_module_registered_##name =                   \
+      ::ragstore::RegisterModuleInit(#name, ragstore_module_init_##name); \
   static void ragstore_module_init_##name()

@@ -76,7 +76,8 @@ void HeapRowCallback(Relation index, ItemPointer tid, Datum* values, bool* isnul
   uint64 key = KeyOf(tid);
   if (bsearch(&key, hs->set->keys, hs->set->n, sizeof(uint64), CompareKeys) == nullptr)
     AddProblem(hs->rep, InvalidBlockNumber, InvalidOffsetNumber, tid, "heap row not indexed",
-               "a row visible to the check's snapshot has a value the index should hold and no index entry");
+               "a row visible to the check's snapshot has a value the index should hold and no "
+               "index entry");
 }
 
 }  // namespace
@@ -91,10 +92,14 @@ void AddProblem(Report* rep, BlockNumber block, OffsetNumber item, ItemPointer h
   Datum values[5];
   bool nulls[5] = {false, false, false, false, false};
   ItemPointerData tid_copy;
-  if (BlockNumberIsValid(block)) values[0] = Int64GetDatum(static_cast<int64>(block));
-  else nulls[0] = true;
-  if (OffsetNumberIsValid(item)) values[1] = Int32GetDatum(item);
-  else nulls[1] = true;
+  if (BlockNumberIsValid(block))
+    values[0] = Int64GetDatum(static_cast<int64>(block));
+  else
+    nulls[0] = true;
+  if (OffsetNumberIsValid(item))
+    values[1] = Int32GetDatum(item);
+  else
+    nulls[1] = true;
   if (heap_tid != nullptr) {
     tid_copy = *heap_tid;
     values[2] = PointerGetDatum(&tid_copy);
@@ -145,9 +150,10 @@ bool HeapRowVisible(Relation heap, ItemPointer tid, Snapshot snapshot) {
 void CheckHeapTids(Relation heap, Relation index, Snapshot snapshot, HeapTids* set,
                    bool heapallindexed, IndexedValueFn indexed, void* arg, Report* rep) {
   if (set->overflow) {
-    ereport(NOTICE, (errmsg("index \"%s\": heap TIDs not checked: more than maintenance_work_mem holds",
-                            RelationGetRelationName(index)),
-                     errhint("Increase maintenance_work_mem.")));
+    ereport(NOTICE,
+            (errmsg("index \"%s\": heap TIDs not checked: more than maintenance_work_mem holds",
+                    RelationGetRelationName(index)),
+             errhint("Increase maintenance_work_mem.")));
     return;
   }
   qsort(set->keys, set->n, sizeof(uint64), CompareKeys);
@@ -182,7 +188,8 @@ void CheckHeapTids(Relation heap, Relation index, Snapshot snapshot, HeapTids* s
   hs.arg = arg;
   hs.rep = rep;
   hs.rows = 0;
-  hs.row_ctx = AllocSetContextCreate(CurrentMemoryContext, "verify_index row", ALLOCSET_SMALL_SIZES);
+  hs.row_ctx =
+      AllocSetContextCreate(CurrentMemoryContext, "verify_index row", ALLOCSET_SMALL_SIZES);
   TableScanDesc scan = table_beginscan_strat(heap, snapshot, 0, nullptr, true, false);
   table_index_build_scan(heap, index, info, true, false, HeapRowCallback, &hs, scan);
   MemoryContextDelete(hs.row_ctx);
@@ -218,20 +225,23 @@ Datum ragstore_verify_index(PG_FUNCTION_ARGS) {
   Relation heap = table_open(heapid, AccessShareLock);
   Relation index = index_open(indexid, AccessShareLock);
   if (index->rd_index->indrelid != heapid)
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-                    errmsg("could not open parent table of index \"%s\"", RelationGetRelationName(index))));
+    ereport(ERROR,
+            (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("could not open parent table of index \"%s\"",
+                                                      RelationGetRelationName(index))));
   bool is_hnsw = index->rd_indam != nullptr && index->rd_indam->ambuild == hnswbuild;
   bool is_ivf = index->rd_indam != nullptr && index->rd_indam->ambuild == ivfflatbuild;
   if (!is_hnsw && !is_ivf)
-    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-                    errmsg("\"%s\" is not an hnsw or ivfflat index", RelationGetRelationName(index))));
+    ereport(ERROR,
+            (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+             errmsg("\"%s\" is not an hnsw or ivfflat index", RelationGetRelationName(index))));
   if (RELATION_IS_OTHER_TEMP(index))
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("cannot verify temporary indexes of other sessions")));
   if (!index->rd_index->indisvalid || !index->rd_index->indisready)
-    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("cannot verify index \"%s\": it is not valid", RelationGetRelationName(index)),
-                    errhint("REINDEX it, or drop it and create it again.")));
+    ereport(ERROR,
+            (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+             errmsg("cannot verify index \"%s\": it is not valid", RelationGetRelationName(index)),
+             errhint("REINDEX it, or drop it and create it again.")));
 
   InitMaterializedSRF(fcinfo, 0);
   ReturnSetInfo* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
@@ -241,15 +251,20 @@ Datum ragstore_verify_index(PG_FUNCTION_ARGS) {
   // entries were complete before the check started (heapallindexed, hnsw reachability).
   Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
   if (heapallindexed && index->rd_index->indcheckxmin &&
-      !TransactionIdPrecedes(HeapTupleHeaderGetXmin(index->rd_indextuple->t_data), snapshot->xmin)) {
-    ereport(NOTICE, (errmsg("index \"%s\" is not yet usable by the check's snapshot: heap rows not checked",
-                            RelationGetRelationName(index))));
+      !TransactionIdPrecedes(HeapTupleHeaderGetXmin(index->rd_indextuple->t_data),
+                             snapshot->xmin)) {
+    ereport(NOTICE,
+            (errmsg("index \"%s\" is not yet usable by the check's snapshot: heap rows not checked",
+                    RelationGetRelationName(index))));
     heapallindexed = false;
   }
-  MemoryContext ctx = AllocSetContextCreate(CurrentMemoryContext, "verify_index", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext ctx =
+      AllocSetContextCreate(CurrentMemoryContext, "verify_index", ALLOCSET_DEFAULT_SIZES);
   MemoryContext old = MemoryContextSwitchTo(ctx);
-  if (is_hnsw) hnsw::HnswVerify(heap, index, snapshot, heapallindexed, &rep);
-  else ivf::IvfVerify(heap, index, snapshot, heapallindexed, &rep);
+  if (is_hnsw)
+    hnsw::HnswVerify(heap, index, snapshot, heapallindexed, &rep);
+  else
+    ivf::IvfVerify(heap, index, snapshot, heapallindexed, &rep);
   MemoryContextSwitchTo(old);
   MemoryContextDelete(ctx);
   UnregisterSnapshot(snapshot);
@@ -277,8 +292,9 @@ Datum ragstore_debug_write_index_page(PG_FUNCTION_ARGS) {
   Relation index = index_open(indexid, RowExclusiveLock);
   if (index->rd_indam == nullptr ||
       (index->rd_indam->ambuild != hnswbuild && index->rd_indam->ambuild != ivfflatbuild))
-    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-                    errmsg("\"%s\" is not an hnsw or ivfflat index", RelationGetRelationName(index))));
+    ereport(ERROR,
+            (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+             errmsg("\"%s\" is not an hnsw or ivfflat index", RelationGetRelationName(index))));
   if (block < 0 || block >= RelationGetNumberOfBlocks(index))
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("block %lld is outside the index", static_cast<long long>(block))));
@@ -287,11 +303,13 @@ Datum ragstore_debug_write_index_page(PG_FUNCTION_ARGS) {
   Page page = BufferGetPage(buf);
   Size start = 0, room = BLCKSZ;
   if (item != 0) {
-    if (PageIsNew(page) || item < FirstOffsetNumber || item > static_cast<int32>(PageGetMaxOffsetNumber(page)) ||
+    if (PageIsNew(page) || item < FirstOffsetNumber ||
+        item > static_cast<int32>(PageGetMaxOffsetNumber(page)) ||
         !ItemIdHasStorage(PageGetItemId(page, item))) {
       UnlockReleaseBuffer(buf);
       ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                      errmsg("item %d of block %lld holds no tuple", item, static_cast<long long>(block))));
+                      errmsg("item %d of block %lld holds no tuple", item,
+                             static_cast<long long>(block))));
     }
     ItemId iid = PageGetItemId(page, item);
     start = ItemIdGetOffset(iid);

@@ -54,8 +54,9 @@ void HeapTidsAdd(HeapTids* set, ItemPointer tid);
 using IndexedValueFn = bool (*)(void* arg, Datum value);
 
 // Sorts the set, reports heap TIDs of visible rows held by more than one index entry and TIDs
-// beyond the end of the table; with heapallindexed, scans the table with `snapshot` and reports every visible row
-// with an indexed value that has no entry. The caller holds AccessShareLock on both relations.
+// beyond the end of the table; with heapallindexed, scans the table with `snapshot` and reports
+// every visible row with an indexed value that has no entry. The caller holds AccessShareLock on
+// both relations.
 void CheckHeapTids(Relation heap, Relation index, Snapshot snapshot, HeapTids* set,
                    bool heapallindexed, IndexedValueFn indexed, void* arg, Report* rep);
 

@@ -30,7 +30,8 @@ PG_FUNCTION_INFO_V1(hamming_distance);
 Datum hamming_distance(PG_FUNCTION_ARGS) {
   VarBit *a, *b;
   Args2(fcinfo, &a, &b);
-  PG_RETURN_FLOAT8(static_cast<double>(ragstore::HammingBits(VARBITS(a), VARBITS(b), VARBITBYTES(a))));
+  PG_RETURN_FLOAT8(
+      static_cast<double>(ragstore::HammingBits(VARBITS(a), VARBITS(b), VARBITBYTES(a))));
 }
 
 PG_FUNCTION_INFO_V1(jaccard_distance);

@@ -33,9 +33,10 @@ void ReportInputError(const InputStatus& st, const char* type_name, const char* 
                                        : "Vector contents must start with \"[\".")));
       break;
     case InputError::kSyntaxJunk:
-      ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                      errmsg("invalid input syntax for type %s: \"%s\"", type_name, lit),
-                      errdetail(sparse ? "Junk after closing." : "Junk after closing right brace.")));
+      ereport(ERROR,
+              (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+               errmsg("invalid input syntax for type %s: \"%s\"", type_name, lit),
+               errdetail(sparse ? "Junk after closing." : "Junk after closing right brace.")));
       break;
     case InputError::kSyntaxEnd:
       ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
@@ -43,10 +44,11 @@ void ReportInputError(const InputStatus& st, const char* type_name, const char* 
                       errdetail("Unexpected end of input.")));
       break;
     case InputError::kOutOfRange:
-      ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-                      errmsg("\"%s\" is out of range for type %s",
-                             token != nullptr ? token : pnstrdup(lit + st.token_begin, st.token_len),
-                             type_name)));
+      ereport(ERROR,
+              (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+               errmsg("\"%s\" is out of range for type %s",
+                      token != nullptr ? token : pnstrdup(lit + st.token_begin, st.token_len),
+                      type_name)));
       break;
     case InputError::kNaN:
       ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("NaN not allowed in %s", type_name)));
@@ -102,8 +104,8 @@ void ReportInputError(const InputStatus& st, const char* type_name, const char* 
                       errmsg("binary representation of sparsevec cannot contain zero values")));
       break;
     case InputError::kInsufficientData:
-      ereport(ERROR, (errcode(ERRCODE_PROTOCOL_VIOLATION),
-                      errmsg("insufficient data left in message")));
+      ereport(ERROR,
+              (errcode(ERRCODE_PROTOCOL_VIOLATION), errmsg("insufficient data left in message")));
       break;
   }
   pg_unreachable();

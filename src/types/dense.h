@@ -241,7 +241,8 @@ void Arith(ArithOp op, const Dense<P>* a, const Dense<P>* b, Dense<P>* out) {
     float r = op == ArithOp::kAdd ? x + y : op == ArithOp::kSub ? x - y : x * y;
     typename P::Elem e = P::FromFloatUnchecked(r);
     if (first == kFine) {
-      if (P::IsInf(e)) first = kOverflow;
+      if (P::IsInf(e))
+        first = kOverflow;
       else if (op == ArithOp::kMul && P::ToFloat(e) == 0.0f && x != 0.0f && y != 0.0f)
         first = kUnderflow;
     }
@@ -563,11 +564,17 @@ Datum ArithFn(PG_FUNCTION_ARGS, ArithOp op) {
   PG_RETURN_POINTER(r);
 }
 template <class P>
-Datum AddFn(PG_FUNCTION_ARGS) { return ArithFn<P>(fcinfo, ArithOp::kAdd); }
+Datum AddFn(PG_FUNCTION_ARGS) {
+  return ArithFn<P>(fcinfo, ArithOp::kAdd);
+}
 template <class P>
-Datum SubFn(PG_FUNCTION_ARGS) { return ArithFn<P>(fcinfo, ArithOp::kSub); }
+Datum SubFn(PG_FUNCTION_ARGS) {
+  return ArithFn<P>(fcinfo, ArithOp::kSub);
+}
 template <class P>
-Datum MulFn(PG_FUNCTION_ARGS) { return ArithFn<P>(fcinfo, ArithOp::kMul); }
+Datum MulFn(PG_FUNCTION_ARGS) {
+  return ArithFn<P>(fcinfo, ArithOp::kMul);
+}
 
 template <class P>
 Datum ConcatFn(PG_FUNCTION_ARGS) {

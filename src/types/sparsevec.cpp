@@ -40,9 +40,9 @@ void CheckSparseNnz(int64 nnz, int32 dim) {
     ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                     errmsg("sparsevec cannot have negative number of elements")));
   if (nnz > kSparsevecMaxNnz)
-    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                    errmsg("sparsevec cannot have more than %d non-zero elements",
-                           kSparsevecMaxNnz)));
+    ereport(ERROR,
+            (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+             errmsg("sparsevec cannot have more than %d non-zero elements", kSparsevecMaxNnz)));
   if (nnz > dim)
     ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                     errmsg("sparsevec cannot have more elements than dimensions")));
@@ -275,10 +275,10 @@ PG_FUNCTION_INFO_V1(sparsevec_cmp);
 Datum sparsevec_cmp(PG_FUNCTION_ARGS) {
   PG_RETURN_INT32(SparseCompare(View(Arg(fcinfo, 0)), View(Arg(fcinfo, 1))));
 }
-#define RS_SPARSE_CMP(name, op)                                                          \
-  PG_FUNCTION_INFO_V1(name);                                                             \
-  Datum name(PG_FUNCTION_ARGS) {                                                         \
-    PG_RETURN_BOOL(SparseCompare(View(Arg(fcinfo, 0)), View(Arg(fcinfo, 1))) op 0);     \
+#define RS_SPARSE_CMP(name, op)                                                     \
+  PG_FUNCTION_INFO_V1(name);                                                        \
+  Datum name(PG_FUNCTION_ARGS) {                                                    \
+    PG_RETURN_BOOL(SparseCompare(View(Arg(fcinfo, 0)), View(Arg(fcinfo, 1))) op 0); \
   }
 RS_SPARSE_CMP(sparsevec_lt, <)
 RS_SPARSE_CMP(sparsevec_le, <=)

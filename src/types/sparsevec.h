@@ -27,7 +27,9 @@ struct SparseVector {
   // followed by float values[nnz]
 };
 
-inline float* SparseValues(SparseVector* v) { return reinterpret_cast<float*>(v->indices + v->nnz); }
+inline float* SparseValues(SparseVector* v) {
+  return reinterpret_cast<float*>(v->indices + v->nnz);
+}
 inline const float* SparseValues(const SparseVector* v) {
   return reinterpret_cast<const float*>(v->indices + v->nnz);
 }

@@ -53,9 +53,7 @@ Datum vector(PG_FUNCTION_ARGS) { return dense::TypmodCastFn<P>(fcinfo); }
 
 namespace {
 
-double L2Squared(const Vector* a, const Vector* b) {
-  return L2SquaredDistance(a->x, b->x, a->dim);
-}
+double L2Squared(const Vector* a, const Vector* b) { return L2SquaredDistance(a->x, b->x, a->dim); }
 
 double Dot(const Vector* a, const Vector* b) { return InnerProduct(a->x, b->x, a->dim); }
 
@@ -64,7 +62,6 @@ double L1(const Vector* a, const Vector* b) { return L1Distance(a->x, b->x, a->d
 double Cosine(const Vector* a, const Vector* b) { return CosineDistance(a->x, b->x, a->dim); }
 
 }  // namespace
-
 
 PG_FUNCTION_INFO_V1(l2_distance);
 // l2_distance(vector, vector) -> float8: Euclidean distance.

@@ -18,8 +18,8 @@ using namespace ragstore;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::Reader r{data, size};
   uint8_t mode = r.U8();
-  int target = mode % 3;                 // 0 vector, 1 halfvec, 2 sparsevec
-  int source = (mode >> 2) % 3;          // 0 int4, 1 float4, 2 float8
+  int target = mode % 3;         // 0 vector, 1 halfvec, 2 sparsevec
+  int source = (mode >> 2) % 3;  // 0 int4, 1 float4, 2 float8
   int32_t typmod = (mode & 16) ? 1 + r.U8() % 64 : -1;
   size_t len;
   const uint8_t* rest = r.Rest(&len);
@@ -48,9 +48,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // the oracle
   InputError want = InputError::kNone;
   int64_t want_element = -1;
-  if (n < 1) want = InputError::kNoDimensions;
-  else if (n > max_dim) want = InputError::kTooManyDimensions;
-  else if (typmod != -1 && typmod != n) want = InputError::kTypmodMismatch;
+  if (n < 1)
+    want = InputError::kNoDimensions;
+  else if (n > max_dim)
+    want = InputError::kTooManyDimensions;
+  else if (typmod != -1 && typmod != n)
+    want = InputError::kTypmodMismatch;
   std::vector<float> widened(f);  // the elements as the type stores them, widened
   if (want == InputError::kNone && target == 1) {
     for (int i = 0; i < n; i++) {
@@ -63,8 +66,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (want == InputError::kNone) {
     for (int i = 0; i < n && want == InputError::kNone; i++) {
-      if (std::isnan(widened[i])) want = InputError::kNaN, want_element = i;
-      else if (std::isinf(widened[i])) want = InputError::kInfinite, want_element = i;
+      if (std::isnan(widened[i]))
+        want = InputError::kNaN, want_element = i;
+      else if (std::isinf(widened[i]))
+        want = InputError::kInfinite, want_element = i;
     }
   }
 
@@ -79,9 +84,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       st = CheckFiniteFloats(f.data(), n);
     }
   }
-  if (st.error != want) fuzz::Fail("got %s, the rules say %s", InputErrorName(st.error), InputErrorName(want));
+  if (st.error != want)
+    fuzz::Fail("got %s, the rules say %s", InputErrorName(st.error), InputErrorName(want));
   if (want_element >= 0 && st.element != want_element)
-    fuzz::Fail("error at element %lld, the rules say %lld", (long long)st.element, (long long)want_element);
+    fuzz::Fail("error at element %lld, the rules say %lld", (long long)st.element,
+               (long long)want_element);
   if (st.ok() && target == 1) {
     for (int i = 0; i < n; i++) {
       float h = HalfToFloat(halves[i]);

@@ -18,12 +18,13 @@ namespace {
 
 void CheckBinaryError(const InputStatus& st, int32_t typmod, int64_t max_dim) {
   using E = InputError;
-  fuzz::ExpectRejection(st, {E::kInsufficientData, E::kNoDimensions, E::kTooManyDimensions,
-                             E::kUnusedNotZero, E::kNaN, E::kInfinite, E::kNegativeNnz,
-                             E::kTooManyNonZeros, E::kMoreElementsThanDims, E::kIndexOutOfBounds,
-                             E::kIndexNotAscending, E::kDuplicateIndex, E::kZeroValue,
-                             E::kTypmodMismatch},
-                        typmod, max_dim, 0);
+  fuzz::ExpectRejection(
+      st,
+      {E::kInsufficientData, E::kNoDimensions, E::kTooManyDimensions, E::kUnusedNotZero, E::kNaN,
+       E::kInfinite, E::kNegativeNnz, E::kTooManyNonZeros, E::kMoreElementsThanDims,
+       E::kIndexOutOfBounds, E::kIndexNotAscending, E::kDuplicateIndex, E::kZeroValue,
+       E::kTypmodMismatch},
+      typmod, max_dim, 0);
 }
 
 }  // namespace
@@ -41,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     int dim = 0;
     InputStatus st = DecodeDenseHeader(msg, len, typmod, &dim);
     if (!st.ok()) return CheckBinaryError(st, typmod, type < 2 ? kDenseMaxDim : kSparseMaxDim), 0;
-    if (dim < 1 || dim > kDenseMaxDim || (typmod != -1 && typmod != dim)) fuzz::Fail("bad dim %d", dim);
+    if (dim < 1 || dim > kDenseMaxDim || (typmod != -1 && typmod != dim))
+      fuzz::Fail("bad dim %d", dim);
     std::vector<uint8_t> values(dim * DenseElementSize(kind));
     size_t consumed = 0;
     st = DecodeDenseBody(msg + 4, len - 4, kind, dim, values.data(), &consumed);

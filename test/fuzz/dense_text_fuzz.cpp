@@ -23,8 +23,10 @@ float g_values[kDenseMaxDim], g_again[kDenseMaxDim];
 
 template <typename T>
 InputStatus Parse(bool half, const char* s, int32_t typmod, T* out, int* dim) {
-  if constexpr (sizeof(T) == sizeof(float)) return ParseVectorText(s, typmod, out, dim);
-  else return ParseHalfvecText(s, typmod, out, dim);
+  if constexpr (sizeof(T) == sizeof(float))
+    return ParseVectorText(s, typmod, out, dim);
+  else
+    return ParseHalfvecText(s, typmod, out, dim);
 }
 
 template <typename T>
@@ -32,8 +34,10 @@ std::string Print(const T* v, int dim) {
   std::string out = "[";
   for (int i = 0; i < dim; i++) {
     if (i > 0) out += ',';
-    if constexpr (sizeof(T) == sizeof(float)) fuzz::AppendFloat(&out, v[i]);
-    else fuzz::AppendFloat(&out, HalfToFloat(v[i]));
+    if constexpr (sizeof(T) == sizeof(float))
+      fuzz::AppendFloat(&out, v[i]);
+    else
+      fuzz::AppendFloat(&out, HalfToFloat(v[i]));
   }
   out += ']';
   return out;
@@ -50,24 +54,29 @@ void Check(const std::string& text, int32_t typmod) {
     if (typmod != -1 && typmod != dim) fuzz::Fail("typmod %d, accepted %d dims", typmod, dim);
     for (int i = 0; i < dim; i++) {
       float f;
-      if constexpr (sizeof(T) == sizeof(float)) f = values[i];
-      else f = HalfToFloat(values[i]);
+      if constexpr (sizeof(T) == sizeof(float))
+        f = values[i];
+      else
+        f = HalfToFloat(values[i]);
       if (!std::isfinite(f)) fuzz::Fail("accepted a non-finite element at %d", i);
     }
     std::string printed = Print(values, dim);
     int dim2 = -1;
     InputStatus st2 = Parse<T>(sizeof(T) == 2, printed.c_str(), typmod, again, &dim2);
-    if (!st2.ok()) fuzz::Fail("printed form '%s' rejected (%s)", printed.c_str(), InputErrorName(st2.error));
+    if (!st2.ok())
+      fuzz::Fail("printed form '%s' rejected (%s)", printed.c_str(), InputErrorName(st2.error));
     if (dim2 != dim || std::memcmp(values, again, sizeof(T) * dim) != 0)
       fuzz::Fail("printed form '%s' reads back different bytes", printed.c_str());
-    if (Print(again, dim2) != printed) fuzz::Fail("printing is not stable for '%s'", printed.c_str());
+    if (Print(again, dim2) != printed)
+      fuzz::Fail("printing is not stable for '%s'", printed.c_str());
     return;
   }
   using E = InputError;
-  fuzz::ExpectRejection(st, {E::kSyntax, E::kSyntaxStart, E::kSyntaxJunk, E::kNaN, E::kInfinite,
-                             E::kNoDimensions, E::kTooManyDimensions, E::kTypmodMismatch,
-                             E::kOutOfRange},
-                        typmod, kDenseMaxDim, text.size());
+  fuzz::ExpectRejection(
+      st,
+      {E::kSyntax, E::kSyntaxStart, E::kSyntaxJunk, E::kNaN, E::kInfinite, E::kNoDimensions,
+       E::kTooManyDimensions, E::kTypmodMismatch, E::kOutOfRange},
+      typmod, kDenseMaxDim, text.size());
 }
 
 }  // namespace
@@ -81,7 +90,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t* rest = r.Rest(&n);
   std::string text(reinterpret_cast<const char*>(rest), n);
   text = text.c_str();  // up to the first NUL, as a cstring argument
-  if (half) Check<Half>(text, typmod);
-  else Check<float>(text, typmod);
+  if (half)
+    Check<Half>(text, typmod);
+  else
+    Check<float>(text, typmod);
   return 0;
 }

@@ -46,8 +46,8 @@ inline void ExpectRejection(const ragstore::InputStatus& st,
   for (InputError e : allowed) known |= st.error == e;
   if (!known) Fail("this path gave error kind %s", ragstore::InputErrorName(st.error));
   if (st.error == InputError::kTypmodMismatch && (typmod == -1 || st.a != typmod || st.b == typmod))
-    Fail("typmod mismatch reported as %lld / %lld with typmod %d", (long long)st.a,
-         (long long)st.b, typmod);
+    Fail("typmod mismatch reported as %lld / %lld with typmod %d", (long long)st.a, (long long)st.b,
+         typmod);
   if (st.error == InputError::kTooManyDimensions && st.a != max_dim)
     Fail("too many dimensions names %lld", (long long)st.a);
   if (st.error == InputError::kOutOfRange &&

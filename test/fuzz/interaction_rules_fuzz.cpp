@@ -17,9 +17,22 @@ using namespace ragstore;
 
 namespace {
 
-const char* const kWords[] = {"chat", "text_completion", "embeddings", "generate_content",
-                              "execute_tool", "create_agent", "invoke_agent", "hit", "miss",
-                              "bypass", "Chat", "chat ", "", "hi", "hitt", "embedding"};
+const char* const kWords[] = {"chat",
+                              "text_completion",
+                              "embeddings",
+                              "generate_content",
+                              "execute_tool",
+                              "create_agent",
+                              "invoke_agent",
+                              "hit",
+                              "miss",
+                              "bypass",
+                              "Chat",
+                              "chat ",
+                              "",
+                              "hi",
+                              "hitt",
+                              "embedding"};
 
 int64_t Time(fuzz::Reader& r, int64_t base) {
   uint8_t how = r.U8();

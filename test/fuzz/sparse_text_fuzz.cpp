@@ -60,18 +60,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string printed = Print(g_elems, nnz, dim);
     int32_t nnz2 = -1, dim2 = -1;
     InputStatus st2 = ParseSparsevecText(printed.c_str(), typmod, g_again, &nnz2, &dim2);
-    if (!st2.ok()) fuzz::Fail("printed form '%s' rejected (%s)", printed.c_str(), InputErrorName(st2.error));
-    if (nnz2 != nnz || dim2 != dim || std::memcmp(g_elems, g_again, sizeof(SparseElement) * nnz) != 0)
+    if (!st2.ok())
+      fuzz::Fail("printed form '%s' rejected (%s)", printed.c_str(), InputErrorName(st2.error));
+    if (nnz2 != nnz || dim2 != dim ||
+        std::memcmp(g_elems, g_again, sizeof(SparseElement) * nnz) != 0)
       fuzz::Fail("printed form '%s' reads back different elements", printed.c_str());
     if (Print(g_again, nnz2, dim2) != printed) fuzz::Fail("printing not stable");
     return 0;
   }
   using E = InputError;
-  fuzz::ExpectRejection(st, {E::kSyntax, E::kSyntaxStart, E::kSyntaxJunk, E::kSyntaxEnd, E::kNaN,
-                             E::kInfinite, E::kNoDimensions, E::kIndexOutOfBounds,
-                             E::kDuplicateIndex, E::kTooManyDimensions, E::kTooManyNonZeros,
-                             E::kTypmodMismatch, E::kOutOfRange},
-                        typmod, kSparseMaxDim, text.size());
+  fuzz::ExpectRejection(
+      st,
+      {E::kSyntax, E::kSyntaxStart, E::kSyntaxJunk, E::kSyntaxEnd, E::kNaN, E::kInfinite,
+       E::kNoDimensions, E::kIndexOutOfBounds, E::kDuplicateIndex, E::kTooManyDimensions,
+       E::kTooManyNonZeros, E::kTypmodMismatch, E::kOutOfRange},
+      typmod, kSparseMaxDim, text.size());
   if (st.error == E::kTooManyNonZeros && SparsevecTextCapacity(text.c_str()) <= kSparseMaxNnz)
     fuzz::Fail("nnz limit without cause");
   return 0;

@@ -157,7 +157,7 @@ TEST(ExactKnn, MatchesNaiveScanWithTieBreakByLowerId) {
       for (size_t i = 0; i < base.rows; i++) {
         const float* a = queries.Row(q);
         const float* b = base.Row(i);
-        double d = metric == KnnMetric::kL2 ? reference::L2SquaredDistance(a, b, 8)
+        double d = metric == KnnMetric::kL2             ? reference::L2SquaredDistance(a, b, 8)
                    : metric == KnnMetric::kInnerProduct ? -reference::InnerProduct(a, b, 8)
                                                         : reference::CosineDistance(a, b, 8);
         all.emplace_back(d, int32_t(i));

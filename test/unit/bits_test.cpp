@@ -59,7 +59,9 @@ TEST_P(BitsTest, KnownValues) {
 INSTANTIATE_TEST_SUITE_P(Levels, BitsTest,
                          ::testing::Values(BitKernelLevel::kPortable, BitKernelLevel::kPopcnt,
                                            BitKernelLevel::kAvx2),
-                         [](const auto& info) { return std::string(BitKernelLevelName(info.param)); });
+                         [](const auto& info) {
+                           return std::string(BitKernelLevelName(info.param));
+                         });
 
 }  // namespace
 }  // namespace ragstore

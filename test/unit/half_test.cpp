@@ -112,8 +112,8 @@ TEST(HalfConversion, HalfwayFloatsRoundToNearestEven) {
 
 TEST(HalfConversion, OverflowUnderflowInfNan) {
   EXPECT_EQ(FloatToHalf(65504.0f), 0x7bff);
-  EXPECT_EQ(FloatToHalf(65519.996f), 0x7bff);        // just below the midpoint to 65536
-  EXPECT_EQ(FloatToHalf(65520.0f), 0x7c00);          // the midpoint rounds (to even) to Inf
+  EXPECT_EQ(FloatToHalf(65519.996f), 0x7bff);  // just below the midpoint to 65536
+  EXPECT_EQ(FloatToHalf(65520.0f), 0x7c00);    // the midpoint rounds (to even) to Inf
   EXPECT_EQ(FloatToHalf(-1e10f), 0xfc00);
   EXPECT_EQ(FloatToHalf(3.4e38f), 0x7c00);
   EXPECT_EQ(FloatToHalf(INFINITY), 0x7c00);
@@ -123,7 +123,7 @@ TEST(HalfConversion, OverflowUnderflowInfNan) {
   EXPECT_EQ(FloatToHalf(std::nextafter(std::ldexp(1.0f, -25), 1.0f)), 0x0001);
   EXPECT_EQ(FloatToHalf(1e-30f), 0x0000);
   EXPECT_EQ(FloatToHalf(-1e-30f), 0x8000);
-  EXPECT_EQ(FloatToHalf(FromBits(1)), 0x0000);  // smallest float subnormal
+  EXPECT_EQ(FloatToHalf(FromBits(1)), 0x0000);            // smallest float subnormal
   EXPECT_EQ(FloatToHalf(std::ldexp(1.0f, -14)), 0x0400);  // smallest normal
   EXPECT_EQ(FloatToHalf(1.0f), 0x3c00);
   EXPECT_EQ(FloatToHalf(2.0f), 0x4000);
@@ -175,7 +175,8 @@ TEST_P(HalfDistanceTest, MatchesReferenceOnAwkwardLengths) {
       auto a = RandomHalves(n, &rng, scale), b = RandomHalves(n, &rng, scale);
       double mag_l2 = reference::HalfL2SquaredDistance(a.data(), b.data(), n);
       double mag_ip = 0;
-      for (size_t i = 0; i < n; i++) mag_ip += std::fabs(double(HalfToFloat(a[i])) * HalfToFloat(b[i]));
+      for (size_t i = 0; i < n; i++)
+        mag_ip += std::fabs(double(HalfToFloat(a[i])) * HalfToFloat(b[i]));
       double mag_l1 = reference::HalfL1Distance(a.data(), b.data(), n);
       ExpectClose(HalfL2SquaredDistance(a.data(), b.data(), n), mag_l2, mag_l2, n);
       ExpectClose(HalfInnerProduct(a.data(), b.data(), n),

@@ -233,7 +233,8 @@ TEST(HnswGraph, InnerProductLowDimensionalRepairKeepsRecall) {
   for (int i = n; i < n + nq; i++)
     for (int j = 0; j < dim; j++) data[i * dim + j] = uni(rng);
   DenseFloatSpace space{data.data(), dim, GraphMetric::kInnerProduct};
-  DenseFloatSpace queries{data.data() + static_cast<size_t>(n) * dim, dim, GraphMetric::kInnerProduct};
+  DenseFloatSpace queries{data.data() + static_cast<size_t>(n) * dim, dim,
+                          GraphMetric::kInnerProduct};
   HnswGraph g(n, kM, kEfConstruction, 12);
   ASSERT_TRUE(g.Build(space, 2, nullptr));
   CheckStructure(g, kM);

@@ -56,7 +56,8 @@ TEST(IvfKMeansTest, FindsSeparatedClusters) {
   std::vector<float> x(k * per * d);
   for (size_t c = 0; c < k; c++)
     for (size_t i = 0; i < per; i++)
-      for (size_t j = 0; j < d; j++) x[(c * per + i) * d + j] = (j == c ? 10.0f : 0.0f) + noise(rng);
+      for (size_t j = 0; j < d; j++)
+        x[(c * per + i) * d + j] = (j == c ? 10.0f : 0.0f) + noise(rng);
   std::vector<float> centroids(k * d);
   ivf::TrainKMeans(x.data(), k * per, d, k, false, 10, 1234, centroids.data());
   std::vector<int64_t> labels(k * per);

@@ -40,8 +40,8 @@ constexpr double kUnit = 1.0 / (1 << 24);  // float32 unit roundoff
 // ---- the model --------------------------------------------------------------------------
 
 struct Sums {
-  float value = 0;      // the float32 sum in index order
-  double abs_sum = 0;   // sum of |term| in double (for the tolerance)
+  float value = 0;     // the float32 sum in index order
+  double abs_sum = 0;  // sum of |term| in double (for the tolerance)
   size_t terms = 0;
   void Add(float t) {
     value += t;
@@ -188,8 +188,8 @@ struct Results {
   if (ok) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
          << "got l2sq " << r.l2sq << " ip " << r.ip << " l1 " << r.l1 << " cos " << r.cos
-         << "; model " << m.l2sq.value << " " << m.dot.value << " " << m.l1.value << " "
-         << want_cos << (exact_order ? " (exact order)" : " (reordered)");
+         << "; model " << m.l2sq.value << " " << m.dot.value << " " << m.l1.value << " " << want_cos
+         << (exact_order ? " (exact order)" : " (reordered)");
 }
 
 // vector: every distance, both kernel levels, against the model.
@@ -278,12 +278,12 @@ struct EdgeCase {
 std::vector<EdgeCase> EdgeCases() {
   const float big = 3e38f, max = FLT_MAX;
   return {
-      {{big}, {-big}},                  // l2: (6e38)^2 = Inf, l1: 6e38 = Inf
-      {{big}, {big}},                   // ip: 9e76 = Inf, cosine: Inf / Inf = NaN
-      {{big, 1}, {0, 1}},               // cosine: 1 / Inf = 0 -> 1
-      {{max, max}, {-max, -max}},       // every sum overflows
-      {{1e-30f, 1e-30f}, {1e-30f, 0}},  // squares underflow to 0: cosine 0 / 0 = NaN
-      {{0, 0, 0}, {1, 2, 3}},           // a zero vector: NaN
+      {{big}, {-big}},                                 // l2: (6e38)^2 = Inf, l1: 6e38 = Inf
+      {{big}, {big}},                                  // ip: 9e76 = Inf, cosine: Inf / Inf = NaN
+      {{big, 1}, {0, 1}},                              // cosine: 1 / Inf = 0 -> 1
+      {{max, max}, {-max, -max}},                      // every sum overflows
+      {{1e-30f, 1e-30f}, {1e-30f, 0}},                 // squares underflow to 0: cosine 0 / 0 = NaN
+      {{0, 0, 0}, {1, 2, 3}},                          // a zero vector: NaN
       {{1e20f, 1e20f, 1e20f}, {1e20f, 1e20f, 1e20f}},  // 1e40 per term: Inf
       // ip: 1e38 - 1e38 = 0, cosine 1; repeated, the order decides whether partial sums of
       // the same sign reach Infinity first (then NaN), so only as it is
