@@ -84,4 +84,29 @@ FloatMatrix SampleMixturePoints(const FloatMatrix& centres, size_t rows, double 
   return m;
 }
 
+FloatMatrix SampleMixturePointsInSubspace(const FloatMatrix& centres, const FloatMatrix& basis,
+                                          size_t rows, uint64_t seed) {
+  if (centres.rows == 0 || centres.dim == 0 || basis.rows == 0 || basis.dim != centres.dim)
+    throw Error(ErrorKind::kInvalidParameter,
+                "subspace mixture needs centres and a basis of the same dimension");
+  FloatMatrix m;
+  m.rows = rows;
+  m.dim = centres.dim;
+  m.data.resize(rows * centres.dim);
+#pragma omp parallel for schedule(static)
+  for (long i = 0; i < long(rows); i++) {
+    SplitMix64 rng(RowSeed(seed, kPointTag, uint64_t(i)));
+    size_t c = size_t((unsigned __int128)rng.Next() * centres.rows >> 64);
+    float* row = m.Row(size_t(i));
+    const float* centre = centres.Row(c);
+    for (size_t j = 0; j < m.dim; j++) row[j] = centre[j];
+    for (size_t t = 0; t < basis.rows; t++) {
+      const float z = float(rng.NextNormal());
+      const float* b = basis.Row(t);
+      for (size_t j = 0; j < m.dim; j++) row[j] += z * b[j];
+    }
+  }
+  return m;
+}
+
 }  // namespace ragstore

@@ -31,6 +31,19 @@ FloatMatrix MakeMixtureCentres(size_t centres, size_t dim, double centre_sigma, 
 FloatMatrix SampleMixturePoints(const FloatMatrix& centres, size_t rows, double noise_sigma,
                                 uint64_t seed);
 
+// Low intrinsic dimension: rows x centres.dim matrix, row i = centres.Row(c_i) +
+// sum_t z_it * basis.Row(t) with z_it ~ N(0, 1) for t < basis.rows, c_i chosen as in
+// SampleMixturePoints (same seed, same centre per row). The noise lies in the span of the
+// basis rows (one subspace shared by all clusters), so the neighbours of a point within its
+// cluster form a basis.rows-dimensional Gaussian whatever the ambient dimension: real text
+// embeddings also have an intrinsic dimension far below their size. A basis from
+// MakeMixtureCentres(D, dim, noise_sigma / sqrt(D), seed) gives the noise the same expected
+// energy per coordinate (noise_sigma^2) as SampleMixturePoints with noise_sigma. Runs on OpenMP
+// threads. Throws Error(kInvalidParameter) when centres or basis is empty or their dimensions
+// differ.
+FloatMatrix SampleMixturePointsInSubspace(const FloatMatrix& centres, const FloatMatrix& basis,
+                                          size_t rows, uint64_t seed);
+
 // A small splittable generator (SplitMix64), exposed for tests.
 class SplitMix64 {
  public:

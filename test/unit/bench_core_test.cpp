@@ -124,6 +124,47 @@ TEST(Synthetic, HasTheDocumentedMoments) {
   EXPECT_EQ(DefaultMixtureCentres(5), 1u);
 }
 
+TEST(Synthetic, SubspaceNoiseLiesInTheBasisSpan) {
+  const size_t dim = 24, d = 3;
+  FloatMatrix centres = MakeMixtureCentres(7, dim, 4.0, 5);
+  FloatMatrix basis = MakeMixtureCentres(d, dim, 2.0 / std::sqrt(double(d)), 6);
+  FloatMatrix pts = SampleMixturePointsInSubspace(centres, basis, 3000, 8);
+  EXPECT_EQ(pts.data, SampleMixturePointsInSubspace(centres, basis, 3000, 8).data);
+  // Noise-free points of the isotropic sampler with the same seed are each row's centre.
+  FloatMatrix own = SampleMixturePoints(centres, 3000, 0.0, 8);
+  // Orthonormalise the basis rows (Gram-Schmidt, double precision).
+  std::vector<std::vector<double>> q;
+  for (size_t t = 0; t < d; t++) {
+    std::vector<double> v(basis.Row(t), basis.Row(t) + dim);
+    for (const auto& u : q) {
+      double dot = std::inner_product(v.begin(), v.end(), u.begin(), 0.0);
+      for (size_t j = 0; j < dim; j++) v[j] -= dot * u[j];
+    }
+    double norm = std::sqrt(std::inner_product(v.begin(), v.end(), v.begin(), 0.0));
+    ASSERT_GT(norm, 1e-3);
+    for (double& x : v) x /= norm;
+    q.push_back(v);
+  }
+  double energy = 0, worst_residual = 0;
+  for (size_t i = 0; i < pts.rows; i++) {
+    std::vector<double> r(dim);
+    for (size_t j = 0; j < dim; j++) r[j] = double(pts.Row(i)[j]) - own.Row(i)[j];
+    double e = std::inner_product(r.begin(), r.end(), r.begin(), 0.0);
+    energy += e / double(pts.rows * dim);
+    for (const auto& u : q) {
+      double dot = std::inner_product(r.begin(), r.end(), u.begin(), 0.0);
+      for (size_t j = 0; j < dim; j++) r[j] -= dot * u[j];
+    }
+    double left = std::inner_product(r.begin(), r.end(), r.begin(), 0.0);
+    worst_residual = std::max(worst_residual, std::sqrt(left / (e + 1e-30)));
+  }
+  EXPECT_LT(worst_residual, 1e-4);       // the noise has rank d: nothing outside the span
+  EXPECT_NEAR(energy, 4.0, 4.0 * 0.35);  // noise_sigma^2 = 2^2 per coordinate in expectation
+  EXPECT_THROW(SampleMixturePointsInSubspace(centres, MakeMixtureCentres(2, dim + 1, 1.0, 1), 5, 1),
+               Error);
+  EXPECT_THROW(SampleMixturePointsInSubspace(centres, FloatMatrix(), 5, 1), Error);
+}
+
 TEST(Recall, CountsHitsAmongTheFirstK) {
   IdMatrix truth{2, 3, {1, 2, 3, 4, 5, 6}};
   IdMatrix results{2, 4, {3, 9, 1, 2, 6, 5, 4, -1}};
