@@ -1,0 +1,231 @@
+// ann_bench: the command line (Options, --help).
+#include "ann_bench.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+namespace ragstore {
+namespace bench {
+
+namespace {
+
+void Usage() {
+  printf(
+      "usage: ann_bench [options]\n"
+      "  --method hnsw|ivfflat|none   index to build (none: exact scan, recall must be 1)\n"
+      "  --data synthetic|sift5k|mnist10k|DIR  data set (DIR holds base.fvecs, query.fvecs,\n"
+      "                               groundtruth_l2.ivecs); default synthetic\n"
+      "  --rows N                     synthetic rows (default 100000) or cap on the file's rows\n"
+      "  --dim D                      synthetic dimensions (default 128)\n"
+      "  --queries N                  queries (default 1000; 100 for --method none)\n"
+      "  --seed S                     synthetic seed (default 42)\n"
+      "  --centre-sigma X --noise-sigma Y  synthetic mixture spread (default 4, 1; a larger\n"
+      "                               noise/centre ratio makes clusters overlap: harder data)\n"
+      "  --metric l2|ip|cosine        operator <->, <#>, <=> (default l2)\n"
+      "  --k K                        neighbours per query, recall@K (default 10)\n"
+      "  --m M --ef-construction E    hnsw options (default 16, 64)\n"
+      "  --lists L                    ivfflat lists (default 316)\n"
+      "  --sweep a,b,c                ef_search (default 10,20,40,80,100,200) or probes\n"
+      "                               (default 1,2,4,8,16,32)\n"
+      "  --maintenance-work-mem X     for the build (default 1GB)\n"
+      "  --parallel-workers N         max_parallel_maintenance_workers (default 2)\n"
+      "  --clients N                  concurrent clients for the throughput pass (default 2, 0 "
+      "off)\n"
+      "  --repeats N                  timed passes per point, medians reported (default 3)\n"
+      "  --warmup N                   warm-up queries per point (default 200)\n"
+      "  --no-faiss                   skip the in-process FAISS reference\n"
+      "  --no-server                  FAISS reference only (no database)\n"
+      "  --no-plot                    do not draw the recall-vs-QPS PNG (gnuplot)\n"
+      "  --faiss-build-threads N      FAISS build threads (default: all cores)\n"
+      "  --reload                     reload the table even if it is current\n"
+      "  --force-index                SET enable_seqscan = off for the queries\n"
+      "  --keep-index                 reuse the index left by an earlier run when its method,\n"
+      "                               operator class and options match (no build: search only)\n"
+      "  --dbname NAME                database (created if missing; default ragstore_bench)\n"
+      "  --out DIR                    results directory (default bench/results)\n"
+      "  --cache-dir DIR              ground-truth cache (default OUT/cache)\n"
+      "  --note TEXT                  stored with the results\n"
+      "filtered search (--method filtered; L2 only):\n"
+      "  --moduli a,b,c               filters WHERE id %% M = r, selectivity 1/M (default\n"
+      "                               100,1000,10000: 1%%, 0.1%%, 0.01%%); r differs per query\n"
+      "  --filter-methods hnsw,ivfflat  indexes to measure (default both)\n"
+      "  --filter-ef-search N         hnsw.ef_search (default 40)\n"
+      "  --filter-probes N            ivfflat.probes (default 10)\n"
+      "  --max-scan-tuples N          hnsw.max_scan_tuples (default 20000)\n"
+      "  --quick                      20,000 x 128, 50 queries (default 50,000 x 1,536, 30 "
+      "queries;\n"
+      "                               lists rows/1000)\n");
+}
+
+std::vector<int> ParseIntList(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty()) continue;
+    char* end;
+    long v = strtol(item.c_str(), &end, 10);
+    if (*end || v < 1 || v > 1000000) Fail("bad list value: " + item);
+    out.push_back(int(v));
+  }
+  if (out.empty()) Fail("empty list: " + s);
+  return out;
+}
+
+long ParseLong(const std::string& name, const char* v, long lo, long hi) {
+  char* end;
+  long x = strtol(v, &end, 10);
+  if (*v == 0 || *end || x < lo || x > hi)
+    Fail("bad value for " + name + ": " + v + " (" + std::to_string(lo) + ".." +
+         std::to_string(hi) + ")");
+  return x;
+}
+
+}  // namespace
+
+Options ParseArgs(int argc, char** argv) {
+  Options o;
+  if (const char* d = getenv("RAGSTORE_DATA_DIR")) o.data_dir = d;
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    auto next = [&]() -> const char* {
+      if (i + 1 >= argc) Fail("missing value for " + a);
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      Usage();
+      exit(0);
+    } else if (a == "--method") {
+      o.method = next();
+    } else if (a == "--data") {
+      o.data = next();
+    } else if (a == "--data-dir") {
+      o.data_dir = next();
+    } else if (a == "--rows") {
+      o.rows = size_t(ParseLong(a, next(), 1, 100000000));
+      o.rows_given = true;
+    } else if (a == "--dim") {
+      o.dim = size_t(ParseLong(a, next(), 1, 16000));
+      o.dim_given = true;
+    } else if (a == "--queries") {
+      o.queries = size_t(ParseLong(a, next(), 1, 10000000));
+      o.queries_given = true;
+    } else if (a == "--seed") {
+      o.seed = uint64_t(ParseLong(a, next(), 0, 1L << 62));
+    } else if (a == "--centre-sigma" || a == "--noise-sigma") {
+      const char* v = next();
+      char* end;
+      double x = strtod(v, &end);
+      if (*v == 0 || *end || !(x > 0) || x > 1e6) Fail("bad value for " + a + ": " + v);
+      (a == "--centre-sigma" ? o.centre_sigma : o.noise_sigma) = x;
+    } else if (a == "--metric") {
+      o.metric = next();
+    } else if (a == "--k") {
+      o.k = size_t(ParseLong(a, next(), 1, 100));
+    } else if (a == "--m") {
+      o.m = int(ParseLong(a, next(), 2, 100));
+    } else if (a == "--ef-construction") {
+      o.ef_construction = int(ParseLong(a, next(), 4, 1000));
+    } else if (a == "--lists") {
+      o.lists = int(ParseLong(a, next(), 1, 32768));
+      o.lists_given = true;
+    } else if (a == "--sweep" || a == "--ef-search" || a == "--probes") {
+      o.sweep = ParseIntList(next());
+    } else if (a == "--maintenance-work-mem") {
+      o.maintenance_work_mem = next();
+    } else if (a == "--parallel-workers") {
+      o.parallel_workers = int(ParseLong(a, next(), 0, 64));
+    } else if (a == "--clients") {
+      o.clients = int(ParseLong(a, next(), 0, 64));
+    } else if (a == "--repeats") {
+      o.repeats = int(ParseLong(a, next(), 1, 100));
+      o.repeats_given = true;
+    } else if (a == "--warmup") {
+      o.warmup = size_t(ParseLong(a, next(), 0, 10000000));
+      o.warmup_given = true;
+    } else if (a == "--no-faiss") {
+      o.faiss = false;
+    } else if (a == "--no-server") {
+      o.server = false;
+    } else if (a == "--no-plot") {
+      o.plot = false;
+    } else if (a == "--faiss-build-threads") {
+      o.faiss_build_threads = int(ParseLong(a, next(), 1, 256));
+    } else if (a == "--reload") {
+      o.reload = true;
+    } else if (a == "--force-index") {
+      o.force_index = true;
+    } else if (a == "--keep-index") {
+      o.keep_index = true;
+    } else if (a == "--dbname") {
+      o.dbname = next();
+    } else if (a == "--out") {
+      o.out_dir = next();
+    } else if (a == "--cache-dir") {
+      o.cache_dir = next();
+    } else if (a == "--note") {
+      o.note = next();
+    } else if (a == "--quick") {
+      o.quick = true;
+    } else if (a == "--moduli") {
+      o.moduli = ParseIntList(next());
+    } else if (a == "--filter-methods") {
+      o.filter_methods.clear();
+      std::stringstream ss(next());
+      std::string item;
+      while (std::getline(ss, item, ','))
+        if (item == "hnsw" || item == "ivfflat")
+          o.filter_methods.push_back(item);
+        else
+          Fail("--filter-methods: hnsw, ivfflat");
+      if (o.filter_methods.empty()) Fail("--filter-methods is empty");
+    } else if (a == "--filter-ef-search") {
+      o.filter_ef_search = int(ParseLong(a, next(), 1, 1000));
+    } else if (a == "--filter-probes") {
+      o.filter_probes = int(ParseLong(a, next(), 1, 32768));
+    } else if (a == "--max-scan-tuples") {
+      o.max_scan_tuples = int(ParseLong(a, next(), 1, 2000000000));
+    } else {
+      Fail("unknown option " + a + " (--help lists them)");
+    }
+  }
+  if (o.method != "hnsw" && o.method != "ivfflat" && o.method != "none" && o.method != "filtered")
+    Fail("--method must be hnsw, ivfflat, none or filtered");
+  if (o.method == "filtered" && o.metric != "l2") Fail("--method filtered measures L2 only");
+  if (o.method == "filtered") {
+    // Full size: 50,000 x 1,536 (the embedding size of common text models), 30 queries; quick:
+    // 20,000 x 128, 50 queries. Lists: rows / 1000, at least 10 (pgvector's advice).
+    if (!o.rows_given) o.rows = o.quick ? 20000 : 50000;
+    if (!o.dim_given) o.dim = o.quick ? 128 : 1536;
+    if (!o.queries_given) o.queries = o.quick ? 50 : 30;
+    if (!o.lists_given) o.lists = int(std::max<size_t>(10, o.rows / 1000));
+    // The untimed pass that collects results and counts is also a warm-up.
+    if (!o.repeats_given) o.repeats = 1;
+    if (!o.warmup_given) o.warmup = 0;
+  }
+  if (o.metric != "l2" && o.metric != "ip" && o.metric != "cosine")
+    Fail("--metric must be l2, ip or cosine");
+  if (o.method == "hnsw" && o.ef_construction < 2 * o.m) Fail("ef_construction must be >= 2 * m");
+  if (o.sweep.empty()) {
+    if (o.method == "hnsw") o.sweep = {10, 20, 40, 80, 100, 200};
+    if (o.method == "ivfflat") o.sweep = {1, 2, 4, 8, 16, 32};
+    if (o.method == "none") o.sweep = {0};
+  }
+  if (o.method == "none") o.sweep = {0};
+  if (o.method == "none" && !o.queries_given) o.queries = 100;
+  if (!o.server && !o.faiss) Fail("--no-server and --no-faiss leave nothing to measure");
+  if (o.cache_dir.empty()) o.cache_dir = o.out_dir + "/cache";
+  for (char c : o.dbname)
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '_') Fail("--dbname: letters, digits, _");
+  return o;
+}
+
+std::string SweepName(const Options& o) {
+  if (o.method == "hnsw") return "ef_search";
+  if (o.method == "ivfflat") return "probes";
+  return "exact";
+}
+
+}  // namespace bench
+}  // namespace ragstore
