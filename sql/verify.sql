@@ -97,6 +97,14 @@ SELECT ragstore.debug_write_index_page('verify_copy', 1, 5, 4, '\x000009000100')
 SELECT block, item, heap_tid, problem FROM ragstore.verify_index('verify_copy') ORDER BY 3;
 SELECT problem, count(*) > 0 AS found FROM ragstore.verify_index('verify_copy', true) GROUP BY 1 ORDER BY 1;
 REINDEX INDEX verify_copy;
+-- heap TID slots (6 bytes each from element offset 4): element (1,1) holds (0,2) in slots 0
+-- and 1 (one row twice in an element); element (1,3) has slot 0 empty and (0,3) in slot 1 (a
+-- hole: readers stop at the empty slot, so the element returns no row)
+SELECT ragstore.debug_write_index_page('verify_copy', 1, 1, 4, '\x000000000200000000000200');
+SELECT ragstore.debug_write_index_page('verify_copy', 1, 3, 4, '\x000000000000000000000300');
+SELECT block, item, heap_tid, detail FROM ragstore.verify_index('verify_copy')
+  WHERE problem = 'element heap TID' ORDER BY 1, 2, 4;
+REINDEX INDEX verify_copy;
 -- neighbour tuple (1,2): count (offset 2) = 1
 SELECT ragstore.debug_write_index_page('verify_copy', 1, 2, 2, '\x0100');
 SELECT block, item, problem FROM ragstore.verify_index('verify_copy') WHERE problem <> 'unreachable element';

@@ -111,10 +111,17 @@ inline float HnswDistance(const HnswSupport* sup, const char* a, const char* b) 
 // Detoasts value and applies the opclass's normalisation; returns nullptr when the value is
 // not indexed (zero norm under cosine). Checks the hnsw dimension limit (54000).
 char* HnswPrepareValue(const HnswSupport* sup, Datum value, bool for_index);
+// True when two prepared values (uncompressed varlenas) are equal byte for byte: rows of equal
+// values share an element (hnsw_page.h, "Duplicates").
+inline bool HnswValuesEqual(const char* a, const char* b) {
+  return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
+}
 // Dimensions limit check at CREATE INDEX (column typmod): errors as pgvector.
 int HnswCheckColumnDims(Relation index, const HnswSupport* sup);
 
 // ---- meta page ----
+// Reads the meta page. Errors: XX002 when it is not an hnsw meta page, 55000 (with a hint
+// naming REINDEX) when the index has an older on-disk format version.
 void HnswReadMeta(Relation index, HnswMetaPageData* out);
 void HnswInitMetaPage(Page page, int dims, int m, int ef_construction);
 void HnswInitDataPage(Page page);
@@ -139,13 +146,21 @@ void HnswUpdateMeta(Relation index, bool building, BlockNumber insert_page, bool
 // ---- graph search ----
 struct HnswCandidate {
   float distance;
-  ItemPointerData tid;   // element tuple
-  ItemPointerData ntid;  // neighbour tuple
-  ItemPointerData heaptid;
+  ItemPointerData tid;      // element tuple
+  ItemPointerData ntid;     // neighbour tuple
+  ItemPointerData heaptid;  // the element's first heap TID (invalid when it has none)
   uint8 level;
   bool deleted;
+  uint8 nheaptids;  // heap TIDs of the element (0..kHnswHeapTids)
+  // All nheaptids heap TIDs (palloc'd) when there are more than one and the search asked for
+  // them (HnswSearch.want_heaptids), else nullptr.
+  ItemPointerData* heaptids;
   char* value;  // palloc'd copy of the value (inserts) or nullptr
 };
+// Heap TID i (< c.nheaptids) of candidate c (needs c.heaptids when nheaptids > 1).
+inline ItemPointerData HnswCandidateHeapTid(const HnswCandidate& c, int i) {
+  return i == 0 ? c.heaptid : c.heaptids[i];
+}
 
 struct HnswHeap {
   HnswCandidate* items;
@@ -188,6 +203,7 @@ struct HnswSearch {
   const char* query;
   bool copy_values;     // keep a copy of each W member's value (inserts: neighbour selection)
   bool skip_deleted_w;  // deleted elements never enter W (inserts), still traversed
+  bool want_heaptids;   // copy every heap TID of an element with more than one (scans)
   HnswVisited visited;
   // Pinned buffers (no lock held between reads); cache_used[i] is a use tick (LRU).
   Buffer cache_buf[kHnswBufferCache];
@@ -227,7 +243,8 @@ int HnswSelectNeighbors(const HnswSupport* sup, HnswCandidate* cands, int n, int
 void HnswSortCandidates(HnswCandidate* c, int n);
 
 // ---- insertion (hnsw_insert.cpp) ----
-// Inserts one prepared value (see HnswPrepareValue) for heap row heaptid.
+// Inserts one prepared value (see HnswPrepareValue) for heap row heaptid: adds the TID to an
+// element of equal value with room when the layer-0 search finds one, else a new element.
 void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, ItemPointer heaptid,
                      bool building);
 int HnswRandomLevel(int m);
@@ -235,9 +252,11 @@ int HnswRandomLevel(int m);
 // entry point, then ef_construction search and the selection heuristic on layers
 // min(level, entry level)..0. selected[lc] (palloc'd, values copied, ascending distance) and
 // nselected[lc] for lc in 0..level; all empty when the index is empty.
+// found0 / nfound0 (when not nullptr): the live elements the layer-0 search found (values
+// copied, ascending distance), where an insert looks for an element of equal value.
 void HnswFindNeighbors(Relation index, const HnswSupport* sup, int m, int efc, const char* value,
                        int level, const HnswMetaPageData* meta, HnswCandidate** selected,
-                       int* nselected);
+                       int* nselected, HnswCandidate** found0 = nullptr, int* nfound0 = nullptr);
 // Adds the link from -> to on layer lc without ever making an element unreachable (see the
 // comment in hnsw_insert.cpp). from needs tid, ntid, value and distance (= d(from, to)); to
 // needs tid, ntid and value. force: take a slot even when the heuristic would drop `to`.

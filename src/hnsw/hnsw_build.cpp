@@ -1,5 +1,11 @@
 // ragstore hnsw: CREATE INDEX (ambuild) and the init fork of unlogged indexes (ambuildempty).
 //
+// Rows of equal prepared value share an element (up to kHnswHeapTids rows each, hnsw_page.h
+// "Duplicates"): the collected rows are grouped first (core/duplicates.h, over a hash of each
+// value and an exact comparison), and the graph is built over one representative value per
+// element, so identical rows never crowd the graph. Rows inserted after a build outgrew memory
+// join elements through the insert path.
+//
 // Every operator class with a fast kernel is built in memory by core/hnsw_graph.h on the
 // threads PostgreSQL's parallel settings grant (leader + parallel workers, pgvector's count:
 // src/pg/build_threads.h): dense float types (vector; halfvec through a float copy)
@@ -29,6 +35,7 @@
 
 #include <omp.h>
 
+#include "core/duplicates.h"
 #include "core/graph_order.h"
 #include "core/hnsw_graph.h"
 #include "pg/build_threads.h"
@@ -38,6 +45,7 @@ extern "C" {
 #include "access/tableam.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
+#include "common/hashfn.h"
 #include "commands/progress.h"
 #include "pgstat.h"
 #include "utils/backend_progress.h"
@@ -92,6 +100,11 @@ struct BuildState {
   ItemPointerData* tids;
   int64 n;
   int64 cap;
+  // after grouping (BuildCollected): element e holds rows elem_rows[elem_first[e]..
+  // elem_first[e + 1]), and the collected values are compacted so that value e is element e's
+  int64 nelem;
+  int32* elem_rows;
+  int64* elem_first;
   Size mem_limit;
   Size per_vector;   // bytes per element besides the arena
   Size fixed_bytes;  // bytes of the in-memory build whatever its size (the threads')
@@ -113,11 +126,11 @@ void CopyElementValue(const BuildState* bs, int64 i, char* out) {
     memcpy(out, bs->arena + bs->offsets[i], VARSIZE(bs->arena + bs->offsets[i]));
 }
 
-// Writes the n built elements as pages from block 1 on, in the given order (order[pos] =
+// Writes the built elements as pages from block 1 on, in the given order (order[pos] =
 // element; each element's neighbour tuple right after it), and sets the meta page. Placement is
 // computed first so that every neighbour TID is known when a list is written.
 void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
-  int64 n = bs->n;
+  int64 n = bs->nelem;
   int m = bs->m;
   Size max_esize = HnswElementTupleSize(
       bs->kind == HnswElementKind::kDenseFloat ? ElementValueSize(bs, 0) : bs->max_value_size);
@@ -163,9 +176,13 @@ void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
     memset(etup_buf, 0, esize);
     etup->type = kHnswElementTuple;
     etup->level = static_cast<uint8>(level);
-    etup->heaptid = bs->tids[i];
+    ItemPointerData heaptids[kHnswHeapTids];
+    int nheaptids = 0;
+    for (int64 k = bs->elem_first[i]; k < bs->elem_first[i + 1]; k++)
+      heaptids[nheaptids++] = bs->tids[bs->elem_rows[k]];
+    HnswElementSetHeapTids(etup, heaptids, nheaptids);
     etup->neighbortid = ntids[i];
-    CopyElementValue(bs, i, etup->data);
+    CopyElementValue(bs, i, HnswElementPayload(etup));
     auto* ntup = reinterpret_cast<HnswNeighborTupleData*>(ntup_buf);
     memset(ntup_buf, 0, nsize);
     ntup->type = kHnswNeighborTuple;
@@ -221,11 +238,76 @@ void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
   pfree(ntup_buf);
 }
 
+// Whether collected rows a and b hold equal values (GroupEqualRows' equality test).
+bool CollectedRowsEqual(const void* ctx, int64_t a, int64_t b) {
+  const auto* bs = static_cast<const BuildState*>(ctx);
+  if (bs->kind == HnswElementKind::kDenseFloat)
+    return memcmp(bs->vecs + static_cast<size_t>(a) * bs->dims,
+                  bs->vecs + static_cast<size_t>(b) * bs->dims, sizeof(float) * bs->dims) == 0;
+  return HnswValuesEqual(bs->arena + bs->offsets[a], bs->arena + bs->offsets[b]);
+}
+
+// Groups the collected rows into elements (hnsw_page.h, "Duplicates") and compacts the values
+// so that value e is element e's (its first row's): the graph is then built over bs->nelem
+// values. A row's value only moves to a lower position, and elements are ordered by their first
+// row, so moving them in element order never overwrites a value still to be moved.
+void GroupCollected(BuildState* bs) {
+  int64 n = bs->n;
+  auto* hashes =
+      static_cast<uint64*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(uint64) * n));
+  for (int64 i = 0; i < n; i++) {
+    const char* bytes;
+    Size len;
+    if (bs->kind == HnswElementKind::kDenseFloat) {
+      bytes = reinterpret_cast<const char*>(bs->vecs + static_cast<size_t>(i) * bs->dims);
+      len = sizeof(float) * bs->dims;
+    } else {
+      bytes = bs->arena + bs->offsets[i];
+      len = VARSIZE(bytes);
+    }
+    hashes[i] = hash_bytes_extended(reinterpret_cast<const unsigned char*>(bytes),
+                                    static_cast<int>(len), 0);
+    if ((i & 4095) == 0) CHECK_FOR_INTERRUPTS();
+  }
+  bs->elem_rows =
+      static_cast<int32*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * n));
+  bs->elem_first =
+      static_cast<int64*>(MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * (n + 1)));
+  int64 nelem = 0;
+  pg::GuardedCall([&]() {
+    nelem = GroupEqualRows(n, hashes, CollectedRowsEqual, bs, kHnswHeapTids, bs->elem_rows,
+                           bs->elem_first);
+  });
+  pfree(hashes);
+  bs->nelem = nelem;
+  if (nelem == n) return;  // no two rows share a value: nothing moves
+  Size stride = bs->kind == HnswElementKind::kBits && n > 1 ? bs->offsets[1] - bs->offsets[0] : 0;
+  for (int64 e = 0; e < nelem; e++) {
+    int64 row = bs->elem_rows[bs->elem_first[e]];
+    if (row == e) continue;
+    switch (bs->kind) {
+      case HnswElementKind::kDenseFloat:
+        memcpy(bs->vecs + static_cast<size_t>(e) * bs->dims,
+               bs->vecs + static_cast<size_t>(row) * bs->dims, sizeof(float) * bs->dims);
+        break;
+      case HnswElementKind::kBits:  // the bit space reads values at one stride: move the bytes
+        memcpy(bs->arena + e * stride, bs->arena + row * stride, stride);
+        bs->offsets[e] = e * stride;
+        break;
+      default:
+        bs->offsets[e] = bs->offsets[row];
+        break;
+    }
+  }
+}
+
 // Builds the graph over the collected vectors in memory and writes it out.
 void BuildCollected(BuildState* bs) {
   if (bs->n == 0) return;
+  int64 rows = bs->n;
+  GroupCollected(bs);
   pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseGraph);
-  pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, bs->n);
+  pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, bs->nelem);
   auto* holder = static_cast<GraphHolder*>(palloc0(sizeof(GraphHolder)));
   holder->cb.func = GraphHolderFree;
   holder->cb.arg = holder;
@@ -234,7 +316,7 @@ void BuildCollected(BuildState* bs) {
   GraphMetric metric = bs->sup.metric == HnswMetric::kInnerProduct ? GraphMetric::kInnerProduct
                        : bs->sup.metric == HnswMetric::kL1         ? GraphMetric::kL1
                                                                    : GraphMetric::kL2;
-  int64 n = bs->n;
+  int64 n = bs->nelem;
   int m = bs->m, efc = bs->ef_construction;
   uint64 seed = 0x5eed0000u + static_cast<uint64>(n);
   // The space over the collected values (arena pointers are final: collection is over).
@@ -299,7 +381,12 @@ void BuildCollected(BuildState* bs) {
   WriteGraph(bs, holder->graph, order);
   pfree(order);
   GraphHolderFree(holder);
-  bs->index_tuples += static_cast<double>(bs->n);
+  bs->index_tuples += static_cast<double>(rows);
+  pfree(bs->elem_rows);
+  pfree(bs->elem_first);
+  bs->elem_rows = nullptr;
+  bs->elem_first = nullptr;
+  bs->nelem = 0;
   if (bs->vecs != nullptr) pfree(bs->vecs);
   bs->vecs = nullptr;
   if (bs->arena != nullptr) pfree(bs->arena);
@@ -447,14 +534,16 @@ IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info
   bs->threads = bs->in_memory ? pg::BuildThreads(heap, index, pg::BuildKind::kHnsw) : 1;
   bs->fixed_bytes =
       static_cast<Size>(bs->threads) * HnswGraph::BytesPerThread(bs->m, bs->ef_construction);
-  // Per element: its heap TID, the graph (lists, counts, lock), the placement arrays of the
+  // Per element: its heap TID, its place in the grouping of equal values (a row number and a
+  // range start; the grouping's working memory is freed before the graph is allocated and is
+  // smaller than it), the graph (lists, counts, lock), the placement arrays of the
   // write-out, the threads' visited tables, the breadth-first order (two int32 arrays and a
   // flag; the window order is only used when its memory fits, see BuildCollected), and its
   // value: dense floats, or (bit, sparsevec) its offset, its sparse view, and its bytes in the
   // arena (counted as collected).
-  bs->per_vector = sizeof(ItemPointerData) + HnswGraph::BytesPerElement(bs->m) +
-                   2 * sizeof(ItemPointerData) + sizeof(uint32) * bs->threads + 2 * sizeof(int32) +
-                   1;
+  bs->per_vector = sizeof(ItemPointerData) + sizeof(int32) + sizeof(int64) +
+                   HnswGraph::BytesPerElement(bs->m) + 2 * sizeof(ItemPointerData) +
+                   sizeof(uint32) * bs->threads + 2 * sizeof(int32) + 1;
   if (bs->kind == HnswElementKind::kDenseFloat)
     bs->per_vector += sizeof(float) * bs->dims;
   else

@@ -7,12 +7,15 @@
 // neighbour tuple are written first (one generic WAL record), then each neighbour gets a back
 // link (HnswAddLink: a free slot, or a full list gives up the one member the heuristic drops,
 // which first moves into the new element's list, so no element ever loses its last in-link),
-// then the entry point moves if the new element is higher. Locks and WAL: see hnsw_page.h.
+// then the entry point moves if the new element is higher. A value equal to that of an element
+// the layer-0 search found (hnsw_page.h, "Duplicates") only adds its heap TID to that element
+// when it has room (AddDuplicate). Locks and WAL: see hnsw_page.h.
 #include "hnsw/hnsw.h"
 
 #include <cmath>
 
 extern "C" {
+#include "common/hashfn.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "storage/indexfsm.h"
@@ -198,6 +201,35 @@ void AddToList(Relation index, bool building, int m, ItemPointer ntid, int lc,
     HnswWriterFinish(&w);
   }
   UnlockReleaseBuffer(buf);
+}
+
+// Adds heaptid to the element `dup` (a live element whose value equals `value`) under its
+// page's exclusive lock, in one generic WAL record; false when it no longer qualifies (deleted,
+// no longer that value) or has no free slot.
+bool AddDuplicate(Relation index, bool building, const HnswCandidate& dup, const char* value,
+                  ItemPointer heaptid) {
+  Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(&dup.tid));
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  Page page = BufferGetPage(buf);
+  OffsetNumber off = ItemPointerGetOffsetNumber(&dup.tid);
+  bool added = false;
+  if (off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
+      ItemIdIsNormal(PageGetItemId(page, off))) {
+    auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
+    int n = e->type == kHnswElementTuple && !e->deleted ? HnswElementHeapTidCount(e) : 0;
+    if (n > 0 && n < kHnswHeapTids && HnswValuesEqual(HnswElementPayload(e), value)) {
+      HnswWriter w;
+      HnswWriterStart(&w, index, building);
+      Page wpage = HnswWriterRegister(&w, buf, false);
+      auto* we =
+          reinterpret_cast<HnswElementTupleData*>(PageGetItem(wpage, PageGetItemId(wpage, off)));
+      HnswElementHeapTids(we)[n] = *heaptid;
+      HnswWriterFinish(&w);
+      added = true;
+    }
+  }
+  UnlockReleaseBuffer(buf);
+  return added;
 }
 
 // Removes tid from `replaceable` (see HnswAddLink).
@@ -399,10 +431,14 @@ bool HnswAddLink(Relation index, const HnswSupport* sup, int m, bool building,
 
 void HnswFindNeighbors(Relation index, const HnswSupport* sup, int m, int efc, const char* value,
                        int level, const HnswMetaPageData* meta, HnswCandidate** selected,
-                       int* nselected) {
+                       int* nselected, HnswCandidate** found0, int* nfound0) {
   for (int i = 0; i <= level; i++) {
     selected[i] = nullptr;
     nselected[i] = 0;
+  }
+  if (found0 != nullptr) {
+    *found0 = nullptr;
+    *nfound0 = 0;
   }
   HnswSearch s;
   HnswSearchInit(&s, index, sup, m, value);
@@ -441,6 +477,11 @@ void HnswFindNeighbors(Relation index, const HnswSupport* sup, int m, int efc, c
       int n = 0;
       for (int i = 0; i < neps; i++)
         if (!eps[i].deleted && eps[i].value != nullptr) cands[n++] = eps[i];
+      if (lc == 0 && found0 != nullptr) {  // before the selection reorders cands
+        *found0 = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (n > 0 ? n : 1)));
+        memcpy(*found0, cands, sizeof(HnswCandidate) * n);
+        *nfound0 = n;
+      }
       selected[lc] = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * slots));
       nselected[lc] = HnswSelectNeighbors(sup, cands, n, slots, selected[lc]);
     } else {
@@ -517,6 +558,14 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, 
   LOCKMODE lockmode = ShareLock;
   HnswMetaPageData meta;
 
+  // Inserts of equal values take turns (hnsw_page.h, "Locks"); a build is alone.
+  BlockNumber value_lock = InvalidBlockNumber;
+  if (!building) {
+    uint32 h =
+        hash_bytes(reinterpret_cast<const unsigned char*>(value), static_cast<int>(VARSIZE(value)));
+    value_lock = kHnswValueLockFirst + h % kHnswValueLocks;
+    LockPage(index, value_lock, ExclusiveLock);
+  }
   LockPage(index, kHnswUpdateLock, lockmode);
   HnswReadMeta(index, &meta);
   if (level > meta.entry_level) {
@@ -529,7 +578,25 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, 
   // Search for neighbours, layer by layer.
   HnswCandidate* selected[kMaxLevel + 1];
   int nselected[kMaxLevel + 1];
-  HnswFindNeighbors(index, sup, m, efc, value, level, &meta, selected, nselected);
+  HnswCandidate* found0;
+  int nfound0;
+  HnswFindNeighbors(index, sup, m, efc, value, level, &meta, selected, nselected, &found0,
+                    &nfound0);
+
+  // An element of equal value with room takes the heap TID instead (equal values have equal
+  // distances to the query, so only those are compared).
+  float self_distance = nfound0 > 0 ? HnswDistance(sup, value, value) : 0;
+  for (int i = 0; i < nfound0; i++) {
+    const HnswCandidate& c = found0[i];
+    if (c.distance != self_distance || c.deleted || c.value == nullptr ||
+        c.nheaptids >= kHnswHeapTids || !HnswValuesEqual(c.value, value))
+      continue;
+    if (AddDuplicate(index, building, c, value, heaptid)) {
+      UnlockPage(index, kHnswUpdateLock, lockmode);
+      if (BlockNumberIsValid(value_lock)) UnlockPage(index, value_lock, ExclusiveLock);
+      return;
+    }
+  }
 
   // Build and write the element.
   Size vsize = VARSIZE(value);
@@ -538,8 +605,8 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, 
   auto* etup = static_cast<HnswElementTupleData*>(palloc0(esize));
   etup->type = kHnswElementTuple;
   etup->level = static_cast<uint8>(level);
-  etup->heaptid = *heaptid;
-  memcpy(etup->data, value, vsize);
+  HnswElementSetHeapTids(etup, heaptid, 1);
+  memcpy(HnswElementPayload(etup), value, vsize);
   auto* ntup = static_cast<HnswNeighborTupleData*>(palloc0(nsize));
   ntup->type = kHnswNeighborTuple;
   ntup->count = static_cast<uint16>((level + 2) * m);
@@ -585,6 +652,7 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, 
   if (level > meta.entry_level)
     HnswUpdateMeta(index, building, InvalidBlockNumber, true, &added.tid, level);
   UnlockPage(index, kHnswUpdateLock, lockmode);
+  if (BlockNumberIsValid(value_lock)) UnlockPage(index, value_lock, ExclusiveLock);
 }
 
 }  // namespace hnsw

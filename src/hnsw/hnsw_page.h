@@ -9,10 +9,19 @@
 //
 // Tuples (plain bytes in line pointers; TIDs are (block, offset) inside the index)
 //   Element tuple  (HnswElementTupleData): type = kHnswElementTuple, the element's level, a
-//     deleted flag, the heap TID of the row, the TID of its neighbour tuple, then the indexed
-//     value as an uncompressed varlena (for cosine the value is stored normalised). Elements
-//     have a fixed size per index (dimensions are fixed), so distance kernels read the value
-//     directly in the shared buffer.
+//     deleted flag, the heap TIDs of up to kHnswHeapTids (10) rows that hold this same value
+//     (valid ones first, unused slots invalid; as pgvector), the TID of its neighbour tuple,
+//     then the payload at a MAXALIGN'd offset: the indexed value as an uncompressed varlena
+//     (for cosine the value is stored normalised). The heap TIDs and the payload are separate
+//     parts (HnswElementHeapTids / HnswElementPayload): what the payload holds does not change
+//     the rest. Elements have a fixed size per index (dimensions are fixed), so distance
+//     kernels read the value directly in the shared buffer.
+//   Duplicates: rows whose prepared values are byte for byte equal share one element, up to
+//     kHnswHeapTids of them; more such rows make further elements, linked like any other. A
+//     build groups them before the graph is built (core/duplicates.h); an insert adds its heap
+//     TID to an element of equal value that its layer-0 search found and that has room
+//     (hnsw_insert.cpp). VACUUM removes dead heap TIDs from an element and marks it deleted
+//     only when none is left. So a search that reaches an element returns all its rows.
 //   Neighbour tuple (HnswNeighborTupleData): type = kHnswNeighborTuple, count = (level + 2) * m
 //     slots of ItemPointerData: slots [0, 2m) are layer 0, then m slots per upper layer
 //     (layer l >= 1 at 2m + (l - 1) m). Unused slots hold an invalid TID. Neighbour lists are
@@ -51,6 +60,11 @@
 //   tuple does not fit; a back link locks the neighbour's page, and the new element's page to
 //   move a dropped link there, one after the other). No code holds two buffer locks while
 //   waiting for a third, so there is no deadlock.
+//   Inserts of equal values take turns: an insert holds the heavyweight page lock on "page"
+//   kHnswValueLockFirst + (hash of its value mod kHnswValueLocks) exclusively for its duration
+//   (taken before the update lock), so the second of two equal rows inserted at once finds the
+//   first one's element instead of making a second one. The heap TID is added to an element
+//   under its page's exclusive buffer lock, after checking it is live, equal and has room.
 //   A heavyweight page lock on "page" kHnswUpdateLock (LockPage) orders structure changes:
 //   inserts hold it in share mode for their duration (exclusive when they raise the entry
 //   point); VACUUM holds it exclusively while it marks, repairs and removes elements, so an
@@ -81,9 +95,17 @@ namespace ragstore {
 namespace hnsw {
 
 constexpr uint32 kHnswMagic = 0x484e5357;  // "HNSW"
-constexpr uint32 kHnswVersion = 1;
+// Version 2: up to kHnswHeapTids heap TIDs per element. An index of version 1 is refused with
+// an error asking for REINDEX (HnswReadMeta).
+constexpr uint32 kHnswVersion = 2;
 constexpr BlockNumber kHnswMetaBlock = 0;
 constexpr BlockNumber kHnswUpdateLock = 0;  // heavyweight LockPage "page number"
+// Heavyweight LockPage "page numbers" that make inserts of equal values take turns (see Locks):
+// far beyond any real block of an index (they only name locks).
+constexpr BlockNumber kHnswValueLockFirst = 0xFFF00000u;
+constexpr uint32 kHnswValueLocks = 1u << 16;
+// Heap rows of equal value kept in one element (pgvector's HNSW_HEAPTIDS).
+constexpr int kHnswHeapTids = 10;
 constexpr uint16 kHnswPageId = 0xFF90;
 
 constexpr uint8 kHnswElementTuple = 1;
@@ -110,15 +132,38 @@ struct HnswPageOpaqueData {
 struct HnswElementTupleData {
   uint8 type;  // kHnswElementTuple
   uint8 level;
-  uint8 deleted;  // 1 once VACUUM found the heap row dead; never returned, still traversed
+  uint8 deleted;  // 1 once VACUUM found all its heap rows dead; never returned, still traversed
   uint8 unused;
-  ItemPointerData heaptid;
+  // Heap TIDs of the rows holding this value: valid ones first, then invalid (all invalid once
+  // deleted). Read and written through the accessors below.
+  ItemPointerData heaptids[kHnswHeapTids];
   ItemPointerData neighbortid;
   uint16 unused2;
-  uint32 unused3;
-  char data[FLEXIBLE_ARRAY_MEMBER];  // the value: an uncompressed 4-byte-header varlena
+  char data[FLEXIBLE_ARRAY_MEMBER];  // the payload (HnswElementPayload)
 };
-static_assert(offsetof(HnswElementTupleData, data) == 24, "value at a MAXALIGN'd offset");
+static_assert(offsetof(HnswElementTupleData, heaptids) == 4, "heap TIDs at byte 4");
+static_assert(offsetof(HnswElementTupleData, data) == 72, "payload at a MAXALIGN'd offset");
+
+// ---- element accessors: the heap-TID part
+// Number of heap TIDs of element e (its valid prefix, 0 when deleted).
+inline int HnswElementHeapTidCount(const HnswElementTupleData* e) {
+  int n = 0;
+  while (n < kHnswHeapTids && ItemPointerIsValid(&e->heaptids[n])) n++;
+  return n;
+}
+inline ItemPointerData* HnswElementHeapTids(HnswElementTupleData* e) { return e->heaptids; }
+// Sets the heap TIDs of e to tids[0..n) (n <= kHnswHeapTids), the other slots invalid.
+inline void HnswElementSetHeapTids(HnswElementTupleData* e, const ItemPointerData* tids, int n) {
+  for (int i = 0; i < kHnswHeapTids; i++) {
+    if (i < n)
+      e->heaptids[i] = tids[i];
+    else
+      ItemPointerSetInvalid(&e->heaptids[i]);
+  }
+}
+// ---- element accessors: the payload (the stored value)
+inline char* HnswElementPayload(HnswElementTupleData* e) { return e->data; }
+inline const char* HnswElementPayload(const HnswElementTupleData* e) { return e->data; }
 
 struct HnswNeighborTupleData {
   uint8 type;  // kHnswNeighborTuple
@@ -127,8 +172,9 @@ struct HnswNeighborTupleData {
   ItemPointerData tids[FLEXIBLE_ARRAY_MEMBER];
 };
 
-inline Size HnswElementTupleSize(Size value_size) {
-  return MAXALIGN(offsetof(HnswElementTupleData, data) + value_size);
+// Bytes of an element tuple whose payload has payload_size bytes.
+inline Size HnswElementTupleSize(Size payload_size) {
+  return MAXALIGN(offsetof(HnswElementTupleData, data) + payload_size);
 }
 inline Size HnswNeighborTupleSize(int level, int m) {
   return MAXALIGN(offsetof(HnswNeighborTupleData, tids) +

@@ -11,8 +11,10 @@
 // ends while the discarded heap holds anything, so within its budget it covers what layer 0
 // reaches from the entry point. relaxed_order returns each batch sorted; strict_order also
 // drops any row closer than one already returned, so the whole output stays sorted. Deleted
-// elements are traversed but never returned. A NULL query returns every indexed row in index
-// page order (NextNullPage).
+// elements are traversed but never returned. Each element returns all its heap rows (rows of
+// equal value share an element, hnsw_page.h), one after the other at the element's distance;
+// hnsw.max_scan_tuples counts elements, as pgvector's does. A NULL query returns every indexed
+// row in index page order (NextNullPage).
 #include "hnsw/hnsw.h"
 
 #include <algorithm>
@@ -51,6 +53,7 @@ struct HnswScanState {
   HnswCandidate* results;  // current batch, ascending
   int nresults;
   int pos;
+  int tid_pos;  // next heap TID of results[pos]
   bool emitted_any;
   bool budget_spent;
   // NULL query (every distance is NULL): all indexed rows in index page order.
@@ -71,6 +74,7 @@ Size ScanMemory(const HnswScanState* so) { return MemoryContextMemAllocated(so->
 void TakeBatch(HnswScanState* so) {
   so->nresults = 0;
   so->pos = 0;
+  so->tid_pos = 0;
   while (so->W.size > 0) so->results[so->nresults++] = HnswHeapPop(&so->W);
   // W pops farthest first: reverse
   for (int i = 0, j = so->nresults - 1; i < j; i++, j--) {
@@ -98,6 +102,7 @@ void FirstSearch(IndexScanDesc scan, HnswScanState* so) {
                           errmsg(so->sup.type->dims_error, meta.dimensions, qdims)));
       }
       HnswSearchInit(&so->search, scan->indexRelation, &so->sup, meta.m, so->query);
+      so->search.want_heaptids = true;
       so->m = meta.m;
     }
     found = HnswEntryCandidate(&so->search, &meta, &ep);
@@ -166,8 +171,8 @@ bool NextNullPage(IndexScanDesc scan, HnswScanState* so) {
         if (!ItemIdIsNormal(iid)) continue;
         auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
         if (e->type != kHnswElementTuple || e->deleted) continue;
-        if (!ItemPointerIsValid(&e->heaptid)) continue;
-        so->null_tids[so->null_n++] = e->heaptid;
+        int ntids = HnswElementHeapTidCount(e);
+        for (int i = 0; i < ntids; i++) so->null_tids[so->null_n++] = e->heaptids[i];
       }
     }
     UnlockReleaseBuffer(buf);
@@ -190,6 +195,7 @@ bool NextBatch(HnswScanState* so) {
   int ef = so->ef;
   so->nresults = 0;
   so->pos = 0;
+  so->tid_pos = 0;
   if (so->discarded.size == 0) return false;
   if (!so->budget_spent) {
     Size limit = static_cast<Size>(work_mem * 1024.0 * g_scan_mem_multiplier);
@@ -256,6 +262,7 @@ void hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, i
   so->query = nullptr;
   so->nresults = 0;
   so->pos = 0;
+  so->tid_pos = 0;
   so->emitted_any = false;
   so->budget_spent = false;
   so->null_query = false;
@@ -279,9 +286,10 @@ bool hnswgettuple(IndexScanDesc scan, ScanDirection dir) {
       pgstat_count_index_scan(scan->indexRelation);
       so->null_query = true;
       so->null_next = kHnswMetaBlock + 1;
-      // a page holds fewer line pointers than MaxOffsetNumber
+      // a page holds at most this many element tuples, each with up to kHnswHeapTids TIDs
+      Size per_page = HnswEmptyPageSpace() / (HnswElementTupleSize(0) + sizeof(ItemIdData)) + 1;
       so->null_tids = static_cast<ItemPointerData*>(
-          MemoryContextAlloc(so->ctx, sizeof(ItemPointerData) * MaxOffsetNumber));
+          MemoryContextAlloc(so->ctx, sizeof(ItemPointerData) * per_page * kHnswHeapTids));
     } else {
       MemoryContext old = MemoryContextSwitchTo(so->ctx);
       so->query = HnswPrepareValue(&so->sup, scan->orderByData[0].sk_argument, false);
@@ -301,12 +309,16 @@ bool hnswgettuple(IndexScanDesc scan, ScanDirection dir) {
   bool strict = g_iterative_scan == static_cast<int>(IterativeScan::kStrictOrder);
   while (!so->done) {
     while (so->pos < so->nresults) {
-      HnswCandidate* c = &so->results[so->pos++];
-      if (c->deleted || !ItemPointerIsValid(&c->heaptid)) continue;
-      if (strict && so->emitted_any && c->distance < so->last_distance) continue;
+      HnswCandidate* c = &so->results[so->pos];
+      if (c->deleted || so->tid_pos >= c->nheaptids ||
+          (so->tid_pos == 0 && strict && so->emitted_any && c->distance < so->last_distance)) {
+        so->pos++;
+        so->tid_pos = 0;
+        continue;
+      }
       so->emitted_any = true;
       so->last_distance = c->distance;
-      scan->xs_heaptid = c->heaptid;
+      scan->xs_heaptid = HnswCandidateHeapTid(*c, so->tid_pos++);
       scan->xs_recheck = false;
       scan->xs_recheckorderby = false;
       return true;

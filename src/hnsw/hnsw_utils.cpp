@@ -12,6 +12,7 @@ extern "C" {
 #include "storage/bufmgr.h"
 #include "storage/indexfsm.h"
 #include "storage/lmgr.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 }
 
@@ -85,6 +86,16 @@ void HnswReadMeta(Relation index, HnswMetaPageData* out) {
     ereport(ERROR,
             (errcode(ERRCODE_INDEX_CORRUPTED),
              errmsg("index \"%s\" is not a valid hnsw index", RelationGetRelationName(index))));
+  }
+  if (meta->version != kHnswVersion) {
+    uint32 version = meta->version;
+    UnlockReleaseBuffer(buf);
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("hnsw index \"%s\" has on-disk format version %u, this version of "
+                           "ragstore reads version %u",
+                           RelationGetRelationName(index), version, kHnswVersion),
+                    errhint("Rebuild it with REINDEX INDEX %s.",
+                            quote_identifier(RelationGetRelationName(index)))));
   }
   *out = *meta;
   UnlockReleaseBuffer(buf);
@@ -280,6 +291,7 @@ void HnswSearchInit(HnswSearch* s, Relation index, const HnswSupport* sup, int m
   s->query = query;
   s->copy_values = false;
   s->skip_deleted_w = false;
+  s->want_heaptids = false;
   HnswVisitedInit(&s->visited, 1024);
   s->ncache = 0;
   s->tick = 0;
@@ -396,17 +408,28 @@ static inline bool ReadElement(HnswSearch* s, Page page, OffsetNumber off, HnswC
   if (!ItemIdIsNormal(iid)) return false;
   auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
   if (e->type != kHnswElementTuple) return false;
-  out->distance = HnswDistance(s->sup, s->query, e->data);
+  const char* payload = HnswElementPayload(e);
+  out->distance = HnswDistance(s->sup, s->query, payload);
   out->ntid = e->neighbortid;
-  out->heaptid = e->heaptid;
   out->level = e->level;
   out->deleted = e->deleted != 0;
   out->value = nullptr;
+  int ntids = HnswElementHeapTidCount(e);
+  out->nheaptids = static_cast<uint8>(ntids);
+  out->heaptids = nullptr;
+  if (ntids > 0)
+    out->heaptid = e->heaptids[0];
+  else
+    ItemPointerSetInvalid(&out->heaptid);
+  if (ntids > 1 && s->want_heaptids) {
+    out->heaptids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * ntids));
+    memcpy(out->heaptids, e->heaptids, sizeof(ItemPointerData) * ntids);
+  }
   if (W != nullptr) copy_value = W->size < ef || out->distance < HnswHeapTop(W).distance;
   if (copy_value) {
-    Size sz = VARSIZE(e->data);
+    Size sz = VARSIZE(payload);
     out->value = static_cast<char*>(palloc(sz));
-    memcpy(out->value, e->data, sz);
+    memcpy(out->value, payload, sz);
   }
   return true;
 }

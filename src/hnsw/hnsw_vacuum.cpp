@@ -2,8 +2,9 @@
 //
 // ambulkdelete holds the update lock exclusively (no insert runs meanwhile; scans go on) and
 // works in four passes over the index, each page change in its own generic WAL record:
-//   1. mark: every element whose heap row the callback reports dead gets deleted = 1 and an
-//      invalid heap TID (it is never returned again, scans still traverse it);
+//   1. mark: the heap TIDs the callback reports dead leave their element (the others move up,
+//      so the valid ones stay first); an element left with none gets deleted = 1 (it is never
+//      returned again, scans still traverse it);
 //   2. repair: a deleted entry point is replaced by a live element of the highest level; then
 //      every live element with a deleted neighbour on some layer gets a new list for that
 //      layer, chosen with the selection heuristic among its live neighbours, the live
@@ -76,7 +77,8 @@ bool IsDeleted(VacuumState* vs, ItemPointer tid) {
   }
 }
 
-// Pass 1: marks dead elements deleted; collects live ones.
+// Pass 1: removes dead heap TIDs from elements and marks the elements left with none deleted;
+// collects the live ones.
 void MarkDeleted(VacuumState* vs, IndexBulkDeleteCallback callback, void* callback_state,
                  IndexBulkDeleteResult* stats) {
   BlockNumber nblocks = RelationGetNumberOfBlocks(vs->index);
@@ -89,8 +91,12 @@ void MarkDeleted(VacuumState* vs, IndexBulkDeleteCallback callback, void* callba
       UnlockReleaseBuffer(buf);
       continue;
     }
-    OffsetNumber dead[MaxOffsetNumber];
-    int ndead = 0;
+    // Elements that lose heap TIDs: their offsets and the TIDs they keep (none: deleted).
+    OffsetNumber changed[MaxOffsetNumber];
+    int nkeep[MaxOffsetNumber];
+    ItemPointerData* keep = static_cast<ItemPointerData*>(
+        palloc(sizeof(ItemPointerData) * kHnswHeapTids * (PageGetMaxOffsetNumber(page) + 1)));
+    int nchanged = 0;
     OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
       ItemId iid = PageGetItemId(page, off);
@@ -101,10 +107,24 @@ void MarkDeleted(VacuumState* vs, IndexBulkDeleteCallback callback, void* callba
       ItemPointerSet(&tid, blk, off);
       if (e->deleted) {
         HnswVisitedAdd(&vs->deleted, &tid);
-      } else if (callback(&e->heaptid, callback_state)) {
-        dead[ndead++] = off;
+        continue;
+      }
+      int ntids = HnswElementHeapTidCount(e);
+      ItemPointerData* kept = keep + nchanged * kHnswHeapTids;
+      int nkept = 0;
+      for (int i = 0; i < ntids; i++) {
+        if (callback(&e->heaptids[i], callback_state))
+          stats->tuples_removed += 1;
+        else
+          kept[nkept++] = e->heaptids[i];
+      }
+      stats->num_index_tuples += nkept;
+      if (nkept < ntids) {
+        changed[nchanged] = off;
+        nkeep[nchanged++] = nkept;
+      }
+      if (nkept == 0) {
         HnswVisitedAdd(&vs->deleted, &tid);
-        stats->tuples_removed += 1;
       } else {
         if (vs->nlive == vs->live_cap) {
           vs->live_cap *= 2;
@@ -112,21 +132,21 @@ void MarkDeleted(VacuumState* vs, IndexBulkDeleteCallback callback, void* callba
               repalloc_huge(vs->live, sizeof(LiveElement) * static_cast<Size>(vs->live_cap)));
         }
         vs->live[vs->nlive++] = {tid, e->neighbortid, e->level};
-        stats->num_index_tuples += 1;
       }
     }
-    if (ndead > 0) {
+    if (nchanged > 0) {
       HnswWriter w;
       HnswWriterStart(&w, vs->index, false);
       Page wpage = HnswWriterRegister(&w, buf, false);
-      for (int i = 0; i < ndead; i++) {
+      for (int i = 0; i < nchanged; i++) {
         auto* e = reinterpret_cast<HnswElementTupleData*>(
-            PageGetItem(wpage, PageGetItemId(wpage, dead[i])));
-        e->deleted = 1;
-        ItemPointerSetInvalid(&e->heaptid);
+            PageGetItem(wpage, PageGetItemId(wpage, changed[i])));
+        HnswElementSetHeapTids(e, keep + i * kHnswHeapTids, nkeep[i]);
+        if (nkeep[i] == 0) e->deleted = 1;
       }
       HnswWriterFinish(&w);
     }
+    pfree(keep);
     UnlockReleaseBuffer(buf);
   }
 }
@@ -232,9 +252,9 @@ void RepairNeighbors(VacuumState* vs) {
       Page page = BufferGetPage(buf);
       auto* e = reinterpret_cast<HnswElementTupleData*>(
           PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&le->tid))));
-      Size sz = VARSIZE(e->data);
+      Size sz = VARSIZE(HnswElementPayload(e));
       self.value = static_cast<char*>(palloc(sz));
-      memcpy(self.value, e->data, sz);
+      memcpy(self.value, HnswElementPayload(e), sz);
       UnlockReleaseBuffer(buf);
     }
     s.query = self.value;
@@ -341,9 +361,9 @@ char* CopyElementValue(Relation index, BufferAccessStrategy strategy, ItemPointe
       ItemIdIsNormal(PageGetItemId(page, off))) {
     auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
     if (e->type == kHnswElementTuple) {
-      Size sz = VARSIZE(e->data);
+      Size sz = VARSIZE(HnswElementPayload(e));
       value = static_cast<char*>(palloc(sz));
-      memcpy(value, e->data, sz);
+      memcpy(value, HnswElementPayload(e), sz);
     }
   }
   UnlockReleaseBuffer(buf);

@@ -8,9 +8,12 @@
 //   data pages   header and special space are an hnsw data page's; line pointers are unused or
 //                normal and inside the page; every tuple is an element or a neighbour tuple;
 //   elements     level <= kMaxLevel; the value an uncompressed varlena inside the tuple with
-//                the index's dimensions; a live element has a valid heap TID (collected for
-//                the heap checks); its neighbour TID names a neighbour tuple of (level + 2) * m
-//                slots that no other element names;
+//                the index's dimensions; its heap TIDs: a live element has 1..kHnswHeapTids
+//                valid ones, first (no valid one after an empty slot, which readers never
+//                see), each once, with an offset a heap page can have, a deleted one none (all
+//                are collected for the heap checks: each visible row in one element only, and
+//                with heapallindexed every row indexed); its neighbour TID names a neighbour
+//                tuple of (level + 2) * m slots that no other element names;
 //   links        (of live elements) on each layer at most 2m (layer 0) or m slots, valid ones first
 //   (a reader stops
 //                at the first empty slot), no self-link, no duplicate, every target an element
@@ -50,7 +53,8 @@ struct ElementFacts {
   uint8 level;
   bool deleted;
   ItemPointerData ntid;
-  ItemPointerData heaptid;
+  int nheaptids;  // the valid prefix of its heap TIDs
+  ItemPointerData heaptids[kHnswHeapTids];
 };
 
 // Fills f from the element at iid (a sane item of the right type); the value's checks are
@@ -63,14 +67,16 @@ bool ReadElementFacts(Report* rep, BlockNumber blk, OffsetNumber off, Page page,
   f->level = e->level;
   f->deleted = e->deleted != 0;
   f->ntid = e->neighbortid;
-  f->heaptid = e->heaptid;
+  f->nheaptids = HnswElementHeapTidCount(e);
+  memcpy(f->heaptids, HnswElementHeapTids(e), sizeof(f->heaptids));
+  const char* payload = HnswElementPayload(e);
   Size room = len - offsetof(HnswElementTupleData, data);
-  if (room < VARHDRSZ || !VARATT_IS_4B_U(e->data) || VARSIZE(e->data) < VARHDRSZ + 4 ||
-      VARSIZE(e->data) > room) {
+  if (room < VARHDRSZ || !VARATT_IS_4B_U(payload) || VARSIZE(payload) < VARHDRSZ + 4 ||
+      VARSIZE(payload) > room) {
     AddProblem(rep, blk, off, nullptr, "element value",
                "the value is not an uncompressed varlena within the tuple's %zu bytes", room);
   } else if (meta->dimensions > 0 && sup->type->dims_from_typmod) {
-    int dims = sup->type->dims(e->data);
+    int dims = sup->type->dims(payload);
     if (dims != static_cast<int>(meta->dimensions))
       AddProblem(rep, blk, off, nullptr, "element value",
                  "the value has %d dimensions, the index %u", dims, meta->dimensions);
@@ -80,8 +86,29 @@ bool ReadElementFacts(Report* rep, BlockNumber blk, OffsetNumber off, Page page,
                kMaxLevel);
     return false;
   }
-  if (!f->deleted && !ItemPointerIsValid(&f->heaptid))
+  if (!f->deleted && f->nheaptids == 0)
     AddProblem(rep, blk, off, nullptr, "element heap TID", "a live element has no valid heap TID");
+  if (f->deleted && f->nheaptids > 0)
+    AddProblem(rep, blk, off, &f->heaptids[0], "element heap TID",
+               "a deleted element still holds %d heap TIDs", f->nheaptids);
+  for (int i = f->nheaptids; i < kHnswHeapTids; i++)
+    if (ItemPointerIsValid(&f->heaptids[i])) {
+      AddProblem(rep, blk, off, &f->heaptids[i], "element heap TID",
+                 "slot %d holds a heap TID after an empty slot (readers stop there)", i);
+      break;
+    }
+  for (int i = 0; i < f->nheaptids; i++) {
+    if (ItemPointerGetOffsetNumberNoCheck(&f->heaptids[i]) > MaxHeapTuplesPerPage)
+      AddProblem(rep, blk, off, &f->heaptids[i], "element heap TID",
+                 "slot %d: offset %u is beyond what a heap page holds", i,
+                 ItemPointerGetOffsetNumberNoCheck(&f->heaptids[i]));
+    for (int j = 0; j < i; j++)
+      if (ItemPointerEquals(&f->heaptids[i], &f->heaptids[j])) {
+        AddProblem(rep, blk, off, &f->heaptids[i], "element heap TID",
+                   "slots %d and %d hold the same heap TID", j, i);
+        break;
+      }
+  }
   return true;
 }
 
@@ -226,7 +253,8 @@ void CheckNeighbors(Relation index, Report* rep, const HnswReach* r, int m, Bloc
 
 struct Unreached {
   ItemPointerData tid;
-  ItemPointerData heaptid;
+  int nheaptids;
+  ItemPointerData heaptids[kHnswHeapTids];
 };
 
 bool HnswValueIndexed(void* arg, Datum value) {
@@ -262,7 +290,7 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
     else if (meta.magic != kHnswMagic)
       bad = "wrong magic number";
     else if (meta.version != kHnswVersion)
-      bad = "unknown version";
+      bad = "an on-disk format version this ragstore does not read (REINDEX rebuilds it)";
     else if (meta.m < kMinM || meta.m > kMaxM)
       bad = "m outside 2..100";
     if (bad != nullptr) {
@@ -369,10 +397,10 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
     UnlockReleaseBuffer(buf);
     for (int i = 0; i < nfacts; i++) {
       ElementFacts* f = &facts[i];
-      if (!f->deleted && ItemPointerIsValid(&f->heaptid))
-        verify::HeapTidsAdd(&heap_tids, &f->heaptid);
+      if (!f->deleted)
+        for (int k = 0; k < f->nheaptids; k++) verify::HeapTidsAdd(&heap_tids, &f->heaptids[k]);
       CheckNeighbors(index, rep, &r, m, nblocks, blk, f, slots_buf);
-      if (lists_fit && !f->deleted && ItemPointerIsValid(&f->heaptid)) {
+      if (lists_fit && !f->deleted && f->nheaptids > 0) {
         ItemPointerData tid;
         ItemPointerSet(&tid, blk, f->off);
         int64 idx = HnswReachFind(&r, &tid);
@@ -382,7 +410,10 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
             unreached = static_cast<Unreached*>(
                 repalloc_huge(unreached, sizeof(Unreached) * unreached_cap));
           }
-          unreached[nunreached++] = {tid, f->heaptid};
+          Unreached* u = &unreached[nunreached++];
+          u->tid = tid;
+          u->nheaptids = f->nheaptids;
+          memcpy(u->heaptids, f->heaptids, sizeof(u->heaptids));
         }
       }
     }
@@ -422,8 +453,10 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
   int64 nvisible = 0;
   for (int64 i = 0; i < nunreached; i++) {
     if ((i & 255) == 0) CHECK_FOR_INTERRUPTS();
-    if (verify::HeapRowVisible(heap, &unreached[i].heaptid, snapshot))
-      unreached[nvisible++] = unreached[i];
+    bool visible = false;
+    for (int k = 0; k < unreached[i].nheaptids && !visible; k++)
+      visible = verify::HeapRowVisible(heap, &unreached[i].heaptids[k], snapshot);
+    if (visible) unreached[nvisible++] = unreached[i];
   }
   if (nvisible > 0) {
     reach_ctx =
@@ -438,7 +471,7 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
       int64 idx = HnswReachFind(&r2, &unreached[i].tid);
       if (idx < 0 || r2.reached[idx] || r2.deleted[idx]) continue;
       AddProblem(rep, ItemPointerGetBlockNumber(&unreached[i].tid),
-                 ItemPointerGetOffsetNumber(&unreached[i].tid), &unreached[i].heaptid,
+                 ItemPointerGetOffsetNumber(&unreached[i].tid), &unreached[i].heaptids[0],
                  "unreachable element",
                  r2.entry < 0
                      ? "no search can return this visible row: the index has no usable entry point"
