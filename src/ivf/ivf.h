@@ -7,6 +7,7 @@
 // The on-disk format, locks and WAL are described in ivf_page.h.
 #pragma once
 
+#include "core/quantizer.h"
 #include "ivf/ivf_page.h"
 
 extern "C" {
@@ -26,20 +27,33 @@ enum IterativeScanMode { kIterativeOff = 0, kIterativeRelaxed = 1 };
 extern int g_probes;          // ivfflat.probes, 1..32768, default 1
 extern int g_iterative_scan;  // ivfflat.iterative_scan, IterativeScanMode
 extern int g_max_probes;      // ivfflat.max_probes, 1..32768, default 32768
+// ivfflat.rerank_candidates, 0..kMaxRerankCandidates, default kDefaultRerankCandidates: how
+// many of a binary-quantized scan's best rows by code distance are re-scored exactly (sq8 needs
+// no count: its lower bound re-ranks every row); 0 turns re-ranking off for every quantizer.
+constexpr int kDefaultRerankCandidates = 100;
+constexpr int kMaxRerankCandidates = 50000;
+extern int g_rerank_candidates;
 
 // Index option `lists` (1..32768, default 100), pgvector's bounds.
 constexpr int kDefaultLists = 100;
 constexpr int kMaxLists = 32768;
+// Index option `quantizer` ('none', the default, 'sq8', 'binary'): a QuantizerKind.
 struct IvfOptions {
   int32 vl_len_;
   int lists;
+  int quantizer;
 };
 int GetLists(Relation index);
+QuantizerKind GetQuantizer(Relation index);
 
 // Dimension limits (pgvector's, set by one centroid having to fit an 8 kB list page).
 constexpr int kMaxDimsVector = 2000;
 constexpr int kMaxDimsHalfvec = 4000;
 constexpr int kMaxDimsBit = 64000;
+// Quantized indexes (vector and halfvec): binary up to the types' own limit; sq8 while one code
+// (plus its CodeAux and TID) fits a data page.
+constexpr int kMaxDimsQuantized = 16000;
+constexpr int kMaxDimsSq8 = 8000;
 
 // Build progress sub-phases (pg_stat_progress_create_index.phase; 1 is "initializing").
 constexpr int kPhaseKMeans = 2;
@@ -63,8 +77,18 @@ inline bool WorksInFloats(ElemKind kind) { return kind != ElemKind::kBit; }
 int WorkSize(ElemKind kind, int dims);
 
 // The dimensions of the indexed column (its typmod). Errors: "column does not have dimensions"
-// (42611) and "column cannot have more than N dimensions for ivfflat index" (54000).
-int IndexDims(Relation index, ElemKind kind);
+// (42611), "column cannot have more than N dimensions for ivfflat index" (54000; for an
+// unquantized vector or halfvec index with a hint naming the quantizer option), a quantizer on a
+// bit column (0A000).
+int IndexDims(Relation index, ElemKind kind, QuantizerKind quantizer);
+// Quantized indexes: the vector's float32 values (cosine: L2-normalised in double precision,
+// halfvec included, so that they are the exact operands of the SQL operator), dims floats into
+// `out`. Returns false when the value is not indexed (a zero vector under cosine). Errors
+// (22000) when its dimensions differ.
+bool DatumToFloats(Datum value, ElemKind kind, Metric metric, int dims, float* out);
+// The same for a query value (the distance operators' messages for other dimensions); a NULL
+// query or a zero query under cosine gives the zero vector.
+void QueryToFloats(Datum value, bool isnull, ElemKind kind, Metric metric, int dims, float* out);
 
 // Converts an indexed value to the stored element (`out`, ElementSize bytes) and the working
 // form (`work`, WorkSize bytes; may be nullptr). Cosine: normalised. Returns false when the value
@@ -88,15 +112,18 @@ struct IvfCache {
   int work_size;
   ElemKind kind;
   Metric metric;
+  QuantizerKind quantizer;  // kNone for version 1
   BlockNumber* list_block;  // where list i's IvfListTuple lives
   OffsetNumber* list_offset;
   char* centers;  // lists * work_size bytes (working form of each centroid)
+  float* params;  // quantized: QuantizerParamCount floats; else nullptr
 };
 // The pointer is valid only until the next relcache invalidation is processed (any heavyweight
 // lock acquisition, e.g. detoasting a value): call it again after such calls, or use a copy.
 IvfCache* GetCache(Relation index);
-// A copy of the cache without the centroids (centers == nullptr), palloc'd in
-// CurrentMemoryContext: what scans and vacuum keep across calls that may process invalidations.
+// A copy of the cache without the centroids and quantizer parameters (centers == params ==
+// nullptr), palloc'd in CurrentMemoryContext: what scans and vacuum keep across calls that may
+// process invalidations.
 IvfCache* CopyCacheWithoutCenters(Relation index);
 
 // out[i] = distance from the query (working form) to centroid i, for i < lists; smaller is closer.
@@ -118,6 +145,18 @@ Buffer NewLockedBuffer(Relation index, ForkNumber fork);
 // Reads list i's tuple (share lock): its first and insert blocks.
 void ReadListBlocks(Relation index, const IvfCache* cache, int list, BlockNumber* start,
                     BlockNumber* insert);
+
+// The metric a quantized index computes on codes, and the SQL operator its bound is for.
+inline CodeMetric CodeMetricOf(Metric metric) {
+  return metric == Metric::kL2 ? CodeMetric::kL2 : CodeMetric::kInnerProduct;
+}
+inline BoundMetric BoundMetricOf(Metric metric) {
+  return metric == Metric::kL2       ? BoundMetric::kL2
+         : metric == Metric::kCosine ? BoundMetric::kCosine
+                                     : BoundMetric::kInnerProduct;
+}
+// Encodes one vector (dims floats) as a quantized element (CodeAux + code, element_size bytes).
+void EncodeElement(const IvfCache* cache, const float* x, char* element);
 
 // Inserts one element into list `list` (generic WAL). ivf_insert.cpp.
 void InsertIntoList(Relation index, const IvfCache* cache, int list, ItemPointer tid,

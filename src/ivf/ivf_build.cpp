@@ -14,6 +14,10 @@
 //    each group takes its own pass (with a NOTICE). pgvector raises an error where its k-means
 //    does not fit; we sample less and take more passes instead.
 // 4. WAL: log_newpage_range over every page written (see ivf_page.h).
+// Quantized indexes (quantizer = 'sq8' | 'binary'): the quantizer is trained on the same sample
+// before k-means (core/quantizer.h: FAISS's ScalarQuantizer for sq8), written with the
+// centroids to the parameter pages, and each row is stored as its code with its CodeAux,
+// encoded in the assignment batches from the row's float32 values.
 // Threads: k-means and the assignment run on the threads PostgreSQL's parallel settings grant
 // (leader + parallel workers, pgvector's count: src/pg/build_threads.h); the table scans and
 // page writes run in the backend's own thread.
@@ -21,6 +25,7 @@
 
 #include "core/ivf_kmeans.h"
 #include "ivf/ivf.h"
+#include "pg/blob_pages.h"
 #include "pg/build_threads.h"
 #include "pg/faiss_support.h"
 
@@ -61,6 +66,8 @@ struct BuildState {
   int esize;
   int wsize;
   int threads;  // FAISS threads (pg::BuildThreads)
+  QuantizerKind quantizer;
+  float* params;  // quantized: the trained parameters
   MemoryContext tmpctx;
 
   // sampling
@@ -113,7 +120,11 @@ void SampleCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull
   BuildState* bs = static_cast<BuildState*>(state);
   if (isnull[0]) return;
   MemoryContext old = MemoryContextSwitchTo(bs->tmpctx);
-  bool ok = DatumToElement(values[0], bs->kind, bs->metric, bs->dims, bs->elem_tmp, bs->work_tmp);
+  bool ok =
+      bs->quantizer != QuantizerKind::kNone
+          ? DatumToFloats(values[0], bs->kind, bs->metric, bs->dims,
+                          reinterpret_cast<float*>(bs->work_tmp))
+          : DatumToElement(values[0], bs->kind, bs->metric, bs->dims, bs->elem_tmp, bs->work_tmp);
   MemoryContextSwitchTo(old);
   MemoryContextReset(bs->tmpctx);
   if (!ok) return;
@@ -132,6 +143,10 @@ void FlushBatch(BuildState* bs) {
   if (bs->batch_n == 0) return;
   int n = bs->batch_n;
   pg::RunFaiss(bs->threads, [&] {
+    if (bs->quantizer != QuantizerKind::kNone)
+      EncodeEntries(bs->quantizer, bs->dims, bs->params,
+                    reinterpret_cast<const float*>(bs->batch_work), n,
+                    reinterpret_cast<uint8_t*>(bs->batch_elems), bs->esize);
     if (WorksInFloats(bs->kind))
       AssignNearest(reinterpret_cast<const float*>(bs->batch_work), n,
                     reinterpret_cast<const float*>(bs->centers_work), bs->lists, bs->dims,
@@ -172,9 +187,14 @@ void AssignCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull
   if (isnull[0]) return;
   int n = bs->batch_n;
   MemoryContext old = MemoryContextSwitchTo(bs->tmpctx);
-  bool ok = DatumToElement(values[0], bs->kind, bs->metric, bs->dims,
-                           bs->batch_elems + static_cast<Size>(n) * bs->esize,
-                           bs->batch_work + static_cast<Size>(n) * bs->wsize);
+  // quantized: the float values now, the code when the batch is flushed
+  bool ok = bs->quantizer != QuantizerKind::kNone
+                ? DatumToFloats(
+                      values[0], bs->kind, bs->metric, bs->dims,
+                      reinterpret_cast<float*>(bs->batch_work + static_cast<Size>(n) * bs->wsize))
+                : DatumToElement(values[0], bs->kind, bs->metric, bs->dims,
+                                 bs->batch_elems + static_cast<Size>(n) * bs->esize,
+                                 bs->batch_work + static_cast<Size>(n) * bs->wsize);
   MemoryContextSwitchTo(old);
   MemoryContextReset(bs->tmpctx);
   if (!ok) return;
@@ -195,7 +215,8 @@ void FinishBuildBuffer(Buffer buf) {
 }
 
 // Trains (or, with few rows, picks) the centroids; fills bs->centers_work and returns the
-// stored form of every centroid (lists * esize).
+// stored form of every centroid (lists * esize; nullptr for a quantized index, whose centroids
+// are stored as they are in bs->centers_work).
 char* ComputeCentroids(BuildState* bs) {
   Size nfloats = static_cast<Size>(bs->lists) * bs->dims;
   float* centers =
@@ -211,6 +232,11 @@ char* ComputeCentroids(BuildState* bs) {
     else
       FillCentroidsFewPoints(samples, n, dims, lists, spherical, kKMeansSeed, centers);
   });
+  if (bs->quantizer != QuantizerKind::kNone) {
+    // stored as float4 on the parameter pages: the working form is the stored form
+    bs->centers_work = reinterpret_cast<char*>(centers);
+    return nullptr;
+  }
   char* stored = static_cast<char*>(
       MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(lists) * bs->esize));
   bs->centers_work = static_cast<char*>(
@@ -243,17 +269,52 @@ void WriteMetaAndLists(BuildState* bs, const char* stored, BlockNumber* list_blo
   meta->metric = static_cast<uint16>(bs->metric);
   meta->element_size = bs->esize;
   meta->first_list_block = kMetaBlock + 1;
+  const bool quantized = bs->quantizer != QuantizerKind::kNone;
+  if (quantized) {
+    Size qbytes = SerializedQuantizerSize(bs->quantizer, bs->dims);
+    Size cbytes = sizeof(float) * static_cast<Size>(bs->lists) * bs->dims;
+    meta->version = kIvfVersionQuantized;
+    meta->quantizer = static_cast<uint16>(bs->quantizer);
+    meta->code_size = static_cast<int32>(QuantizerCodeSize(bs->quantizer, bs->dims));
+    meta->blob_block = kMetaBlock + 1;
+    meta->quantizer_bytes = static_cast<uint32>(qbytes);
+    meta->first_list_block =
+        meta->blob_block + pg::BlobPageCount(qbytes + cbytes, sizeof(IvfPageOpaque));
+  }
   reinterpret_cast<PageHeader>(meta_page)->pd_lower =
       static_cast<LocationIndex>(reinterpret_cast<char*>(meta + 1) - meta_page);
+  BlockNumber first_list_block = meta->first_list_block;
   FinishBuildBuffer(meta_buf);
 
-  Size tuple_size = ListTupleSize(bs->esize);
+  if (quantized) {
+    // parameter pages: the serialised quantizer, then the centroids
+    Size qbytes = SerializedQuantizerSize(bs->quantizer, bs->dims);
+    Size cbytes = sizeof(float) * static_cast<Size>(bs->lists) * bs->dims;
+    char* blob = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, qbytes + cbytes));
+    QuantizerKind q = bs->quantizer;
+    size_t dims = bs->dims;
+    const float* params = bs->params;
+    pg::GuardedCall([&] { SerializeQuantizer(q, dims, params, reinterpret_cast<uint8_t*>(blob)); });
+    memcpy(blob + qbytes, bs->centers_work, cbytes);
+    Size per = pg::BlobBytesPerPage(sizeof(IvfPageOpaque));
+    for (Size done = 0; done < qbytes + cbytes; done += per) {
+      Buffer buf = NewBuildBuffer(bs, kPageBlob);
+      Assert(BufferGetBlockNumber(buf) == kMetaBlock + 1 + done / per);
+      pg::BlobPageFill(BufferGetPage(buf), blob + done, std::min(per, qbytes + cbytes - done));
+      FinishBuildBuffer(buf);
+    }
+    pfree(blob);
+  }
+
+  Size tuple_size = ListTupleSize(quantized ? 0 : bs->esize);
   IvfListTuple* tuple = static_cast<IvfListTuple*>(palloc0(tuple_size));
   Buffer buf = NewBuildBuffer(bs, kPageList);
+  if (BufferGetBlockNumber(buf) != first_list_block)
+    elog(ERROR, "ivfflat: list pages out of place");
   for (int i = 0; i < bs->lists; i++) {
     tuple->start_block = InvalidBlockNumber;
     tuple->insert_block = InvalidBlockNumber;
-    memcpy(tuple->center, stored + static_cast<Size>(i) * bs->esize, bs->esize);
+    if (!quantized) memcpy(tuple->center, stored + static_cast<Size>(i) * bs->esize, bs->esize);
     Page page = BufferGetPage(buf);
     if (PageGetFreeSpace(page) < tuple_size) {
       Buffer next = NewBuildBuffer(bs, kPageList);
@@ -314,14 +375,17 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
   bs->fork = fork;
   bs->kind = opc.kind;
   bs->metric = opc.metric;
-  bs->dims = IndexDims(index, opc.kind);
+  bs->quantizer = GetQuantizer(index);
+  bs->dims = IndexDims(index, opc.kind, bs->quantizer);
   bs->lists = GetLists(index);
-  bs->esize = ElementSize(opc.kind, bs->dims);
+  bs->esize = bs->quantizer == QuantizerKind::kNone
+                  ? ElementSize(opc.kind, bs->dims)
+                  : static_cast<int>(sizeof(CodeAux) + QuantizerCodeSize(bs->quantizer, bs->dims));
   bs->wsize = WorkSize(opc.kind, bs->dims);
   bs->threads = pg::BuildThreads(heap, index, pg::BuildKind::kIvfflat);
   bs->tmpctx =
       AllocSetContextCreate(CurrentMemoryContext, "ivfflat build tuple", ALLOCSET_DEFAULT_SIZES);
-  bs->elem_tmp = static_cast<char*>(palloc(bs->esize));
+  bs->elem_tmp = static_cast<char*>(palloc(ElementSize(opc.kind, bs->dims)));
   bs->work_tmp = static_cast<char*>(palloc(bs->wsize));
   double reltuples = 0;
   int64 budget = static_cast<int64>(maintenance_work_mem) * 1024L;
@@ -352,6 +416,16 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
   INSTR_TIME_SET_CURRENT(t0);
   // 2. centroids
   pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseKMeans);
+  if (bs->quantizer != QuantizerKind::kNone) {
+    // before k-means, which normalises the samples of inner-product indexes in place
+    bs->params =
+        static_cast<float*>(palloc(sizeof(float) * QuantizerParamCount(bs->quantizer, bs->dims)));
+    QuantizerKind q = bs->quantizer;
+    size_t dims = bs->dims, n = bs->nsamples;
+    const float* samples = bs->samples;
+    float* params = bs->params;
+    pg::RunFaiss(bs->threads, [&] { TrainQuantizer(q, dims, samples, n, params); });
+  }
   char* stored = ComputeCentroids(bs);
   INSTR_TIME_SET_CURRENT(t1);
   INSTR_TIME_SUBTRACT(t1, t0);

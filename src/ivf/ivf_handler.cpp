@@ -25,6 +25,7 @@ namespace ivf {
 int g_probes = 1;
 int g_iterative_scan = kIterativeOff;
 int g_max_probes = kMaxLists;
+int g_rerank_candidates = kDefaultRerankCandidates;
 
 namespace {
 
@@ -36,11 +37,23 @@ const struct config_enum_entry kIterativeScanOptions[] = {
     {nullptr, 0, false},
 };
 
+relopt_enum_elt_def kQuantizerValues[] = {
+    {"none", static_cast<int>(QuantizerKind::kNone)},
+    {"sq8", static_cast<int>(QuantizerKind::kSq8)},
+    {"binary", static_cast<int>(QuantizerKind::kBinary)},
+    {nullptr, 0},
+};
+
 }  // namespace
 
 int GetLists(Relation index) {
   IvfOptions* opts = reinterpret_cast<IvfOptions*>(index->rd_options);
   return opts ? opts->lists : kDefaultLists;
+}
+
+QuantizerKind GetQuantizer(Relation index) {
+  IvfOptions* opts = reinterpret_cast<IvfOptions*>(index->rd_options);
+  return opts ? static_cast<QuantizerKind>(opts->quantizer) : QuantizerKind::kNone;
 }
 
 }  // namespace ivf
@@ -53,6 +66,9 @@ RAGSTORE_MODULE_INIT(ivfflat) {
   g_relopt_kind = add_reloption_kind();
   add_int_reloption(g_relopt_kind, "lists", "Number of inverted lists", kDefaultLists, 1, kMaxLists,
                     AccessExclusiveLock);
+  add_enum_reloption(g_relopt_kind, "quantizer", "Quantizer of the vectors in the lists",
+                     kQuantizerValues, static_cast<int>(QuantizerKind::kNone),
+                     "Valid values are \"none\", \"sq8\" and \"binary\".", AccessExclusiveLock);
   DefineCustomIntVariable("ivfflat.probes", "Sets the number of probes", "Valid range is 1..lists.",
                           &g_probes, 1, 1, kMaxLists, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomEnumVariable("ivfflat.iterative_scan", "Sets the mode for iterative scans", nullptr,
@@ -61,16 +77,23 @@ RAGSTORE_MODULE_INIT(ivfflat) {
   DefineCustomIntVariable("ivfflat.max_probes", "Sets the max number of probes for iterative scans",
                           nullptr, &g_max_probes, kMaxLists, 1, kMaxLists, PGC_USERSET, 0, nullptr,
                           nullptr, nullptr);
+  DefineCustomIntVariable("ivfflat.rerank_candidates",
+                          "Sets how many candidates of a quantized index are re-scored exactly",
+                          "binary: the best rows by code distance re-scored from the table's "
+                          "vectors; 0 turns re-ranking off for every quantizer.",
+                          &g_rerank_candidates, kDefaultRerankCandidates, 0, kMaxRerankCandidates,
+                          PGC_USERSET, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("ivfflat");
 }
 
 extern "C" {
 
-// amoptions: parses WITH (lists = n); out-of-range values are errors (22023) with PostgreSQL's
-// standard message.
+// amoptions: parses WITH (lists = n, quantizer = 'none' | 'sq8' | 'binary'); out-of-range or
+// unknown values are errors (22023) with PostgreSQL's standard messages.
 static bytea* ivfflatoptions(Datum reloptions, bool validate) {
   static const relopt_parse_elt tab[] = {
       {"lists", RELOPT_TYPE_INT, offsetof(IvfOptions, lists)},
+      {"quantizer", RELOPT_TYPE_ENUM, offsetof(IvfOptions, quantizer)},
   };
   return static_cast<bytea*>(build_reloptions(reloptions, validate, g_relopt_kind,
                                               sizeof(IvfOptions), tab, lengthof(tab)));

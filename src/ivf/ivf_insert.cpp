@@ -130,15 +130,23 @@ bool ivfflatinsert(Relation index, Datum* values, bool* isnull, ItemPointer heap
   // Detoasting may process invalidations (which free rd_amcache): convert first, from a copy
   // of the cache's scalars, then fetch the cache again and use it with no such call between.
   IvfCache facts = *GetCache(index);
-  char* element = static_cast<char*>(palloc(facts.element_size));
+  const bool quantized = facts.quantizer != ragstore::QuantizerKind::kNone;
+  char* element = static_cast<char*>(
+      palloc(quantized ? facts.element_size : ElementSize(facts.kind, facts.dims)));
   char* work = static_cast<char*>(palloc(facts.work_size));
   float* dist = static_cast<float*>(palloc(sizeof(float) * facts.lists));
-  if (DatumToElement(values[0], facts.kind, facts.metric, facts.dims, element, work)) {
+  // quantized: the row's float values; the code is encoded below with the cached parameters
+  bool indexed =
+      quantized ? DatumToFloats(values[0], facts.kind, facts.metric, facts.dims,
+                                reinterpret_cast<float*>(work))
+                : DatumToElement(values[0], facts.kind, facts.metric, facts.dims, element, work);
+  if (indexed) {
     IvfCache* cache = GetCache(index);
     CenterDistances(cache, work, dist);
     int best = 0;
     for (int i = 1; i < cache->lists; i++)
       if (dist[i] < dist[best]) best = i;
+    if (quantized) EncodeElement(cache, reinterpret_cast<const float*>(work), element);
     InsertIntoList(index, cache, best, heap_tid, element);
   }
   MemoryContextSwitchTo(old);

@@ -9,7 +9,13 @@
 // IvfPageOpaque in the special space: next block in the chain, page type, page id):
 //
 //   block 0            meta page: IvfMetaData (magic, version, dimensions, lists, element
-//                      kind, metric, where the list pages are). Written once by the build.
+//                      kind, metric, where the list pages are; for a quantized index the
+//                      quantizer, its code size and where its parameter pages are). Written
+//                      once by the build.
+//   blocks 1..P        quantized indexes only (version 2): parameter pages (kPageBlob), one
+//                      byte string across consecutive pages (pg/blob_pages.h): the serialised
+//                      quantizer (core/quantizer.h), then the centroids as lists * dims float4
+//                      (too large for list tuples beyond 2,000 dimensions). Never change.
 //   blocks 1..C        list (centroid) pages, chained: ordinary line-pointer items, one
 //                      IvfListTuple per list in list order: the list's first data block, its
 //                      insert block (a hint: the first page that had room) and the centroid in
@@ -28,8 +34,12 @@
 //                      generic WAL deltas). Deleting entry i moves entry n-1 into slot i.
 //
 // Element formats (IvfElemKind): vector = dim float4; halfvec = dim IEEE binary16;
-// bit = ceil(dim / 8) bytes. Cosine indexes store L2-normalised elements (zero vectors are not
-// indexed) and order by negative inner product; inner-product indexes store the element as is.
+// bit = ceil(dim / 8) bytes. A quantized index (reloption quantizer, meta version 2) stores
+// instead, for vector and halfvec alike, a CodeAux (reconstruction error and norm, two float4,
+// for exact re-ranking) followed by the code (sq8: dim bytes; binary: ceil(dim / 8) bytes), and
+// its list tuples hold no centroid (the centroids are on the parameter pages). Cosine indexes store
+// L2-normalised elements (zero vectors are not indexed) and order by negative inner product;
+// inner-product indexes store the element as is.
 //
 // Locks: the meta page and centroids are read-only after the build (and cached per backend in
 // rd_amcache, keyed by relfilenode). A list tuple's block numbers are read under a share lock
@@ -61,12 +71,13 @@ extern "C" {
 namespace ragstore {
 namespace ivf {
 
-constexpr uint32 kIvfMagic = 0x49564631;  // "IVF1"
-constexpr uint32 kIvfVersion = 1;
+constexpr uint32 kIvfMagic = 0x49564631;    // "IVF1"
+constexpr uint32 kIvfVersion = 1;           // unquantized (pgvector's layout)
+constexpr uint32 kIvfVersionQuantized = 2;  // quantized: parameter pages, codes in the lists
 constexpr BlockNumber kMetaBlock = 0;
 constexpr uint16 kIvfPageId = 0xFF91;  // identifies our pages (pg_filedump, sanity checks)
 
-enum IvfPageType : uint16 { kPageMeta = 1, kPageList = 2, kPageData = 3 };
+enum IvfPageType : uint16 { kPageMeta = 1, kPageList = 2, kPageData = 3, kPageBlob = 4 };
 
 // Element kinds and metrics, as returned by the operator class's support function 1.
 enum class ElemKind : uint16 { kVector = 1, kHalfvec = 2, kBit = 3 };
@@ -87,7 +98,18 @@ struct IvfMetaData {
   uint16 metric;  // Metric
   int32 element_size;
   BlockNumber first_list_block;
+  // version 2 only (zero in version 1, whose meta page ends above):
+  uint16 quantizer;  // QuantizerKind
+  uint16 reserved;
+  int32 code_size;         // bytes of one code (element_size = sizeof(CodeAux) + code_size)
+  BlockNumber blob_block;  // first parameter page
+  uint32 quantizer_bytes;  // serialised quantizer; the centroids follow it on the pages
 };
+
+// Bytes of the centroid stored in each list tuple: the element for version 1, none for 2.
+inline int ListCenterSize(const IvfMetaData* meta) {
+  return meta->version == kIvfVersionQuantized ? 0 : meta->element_size;
+}
 
 struct IvfListTuple {
   BlockNumber start_block;   // first data page, InvalidBlockNumber while the list is empty

@@ -10,11 +10,22 @@
 // every list, so the index returns every indexed row, as a sequential scan returns every row
 // (all distances NULL, in no particular order). Memory: the candidates (12 bytes each) in the
 // scan's context.
+//
+// Quantized indexes: distances are computed on the codes (core/quantizer.h) and rows are
+// re-ranked exactly through PostgreSQL's ORDER BY recheck (pg/rerank.h): sq8 candidates are
+// ordered by a proven lower bound of their exact distance, so the executor returns every row in
+// exact order; binary candidates are ordered by code distance, the first
+// ivfflat.rerank_candidates of them are re-scored and returned first in exact order, the rest
+// follow in code order. ivfflat.rerank_candidates = 0: code order, no re-scoring.
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 #include "ivf/ivf.h"
+#include "pg/guard.h"
+#include "pg/rerank.h"
 
 extern "C" {
 #include "access/relscan.h"
@@ -52,6 +63,14 @@ struct ScanState {
   int64 heap_n, heap_cap;
   float* dist;  // per page
   float* scratch;
+  // quantized indexes
+  bool quantized;
+  bool null_query;
+  float* qstate;        // core/quantizer.h PrepareQuery state
+  float qnorm;          // the query's L2 norm (cosine: 1, or 0 for a zero query)
+  pg::RerankMode mode;  // kBound (sq8), kRescore then kTail (binary), or kOff
+  int64 returned;       // rows returned so far
+  int rerank_limit;     // binary: rows re-scored (ivfflat.rerank_candidates at the scan's start)
 };
 
 // Pins the page and asks the CPU to start loading it (the whole 8 kB), so that its memory
@@ -61,6 +80,26 @@ Buffer PinAndPrefetch(Relation index, BlockNumber blk) {
   const char* page = BufferGetPage(buf);
   for (int off = 0; off < BLCKSZ; off += 64) _mm_prefetch(page + off, _MM_HINT_T0);
   return buf;
+}
+
+// Quantized entries: code distances, then (sq8 re-ranked) the lower bound of each exact
+// distance, rounded down to float.
+void QuantizedDistances(ScanState* so, const char* elements, int n) {
+  const IvfCache* c = so->cache;
+  const uint8_t* base = reinterpret_cast<const uint8_t*>(elements);
+  CodeDistances(c->quantizer, c->dims, CodeMetricOf(c->metric), so->qstate, EntryCode(base), n,
+                c->element_size, so->dist);
+  if (so->mode != pg::RerankMode::kBound) return;
+  for (int k = 0; k < n; k++) {
+    CodeAux aux;
+    memcpy(&aux, base + static_cast<Size>(k) * c->element_size, sizeof(aux));
+    double bound =
+        ExactDistanceLowerBound(BoundMetricOf(c->metric), c->dims, so->dist[k], aux, so->qnorm);
+    float f = static_cast<float>(bound);
+    if (static_cast<double>(f) > bound)
+      f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+    so->dist[k] = f;
+  }
 }
 
 // Reads one list. Each page is share-locked only long enough to read its entry count and next
@@ -87,7 +126,10 @@ void ScanList(Relation index, ScanState* so, int list) {
       }
       // The element array of entries 0..n-1 starts at entry n-1's element.
       const char* elements = DataPageElement(page, n - 1, so->cache->element_size);
-      ElementDistances(so->cache, so->query, elements, n, so->dist, so->scratch);
+      if (so->quantized)
+        QuantizedDistances(so, elements, n);
+      else
+        ElementDistances(so->cache, so->query, elements, n, so->dist, so->scratch);
       ItemPointerData* tids = DataPageTids(page);
       Candidate* out = so->heap + so->heap_n;
       for (int k = 0; k < n; k++) {
@@ -123,7 +165,33 @@ void StartScan(IndexScanDesc scan, ScanState* so) {
   so->query = static_cast<char*>(palloc(cache->work_size));
   ScanKey key = &scan->orderByData[0];
   const bool null_query = (key->sk_flags & SK_ISNULL) != 0;
-  QueryToWork(key->sk_argument, null_query, cache->kind, cache->metric, cache->dims, so->query);
+  so->quantized = cache->quantizer != QuantizerKind::kNone;
+  so->null_query = null_query;
+  so->returned = 0;
+  so->rerank_limit = g_rerank_candidates;
+  so->mode = pg::RerankMode::kOff;
+  if (!so->quantized) {
+    QueryToWork(key->sk_argument, null_query, cache->kind, cache->metric, cache->dims, so->query);
+  } else {
+    float* q = reinterpret_cast<float*>(so->query);
+    QueryToFloats(key->sk_argument, null_query, cache->kind, cache->metric, cache->dims, q);
+    double norm = 0;
+    for (int j = 0; j < cache->dims; j++) norm += double(q[j]) * q[j];
+    so->qnorm = static_cast<float>(std::sqrt(norm));
+    if (!null_query && g_rerank_candidates > 0)
+      so->mode = cache->quantizer == QuantizerKind::kSq8 ? pg::RerankMode::kBound
+                                                         : pg::RerankMode::kRescore;
+    // the parameters from a fresh cache (nothing between that may process invalidations)
+    IvfCache* fresh = GetCache(index);
+    QuantizerKind qk = cache->quantizer;
+    size_t dims = cache->dims;
+    CodeMetric metric = CodeMetricOf(cache->metric);
+    so->qstate = static_cast<float*>(MemoryContextAllocHuge(
+        CurrentMemoryContext, sizeof(float) * QueryStateFloats(qk, dims, metric)));
+    float* state = so->qstate;
+    const float* params = fresh->params;
+    pg::GuardedCall([&] { PrepareQuery(qk, dims, params, metric, q, state); });
+  }
 
   float* center_dist = static_cast<float*>(palloc(sizeof(float) * cache->lists));
   CenterDistances(GetCache(index), so->query, center_dist);
@@ -145,7 +213,7 @@ void StartScan(IndexScanDesc scan, ScanState* so) {
 
   Size capacity = DataPageCapacity(cache->element_size);
   so->dist = static_cast<float*>(palloc(sizeof(float) * capacity));
-  so->scratch = cache->kind == ElemKind::kHalfvec
+  so->scratch = cache->kind == ElemKind::kHalfvec && !so->quantized
                     ? static_cast<float*>(palloc(sizeof(float) * capacity * cache->dims))
                     : nullptr;
   so->heap_cap = 1024;
@@ -169,6 +237,7 @@ IndexScanDesc ivfflatbeginscan(Relation index, int nkeys, int norderbys) {
   ScanState* so = static_cast<ScanState*>(palloc0(sizeof(ScanState)));
   so->ctx = AllocSetContextCreate(CurrentMemoryContext, "ivfflat scan", ALLOCSET_DEFAULT_SIZES);
   scan->opaque = so;
+  ragstore::pg::InitOrderByValues(scan);
   return scan;
 }
 
@@ -206,9 +275,12 @@ bool ivfflatgettuple(IndexScanDesc scan, ScanDirection dir) {
     if (so->heap_n > 0) {
       std::pop_heap(so->heap, so->heap + so->heap_n, Farther());
       so->heap_n--;
-      scan->xs_heaptid = so->heap[so->heap_n].tid;
-      scan->xs_recheck = false;
-      scan->xs_recheckorderby = false;
+      const Candidate& c = so->heap[so->heap_n];
+      ragstore::pg::RerankMode mode = so->mode;
+      if (mode == ragstore::pg::RerankMode::kRescore && so->returned >= so->rerank_limit)
+        mode = ragstore::pg::RerankMode::kTail;
+      ragstore::pg::SetRerankedResult(scan, const_cast<ItemPointer>(&c.tid), mode, c.distance);
+      so->returned++;
       return true;
     }
     if (so->probed >= so->max_lists) return false;

@@ -4,6 +4,8 @@
 #include "core/half.h"
 #include "core/list_scan.h"
 #include "ivf/ivf.h"
+#include "pg/blob_pages.h"
+#include "pg/guard.h"
 #include "types/halfvec.h"
 #include "types/vector.h"
 
@@ -68,19 +70,43 @@ int WorkSize(ElemKind kind, int dims) {
   return WorksInFloats(kind) ? dims * 4 : ElementSize(kind, dims);
 }
 
-int IndexDims(Relation index, ElemKind kind) {
+int IndexDims(Relation index, ElemKind kind, QuantizerKind quantizer) {
   // bit varying has no fixed length (as pgvector: 0A000); an expression cast to bit(n) is fine
   if (TupleDescAttr(index->rd_att, 0)->atttypid == VARBITOID)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("type not supported for ivfflat index")));
+  if (quantizer != QuantizerKind::kNone && !WorksInFloats(kind))
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("ivfflat quantizer \"%s\" is not supported for type %s",
+                           QuantizerName(quantizer), KindName(kind)),
+                    errhint("Quantizers apply to vector and halfvec columns.")));
   int dims = TupleDescAttr(index->rd_att, 0)->atttypmod;
   if (dims < 1)
     ereport(ERROR, (errcode(ERRCODE_INVALID_COLUMN_DEFINITION),
                     errmsg("column does not have dimensions")));
-  if (dims > MaxDims(kind))
-    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                    errmsg("column cannot have more than %d dimensions for ivfflat index",
-                           MaxDims(kind))));
+  if (quantizer == QuantizerKind::kNone) {
+    if (dims > MaxDims(kind)) {
+      if (WorksInFloats(kind))
+        ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                        errmsg("column cannot have more than %d dimensions for ivfflat index",
+                               MaxDims(kind)),
+                        errhint("An ivfflat index WITH (quantizer = 'sq8') takes up to %d "
+                                "dimensions, WITH (quantizer = 'binary') up to %d.",
+                                kMaxDimsSq8, kMaxDimsQuantized)));
+      ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                      errmsg("column cannot have more than %d dimensions for ivfflat index",
+                             MaxDims(kind))));
+    }
+    return dims;
+  }
+  int limit = quantizer == QuantizerKind::kSq8 ? kMaxDimsSq8 : kMaxDimsQuantized;
+  if (dims > limit)
+    ereport(ERROR,
+            (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+             errmsg("column cannot have more than %d dimensions for ivfflat index with "
+                    "quantizer \"%s\"",
+                    limit, QuantizerName(quantizer)),
+             errhint("WITH (quantizer = 'binary') takes up to %d dimensions.", kMaxDimsQuantized)));
   return dims;
 }
 
@@ -172,6 +198,47 @@ void QueryToWork(Datum value, bool isnull, ElemKind kind, Metric metric, int dim
   pfree(element);
 }
 
+bool DatumToFloats(Datum value, ElemKind kind, Metric metric, int dims, float* out) {
+  if (kind == ElemKind::kVector) {
+    Vector* v = DatumGetVector(value);
+    if (v->dim != dims) WrongDims(dims, v->dim);
+    memcpy(out, v->x, sizeof(float) * dims);
+  } else if (kind == ElemKind::kHalfvec) {
+    HalfVector* v = reinterpret_cast<HalfVector*>(PG_DETOAST_DATUM(value));
+    if (v->dim != dims) WrongDims(dims, v->dim);
+    HalvesToFloats(v->x, out, dims);
+  } else {
+    elog(ERROR, "ivfflat: no float form for bit values");
+  }
+  return metric != Metric::kCosine || Normalize(out, dims);
+}
+
+void QueryToFloats(Datum value, bool isnull, ElemKind kind, Metric metric, int dims, float* out) {
+  if (isnull) {
+    memset(out, 0, sizeof(float) * dims);
+    return;
+  }
+  if (kind == ElemKind::kVector) {
+    CheckSameDims(dims, DatumGetVector(value)->dim);
+  } else if (kind == ElemKind::kHalfvec) {
+    HalfVector* v = reinterpret_cast<HalfVector*>(PG_DETOAST_DATUM(value));
+    if (v->dim != dims)
+      ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                      errmsg("different halfvec dimensions %d and %d", dims, v->dim)));
+  }
+  if (!DatumToFloats(value, kind, metric, dims, out))
+    memset(out, 0, sizeof(float) * dims);  // a zero query under cosine: any order is right
+}
+
+void EncodeElement(const IvfCache* cache, const float* x, char* element) {
+  QuantizerKind q = cache->quantizer;
+  size_t dims = static_cast<size_t>(cache->dims);
+  const float* params = cache->params;
+  size_t stride = static_cast<size_t>(cache->element_size);
+  pg::GuardedCall(
+      [&] { EncodeEntries(q, dims, params, x, 1, reinterpret_cast<uint8_t*>(element), stride); });
+}
+
 void ElementToWork(const char* element, ElemKind kind, int dims, float* work) {
   if (kind == ElemKind::kVector) memcpy(work, element, sizeof(float) * dims);
   if (kind == ElemKind::kHalfvec)
@@ -209,16 +276,45 @@ IvfCache* GetCache(Relation index) {
   Page page = BufferGetPage(buf);
   IvfMetaData meta = *reinterpret_cast<IvfMetaData*>(PageGetContents(page));
   UnlockReleaseBuffer(buf);
-  if (meta.magic != kIvfMagic || meta.version != kIvfVersion)
+  if (meta.magic != kIvfMagic ||
+      (meta.version != kIvfVersion && meta.version != kIvfVersionQuantized))
     ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
                     errmsg("index \"%s\" is not a ragstore ivfflat index (bad meta page)",
                            RelationGetRelationName(index))));
 
   ElemKind kind = static_cast<ElemKind>(meta.kind);
   int work_size = WorkSize(kind, meta.dims);
+  const bool quantized = meta.version == kIvfVersionQuantized;
+  QuantizerKind quantizer =
+      quantized ? static_cast<QuantizerKind>(meta.quantizer) : QuantizerKind::kNone;
+  Size param_count = QuantizerParamCount(quantizer, meta.dims);
+  Size centers_bytes = static_cast<Size>(work_size) * meta.lists;
+  // Quantized: the parameter pages hold the serialised quantizer, then the centroids (float4).
+  char* blob = nullptr;
+  const uint8_t* parsed_params = nullptr;
+  if (quantized) {
+    if (!WorksInFloats(kind) || param_count == 0 ||
+        meta.quantizer_bytes != SerializedQuantizerSize(quantizer, meta.dims))
+      ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                      errmsg("index \"%s\" has a bad quantizer in its meta page",
+                             RelationGetRelationName(index))));
+    Size blob_bytes = meta.quantizer_bytes + centers_bytes;
+    blob = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, blob_bytes));
+    pg::BlobRead(index, meta.blob_block, blob_bytes, sizeof(IvfPageOpaque), blob);
+    QuantizerKind parsed_kind;
+    size_t parsed_dims;
+    pg::GuardedCall([&] {
+      ParseQuantizer(reinterpret_cast<const uint8_t*>(blob), meta.quantizer_bytes, &parsed_kind,
+                     &parsed_dims, &parsed_params);
+    });
+    if (parsed_kind != quantizer || parsed_dims != static_cast<size_t>(meta.dims))
+      ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                      errmsg("index \"%s\" has parameter pages of another quantizer",
+                             RelationGetRelationName(index))));
+  }
   Size size = MAXALIGN(sizeof(IvfCache)) + MAXALIGN(sizeof(BlockNumber) * meta.lists) +
-              MAXALIGN(sizeof(OffsetNumber) * meta.lists) +
-              static_cast<Size>(work_size) * meta.lists;
+              MAXALIGN(sizeof(OffsetNumber) * meta.lists) + MAXALIGN(centers_bytes) +
+              sizeof(float) * param_count;
   char* chunk = static_cast<char*>(MemoryContextAllocHuge(index->rd_indexcxt, size));
   cache = reinterpret_cast<IvfCache*>(chunk);
   cache->relfilenode = index->rd_node.relNode;
@@ -228,12 +324,21 @@ IvfCache* GetCache(Relation index) {
   cache->work_size = work_size;
   cache->kind = kind;
   cache->metric = static_cast<Metric>(meta.metric);
+  cache->quantizer = quantizer;
   char* p = chunk + MAXALIGN(sizeof(IvfCache));
   cache->list_block = reinterpret_cast<BlockNumber*>(p);
   p += MAXALIGN(sizeof(BlockNumber) * meta.lists);
   cache->list_offset = reinterpret_cast<OffsetNumber*>(p);
   p += MAXALIGN(sizeof(OffsetNumber) * meta.lists);
   cache->centers = p;
+  p += MAXALIGN(centers_bytes);
+  cache->params = nullptr;
+  if (quantized) {
+    cache->params = reinterpret_cast<float*>(p);
+    memcpy(cache->params, parsed_params, sizeof(float) * param_count);
+    memcpy(cache->centers, blob + meta.quantizer_bytes, centers_bytes);
+    pfree(blob);
+  }
 
   int list = 0;
   BlockNumber blk = meta.first_list_block;
@@ -248,9 +353,10 @@ IvfCache* GetCache(Relation index) {
       cache->list_block[list] = blk;
       cache->list_offset[list] = off;
       char* center = cache->centers + static_cast<Size>(work_size) * list;
-      if (WorksInFloats(kind))
+      // (a quantized index's centroids came from its parameter pages)
+      if (!quantized && WorksInFloats(kind))
         ElementToWork(lt->center, kind, meta.dims, reinterpret_cast<float*>(center));
-      else
+      else if (!quantized)
         memcpy(center, lt->center, meta.element_size);
       list++;
     }
@@ -281,6 +387,7 @@ IvfCache* CopyCacheWithoutCenters(Relation index) {
   memcpy(copy->list_block, cache->list_block, sizeof(BlockNumber) * lists);
   memcpy(copy->list_offset, cache->list_offset, sizeof(OffsetNumber) * lists);
   copy->centers = nullptr;
+  copy->params = nullptr;
   return copy;
 }
 

@@ -12,6 +12,11 @@
 //               shares no page with another chain; every initialised page is the meta page, a
 //               list page or a data page of exactly one chain (so every vector sits in exactly
 //               one list);
+//   quantized   (version 2) the quantizer known, allowed for the element kind and dimensions,
+//               code and element sizes matching it, the quantizer option = the meta page's; the
+//               parameter pages each a blob page holding its full slice, the serialised
+//               quantizer on them readable and of the meta page's kind and dimensions; each
+//               entry's reconstruction error and norm non-negative (not NaN);
 //   data pages  header consistent with n entries (pd_lower, pd_upper, special space), n within
 //               the page's capacity, every heap TID valid (collected for the heap checks:
 //               duplicates, TIDs beyond the table, heapallindexed).
@@ -19,6 +24,8 @@
 // pages meanwhile: a page found in no chain is looked for again past each chain's tail before
 // it is reported.
 #include "ivf/ivf.h"
+#include "pg/blob_pages.h"
+#include "pg/guard.h"
 #include "pg/verify.h"
 
 extern "C" {
@@ -66,6 +73,7 @@ struct ChainWalk {
   int element_size;
   Size capacity;
   verify::HeapTids* heap_tids;
+  bool quantized;
 };
 
 // Walks list `list`'s chain from blk, checking each page; returns the last page walked
@@ -116,6 +124,13 @@ BlockNumber WalkChain(ChainWalk* w, int list, BlockNumber blk, BlockNumber from_
       } else {
         ItemPointerData* tids = DataPageTids(page);
         for (int i = 0; i < n; i++) {
+          if (w->quantized) {
+            CodeAux aux;
+            memcpy(&aux, DataPageElement(page, i, w->element_size), sizeof(aux));
+            if (!(aux.error >= 0) || !(aux.norm >= 0))
+              AddProblem(w->rep, blk, static_cast<OffsetNumber>(i + 1), &tids[i], "entry code",
+                         "entry %d has a negative or NaN reconstruction error or norm", i);
+          }
           if (ItemPointerIsValid(&tids[i]))
             verify::HeapTidsAdd(w->heap_tids, &tids[i]);
           else
@@ -157,7 +172,7 @@ bool ReadListPages(Relation index, Report* rep, const IvfMetaData* meta, int32* 
       AddProblem(rep, blk, InvalidOffsetNumber, nullptr, "list page", "not an ivfflat list page");
       return false;
     }
-    Size want = ListTupleSize(meta->element_size);
+    Size want = ListTupleSize(ListCenterSize(meta));
     OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
     PageHeader h = reinterpret_cast<PageHeader>(page);
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
@@ -190,6 +205,75 @@ bool ReadListPages(Relation index, Report* rep, const IvfMetaData* meta, int32* 
   return true;
 }
 
+// A version-2 meta page's quantizer fields: nullptr when consistent, else the problem.
+const char* QuantizedMetaProblem(const IvfMetaData* meta, ElemKind kind, BlockNumber nblocks) {
+  QuantizerKind q = static_cast<QuantizerKind>(meta->quantizer);
+  if (q != QuantizerKind::kSq8 && q != QuantizerKind::kBinary) return "unknown quantizer";
+  if (!WorksInFloats(kind)) return "a quantizer on bit elements";
+  int limit = q == QuantizerKind::kSq8 ? kMaxDimsSq8 : kMaxDimsQuantized;
+  if (meta->dims < 1 || meta->dims > limit) return "dimensions out of range for the quantizer";
+  if (meta->code_size != static_cast<int32>(QuantizerCodeSize(q, meta->dims)))
+    return "code size does not match the quantizer and dimensions";
+  if (meta->element_size != static_cast<int32>(sizeof(CodeAux)) + meta->code_size)
+    return "element size does not match the code size";
+  if (meta->quantizer_bytes != SerializedQuantizerSize(q, meta->dims))
+    return "quantizer parameter size does not match the quantizer and dimensions";
+  Size bytes = meta->quantizer_bytes + sizeof(float) * static_cast<Size>(meta->lists) * meta->dims;
+  if (meta->blob_block != kMetaBlock + 1 ||
+      meta->first_list_block !=
+          meta->blob_block + pg::BlobPageCount(bytes, sizeof(IvfPageOpaque)) ||
+      meta->first_list_block > nblocks)
+    return "parameter pages not where the meta page's sizes put them";
+  return nullptr;
+}
+
+// The parameter pages (owned as meta pages): each a blob page with its full slice; the
+// serialised quantizer readable. False when the quantizer cannot be read.
+bool CheckParameterPages(Relation index, Report* rep, const IvfMetaData* meta, int32* owner) {
+  Size bytes = meta->quantizer_bytes + sizeof(float) * static_cast<Size>(meta->lists) * meta->dims;
+  Size per = pg::BlobBytesPerPage(sizeof(IvfPageOpaque));
+  char* qbytes = static_cast<char*>(palloc(meta->quantizer_bytes));
+  bool ok = true;
+  Size done = 0;
+  for (BlockNumber blk = meta->blob_block; blk < meta->first_list_block; blk++, done += per) {
+    CHECK_FOR_INTERRUPTS();
+    owner[blk] = kOwnerMeta;
+    Size want = Min(per, bytes - done);
+    Buffer buf = ReadBuffer(index, blk);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    if (PageIsNew(page) || !PageHeaderSane(page) || PageOpaque(page)->type != kPageBlob ||
+        pg::BlobPageBytes(page) != static_cast<long>(want)) {
+      AddProblem(rep, blk, InvalidOffsetNumber, nullptr, "parameter page",
+                 "not a parameter page holding %zu bytes", want);
+      ok = false;
+    } else if (done < meta->quantizer_bytes) {
+      memcpy(qbytes + done, PageGetContents(page), Min(want, meta->quantizer_bytes - done));
+    }
+    UnlockReleaseBuffer(buf);
+  }
+  if (!ok) return false;
+  QuantizerKind kind = QuantizerKind::kNone;
+  size_t dims = 0;
+  const uint8_t* params = nullptr;
+  uint32 len = meta->quantizer_bytes;
+  bool parsed = pg::GuardedCall([&] {
+    try {
+      ParseQuantizer(reinterpret_cast<const uint8_t*>(qbytes), len, &kind, &dims, &params);
+      return true;
+    } catch (const Error&) {
+      return false;
+    }
+  });
+  if (!parsed || kind != static_cast<QuantizerKind>(meta->quantizer) ||
+      dims != static_cast<size_t>(meta->dims)) {
+    AddProblem(rep, meta->blob_block, InvalidOffsetNumber, nullptr, "parameter page",
+               "the serialised quantizer is unreadable or not the meta page's");
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallindexed, Report* rep) {
@@ -217,16 +301,18 @@ void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallind
   if (bad == nullptr) {
     if (meta.magic != kIvfMagic)
       bad = "wrong magic number";
-    else if (meta.version != kIvfVersion)
+    else if (meta.version != kIvfVersion && meta.version != kIvfVersionQuantized)
       bad = "unknown version";
     else if (meta.lists < 1 || meta.lists > kMaxLists)
       bad = "lists outside 1..32768";
     else if (meta.kind != static_cast<uint16>(opc.kind))
       bad = "element kind is not the operator class's";
-    else if (meta.dims < 1 || meta.dims > MaxDims(opc.kind))
+    else if (meta.version == kIvfVersion && (meta.dims < 1 || meta.dims > MaxDims(opc.kind)))
       bad = "dimensions out of range";
-    else if (meta.element_size != ElementSize(opc.kind, meta.dims))
+    else if (meta.version == kIvfVersion && meta.element_size != ElementSize(opc.kind, meta.dims))
       bad = "element size does not match the dimensions";
+    else if (meta.version == kIvfVersionQuantized)
+      bad = QuantizedMetaProblem(&meta, opc.kind, nblocks);
     else if (meta.first_list_block == kMetaBlock || meta.first_list_block >= nblocks)
       bad = "first list page outside the relation";
   }
@@ -246,6 +332,13 @@ void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallind
   if (meta.lists != GetLists(index))
     AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
                "%d lists, the index's option %d", meta.lists, GetLists(index));
+  const bool quantized = meta.version == kIvfVersionQuantized;
+  QuantizerKind qkind =
+      quantized ? static_cast<QuantizerKind>(meta.quantizer) : QuantizerKind::kNone;
+  if (qkind != GetQuantizer(index))
+    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
+               "quantizer %s, the index's option %s", QuantizerName(qkind),
+               QuantizerName(GetQuantizer(index)));
 
   // Owner of each block: list number, kOwnerMeta, or kOwnerNone (4 bytes per block).
   auto* owner =
@@ -259,14 +352,15 @@ void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallind
   auto* where_off = static_cast<OffsetNumber*>(palloc0(sizeof(OffsetNumber) * meta.lists));
   for (int i = 0; i < meta.lists; i++)
     start[i] = insert[i] = tail[i] = where_blk[i] = InvalidBlockNumber;
+  if (quantized && !CheckParameterPages(index, rep, &meta, owner)) return;
   if (!ReadListPages(index, rep, &meta, owner, nblocks, start, insert, where_blk, where_off))
     return;
 
   verify::HeapTids heap_tids;
   verify::HeapTidsInit(&heap_tids, verify::VerifyBudget());
   ChainWalk w{
-      index,     rep, owner, nblocks, meta.element_size, DataPageCapacity(meta.element_size),
-      &heap_tids};
+      index,      rep,      owner, nblocks, meta.element_size, DataPageCapacity(meta.element_size),
+      &heap_tids, quantized};
   for (int list = 0; list < meta.lists; list++) {
     tail[list] = WalkChain(&w, list, start[list], where_blk[list]);
     if (BlockNumberIsValid(insert[list]) &&
@@ -316,7 +410,8 @@ void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallind
     }
   }
 
-  IndexedArg arg{opc.kind, opc.metric, meta.dims, static_cast<char*>(palloc(meta.element_size))};
+  IndexedArg arg{opc.kind, opc.metric, meta.dims,
+                 static_cast<char*>(palloc(ElementSize(opc.kind, meta.dims)))};
   verify::CheckHeapTids(heap, index, snapshot, &heap_tids, heapallindexed, IvfValueIndexed, &arg,
                         rep);
 }

@@ -1,0 +1,181 @@
+-- ivfflat with quantized lists (WITH (quantizer = ...)): option values, dimension limits and
+-- errors with their SQLSTATEs, ivfflat.rerank_candidates, and rows in exact distance order
+-- (the ORDER BY recheck re-scores candidates from the table's full-precision vectors).
+
+-- Runs a statement; returns 'ok' or its SQLSTATE, message and hint.
+CREATE FUNCTION ivfq_try(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  hint text;
+BEGIN
+  EXECUTE stmt;
+  RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS hint = PG_EXCEPTION_HINT;
+  RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' (HINT: ' || nullif(hint, '') || ')', '');
+END $$;
+
+-- ids of the 20 rows nearest to q by `op`, through whatever plan the settings give
+CREATE FUNCTION ivfq_top(tbl text, col text, op text, q text) RETURNS int[] LANGUAGE plpgsql AS $$
+DECLARE
+  r int[];
+BEGIN
+  EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM %s ORDER BY %s %s %L LIMIT 20) s',
+                 tbl, col, op, q) INTO r;
+  RETURN r;
+END $$;
+
+-- 400 rows of 16 dimensions (a deterministic spread, no two rows alike) and their halfvecs
+CREATE TABLE ivfq (id int, v vector(16), h halfvec(16), b bit(16));
+INSERT INTO ivfq SELECT i,
+    (SELECT array_agg(sin(i * 0.731 + j * 1.37) * (1 + (i % 5)) + cos(j * i * 0.013)) FROM generate_series(1, 16) j)::vector,
+    NULL, NULL
+  FROM generate_series(1, 400) i;
+UPDATE ivfq SET h = v::halfvec(16),
+  b = (SELECT string_agg(CASE WHEN x > 0 THEN '1' ELSE '0' END, '') FROM unnest(v::real[]) x)::bit(16);
+
+-- ---- the option: 'none' (the default), 'sq8', 'binary'; anything else is 22023
+CREATE INDEX ivfq_none ON ivfq USING ivfflat (v) WITH (lists = 4, quantizer = 'none');
+CREATE INDEX ivfq_sq8 ON ivfq USING ivfflat (v) WITH (lists = 4, quantizer = 'sq8');
+CREATE INDEX ivfq_bin ON ivfq USING ivfflat (v) WITH (lists = 4, quantizer = 'binary');
+SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'ivfq\_%' ORDER BY relname;
+SELECT ivfq_try($$CREATE INDEX ON ivfq USING ivfflat (v) WITH (quantizer = 'pq4')$$);
+SELECT ivfq_try($$CREATE INDEX ON ivfq USING ivfflat (v) WITH (quantizer = '')$$);
+-- bit columns have no quantizer (0A000)
+SELECT ivfq_try($$CREATE INDEX ON ivfq USING ivfflat (b bit_hamming_ops) WITH (lists = 2, quantizer = 'binary')$$);
+DROP INDEX ivfq_none, ivfq_sq8, ivfq_bin;
+
+-- ---- the setting
+SHOW ivfflat.rerank_candidates;
+SELECT ivfq_try('SET ivfflat.rerank_candidates = -1');
+SELECT ivfq_try('SET ivfflat.rerank_candidates = 50001');
+SET ivfflat.rerank_candidates = 0;
+RESET ivfflat.rerank_candidates;
+
+-- ---- exact order: every operator class of vector and halfvec, both quantizers, with every
+-- list probed the index returns exactly the rows and order of the sequential scan (binary: all
+-- 400 rows re-scored; 16 bits per row keep too little of these vectors for the best 100 by code
+-- distance to hold the 20 nearest)
+CREATE TABLE ivfq_cases (opclass text, col text, op text);
+INSERT INTO ivfq_cases VALUES
+  ('vector_l2_ops', 'v', '<->'), ('vector_ip_ops', 'v', '<#>'), ('vector_cosine_ops', 'v', '<=>'),
+  ('halfvec_l2_ops', 'h', '<->'), ('halfvec_ip_ops', 'h', '<#>'), ('halfvec_cosine_ops', 'h', '<=>');
+CREATE TABLE ivfq_results (quantizer text, opclass text, query int, exact boolean, index_used boolean);
+DO $$
+DECLARE
+  c record;
+  qz text;
+  q int;
+  want int[];
+  got int[];
+  qv text;
+  plan text;
+  line text;
+BEGIN
+  FOR qz IN SELECT unnest(ARRAY['sq8', 'binary']) LOOP
+    FOR c IN SELECT * FROM ivfq_cases LOOP
+      EXECUTE format('CREATE INDEX ivfq_idx ON ivfq USING ivfflat (%s %s) WITH (lists = 4, quantizer = %L)',
+                     c.col, c.opclass, qz);
+      FOR q IN SELECT unnest(ARRAY[3, 77, 250]) LOOP
+        EXECUTE format('SELECT %s::text FROM ivfq WHERE id = %s', c.col, q) INTO qv;
+        -- a query near, not equal to, a stored row
+        qv := regexp_replace(qv, '^\[([-0-9.e]+)', '[\1' || '1');
+        PERFORM set_config('enable_seqscan', 'on', true);
+        PERFORM set_config('enable_indexscan', 'off', true);
+        want := ivfq_top('ivfq', c.col, c.op, qv);
+        PERFORM set_config('enable_seqscan', 'off', true);
+        PERFORM set_config('enable_indexscan', 'on', true);
+        PERFORM set_config('ivfflat.probes', '4', true);
+        PERFORM set_config('ivfflat.rerank_candidates', CASE qz WHEN 'binary' THEN '400' ELSE '100' END, true);
+        got := ivfq_top('ivfq', c.col, c.op, qv);
+        plan := '';
+        FOR line IN EXECUTE format('EXPLAIN SELECT id FROM ivfq ORDER BY %s %s %L LIMIT 20', c.col, c.op, qv) LOOP
+          plan := plan || line;
+        END LOOP;
+        INSERT INTO ivfq_results VALUES (qz, c.opclass, q, got = want, plan LIKE '%Index Scan using ivfq_idx%');
+      END LOOP;
+      DROP INDEX ivfq_idx;
+    END LOOP;
+  END LOOP;
+END $$;
+SELECT quantizer, opclass, bool_and(exact) AS exact_order, bool_and(index_used) AS index_used
+  FROM ivfq_results GROUP BY 1, 2 ORDER BY 1, 2;
+
+-- ---- inserts after the build and VACUUM: still exact, and verify_index finds no problem
+CREATE TABLE ivfq_ins (id int, v vector(16));
+INSERT INTO ivfq_ins SELECT id, v FROM ivfq WHERE id <= 100;
+CREATE INDEX ivfq_ins_sq8 ON ivfq_ins USING ivfflat (v vector_l2_ops) WITH (lists = 3, quantizer = 'sq8');
+CREATE INDEX ivfq_ins_bin ON ivfq_ins USING ivfflat (v vector_cosine_ops) WITH (lists = 3, quantizer = 'binary');
+-- the later rows lie partly outside the trained ranges (scaled by 3): their codes clamp
+INSERT INTO ivfq_ins SELECT id, (v::real[])::vector * '[3,3,3,3,3,3,3,3,3,3,3,3,3,3,3,3]'::vector FROM ivfq WHERE id > 100;
+DELETE FROM ivfq_ins WHERE id % 3 = 0;
+VACUUM ivfq_ins;
+SET ivfflat.probes = 3;
+SET ivfflat.rerank_candidates = 300;
+SET enable_seqscan = on;
+SET enable_indexscan = off;
+CREATE TEMP TABLE ivfq_want AS
+  SELECT ivfq_top('ivfq_ins', 'v', '<->', '[1,2,3,4,5,6,7,8,1,2,3,4,5,6,7,8]') AS l2,
+         ivfq_top('ivfq_ins', 'v', '<=>', '[1,2,3,4,5,6,7,8,1,2,3,4,5,6,7,8]') AS cosine;
+SET enable_seqscan = off;
+SET enable_indexscan = on;
+SELECT ivfq_top('ivfq_ins', 'v', '<->', '[1,2,3,4,5,6,7,8,1,2,3,4,5,6,7,8]') = l2 AS sq8_l2_exact,
+       ivfq_top('ivfq_ins', 'v', '<=>', '[1,2,3,4,5,6,7,8,1,2,3,4,5,6,7,8]') = cosine AS binary_cosine_exact
+  FROM ivfq_want;
+-- every row comes back once through each index (a NULL query reads every list)
+SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM ivfq_ins ORDER BY v <-> NULL) s;
+SELECT count(*) AS problems FROM ragstore.verify_index('ivfq_ins_sq8', true);
+SELECT count(*) AS problems FROM ragstore.verify_index('ivfq_ins_bin', true);
+-- estimate_recall works on quantized indexes: with every list probed, recall is 1
+SELECT recall, queries, k FROM ragstore.estimate_recall('ivfq_ins_sq8', 20, 10, 0.5);
+SELECT recall, queries, k FROM ragstore.estimate_recall('ivfq_ins_bin', 20, 10, 0.5);
+-- binary with 10 candidates re-scored: the first 10 rows come in exact distance order
+-- (re-scored), the next ones in code order
+SET ivfflat.rerank_candidates = 10;
+SELECT bool_and(d >= prev) AS first_10_ascending
+  FROM (SELECT d, lag(d, 1, 0) OVER (ORDER BY n) AS prev FROM
+        (SELECT row_number() OVER () AS n, d FROM
+         (SELECT v <=> '[1,2,3,4,5,6,7,8,1,2,3,4,5,6,7,8]' AS d FROM ivfq_ins
+          ORDER BY v <=> '[1,2,3,4,5,6,7,8,1,2,3,4,5,6,7,8]' LIMIT 10) s) s2) s3;
+-- re-ranking off: rows in code order, every row still returned
+SET ivfflat.rerank_candidates = 0;
+SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM ivfq_ins ORDER BY v <-> '[1,2,3,4,5,6,7,8,1,2,3,4,5,6,7,8]' LIMIT 500) s;
+RESET ivfflat.rerank_candidates;
+RESET ivfflat.probes;
+RESET enable_seqscan;
+RESET enable_indexscan;
+
+-- ---- dimensions: unquantized indexes keep pgvector's limits, with a hint at the option
+CREATE TABLE ivfq_wide (id int, v2001 vector(2001), h4001 halfvec(4001), v8001 vector(8001),
+                        v16000 vector(16000), h16000 halfvec(16000));
+SELECT ivfq_try('CREATE INDEX ON ivfq_wide USING ivfflat (v2001)');
+SELECT ivfq_try('CREATE INDEX ON ivfq_wide USING ivfflat (h4001 halfvec_l2_ops)');
+SELECT ivfq_try($$CREATE INDEX ON ivfq_wide USING ivfflat (v8001) WITH (quantizer = 'sq8')$$);
+-- rows of 3,072 (sq8) and 16,000 (binary) dimensions
+CREATE TABLE ivfq_3072 (id int, v vector(3072));
+INSERT INTO ivfq_3072 SELECT i, (SELECT array_agg(sin(i * 0.37 + j * 0.011)) FROM generate_series(1, 3072) j)
+  FROM generate_series(1, 40) i;
+CREATE INDEX ivfq_3072_sq8 ON ivfq_3072 USING ivfflat (v vector_cosine_ops) WITH (lists = 2, quantizer = 'sq8');
+CREATE TABLE ivfq_16k (id int, v vector(16000), h halfvec(16000));
+INSERT INTO ivfq_16k SELECT i, a, a FROM
+  (SELECT i, (SELECT array_agg(sin(i * 0.37 + j * 0.0007)) FROM generate_series(1, 16000) j) a
+   FROM generate_series(1, 30) i) s;
+CREATE INDEX ivfq_16k_bin ON ivfq_16k USING ivfflat (v vector_l2_ops) WITH (lists = 2, quantizer = 'binary');
+CREATE INDEX ivfq_16k_hbin ON ivfq_16k USING ivfflat (h halfvec_ip_ops) WITH (lists = 2, quantizer = 'binary');
+SET enable_seqscan = off;
+SET ivfflat.probes = 2;
+EXPLAIN (COSTS OFF) SELECT id FROM ivfq_3072 ORDER BY v <=> (SELECT v FROM ivfq_3072 WHERE id = 7) LIMIT 5;
+EXPLAIN (COSTS OFF) SELECT id FROM ivfq_16k ORDER BY v <-> (SELECT v FROM ivfq_16k WHERE id = 11) LIMIT 5;
+SELECT array_agg(id) AS sq8_3072 FROM (SELECT id FROM ivfq_3072 ORDER BY v <=> (SELECT v FROM ivfq_3072 WHERE id = 7) LIMIT 5) s;
+SELECT array_agg(id) AS binary_16000 FROM (SELECT id FROM ivfq_16k ORDER BY v <-> (SELECT v FROM ivfq_16k WHERE id = 11) LIMIT 5) s;
+SELECT array_agg(id) AS halfvec_binary_16000 FROM (SELECT id FROM ivfq_16k ORDER BY h <#> (SELECT h FROM ivfq_16k WHERE id = 11) LIMIT 5) s;
+RESET enable_seqscan;
+SELECT array_agg(id) AS exact_3072 FROM (SELECT id FROM ivfq_3072 ORDER BY v <=> (SELECT v FROM ivfq_3072 WHERE id = 7) LIMIT 5) s;
+SELECT array_agg(id) AS exact_16000 FROM (SELECT id FROM ivfq_16k ORDER BY v <-> (SELECT v FROM ivfq_16k WHERE id = 11) LIMIT 5) s;
+SELECT array_agg(id) AS exact_halfvec_16000 FROM (SELECT id FROM ivfq_16k ORDER BY h <#> (SELECT h FROM ivfq_16k WHERE id = 11) LIMIT 5) s;
+RESET ivfflat.probes;
+SELECT count(*) AS problems FROM ragstore.verify_index('ivfq_3072_sq8', true);
+SELECT count(*) AS problems FROM ragstore.verify_index('ivfq_16k_bin', true);
+SELECT count(*) AS problems FROM ragstore.verify_index('ivfq_16k_hbin', true);
+
+DROP TABLE ivfq, ivfq_cases, ivfq_results, ivfq_ins, ivfq_wide, ivfq_3072, ivfq_16k;
+DROP FUNCTION ivfq_try(text), ivfq_top(text, text, text, text);
