@@ -1,10 +1,10 @@
-// ragstore: the interaction log's write path in C++ (issue 6): ragstore.log_interaction, the
-// row check behind the table's one CHECK constraint, and the dirty-day queue.
+// ragstore: the interaction log's write path in C++: ragstore.log_interaction, the row check
+// behind the table's one CHECK constraint, and the dirty-day queue.
 //
-// Why C: a single-row log call through PL/pgSQL and an INSERT statement cost about twice a
-// plain INSERT (bench/interactions/run.sh log): PostgreSQL re-reads and re-plans every CHECK
+// Why not PL/pgSQL and an INSERT statement: PostgreSQL re-reads and re-plans every CHECK
 // expression of the table once per INSERT statement, fires the rollup's statement trigger with
-// its transition table, and runs the function's validation as PL/pgSQL expressions. Here:
+// its transition table, and runs the function's validation as PL/pgSQL expressions (measured
+// with bench/interactions/run.sh log; figures in bench/README.md). Here:
 //   * the rules live in one place (core/interaction_rules.h, pure and fuzzed; CheckRow here
 //     words the errors), used by log_interaction (SQLSTATE 22023) and by the table's single
 //     CHECK constraint interactions_valid (23514, for COPY and INSERT);
@@ -144,31 +144,15 @@ constexpr ColumnSpec kColumns[kNumColumns] = {
 
 // ---- the rules
 
-// The fields the rules look at. Token counts and max_tokens as int64 (log_interaction takes
-// bigint; the table stores integer).
-struct Fields {
-  bool has_started = false, has_first = false, has_finished = false;
-  TimestampTz started = 0, first = 0, finished = 0;
-  text* operation = nullptr;  // nullptr: NULL
-  bool has_tokens[5] = {false, false, false, false, false};
-  int64 tokens[5] = {0, 0, 0, 0, 0};  // input, output, cache read, cache creation, reasoning
-  Numeric cost = nullptr;
-  bool has_temperature = false, has_top_p = false, has_max_tokens = false;
-  double temperature = 0, top_p = 0;
-  int64 max_tokens = 0;
-  text* cache_outcome = nullptr;
-  bool has_entry = false, has_distance = false;
-  int64 entry = 0;
-  double distance = 0;
-};
-
 // Text forms for messages, as PL/pgSQL's RAISE prints them (NULL as <NULL>).
 const char* TsOut(bool has, TimestampTz t) {
   return has ? DatumGetCString(DirectFunctionCall1(timestamptz_out, TimestampTzGetDatum(t)))
              : "<NULL>";
 }
 const char* IntOut(bool has, int64 v) { return has ? psprintf(INT64_FORMAT, v) : "<NULL>"; }
-const char* TextOut(const text* t, const char* if_null) { return t ? text_to_cstring(t) : if_null; }
+const char* TextOut(bool has, const char* s, size_t len, const char* if_null) {
+  return has ? pnstrdup(s, len) : if_null;
+}
 
 int NumericSignOf(Numeric n) {
   static Numeric zero = nullptr;
@@ -181,47 +165,60 @@ int NumericSignOf(Numeric n) {
   return DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(n), NumericGetDatum(zero)));
 }
 
+// Where the rules' fields are among a SQL function's arguments (the times are the caller's:
+// log_interaction computes them). int8_counts: token counts and max_tokens are bigint
+// arguments (log_interaction) rather than integer (the CHECK constraint's columns).
+struct RuleArgs {
+  int operation;
+  int tokens[5];  // input, output, cache read, cache creation, reasoning
+  int cost, temperature, top_p, max_tokens, cache_outcome, entry, distance;
+  bool int8_counts;
+};
+
+// The rules' fields from the current call's arguments (times left NULL), pointing into the
+// arguments. *cost: the cost argument, nullptr when NULL (CheckRow prints it).
+InteractionFields RuleFieldsFromArgs(FunctionCallInfo fcinfo, const RuleArgs& a, Numeric* cost) {
+  auto has = [&](int arg) { return !PG_ARGISNULL(arg); };
+  auto count = [&](int arg) { return a.int8_counts ? PG_GETARG_INT64(arg) : PG_GETARG_INT32(arg); };
+  auto text_field = [&](int arg, bool* has_field, const char** s, size_t* len) {
+    *has_field = has(arg);
+    if (*has_field) {
+      const text* v = PG_GETARG_TEXT_PP(arg);
+      *s = VARDATA_ANY(v);
+      *len = VARSIZE_ANY_EXHDR(v);
+    }
+  };
+  InteractionFields f;
+  text_field(a.operation, &f.has_operation, &f.operation, &f.operation_len);
+  for (int i = 0; i < 5; i++) {
+    f.has_tokens[i] = has(a.tokens[i]);
+    if (f.has_tokens[i]) f.tokens[i] = count(a.tokens[i]);
+  }
+  *cost = has(a.cost) ? PG_GETARG_NUMERIC(a.cost) : nullptr;
+  f.has_cost = *cost != nullptr;
+  if (f.has_cost) f.cost_sign = NumericSignOf(*cost);
+  f.has_temperature = has(a.temperature);
+  if (f.has_temperature) f.temperature = PG_GETARG_FLOAT8(a.temperature);
+  f.has_top_p = has(a.top_p);
+  if (f.has_top_p) f.top_p = PG_GETARG_FLOAT8(a.top_p);
+  f.has_max_tokens = has(a.max_tokens);
+  if (f.has_max_tokens) f.max_tokens = count(a.max_tokens);
+  text_field(a.cache_outcome, &f.has_cache_outcome, &f.cache_outcome, &f.cache_outcome_len);
+  f.has_entry = has(a.entry);
+  if (f.has_entry) f.entry = PG_GETARG_INT64(a.entry);
+  f.has_distance = has(a.distance);
+  if (f.has_distance) f.distance = PG_GETARG_FLOAT8(a.distance);
+  return f;
+}
+
 // Raises the first rule f breaks (core/interaction_rules.h decides which), with `sqlstate`
 // (22023 from log_interaction, 23514 from the CHECK constraint) and `prefix` before the
-// message; returns when f keeps every rule. NULLs pass every rule but "operation"
-// (log_interaction: an unknown operation; the table's column is NOT NULL anyway). Comparisons
-// follow SQL's: NaN is above every float8 and numeric.
-void CheckRow(const Fields& f, int sqlstate, const char* prefix, bool null_operation_is_error) {
-  InteractionFields c;
-  c.has_started = f.has_started;
-  c.started = f.started;
-  c.has_first = f.has_first;
-  c.first = f.first;
-  c.has_finished = f.has_finished;
-  c.finished = f.finished;
-  c.has_operation = f.operation != nullptr;
-  if (c.has_operation) {
-    c.operation = VARDATA_ANY(f.operation);
-    c.operation_len = VARSIZE_ANY_EXHDR(f.operation);
-  }
-  for (int i = 0; i < 5; i++) {
-    c.has_tokens[i] = f.has_tokens[i];
-    c.tokens[i] = f.tokens[i];
-  }
-  c.has_cost = f.cost != nullptr;
-  c.cost_sign = c.has_cost ? NumericSignOf(f.cost) : 0;
-  c.has_temperature = f.has_temperature;
-  c.temperature = f.temperature;
-  c.has_top_p = f.has_top_p;
-  c.top_p = f.top_p;
-  c.has_max_tokens = f.has_max_tokens;
-  c.max_tokens = f.max_tokens;
-  c.has_cache_outcome = f.cache_outcome != nullptr;
-  if (c.has_cache_outcome) {
-    c.cache_outcome = VARDATA_ANY(f.cache_outcome);
-    c.cache_outcome_len = VARSIZE_ANY_EXHDR(f.cache_outcome);
-  }
-  c.has_entry = f.has_entry;
-  c.entry = f.entry;
-  c.has_distance = f.has_distance;
-  c.distance = f.distance;
-
-  switch (FirstBrokenRule(c, null_operation_is_error)) {
+// message; returns when f keeps every rule. cost: f's cost (nullptr: NULL), for the message.
+// NULLs pass every rule but "operation" (log_interaction: an unknown operation; the table's
+// column is NOT NULL anyway). Comparisons follow SQL's: NaN is above every float8 and numeric.
+void CheckRow(const InteractionFields& f, Numeric cost, int sqlstate, const char* prefix,
+              bool null_operation_is_error) {
+  switch (FirstBrokenRule(f, null_operation_is_error)) {
     case InteractionRule::kOk:
       return;
     case InteractionRule::kStartedNotFinite:
@@ -231,7 +228,8 @@ void CheckRow(const Fields& f, int sqlstate, const char* prefix, bool null_opera
     case InteractionRule::kUnknownOperation:
       ereport(ERROR,
               (errcode(sqlstate),
-               errmsg("%sunknown operation \"%s\"", prefix, TextOut(f.operation, "<NULL>")),
+               errmsg("%sunknown operation \"%s\"", prefix,
+                      TextOut(f.has_operation, f.operation, f.operation_len, "<NULL>")),
                errhint("Use an OpenTelemetry gen_ai.operation.name: chat, text_completion, "
                        "embeddings, generate_content, execute_tool, create_agent, invoke_agent.")));
       break;
@@ -259,7 +257,7 @@ void CheckRow(const Fields& f, int sqlstate, const char* prefix, bool null_opera
       ereport(ERROR,
               (errcode(sqlstate),
                errmsg("%scost must not be negative, got %s", prefix,
-                      DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(f.cost))))));
+                      DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(cost))))));
       break;
     case InteractionRule::kNegativeTemperature:
       ereport(ERROR, (errcode(sqlstate), errmsg("%stemperature must not be negative, got %s",
@@ -280,15 +278,18 @@ void CheckRow(const Fields& f, int sqlstate, const char* prefix, bool null_opera
     case InteractionRule::kUnknownCacheOutcome:
       ereport(ERROR,
               (errcode(sqlstate),
-               errmsg("%sunknown cache_outcome \"%s\"", prefix, TextOut(f.cache_outcome, "")),
+               errmsg("%sunknown cache_outcome \"%s\"", prefix,
+                      TextOut(f.has_cache_outcome, f.cache_outcome, f.cache_outcome_len, "")),
                errhint("Use hit, miss or bypass (or NULL when no cache was consulted).")));
       break;
     case InteractionRule::kCacheEntryMismatch:
-      ereport(ERROR, (errcode(sqlstate),
-                      errmsg("%scache_entry_id must be given exactly when cache_outcome is 'hit' "
-                             "(outcome %s, entry %s)",
-                             prefix, TextOut(f.cache_outcome, "NULL"),
-                             f.has_entry ? psprintf(INT64_FORMAT, f.entry) : "NULL")));
+      ereport(ERROR,
+              (errcode(sqlstate),
+               errmsg("%scache_entry_id must be given exactly when cache_outcome is 'hit' "
+                      "(outcome %s, entry %s)",
+                      prefix,
+                      TextOut(f.has_cache_outcome, f.cache_outcome, f.cache_outcome_len, "NULL"),
+                      f.has_entry ? psprintf(INT64_FORMAT, f.entry) : "NULL")));
       break;
   }
 }
@@ -598,127 +599,91 @@ TimestampTz PlusMilliseconds(TimestampTz started, double ms) {
       DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(started), span));
 }
 
-}  // namespace
-}  // namespace ragstore
+// ---- ragstore.log_interaction, step by step
 
-using namespace ragstore;
+// The arguments of ragstore.log_interaction, in order (src/sql/80_interactions.sql).
+enum LogArg {
+  aRequestModel,
+  aOperation,
+  aProvider,
+  aResponseModel,
+  aStartedAt,
+  aFinishedAt,
+  aFirstTokenAt,
+  aDurationMs,
+  aTtftMs,
+  aConversationId,
+  aUserId,
+  aTenant,
+  aInputTokens,
+  aOutputTokens,
+  aCacheReadInputTokens,
+  aCacheCreationInputTokens,
+  aReasoningOutputTokens,
+  aCost,
+  aFinishReasons,
+  aErrorType,
+  aTemperature,
+  aTopP,
+  aMaxTokens,
+  aCacheOutcome,
+  aCacheEntryId,
+  aCacheDistance,
+  aPrompt,
+  aResponse,
+  aPromptEmbedding,
+  aMetadata,
+  aTags,
+  kNumLogArgs
+};
 
-extern "C" {
+constexpr RuleArgs kLogRuleArgs = {aOperation,
+                                   {aInputTokens, aOutputTokens, aCacheReadInputTokens,
+                                    aCacheCreationInputTokens, aReasoningOutputTokens},
+                                   aCost,
+                                   aTemperature,
+                                   aTopP,
+                                   aMaxTokens,
+                                   aCacheOutcome,
+                                   aCacheEntryId,
+                                   aCacheDistance,
+                                   true};
 
-PG_FUNCTION_INFO_V1(ragstore_log_interaction);
-// ragstore.log_interaction(request_model text, operation text, provider text, response_model
-// text, started_at timestamptz, finished_at timestamptz, first_token_at timestamptz,
-// duration_ms float8, time_to_first_token_ms float8, conversation_id text, user_id text, tenant
-// text, input_tokens int8, output_tokens int8, cache_read_input_tokens int8,
-// cache_creation_input_tokens int8, reasoning_output_tokens int8, cost numeric, finish_reasons
-// text[], error_type text, temperature float8, top_p float8, max_tokens int8, cache_outcome text,
-// cache_entry_id int8, cache_distance float8, prompt text, response text, prompt_embedding
-// vector, metadata jsonb, tags text[]) -> bigint: logs one call, returns its id (defaults and
-// documentation in src/sql/80_interactions.sql). Times: started_at defaults to now() (the
-// transaction's start); duration_ms / time_to_first_token_ms are milliseconds after it.
-// Errors: 22004 NULL request_model; 22023 for a broken rule (CheckRow), both finished_at and
-// duration_ms, both first_token_at and time_to_first_token_ms; 22003 for a token count or
-// max_tokens above 2^31-1; 25006 in a read-only transaction; 42501 without the privileges of
-// ragstore_writer.
-Datum ragstore_log_interaction(PG_FUNCTION_ARGS) {
-  enum Arg {
-    aRequestModel,
-    aOperation,
-    aProvider,
-    aResponseModel,
-    aStartedAt,
-    aFinishedAt,
-    aFirstTokenAt,
-    aDurationMs,
-    aTtftMs,
-    aConversationId,
-    aUserId,
-    aTenant,
-    aInputTokens,
-    aOutputTokens,
-    aCacheReadInputTokens,
-    aCacheCreationInputTokens,
-    aReasoningOutputTokens,
-    aCost,
-    aFinishReasons,
-    aErrorType,
-    aTemperature,
-    aTopP,
-    aMaxTokens,
-    aCacheOutcome,
-    aCacheEntryId,
-    aCacheDistance,
-    aPrompt,
-    aResponse,
-    aPromptEmbedding,
-    aMetadata,
-    aTags,
-    kNumArgs
-  };
-  if (PG_NARGS() != kNumArgs)
-    elog(ERROR, "ragstore.log_interaction: expected %d arguments", kNumArgs);
+// The call's times into f: started_at (default: the transaction's start), finished_at and
+// first_token_at, each given as a time or as milliseconds after started_at (duration_ms,
+// time_to_first_token_ms). 22023 when both forms of one are given.
+void ResolveTimes(FunctionCallInfo fcinfo, InteractionFields* f) {
   auto has = [&](int a) { return !PG_ARGISNULL(a); };
-
-  if (!has(aRequestModel)) {
-    ereport(ERROR,
-            (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("request_model must not be NULL")));
-  }
-  TimestampTz t0 =
+  f->has_started = true;
+  f->started =
       has(aStartedAt) ? PG_GETARG_TIMESTAMPTZ(aStartedAt) : GetCurrentTransactionStartTimestamp();
-  bool has_end = has(aFinishedAt), has_first = has(aFirstTokenAt);
-  TimestampTz t_end = has_end ? PG_GETARG_TIMESTAMPTZ(aFinishedAt) : 0;
-  TimestampTz t_first = has_first ? PG_GETARG_TIMESTAMPTZ(aFirstTokenAt) : 0;
+  f->has_finished = has(aFinishedAt);
+  if (f->has_finished) f->finished = PG_GETARG_TIMESTAMPTZ(aFinishedAt);
+  f->has_first = has(aFirstTokenAt);
+  if (f->has_first) f->first = PG_GETARG_TIMESTAMPTZ(aFirstTokenAt);
   if (has(aDurationMs)) {
-    if (has_end) {
+    if (f->has_finished) {
       ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                       errmsg("give finished_at or duration_ms, not both")));
     }
-    t_end = PlusMilliseconds(t0, PG_GETARG_FLOAT8(aDurationMs));
-    has_end = true;
+    f->finished = PlusMilliseconds(f->started, PG_GETARG_FLOAT8(aDurationMs));
+    f->has_finished = true;
   }
   if (has(aTtftMs)) {
-    if (has_first) {
+    if (f->has_first) {
       ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                       errmsg("give first_token_at or time_to_first_token_ms, not both")));
     }
-    t_first = PlusMilliseconds(t0, PG_GETARG_FLOAT8(aTtftMs));
-    has_first = true;
+    f->first = PlusMilliseconds(f->started, PG_GETARG_FLOAT8(aTtftMs));
+    f->has_first = true;
   }
+}
 
-  Fields f;
-  f.has_started = true;
-  f.started = t0;
-  f.has_first = has_first;
-  f.first = t_first;
-  f.has_finished = has_end;
-  f.finished = t_end;
-  f.operation = has(aOperation) ? PG_GETARG_TEXT_PP(aOperation) : nullptr;
-  const int token_args[5] = {aInputTokens, aOutputTokens, aCacheReadInputTokens,
-                             aCacheCreationInputTokens, aReasoningOutputTokens};
-  for (int i = 0; i < 5; i++) {
-    f.has_tokens[i] = has(token_args[i]);
-    f.tokens[i] = f.has_tokens[i] ? PG_GETARG_INT64(token_args[i]) : 0;
-  }
-  f.cost = has(aCost) ? PG_GETARG_NUMERIC(aCost) : nullptr;
-  f.has_temperature = has(aTemperature);
-  f.temperature = f.has_temperature ? PG_GETARG_FLOAT8(aTemperature) : 0;
-  f.has_top_p = has(aTopP);
-  f.top_p = f.has_top_p ? PG_GETARG_FLOAT8(aTopP) : 0;
-  f.has_max_tokens = has(aMaxTokens);
-  f.max_tokens = f.has_max_tokens ? PG_GETARG_INT64(aMaxTokens) : 0;
-  f.cache_outcome = has(aCacheOutcome) ? PG_GETARG_TEXT_PP(aCacheOutcome) : nullptr;
-  f.has_entry = has(aCacheEntryId);
-  f.entry = f.has_entry ? PG_GETARG_INT64(aCacheEntryId) : 0;
-  f.has_distance = has(aCacheDistance);
-  f.distance = f.has_distance ? PG_GETARG_FLOAT8(aCacheDistance) : 0;
-  CheckRow(f, ERRCODE_INVALID_PARAMETER_VALUE, "", true);
-
-  PreventCommandIfReadOnly("INSERT");
-  PreventCommandIfParallelMode("INSERT");
-
-  // the row, in the table's column order
-  Datum values[kNumColumns];
-  bool nulls[kNumColumns];
+// The row in the table's column order (id left NULL: InsertRow draws it): the arguments with
+// f's times; token counts and max_tokens narrowed to integer (22003 above 2^31-1); metadata
+// '{}' and tags '{}' when NULL.
+void BuildRow(FunctionCallInfo fcinfo, const InteractionFields& f, Datum* values, bool* nulls) {
+  auto has = [&](int a) { return !PG_ARGISNULL(a); };
   for (int c = 0; c < kNumColumns; c++) {
     values[c] = 0;
     nulls[c] = true;
@@ -730,10 +695,10 @@ Datum ragstore_log_interaction(PG_FUNCTION_ARGS) {
   auto copy_arg = [&](int c, int a) {
     if (has(a)) set(c, PG_GETARG_DATUM(a));
   };
-  set(kStartedAt, TimestampTzGetDatum(t0));
-  if (has_first) set(kFirstTokenAt, TimestampTzGetDatum(t_first));
-  if (has_end) set(kFinishedAt, TimestampTzGetDatum(t_end));
-  set(kOperation, PointerGetDatum(f.operation));
+  set(kStartedAt, TimestampTzGetDatum(f.started));
+  if (f.has_first) set(kFirstTokenAt, TimestampTzGetDatum(f.first));
+  if (f.has_finished) set(kFinishedAt, TimestampTzGetDatum(f.finished));
+  copy_arg(kOperation, aOperation);
   copy_arg(kProvider, aProvider);
   copy_arg(kRequestModel, aRequestModel);
   copy_arg(kResponseModel, aResponseModel);
@@ -758,23 +723,66 @@ Datum ragstore_log_interaction(PG_FUNCTION_ARGS) {
   set(kMetadata, has(aMetadata) ? PG_GETARG_DATUM(aMetadata)
                                 : DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
   set(kTags, has(aTags) ? PG_GETARG_DATUM(aTags) : PointerGetDatum(construct_empty_array(TEXTOID)));
-  bool has_content = has(aPrompt) || has(aResponse) || has(aPromptEmbedding);
+}
 
+// Inserts the row built by BuildRow and returns its id: the id is drawn first, as the column
+// default would (nextval checks the sequence privilege), then the fast path inserts the row and
+// queues its day; when it cannot, the general path's INSERT (whose column default draws the
+// id) fires the statement trigger that queues the day.
+int64 InsertRow(FunctionCallInfo fcinfo, Datum* values, bool* nulls) {
   Oid vector_type = get_fn_expr_argtype(fcinfo->flinfo, aPromptEmbedding);
   Relation parent = table_open(RagstoreRelid("interactions"), RowExclusiveLock);
-  // the id first, as the column default would: nextval checks the sequence privilege
   values[kId] = Int64GetDatum(nextval_internal(RagstoreRelid("interactions_id_seq"), true));
   nulls[kId] = false;
   bool done = FastInsert(parent, vector_type, values, nulls);
   table_close(parent, NoLock);
-  int64 id;
-  if (done) {
-    id = DatumGetInt64(values[kId]);
-    QueueDays(t0, has_content);  // the general path's INSERT fires the statement trigger instead
-  } else {
-    id = StatementInsert(vector_type, values, nulls);  // the column default draws the id
+  if (!done) return StatementInsert(vector_type, values, nulls);
+  bool has_content = !nulls[kPrompt] || !nulls[kResponse] || !nulls[kPromptEmbedding];
+  QueueDays(DatumGetTimestampTz(values[kStartedAt]), has_content);
+  return DatumGetInt64(values[kId]);
+}
+
+}  // namespace
+}  // namespace ragstore
+
+using namespace ragstore;
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(ragstore_log_interaction);
+// ragstore.log_interaction(request_model text, operation text, provider text, response_model
+// text, started_at timestamptz, finished_at timestamptz, first_token_at timestamptz,
+// duration_ms float8, time_to_first_token_ms float8, conversation_id text, user_id text, tenant
+// text, input_tokens int8, output_tokens int8, cache_read_input_tokens int8,
+// cache_creation_input_tokens int8, reasoning_output_tokens int8, cost numeric, finish_reasons
+// text[], error_type text, temperature float8, top_p float8, max_tokens int8, cache_outcome text,
+// cache_entry_id int8, cache_distance float8, prompt text, response text, prompt_embedding
+// vector, metadata jsonb, tags text[]) -> bigint: logs one call, returns its id (defaults and
+// documentation in src/sql/80_interactions.sql). Times: started_at defaults to now() (the
+// transaction's start); duration_ms / time_to_first_token_ms are milliseconds after it.
+// Errors: 22004 NULL request_model; 22023 for a broken rule (CheckRow), both finished_at and
+// duration_ms, both first_token_at and time_to_first_token_ms; 22003 for a token count or
+// max_tokens above 2^31-1; 25006 in a read-only transaction; 42501 without the privileges of
+// ragstore_writer.
+Datum ragstore_log_interaction(PG_FUNCTION_ARGS) {
+  if (PG_NARGS() != kNumLogArgs) {
+    elog(ERROR, "ragstore.log_interaction: expected %d arguments", kNumLogArgs);
   }
-  PG_RETURN_INT64(id);
+  if (PG_ARGISNULL(aRequestModel)) {
+    ereport(ERROR,
+            (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("request_model must not be NULL")));
+  }
+  Numeric cost;
+  InteractionFields f = RuleFieldsFromArgs(fcinfo, kLogRuleArgs, &cost);
+  ResolveTimes(fcinfo, &f);
+  CheckRow(f, cost, ERRCODE_INVALID_PARAMETER_VALUE, "", true);
+
+  PreventCommandIfReadOnly("INSERT");
+  PreventCommandIfParallelMode("INSERT");
+  Datum values[kNumColumns];
+  bool nulls[kNumColumns];
+  BuildRow(fcinfo, f, values, nulls);
+  PG_RETURN_INT64(InsertRow(fcinfo, values, nulls));
 }
 
 PG_FUNCTION_INFO_V1(ragstore_interactions_mark_dirty);
@@ -851,32 +859,16 @@ PG_FUNCTION_INFO_V1(ragstore_interaction_row_check);
 // TimeZone, the verdict does not depend on it).
 Datum ragstore_interaction_row_check(PG_FUNCTION_ARGS) {
   if (PG_NARGS() != 16) elog(ERROR, "ragstore._interaction_row_check: expected 16 arguments");
-  auto has = [&](int a) { return !PG_ARGISNULL(a); };
-  Fields f;
-  f.has_started = has(0);
-  f.started = f.has_started ? PG_GETARG_TIMESTAMPTZ(0) : 0;
-  f.has_first = has(1);
-  f.first = f.has_first ? PG_GETARG_TIMESTAMPTZ(1) : 0;
-  f.has_finished = has(2);
-  f.finished = f.has_finished ? PG_GETARG_TIMESTAMPTZ(2) : 0;
-  f.operation = has(3) ? PG_GETARG_TEXT_PP(3) : nullptr;
-  for (int i = 0; i < 5; i++) {
-    f.has_tokens[i] = has(4 + i);
-    f.tokens[i] = f.has_tokens[i] ? PG_GETARG_INT32(4 + i) : 0;
-  }
-  f.cost = has(9) ? PG_GETARG_NUMERIC(9) : nullptr;
-  f.has_temperature = has(10);
-  f.temperature = f.has_temperature ? PG_GETARG_FLOAT8(10) : 0;
-  f.has_top_p = has(11);
-  f.top_p = f.has_top_p ? PG_GETARG_FLOAT8(11) : 0;
-  f.has_max_tokens = has(12);
-  f.max_tokens = f.has_max_tokens ? PG_GETARG_INT32(12) : 0;
-  f.cache_outcome = has(13) ? PG_GETARG_TEXT_PP(13) : nullptr;
-  f.has_entry = has(14);
-  f.entry = f.has_entry ? PG_GETARG_INT64(14) : 0;
-  f.has_distance = has(15);
-  f.distance = f.has_distance ? PG_GETARG_FLOAT8(15) : 0;
-  CheckRow(f, ERRCODE_CHECK_VIOLATION, "ragstore.interactions: ", false);
+  constexpr RuleArgs kArgs = {3, {4, 5, 6, 7, 8}, 9, 10, 11, 12, 13, 14, 15, false};
+  Numeric cost;
+  InteractionFields f = RuleFieldsFromArgs(fcinfo, kArgs, &cost);
+  f.has_started = !PG_ARGISNULL(0);
+  if (f.has_started) f.started = PG_GETARG_TIMESTAMPTZ(0);
+  f.has_first = !PG_ARGISNULL(1);
+  if (f.has_first) f.first = PG_GETARG_TIMESTAMPTZ(1);
+  f.has_finished = !PG_ARGISNULL(2);
+  if (f.has_finished) f.finished = PG_GETARG_TIMESTAMPTZ(2);
+  CheckRow(f, cost, ERRCODE_CHECK_VIOLATION, "ragstore.interactions: ", false);
   PG_RETURN_BOOL(true);
 }
 
