@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks of the interaction log and the semantic cache (issue 6), on the throwaway cluster
+# Benchmarks of the interaction log and the semantic cache, on the throwaway cluster
 # of scripts/cluster.sh (database ragstore_bench, replaced on every run).
 #
 #   bench/interactions/run.sh [log] [cache]        (default: both)

@@ -3,11 +3,11 @@
 // HNSW as in Malkov & Yashunin 2016 (arXiv:1603.09320): alg. 1 insertion, alg. 2 layer search,
 // alg. 4 neighbour selection heuristic WITH keepPrunedConnections (lists are topped up with the
 // nearest pruned candidates), 2m links on layer 0 and m above, levels drawn with mL = 1/ln(m).
-// This is the graph pgvector builds; FAISS's IndexHNSW has no keepPrunedConnections and on
-// clustered data (sift5k) reaches recall@10 0.87 at ef_search 100 where this graph reaches 0.97,
-// which is why builds use this builder. Parallel insertion follows hnswlib: one mutex per
-// element guards its lists, a global mutex guards the entry point; an element that raises the
-// entry point is inserted while holding the global mutex.
+// This is the graph pgvector builds; FAISS's IndexHNSW has no keepPrunedConnections, which on
+// clustered data (sift5k) leaves its graph with a clearly lower recall at the same ef_search
+// (bench/README.md), which is why builds use this builder. Parallel insertion follows hnswlib: one
+// mutex per element guards its lists, a global mutex guards the entry point; an element that raises
+// the entry point is inserted while holding the global mutex.
 //
 // After the parallel insertion, every element the entry point cannot reach on layer 0 (its
 // in-links were all pruned away) gets a link from its nearest reachable neighbour.

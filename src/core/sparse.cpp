@@ -16,7 +16,7 @@ namespace {
 // Every union position is visited in increasing order and each term is exactly what the branching
 // merge computes ((x - 0)^2 = x^2, |0 - y| = |y|; products are only added on equal indices), so the
 // sums are bit for bit the same, without the mispredicted branches of a merge over interleaved
-// index lists (3-4x faster at 64 non-zeros).
+// index lists (bench/kernels_bench.cpp measures them).
 template <typename Acc>
 Acc L2Squared(const SparseView& a, const SparseView& b) {
   Acc sum = 0;

@@ -4,10 +4,13 @@
 // Files (split by callback group, as contrib/bloom and pgvector):
 //   hnsw.cpp         handler, reloptions, settings (GUCs), cost estimate
 //   hnsw_types.cpp   support function 3 of each element type (vector, halfvec, sparsevec, bit)
-//   hnsw_build.cpp   ambuild / ambuildempty: FAISS in-memory graph, written out page by page
+//   hnsw_build.cpp   ambuild / ambuildempty: the in-memory graph of core/hnsw_graph.h, written
+//                    out page by page
 //   hnsw_insert.cpp  aminsert and the on-disk insertion used by builds that outgrow memory
 //   hnsw_scan.cpp    ambeginscan / amrescan / amgettuple / amendscan, iterative scans
-//   hnsw_vacuum.cpp  ambulkdelete / amvacuumcleanup
+//   hnsw_vacuum.cpp  ambulkdelete / amvacuumcleanup, and the reachability pass
+//   hnsw_reach.cpp   the layer-0 reachability walk (VACUUM, builds, ragstore.debug_hnsw_graph)
+//   hnsw_verify.cpp  ragstore.verify_index for hnsw indexes
 //   hnsw_utils.cpp   page helpers, element/neighbour reads, layer search, neighbour selection
 #pragma once
 
@@ -188,7 +191,7 @@ inline Size HnswVisitedBytes(const HnswVisited* v) { return (Size(v->mask) + 1) 
 // neighbour-first page order (hnsw_page.h) most reads of a search hit one of them, which saves
 // the buffer mapping lookup and pin of ReadBuffer. 16 pins plus the executor's few exceed
 // PrivateRefCount's 8-entry array; the overflow hash is only touched when a pin is taken or
-// dropped, i.e. on misses (measured in bench/README.md, "hnsw scan").
+// dropped, i.e. on misses (bench/README.md, "hnsw scan").
 constexpr int kHnswBufferCache = 16;
 // Cache misses pin pages through per-backend block -> buffer hints (ReadRecentBuffer) kept in
 // the index's rd_amcache: rd_amcache of an hnsw index holds HnswBufferHints (hnsw_utils.cpp)
@@ -230,8 +233,8 @@ int HnswLoadNeighbors(HnswSearch* s, ItemPointer ntid, int lc, ItemPointerData* 
 // stops when the nearest candidate is farther than W's farthest. Elements dropped from W or
 // rejected go to discarded (when given; iterative scans resume from them).
 void HnswSearchLayer(HnswSearch* s, HnswHeap* C, HnswHeap* W, HnswHeap* discarded, int ef, int lc);
-// Greedy descent from the entry point down to layer `to_level` + 1, then returns in W the
-// ef nearest found on the layers from min(to_level, entry level) down to 0 is done by callers.
+// Loads the entry point of meta into out (its value copied when s->copy_values) and marks it
+// visited; false when the index is empty or the entry point's slot holds no element.
 bool HnswEntryCandidate(HnswSearch* s, const HnswMetaPageData* meta, HnswCandidate* out);
 // HNSW's neighbour selection heuristic (Malkov & Yashunin 2016, alg. 4, as FAISS's
 // shrink_neighbor_list): keeps candidate e (ascending distance) only if it is closer to the

@@ -15,8 +15,8 @@
 // sparse_view), with the same kernels the scan uses. The graph is then
 // written out page by page (placement is computed first, so every neighbour TID is known when
 // its list is written) and all pages are WAL-logged with log_newpage_range. We do not use
-// FAISS's IndexHNSW here: it lacks keepPrunedConnections and its graph loses 0.1 of recall@10
-// on clustered data (sift5k, ef_search 100: 0.87 against 0.97), below pgvector's.
+// FAISS's IndexHNSW here: it lacks keepPrunedConnections, and its graph has a lower recall on
+// clustered data than pgvector's (core/hnsw_graph.h).
 //
 // Memory: the collected vectors, the graph, the threads' working memory and the write-out's
 // arrays are counted against maintenance_work_mem (the arrays never grow past it). When the
@@ -62,7 +62,7 @@ namespace {
 
 constexpr int kPhaseLoad = 2, kPhaseGraph = 3, kPhaseWrite = 4, kPhaseOrder = 5;
 // Window of the on-disk order (graph_order.h): about the elements of one page (11 for 128
-// dimensions); 4 to 44 gave the same locality on the synthetic 100k (bench/README.md).
+// dimensions); the locality it gives varies little with it (bench/README.md).
 constexpr int kOrderWindow = 16;
 
 bool PgInterruptPending() { return QueryCancelPending || ProcDiePending; }

@@ -46,7 +46,7 @@
 //   its working memory does not fit maintenance_work_mem), not in heap order, so an element's
 //   neighbours mostly sit on the same or recently read pages; each element is followed by its
 //   neighbour tuple. Nothing depends on this order (inserts append where there is room): it
-//   only halves the buffer reads of a search (bench/README.md, "hnsw scan").
+//   only reduces the buffer reads of a search (bench/README.md, "hnsw scan").
 //
 // Locks
 //   Buffer content locks protect tuples: readers (scans, neighbour searches) take a share lock

@@ -311,7 +311,7 @@ void HnswSearchEnd(HnswSearch* s) { HnswSearchReleaseBuffers(s); }
 // Per-backend hints "block -> buffer it was last read into", in rd_amcache (one chunk in
 // rd_indexcxt, freed by any relcache invalidation of the index). A hint lets ReadRecentBuffer
 // pin the page after checking the buffer's tag, skipping ReadBuffer's buffer mapping lookup
-// (hash and partition lock), which was the largest cost left in a search. A stale hint (page
+// (hash and partition lock), a large part of a search's cost. A stale hint (page
 // evicted, index rebuilt) fails the tag check and falls back to ReadBuffer. Indexes of more
 // than kMaxHintBlocks pages get hints for their first kMaxHintBlocks pages only. The table grows
 // with the index (a block read beyond it enlarges it).

@@ -1,15 +1,14 @@
-// ragstore: ragstore.cache_lookup in C++ (issue 6, the semantic cache).
+// ragstore: ragstore.cache_lookup (the semantic cache) in C++.
 //
-// Why C: the PL/pgSQL version built its query with the literal dimension (so the planner can
-// match the partial hnsw index of that dimension, WHERE dims = d) and ran it with EXECUTE,
-// which parses and plans it on every call: about 1 ms of planning per lookup, a large part of a
-// lookup's 1-2 ms. Here the same query is prepared once per backend for each dimension and
-// scope shape (tenant NULL or not, user NULL or not) with SPI_prepare_cursor and
-// CURSOR_OPT_GENERIC_PLAN, kept with SPI_keepplan: later lookups only execute it. The literal
-// dimension stays in the query text, so the generic plan still proves the partial index's
-// predicate; the plan cache re-plans it by itself when an index is created or dropped.
-// The query only reads (SPI read_only, the caller's snapshot): lookups run on replicas.
-// No C++ object with a destructor is used and nothing throws (design.md, rules 1 and 2).
+// Why not PL/pgSQL: the query must carry the literal dimension (so the planner can match the
+// partial hnsw index of that dimension, WHERE dims = d), and PL/pgSQL's EXECUTE parses and
+// plans such a query on every call, a large part of a lookup's time. Here the same query is
+// prepared once per backend for each dimension and scope shape (tenant NULL or not, user NULL or
+// not) with SPI_prepare_cursor and CURSOR_OPT_GENERIC_PLAN, kept with SPI_keepplan: later lookups
+// only execute it. The literal dimension stays in the query text, so the generic plan still proves
+// the partial index's predicate; the plan cache re-plans it by itself when an index is created or
+// dropped. The query only reads (SPI read_only, the caller's snapshot): lookups run on replicas. No
+// C++ object with a destructor is used and nothing throws (design.md, rules 1 and 2).
 
 extern "C" {
 #include "postgres.h"

@@ -1,4 +1,4 @@
--- ragstore: the AI-interaction log (issue 6). One immutable row per LLM call, range-partitioned
+-- ragstore: the AI-interaction log. One immutable row per LLM call, range-partitioned
 -- by started_at, with columns named after the OpenTelemetry GenAI semantic conventions; daily
 -- rollups refreshed incrementally; retention by dropping whole partitions; settings in a table.
 --

@@ -1,4 +1,4 @@
--- ragstore: the semantic cache (issue 6). An answer to an earlier prompt is reused when the new
+-- ragstore: the semantic cache. An answer to an earlier prompt is reused when the new
 -- prompt's embedding is within a cosine distance of the earlier one (RedisVL, GPTCache and
 -- LangChain use thresholds of 0.1 to 0.2), for the same model and scope, until it expires.
 -- Lookups only read (they run on read replicas); a hit is recorded in the interaction log row

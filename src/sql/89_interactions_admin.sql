@@ -1,5 +1,5 @@
 -- ragstore: maintenance entry point, privileges and pg_dump configuration of the interaction
--- log and the semantic cache (issue 6).
+-- log and the semantic cache.
 
 -- ragstore.run_maintenance() -> jsonb: the one function to schedule (e.g. hourly from cron or
 -- pg_cron). In this order, in one transaction:
