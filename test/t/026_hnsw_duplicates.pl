@@ -73,6 +73,21 @@ is($node->safe_psql('postgres', "SET enable_seqscan = off; SET hnsw.ef_search = 
    $node->safe_psql('postgres', "SET enable_indexscan = off; $exact"), 'serial build: top 30 equal a sequential scan');
 verify_clean($node, 'postgres', 'serial build');
 
+# ---- 1b. heavy duplication at the default m = 16: 1,000 rows of one value make 100 elements of
+# equal value, more than a layer-0 list holds (32), so they fill each other's lists and form a
+# group with no link out; the build's reachability pass still links every element, and an
+# iterative scan enumerates every row once
+$node->safe_psql('postgres', "CREATE TABLE t_heavy (id int, v vector(3));
+  INSERT INTO t_heavy SELECT i, ARRAY[random(), random(), random()]::vector FROM generate_series(1, 300) i;
+  INSERT INTO t_heavy SELECT 1000 + i, '$dup' FROM generate_series(1, 1000) i;
+  CREATE INDEX t_heavy_idx ON t_heavy USING hnsw (v vector_l2_ops)");
+is(elements('t_heavy_idx'), '400|0', 'heavy duplication: 300 + 100 elements, all reachable');
+is(via_index('t_heavy', '[0.9,0.1,0.1]', 'SET hnsw.iterative_scan = relaxed_order; SET hnsw.max_scan_tuples = 1000000;', 5000),
+   '1300|1300', 'heavy duplication: an iterative scan enumerates every row once');
+$node->safe_psql('postgres', "INSERT INTO t_heavy SELECT 3000 + i, '$dup' FROM generate_series(1, 95) i");
+is(elements('t_heavy_idx') =~ /\|0$/ ? 1 : 0, 1, 'heavy duplication: inserts keep every element reachable');
+verify_clean($node, 'postgres', 'heavy duplication');
+
 # ---- 2. in-memory build on threads (2 parallel workers' worth)
 fill('t_par', 3, 150, 25, 12);
 my ($ret, $out, $err) = $node->psql('postgres', "SET client_min_messages = debug1;
@@ -143,7 +158,34 @@ is(via_index('t_serial', $dup, 'SET hnsw.ef_search = 1; SET hnsw.iterative_scan 
    'inserts after VACUUM: all 11 identical rows');
 verify_clean($node, 'postgres', 'DELETE + VACUUM');
 
-# ---- 7. an index in the previous format (version 1, page byte 28 of the meta page) is refused
+# ---- 7. the other element types (their values are grouped and stored differently: halfvec
+# through floats, bit strings at one stride, sparse vectors by offset), built and inserted
+for my $t (['halfvec(3)', 'halfvec_l2_ops', "'$dup'", "ARRAY[random(), random(), random()]::halfvec(3)"],
+           ['sparsevec(3)', 'sparsevec_cosine_ops', "'{1:0.25,3:0.75}/3'", "ARRAY[random(), random(), random()]::vector::sparsevec"],
+           ['bit(64)', 'bit_hamming_ops', "B'" . ('10' x 32) . "'",
+            "(SELECT string_agg(CASE WHEN random() < 0.5 THEN '1' ELSE '0' END, '') FROM generate_series(1, 64) WHERE i > 0)::bit(64)"]) {
+  my ($type, $ops, $dv, $rand) = @$t;
+  (my $name = "t_$type") =~ s/\W/_/g;
+  my $op = $ops =~ /hamming/ ? '<~>' : $ops =~ /cosine/ ? '<=>' : '<->';
+  $node->safe_psql('postgres', "CREATE TABLE $name (id int, v $type);
+    INSERT INTO $name SELECT 1000 + i, $dv FROM generate_series(1, 8) i;
+    INSERT INTO $name SELECT i, $rand FROM generate_series(1, 150) i;
+    INSERT INTO $name SELECT 1000 + i, $dv FROM generate_series(9, 20) i;
+    CREATE INDEX ${name}_idx ON $name USING hnsw (v $ops) $with;
+    INSERT INTO $name SELECT 2000 + i, $dv FROM generate_series(1, 15) i;");
+  is(elements("${name}_idx"), '154|0', "$type: 35 identical rows (20 built, 15 inserted) make 4 elements");
+  my $q = "SET enable_seqscan = off; SET enable_bitmapscan = off;
+    SELECT count(*) FROM (SELECT id FROM $name ORDER BY v $op $dv LIMIT 50) s";
+  is($node->safe_psql('postgres', "SET hnsw.ef_search = 1; $q"), '10', "$type: ef_search 1 returns 10 rows");
+  # distances (bit distances tie, so the rows at the 40th distance may differ), and the rows at 0
+  my $top = "SELECT string_agg(d::text, ',' ORDER BY d), string_agg(id::text, ',' ORDER BY id) FILTER (WHERE d = 0)
+    FROM (SELECT id, v $op $dv AS d FROM $name ORDER BY v $op $dv LIMIT 40) s";
+  is($node->safe_psql('postgres', "SET enable_seqscan = off; SET hnsw.ef_search = 1000; $top"),
+     $node->safe_psql('postgres', "SET enable_indexscan = off; $top"), "$type: top 40 equal a sequential scan");
+}
+verify_clean($node, 'postgres', 'other element types');
+
+# ---- 8. an index in the previous format (version 1, page byte 28 of the meta page) is refused
 # with a clear error naming REINDEX, and REINDEX makes it usable again
 $node->safe_psql('postgres', "SET ragstore.debug_functions = on;
   SELECT ragstore.debug_write_index_page('t_ins_idx', 0, 0, 28, '\\x01000000')");
