@@ -2,12 +2,13 @@
 // against the portable one, on synthetic data (fixed seed):
 //   - float32 -> binary16 and binary16 -> float32 bulk conversion (core/half.h), 16000 values
 //   - halfvec distances (L2 squared, inner product, cosine), 1536 dimensions
-//   - vector (float32) L2 squared, 1536 dimensions, for comparison (core/distance.h)
+//   - vector (float32) L2 squared, inner product, cosine, L1, 1536 and 16000 dimensions
+//     (core/distance.h)
 //   - bit Hamming and Jaccard counts (core/bits.h), 64000 bits (the hnsw limit for bit)
 //   - sparsevec L2 squared and inner product (core/sparse.h), 1000 non-zeros in 100,000 dims
 // Each row: nanoseconds per call (median of 7 timed passes after a warm-up) and the speed-up of
-// the level over the portable path. The machine is shared: expect noise of several percent.
-// Usage: kernels_bench [--quick]
+// the level over the portable path; every level the CPU has (portable, AVX2, AVX-512). The machine
+// is shared: expect noise of several percent. Usage: kernels_bench [--quick]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -100,18 +101,38 @@ int main(int argc, char** argv) {
     SetHalfKernelLevel(HalfKernelLevel::kPortable);
     double portable = NsPerCall(c.fn, c.calls);
     Row(c.name, "portable", portable, portable);
-    if (SetHalfKernelLevel(HalfKernelLevel::kF16cAvx2) == HalfKernelLevel::kF16cAvx2)
-      Row(c.name, "f16c+avx2+fma", NsPerCall(c.fn, c.calls), portable);
+    for (HalfKernelLevel level : {HalfKernelLevel::kF16cAvx2, HalfKernelLevel::kAvx512})
+      if (SetHalfKernelLevel(level) == level)
+        Row(c.name, HalfKernelLevelName(level), NsPerCall(c.fn, c.calls), portable);
   }
 
-  // ---- float32 vector for comparison
-  {
-    auto fn = [&] { return double(L2SquaredDistance(fa.data(), fb.data(), d)); };
-    SetKernelLevel(KernelLevel::kPortable);
-    double portable = NsPerCall(fn, 2000 * scale);
-    Row("vector l2 squared (1536)", "portable", portable, portable);
-    if (SetKernelLevel(KernelLevel::kAvx2Fma) == KernelLevel::kAvx2Fma)
-      Row("vector l2 squared (1536)", "avx2+fma", NsPerCall(fn, 2000 * scale), portable);
+  // ---- float32 vector distances (the hnsw build's kernels), 1536 dimensions (ada-002, an
+  // element cached in L1/L2) and 16000 (the quantized indexes' limit)
+  for (size_t n : {size_t(1536), size_t(16000)}) {
+    std::vector<float> xa(n), xb(n);
+    for (size_t i = 0; i < n; i++) xa[i] = normal(rng), xb[i] = normal(rng);
+    int calls = (n == 1536 ? 2000 : 200) * scale;
+    std::string dims = " (" + std::to_string(n) + ")";
+    struct FloatCase {
+      std::string name;
+      std::function<double()> fn;
+    };
+    std::vector<FloatCase> cases = {
+        {"vector l2 squared" + dims,
+         [&] { return double(L2SquaredDistance(xa.data(), xb.data(), n)); }},
+        {"vector inner product" + dims,
+         [&] { return double(InnerProduct(xa.data(), xb.data(), n)); }},
+        {"vector cosine" + dims, [&] { return CosineDistance(xa.data(), xb.data(), n); }},
+        {"vector l1" + dims, [&] { return double(L1Distance(xa.data(), xb.data(), n)); }},
+    };
+    for (auto& c : cases) {
+      SetKernelLevel(KernelLevel::kPortable);
+      double portable = NsPerCall(c.fn, calls);
+      Row(c.name.c_str(), "portable", portable, portable);
+      for (KernelLevel level : {KernelLevel::kAvx2Fma, KernelLevel::kAvx512})
+        if (SetKernelLevel(level) == level)
+          Row(c.name.c_str(), KernelLevelName(level), NsPerCall(c.fn, calls), portable);
+    }
   }
 
   // ---- bit distances
@@ -129,7 +150,8 @@ int main(int argc, char** argv) {
       SetBitKernelLevel(BitKernelLevel::kPortable);
       double portable = NsPerCall(fn, 500 * scale);
       Row(name, "portable", portable, portable);
-      for (BitKernelLevel level : {BitKernelLevel::kPopcnt, BitKernelLevel::kAvx2})
+      for (BitKernelLevel level :
+           {BitKernelLevel::kPopcnt, BitKernelLevel::kAvx2, BitKernelLevel::kAvx512})
         if (SetBitKernelLevel(level) == level)
           Row(name, BitKernelLevelName(level), NsPerCall(fn, 500 * scale), portable);
     }

@@ -2,12 +2,13 @@
 // (hamming_distance, jaccard_distance and the <~> / <%> operators).
 //
 // Inputs are two byte arrays of the same length (the packed bits of a bit(n) value; bits past n
-// in the last byte are zero, as PostgreSQL guarantees). Three implementations, chosen once when
+// in the last byte are zero, as PostgreSQL guarantees). Four implementations, chosen once when
 // the library is loaded (CPUID) and forceable for tests:
 //   kPortable  64-bit SWAR popcount (Hacker's Delight, section 5-1)
 //   kPopcnt    the POPCNT instruction on 64-bit words
 //   kAvx2      AVX2 nibble lookup with VPSHUFB + VPSADBW on 32-byte blocks (W. Mula, D. Lemire,
 //              N. Kurz, "Faster Population Counts Using AVX2 Instructions", 2016), POPCNT tail
+//   kAvx512    VPOPCNTQ (AVX512_VPOPCNTDQ) on 64-byte blocks, the tail through a masked load
 // All return exact counts. Kernels never throw and never allocate.
 #pragma once
 
@@ -16,7 +17,7 @@
 
 namespace ragstore {
 
-enum class BitKernelLevel { kPortable = 0, kPopcnt = 1, kAvx2 = 2 };
+enum class BitKernelLevel { kPortable = 0, kPopcnt = 1, kAvx2 = 2, kAvx512 = 3 };
 
 BitKernelLevel ActiveBitKernelLevel();
 // Forces a level; a level the CPU lacks falls back to the best lower one. Returns the level set.

@@ -4,21 +4,27 @@
 // the way pgvector does (so results agree with it to the last bits that matter), returning
 // float for the index hot paths; SQL functions widen to double.
 //
-// Dispatch: an AVX2+FMA implementation and a portable one; the choice is made once, when the
-// library is loaded (a static initializer reads CPUID via __builtin_cpu_supports), and can be
-// forced with SetKernelLevel() for tests. Kernels never throw and never allocate.
+// Dispatch: an AVX-512 implementation (AVX512F/VL/BW/DQ: 4 x 16 lanes, the tail through masked
+// loads), an AVX2+FMA one (2 x 8 lanes, scalar tail) and a portable one; the choice is made
+// once, when the library is loaded (a static initializer reads CPUID via
+// __builtin_cpu_supports, so the same build runs on a CPU without AVX-512), and can be forced
+// with SetKernelLevel() for tests. Kernels never throw and never allocate.
 #pragma once
 
 #include <cstddef>
 
 namespace ragstore {
 
-enum class KernelLevel { kPortable = 0, kAvx2Fma = 1 };
+enum class KernelLevel { kPortable = 0, kAvx2Fma = 1, kAvx512 = 2 };
+
+// True when the CPU has AVX512F, AVX512VL, AVX512BW and AVX512DQ (what the AVX-512 kernels of
+// distance.cpp and half.cpp use).
+bool CpuHasAvx512();
 
 // The level in use; the best one the CPU supports unless forced.
 KernelLevel ActiveKernelLevel();
-// Forces a level (tests and benchmarks); a level the CPU lacks falls back to kPortable.
-// Returns the level actually set.
+// Forces a level (tests and benchmarks); a level the CPU lacks falls back to the best lower one
+// it has. Returns the level actually set.
 KernelLevel SetKernelLevel(KernelLevel level);
 const char* KernelLevelName(KernelLevel level);
 

@@ -160,6 +160,127 @@ RS_F16C void DotAndNormsF16c(const Half* a, const Half* b, size_t n, float* dot,
   *nb = sy;
 }
 
+// ---- AVX-512 path: 16 halves converted per instruction (VCVTPH2PS zmm), 2-4 x 16 lanes per
+// iteration, the tail through a masked load (zero halves past n add exactly 0) ----
+
+#define RS_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,f16c,fma")))
+
+RS_AVX512 inline __m512 Load16(const Half* p) {
+  return _mm512_maskz_cvtph_ps(static_cast<__mmask16>(0xffff),
+                               _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+RS_AVX512 inline __m512 LoadTail(const Half* p, size_t left) {
+  __mmask16 k = static_cast<__mmask16>((1u << left) - 1u);
+  return _mm512_maskz_cvtph_ps(k, _mm256_maskz_loadu_epi16(k, p));
+}
+
+RS_AVX512 void HalvesToFloatsAvx512(const Half* in, float* out, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) _mm512_storeu_ps(out + i, Load16(in + i));
+  if (i < n)
+    _mm512_mask_storeu_ps(out + i, static_cast<__mmask16>((1u << (n - i)) - 1u),
+                          LoadTail(in + i, n - i));
+}
+
+RS_AVX512 void FloatsToHalvesAvx512(const float* in, Half* out, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                        _mm512_maskz_cvtps_ph(static_cast<__mmask16>(0xffff),
+                                              _mm512_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT));
+  if (i < n) {
+    __mmask16 k = static_cast<__mmask16>((1u << (n - i)) - 1u);
+    _mm256_mask_storeu_epi16(
+        out + i, k,
+        _mm512_maskz_cvtps_ph(k, _mm512_maskz_loadu_ps(k, in + i), _MM_FROUND_TO_NEAREST_INT));
+  }
+}
+
+RS_AVX512 float L2SquaredAvx512(const Half* a, const Half* b, size_t n) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    __m512 d0 = _mm512_sub_ps(Load16(a + i), Load16(b + i));
+    __m512 d1 = _mm512_sub_ps(Load16(a + i + 16), Load16(b + i + 16));
+    __m512 d2 = _mm512_sub_ps(Load16(a + i + 32), Load16(b + i + 32));
+    __m512 d3 = _mm512_sub_ps(Load16(a + i + 48), Load16(b + i + 48));
+    acc0 = _mm512_fmadd_ps(d0, d0, acc0);
+    acc1 = _mm512_fmadd_ps(d1, d1, acc1);
+    acc2 = _mm512_fmadd_ps(d2, d2, acc2);
+    acc3 = _mm512_fmadd_ps(d3, d3, acc3);
+  }
+  for (; i + 16 <= n; i += 16) {
+    __m512 d0 = _mm512_sub_ps(Load16(a + i), Load16(b + i));
+    acc0 = _mm512_fmadd_ps(d0, d0, acc0);
+  }
+  if (i < n) {
+    __m512 d0 = _mm512_sub_ps(LoadTail(a + i, n - i), LoadTail(b + i, n - i));
+    acc1 = _mm512_fmadd_ps(d0, d0, acc1);
+  }
+  return simd::HorizontalSum512(
+      _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
+
+RS_AVX512 float InnerProductAvx512(const Half* a, const Half* b, size_t n) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    acc0 = _mm512_fmadd_ps(Load16(a + i), Load16(b + i), acc0);
+    acc1 = _mm512_fmadd_ps(Load16(a + i + 16), Load16(b + i + 16), acc1);
+    acc2 = _mm512_fmadd_ps(Load16(a + i + 32), Load16(b + i + 32), acc2);
+    acc3 = _mm512_fmadd_ps(Load16(a + i + 48), Load16(b + i + 48), acc3);
+  }
+  for (; i + 16 <= n; i += 16) acc0 = _mm512_fmadd_ps(Load16(a + i), Load16(b + i), acc0);
+  if (i < n) acc1 = _mm512_fmadd_ps(LoadTail(a + i, n - i), LoadTail(b + i, n - i), acc1);
+  return simd::HorizontalSum512(
+      _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
+
+RS_AVX512 float L1Avx512(const Half* a, const Half* b, size_t n) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm512_add_ps(acc0, _mm512_abs_ps(_mm512_sub_ps(Load16(a + i), Load16(b + i))));
+    acc1 =
+        _mm512_add_ps(acc1, _mm512_abs_ps(_mm512_sub_ps(Load16(a + i + 16), Load16(b + i + 16))));
+  }
+  for (; i + 16 <= n; i += 16)
+    acc0 = _mm512_add_ps(acc0, _mm512_abs_ps(_mm512_sub_ps(Load16(a + i), Load16(b + i))));
+  if (i < n)
+    acc1 = _mm512_add_ps(
+        acc1, _mm512_abs_ps(_mm512_sub_ps(LoadTail(a + i, n - i), LoadTail(b + i, n - i))));
+  return simd::HorizontalSum512(_mm512_add_ps(acc0, acc1));
+}
+
+RS_AVX512 void DotAndNormsAvx512(const Half* a, const Half* b, size_t n, float* dot, float* na,
+                                 float* nb) {
+  __m512 d0 = _mm512_setzero_ps(), x0 = _mm512_setzero_ps(), y0 = _mm512_setzero_ps();
+  __m512 d1 = _mm512_setzero_ps(), x1 = _mm512_setzero_ps(), y1 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m512 va = Load16(a + i), vb = Load16(b + i);
+    __m512 wa = Load16(a + i + 16), wb = Load16(b + i + 16);
+    d0 = _mm512_fmadd_ps(va, vb, d0);
+    x0 = _mm512_fmadd_ps(va, va, x0);
+    y0 = _mm512_fmadd_ps(vb, vb, y0);
+    d1 = _mm512_fmadd_ps(wa, wb, d1);
+    x1 = _mm512_fmadd_ps(wa, wa, x1);
+    y1 = _mm512_fmadd_ps(wb, wb, y1);
+  }
+  for (; i < n; i += 16) {
+    size_t left = n - i < 16 ? n - i : 16;
+    __m512 va = LoadTail(a + i, left), vb = LoadTail(b + i, left);
+    d0 = _mm512_fmadd_ps(va, vb, d0);
+    x0 = _mm512_fmadd_ps(va, va, x0);
+    y0 = _mm512_fmadd_ps(vb, vb, y0);
+  }
+  *dot = simd::HorizontalSum512(_mm512_add_ps(d0, d1));
+  *na = simd::HorizontalSum512(_mm512_add_ps(x0, x1));
+  *nb = simd::HorizontalSum512(_mm512_add_ps(y0, y1));
+}
+
 struct HalfKernelTable {
   void (*to_floats)(const Half*, float*, size_t);
   void (*to_halves)(const float*, Half*, size_t);
@@ -179,15 +300,37 @@ constexpr HalfKernelTable kF16cTable = {
     HalvesToFloatsF16c, FloatsToHalvesF16c, L2SquaredF16c, InnerProductF16c, L1F16c,
     DotAndNormsF16c};
 
+constexpr HalfKernelTable kAvx512Table = {
+    HalvesToFloatsAvx512, FloatsToHalvesAvx512, L2SquaredAvx512, InnerProductAvx512, L1Avx512,
+    DotAndNormsAvx512};
+
 bool CpuHasF16cAvx2Fma() {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && CpuHasF16c();
 }
 
-HalfKernelLevel g_level =
-    CpuHasF16cAvx2Fma() ? HalfKernelLevel::kF16cAvx2 : HalfKernelLevel::kPortable;
-const HalfKernelTable* g_table =
-    g_level == HalfKernelLevel::kF16cAvx2 ? &kF16cTable : &kPortableTable;
+// The best level the CPU supports, at most `wanted`.
+HalfKernelLevel BestLevel(HalfKernelLevel wanted) {
+  bool f16c = CpuHasF16cAvx2Fma();
+  if (wanted == HalfKernelLevel::kAvx512 && !(f16c && CpuHasAvx512()))
+    wanted = HalfKernelLevel::kF16cAvx2;
+  if (wanted == HalfKernelLevel::kF16cAvx2 && !f16c) wanted = HalfKernelLevel::kPortable;
+  return wanted;
+}
+
+const HalfKernelTable* TableFor(HalfKernelLevel level) {
+  switch (level) {
+    case HalfKernelLevel::kAvx512:
+      return &kAvx512Table;
+    case HalfKernelLevel::kF16cAvx2:
+      return &kF16cTable;
+    default:
+      return &kPortableTable;
+  }
+}
+
+HalfKernelLevel g_level = BestLevel(HalfKernelLevel::kAvx512);
+const HalfKernelTable* g_table = TableFor(g_level);
 
 }  // namespace
 
@@ -210,15 +353,20 @@ Half FloatToHalf(float f) { return F16cFloatToHalf(f); }
 HalfKernelLevel ActiveHalfKernelLevel() { return g_level; }
 
 HalfKernelLevel SetHalfKernelLevel(HalfKernelLevel level) {
-  if (level == HalfKernelLevel::kF16cAvx2 && !CpuHasF16cAvx2Fma())
-    level = HalfKernelLevel::kPortable;
-  g_level = level;
-  g_table = level == HalfKernelLevel::kF16cAvx2 ? &kF16cTable : &kPortableTable;
-  return level;
+  g_level = BestLevel(level);
+  g_table = TableFor(g_level);
+  return g_level;
 }
 
 const char* HalfKernelLevelName(HalfKernelLevel level) {
-  return level == HalfKernelLevel::kF16cAvx2 ? "f16c+avx2+fma" : "portable";
+  switch (level) {
+    case HalfKernelLevel::kAvx512:
+      return "avx512";
+    case HalfKernelLevel::kF16cAvx2:
+      return "f16c+avx2+fma";
+    default:
+      return "portable";
+  }
 }
 
 void HalvesToFloats(const Half* in, float* out, size_t n) { g_table->to_floats(in, out, n); }

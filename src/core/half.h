@@ -9,14 +9,16 @@
 // magnitude exceeds 65504 become +-Inf, values below half the smallest subnormal become +-0.
 // NaN stays NaN (quiet, sign and the top 9 payload bits kept, as VCVTPS2PH does).
 //
-// Two implementations, with identical results bit for bit (checked exhaustively by the unit
-// tests): an F16C path (VCVTPH2PS / VCVTPS2PH, 8 values at a time) and a portable one (integer
-// bit manipulation). The bulk functions below dispatch to the best one the CPU supports; the
-// choice is made once, when the library is loaded, and can be forced for tests.
+// Three implementations, with identical results bit for bit (checked exhaustively by the unit
+// tests): AVX-512 (VCVTPH2PS / VCVTPS2PH, 16 values at a time), F16C (the same instructions, 8
+// values at a time) and a portable one (integer bit manipulation). The bulk functions below
+// dispatch to the best one the CPU supports; the choice is made once, when the library is loaded,
+// and can be forced for tests.
 //
 // Distance kernels convert each half to float32 and accumulate in float32 lanes, as pgvector's
-// halfvec kernels do: the F16C+AVX2+FMA path converts 8 halves per instruction and fuses the
-// multiply-add; the portable path is a plain loop. Kernels never throw and never allocate.
+// halfvec kernels do: the AVX-512 path converts 16 halves per instruction, the F16C+AVX2+FMA
+// path 8, both fuse the multiply-add; the portable path is a plain loop. Kernels never throw and
+// never allocate.
 #pragma once
 
 #include <cstddef>
@@ -94,12 +96,14 @@ inline bool HalfIsZero(Half h) { return (h & 0x7fffu) == 0; }
 
 // ---- dispatch ----
 
-enum class HalfKernelLevel { kPortable = 0, kF16cAvx2 = 1 };
+// kAvx512: VCVTPH2PS / VCVTPS2PH on 16 values (AVX512F) and 16-lane FMA, the tail through
+// masked loads and stores (AVX512BW/VL); needs F16C, AVX2 and FMA too.
+enum class HalfKernelLevel { kPortable = 0, kF16cAvx2 = 1, kAvx512 = 2 };
 
-// The level in use: kF16cAvx2 when the CPU has F16C, AVX2 and FMA, unless forced.
+// The level in use: the best of kAvx512, kF16cAvx2 the CPU has, unless forced.
 HalfKernelLevel ActiveHalfKernelLevel();
-// Forces a level (tests, benchmarks); a level the CPU lacks falls back to kPortable.
-// Returns the level actually set.
+// Forces a level (tests, benchmarks); a level the CPU lacks falls back to the best lower one
+// it has. Returns the level actually set.
 HalfKernelLevel SetHalfKernelLevel(HalfKernelLevel level);
 const char* HalfKernelLevelName(HalfKernelLevel level);
 

@@ -1,5 +1,5 @@
 // Unit tests: the popcount kernels of src/core/bits.h on every level the CPU offers, against a
-// bit-by-bit reference, on lengths around the 8- and 32-byte block sizes.
+// bit-by-bit reference, on lengths around the 8-, 32-, 64- and 128-byte block sizes.
 #include "core/bits.h"
 
 #include <gtest/gtest.h>
@@ -15,15 +15,18 @@ class BitsTest : public ::testing::TestWithParam<BitKernelLevel> {
   void SetUp() override {
     if (SetBitKernelLevel(GetParam()) != GetParam()) GTEST_SKIP() << "CPU lacks this level";
   }
-  void TearDown() override { SetBitKernelLevel(BitKernelLevel::kAvx2); }
+  void TearDown() override { SetBitKernelLevel(BitKernelLevel::kAvx512); }  // the best, as at load
 };
 
 TEST_P(BitsTest, MatchesReference) {
   std::mt19937 rng(3);
-  for (size_t n : {0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 1000, 8000}) {
+  for (size_t n :
+       {0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 191, 192, 193, 1000, 8000}) {
     for (double density : {0.0, 0.1, 0.5, 0.9, 1.0}) {
       std::bernoulli_distribution bit(density);
-      std::vector<uint8_t> a(n), b(n);
+      // Set bits past n (up to a whole 64-byte block) must not count.
+      std::vector<uint8_t> a(n + 64, 0xff), b(n + 64, 0x0f);
+      for (size_t i = 0; i < n; i++) a[i] = b[i] = 0;
       for (size_t i = 0; i < n; i++)
         for (int k = 0; k < 8; k++) {
           a[i] |= uint8_t(bit(rng) << k);
@@ -58,7 +61,7 @@ TEST_P(BitsTest, KnownValues) {
 
 INSTANTIATE_TEST_SUITE_P(Levels, BitsTest,
                          ::testing::Values(BitKernelLevel::kPortable, BitKernelLevel::kPopcnt,
-                                           BitKernelLevel::kAvx2),
+                                           BitKernelLevel::kAvx2, BitKernelLevel::kAvx512),
                          [](const auto& info) {
                            return std::string(BitKernelLevelName(info.param));
                          });

@@ -16,7 +16,7 @@ class DistanceTest : public ::testing::TestWithParam<KernelLevel> {
   void SetUp() override {
     if (SetKernelLevel(GetParam()) != GetParam()) GTEST_SKIP() << "CPU lacks this level";
   }
-  void TearDown() override { SetKernelLevel(KernelLevel::kAvx2Fma); }
+  void TearDown() override { SetKernelLevel(KernelLevel::kAvx512); }  // the best, as at load
 };
 
 // float32 accumulation versus the double reference: relative error grows with n and with
@@ -35,7 +35,8 @@ std::vector<float> Random(size_t n, std::mt19937* rng, float scale) {
 
 TEST_P(DistanceTest, MatchesReferenceOnAwkwardLengths) {
   std::mt19937 rng(42);
-  for (size_t n : {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 100, 127, 128, 129, 1536, 16000}) {
+  for (size_t n : {1,  2,  3,  7,  8,   9,   15,  16,  17,   31,   33,
+                   47, 63, 64, 65, 100, 127, 128, 129, 1535, 1536, 16000}) {
     for (float scale : {1e-18f, 1.0f, 1e15f}) {
       auto a = Random(n, &rng, scale), b = Random(n, &rng, scale);
       double mag_l2 = 0, mag_ip = 0, mag_l1 = 0;
@@ -72,10 +73,12 @@ TEST_P(DistanceTest, EdgeCases) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Levels, DistanceTest,
-                         ::testing::Values(KernelLevel::kPortable, KernelLevel::kAvx2Fma),
+                         ::testing::Values(KernelLevel::kPortable, KernelLevel::kAvx2Fma,
+                                           KernelLevel::kAvx512),
                          [](const auto& info) {
-                           return std::string(info.param == KernelLevel::kPortable ? "portable"
-                                                                                   : "avx2fma");
+                           return std::string(info.param == KernelLevel::kPortable  ? "portable"
+                                              : info.param == KernelLevel::kAvx2Fma ? "avx2fma"
+                                                                                    : "avx512");
                          });
 
 }  // namespace

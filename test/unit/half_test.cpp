@@ -98,7 +98,8 @@ TEST(HalfConversion, HalfwayFloatsRoundToNearestEven) {
   if (CpuHasF16c())
     for (size_t i = 0; i < inputs.size(); i++)
       ASSERT_EQ(f16c::FloatToHalf(inputs[i]), expected[i]) << inputs[i];
-  for (HalfKernelLevel level : {HalfKernelLevel::kPortable, HalfKernelLevel::kF16cAvx2}) {
+  for (HalfKernelLevel level :
+       {HalfKernelLevel::kPortable, HalfKernelLevel::kF16cAvx2, HalfKernelLevel::kAvx512}) {
     if (SetHalfKernelLevel(level) != level) continue;
     std::vector<Half> out(inputs.size());
     FloatsToHalves(inputs.data(), out.data(), inputs.size());
@@ -107,7 +108,7 @@ TEST(HalfConversion, HalfwayFloatsRoundToNearestEven) {
     HalvesToFloats(out.data(), back.data(), out.size());
     for (size_t i = 0; i < out.size(); i++) ASSERT_EQ(Bits(back[i]), Bits(HalfToFloat(out[i])));
   }
-  SetHalfKernelLevel(HalfKernelLevel::kF16cAvx2);
+  SetHalfKernelLevel(HalfKernelLevel::kAvx512);
 }
 
 TEST(HalfConversion, OverflowUnderflowInfNan) {
@@ -153,7 +154,9 @@ class HalfDistanceTest : public ::testing::TestWithParam<HalfKernelLevel> {
   void SetUp() override {
     if (SetHalfKernelLevel(GetParam()) != GetParam()) GTEST_SKIP() << "CPU lacks this level";
   }
-  void TearDown() override { SetHalfKernelLevel(HalfKernelLevel::kF16cAvx2); }
+  void TearDown() override {
+    SetHalfKernelLevel(HalfKernelLevel::kAvx512);
+  }  // the best, as at load
 };
 
 std::vector<Half> RandomHalves(size_t n, std::mt19937* rng, float scale) {
@@ -170,7 +173,8 @@ void ExpectClose(double got, double want, double magnitude, size_t n) {
 
 TEST_P(HalfDistanceTest, MatchesReferenceOnAwkwardLengths) {
   std::mt19937 rng(7);
-  for (size_t n : {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 100, 127, 128, 129, 1536, 16000}) {
+  for (size_t n : {0,  1,  2,  3,  7,   8,   9,   15,  16,   17,   31,   33,
+                   47, 63, 64, 65, 100, 127, 128, 129, 1535, 1536, 16000}) {
     for (float scale : {1e-3f, 1.0f, 100.0f}) {
       auto a = RandomHalves(n, &rng, scale), b = RandomHalves(n, &rng, scale);
       double mag_l2 = reference::HalfL2SquaredDistance(a.data(), b.data(), n);
@@ -213,13 +217,31 @@ TEST_P(HalfDistanceTest, BulkConversionMatchesScalar) {
   std::vector<Half> back(all.size());
   FloatsToHalves(f.data(), back.data(), f.size());
   for (uint32_t h = 0; h < 65536; h++) ASSERT_EQ(back[h], FloatToHalf(f[h]));
+  // Every tail length from every start (the SIMD paths convert 8 or 16 at a time): nothing
+  // past n is read into the result or written.
+  for (size_t start = 0; start < 3; start++) {
+    for (size_t n = 0; n <= 40; n++) {
+      std::vector<float> out(n + 1, -7.0f);
+      HalvesToFloats(all.data() + 15360 + start, out.data(), n);
+      for (size_t i = 0; i < n; i++)
+        ASSERT_EQ(Bits(out[i]), Bits(HalfToFloat(all[15360 + start + i])));
+      ASSERT_EQ(out[n], -7.0f) << "wrote past n=" << n;
+      std::vector<Half> hout(n + 1, 0x1234);
+      FloatsToHalves(f.data() + 15360 + start, hout.data(), n);
+      for (size_t i = 0; i < n; i++) ASSERT_EQ(hout[i], FloatToHalf(f[15360 + start + i]));
+      ASSERT_EQ(hout[n], 0x1234) << "wrote past n=" << n;
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Levels, HalfDistanceTest,
-                         ::testing::Values(HalfKernelLevel::kPortable, HalfKernelLevel::kF16cAvx2),
+                         ::testing::Values(HalfKernelLevel::kPortable, HalfKernelLevel::kF16cAvx2,
+                                           HalfKernelLevel::kAvx512),
                          [](const auto& info) {
                            return std::string(info.param == HalfKernelLevel::kPortable ? "portable"
-                                                                                       : "f16c");
+                                              : info.param == HalfKernelLevel::kF16cAvx2
+                                                  ? "f16c"
+                                                  : "avx512");
                          });
 
 }  // namespace

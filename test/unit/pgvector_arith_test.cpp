@@ -150,15 +150,16 @@ float RandomValue(std::mt19937& rng, int shape) {
 }
 
 size_t RandomDim(std::mt19937& rng) {
-  static const size_t kDims[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 100, 128, 384, 1536, 2000};
+  static const size_t kDims[] = {1,  2,  3,  7,  8,   9,   15,  16,  17,   31,   33,
+                                 47, 63, 64, 65, 100, 127, 128, 384, 1535, 1536, 2000};
   return kDims[rng() % (sizeof(kDims) / sizeof(kDims[0]))];
 }
 
 class PgvectorArith : public ::testing::Test {
  protected:
   void TearDown() override {
-    SetKernelLevel(KernelLevel::kAvx2Fma);
-    SetHalfKernelLevel(HalfKernelLevel::kF16cAvx2);
+    SetKernelLevel(KernelLevel::kAvx512);  // the best the CPU has, as at load
+    SetHalfKernelLevel(HalfKernelLevel::kAvx512);
   }
 };
 
@@ -192,10 +193,10 @@ struct Results {
          << (exact_order ? " (exact order)" : " (reordered)");
 }
 
-// vector: every distance, both kernel levels, against the model.
+// vector: every distance, every kernel level, against the model.
 TEST_F(PgvectorArith, VectorRandomInputs) {
   std::mt19937 rng(20261207);
-  for (KernelLevel level : {KernelLevel::kPortable, KernelLevel::kAvx2Fma}) {
+  for (KernelLevel level : {KernelLevel::kPortable, KernelLevel::kAvx2Fma, KernelLevel::kAvx512}) {
     KernelLevel set = SetKernelLevel(level);
     bool exact_order = set == KernelLevel::kPortable;
     for (int iter = 0; iter < 3000; iter++) {
@@ -214,7 +215,8 @@ TEST_F(PgvectorArith, VectorRandomInputs) {
 // halfvec: the same, with elements rounded to halves.
 TEST_F(PgvectorArith, HalfvecRandomInputs) {
   std::mt19937 rng(7);
-  for (HalfKernelLevel level : {HalfKernelLevel::kPortable, HalfKernelLevel::kF16cAvx2}) {
+  for (HalfKernelLevel level :
+       {HalfKernelLevel::kPortable, HalfKernelLevel::kF16cAvx2, HalfKernelLevel::kAvx512}) {
     HalfKernelLevel set = SetHalfKernelLevel(level);
     bool exact_order = set == HalfKernelLevel::kPortable;
     for (int iter = 0; iter < 3000; iter++) {
@@ -292,11 +294,11 @@ std::vector<EdgeCase> EdgeCases() {
 }
 
 TEST_F(PgvectorArith, VectorEdges) {
-  for (KernelLevel level : {KernelLevel::kPortable, KernelLevel::kAvx2Fma}) {
+  for (KernelLevel level : {KernelLevel::kPortable, KernelLevel::kAvx2Fma, KernelLevel::kAvx512}) {
     SetKernelLevel(level);
     for (const EdgeCase& e : EdgeCases()) {
       // the same values in every lane position and in the scalar tail
-      for (size_t reps : {size_t(1), size_t(8), size_t(17)}) {
+      for (size_t reps : {size_t(1), size_t(8), size_t(17), size_t(67)}) {
         if (reps > 1 && !e.repeatable) continue;
         std::vector<float> a, b;
         for (size_t r = 0; r < reps; r++) {
@@ -341,7 +343,8 @@ TEST_F(PgvectorArith, SparsevecEdges) {
 // halfvec cannot overflow float32 (|x| <= 65504): the largest values at the largest dimension
 // stay finite, in every kernel level, and match the model.
 TEST_F(PgvectorArith, HalfvecLargestValuesStayFinite) {
-  for (HalfKernelLevel level : {HalfKernelLevel::kPortable, HalfKernelLevel::kF16cAvx2}) {
+  for (HalfKernelLevel level :
+       {HalfKernelLevel::kPortable, HalfKernelLevel::kF16cAvx2, HalfKernelLevel::kAvx512}) {
     SetHalfKernelLevel(level);
     size_t n = 16000;
     std::vector<Half> a(n, FloatToHalf(65504.0f)), b(n, FloatToHalf(-65504.0f));
