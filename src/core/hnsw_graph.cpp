@@ -25,6 +25,7 @@ HnswGraph::HnswGraph(int64_t n, int m, int ef_construction, uint64_t seed)
       layer0_(static_cast<size_t>(n) * 2 * m, -1),
       count0_(n, 0),
       upper_off_(n, -1),
+      dist0_(static_cast<size_t>(n) * 2 * m, 0.0f),
       locks_(n) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> uni(0.0, 1.0);
@@ -42,13 +43,15 @@ HnswGraph::HnswGraph(int64_t n, int m, int ef_construction, uint64_t seed)
     }
   }
   upper_.assign(static_cast<size_t>(upper_size), -1);
+  upper_dist_.assign(static_cast<size_t>(upper_size), 0.0f);
   for (int64_t i = 0; i < n; i++)
     for (int l = 1; l <= levels_[i]; l++) *Count(i, l) = 0;
 }
 
 size_t HnswGraph::BytesPerElement(int m) {
-  return sizeof(int32_t) * (2 * m + 1) + sizeof(std::mutex) + sizeof(int64_t) + 1 +
-         sizeof(int32_t) * (m + 1) / static_cast<size_t>(m > 1 ? m - 1 : 1);
+  return (sizeof(int32_t) + sizeof(float)) * (2 * m) + sizeof(int32_t) + sizeof(std::mutex) +
+         sizeof(int64_t) + 1 +
+         (sizeof(int32_t) + sizeof(float)) * (m + 1) / static_cast<size_t>(m > 1 ? m - 1 : 1);
 }
 
 size_t HnswGraph::BytesPerThread(int m, int ef_construction) {
@@ -66,6 +69,11 @@ int32_t* HnswGraph::List(int64_t i, int lc) {
 int32_t* HnswGraph::Count(int64_t i, int lc) {
   if (lc == 0) return &count0_[i];
   return &upper_[upper_off_[i] + static_cast<int64_t>(lc - 1) * (m_ + 1)];
+}
+
+float* HnswGraph::Dists(int64_t i, int lc) {
+  if (lc == 0) return &dist0_[static_cast<size_t>(i) * 2 * m_];
+  return &upper_dist_[upper_off_[i] + static_cast<int64_t>(lc - 1) * (m_ + 1) + 1];
 }
 
 const int32_t* HnswGraph::Neighbors(int64_t i, int lc, int* count) const {
@@ -104,10 +112,19 @@ void HnswGraph::SearchLayer(const Space& sp, typename Space::Query q, std::vecto
       cnt = *Count(c.id, lc);
       std::copy(List(c.id, lc), List(c.id, lc) + cnt, buf);
     }
+    // The unvisited neighbours first, so that each distance overlaps the fetch of the next
+    // element's data.
+    int fresh = 0;
     for (int k = 0; k < cnt; k++) {
       int32_t x = buf[k];
       if ((*visited)[x] == t) continue;
       (*visited)[x] = t;
+      buf[fresh++] = x;
+    }
+    if (fresh > 0) sp.Prefetch(buf[0]);
+    for (int k = 0; k < fresh; k++) {
+      int32_t x = buf[k];
+      if (k + 1 < fresh) sp.Prefetch(buf[k + 1]);
       float d = sp.Distance(q, x);
       if (static_cast<int>(W.size()) < ef || d < W.top().d) {
         C.push({d, x});
@@ -155,22 +172,28 @@ void HnswGraph::Link(const Space& sp, int64_t from, int32_t to, float d, int lc)
   int max_count = lc == 0 ? 2 * m_ : m_;
   std::lock_guard<std::mutex> g(locks_[from]);
   int32_t* list = List(from, lc);
+  float* dists = Dists(from, lc);
   int32_t* count = Count(from, lc);
   for (int k = 0; k < *count; k++)
     if (list[k] == to) return;
   if (*count < max_count) {
+    dists[*count] = d;
     list[(*count)++] = to;
     return;
   }
+  // A full list: re-prune it with the heuristic over its members and `to`, from the stored
+  // distances of the links (d(from, to) = d, the distance `to`'s search computed).
   std::vector<Cand> cands;
   cands.reserve(*count + 1);
-  typename Space::Query qf = sp.Get(from);
-  for (int k = 0; k < *count; k++) cands.push_back({sp.Distance(qf, list[k]), list[k]});
+  for (int k = 0; k < *count; k++) cands.push_back({dists[k], list[k]});
   cands.push_back({d, to});
   std::vector<Cand> kept;
   Select(sp, &cands, max_count, &kept);
   *count = static_cast<int32_t>(kept.size());
-  for (size_t k = 0; k < kept.size(); k++) list[k] = kept[k].id;
+  for (size_t k = 0; k < kept.size(); k++) {
+    list[k] = kept[k].id;
+    dists[k] = kept[k].d;
+  }
 }
 
 template <class Space>
@@ -203,7 +226,11 @@ void HnswGraph::Insert(const Space& sp, int64_t i, std::vector<uint32_t>* visite
     {
       std::lock_guard<std::mutex> g(locks_[i]);
       int32_t* list = List(i, lc);
-      for (size_t k = 0; k < selected.size(); k++) list[k] = selected[k].id;
+      float* dists = Dists(i, lc);
+      for (size_t k = 0; k < selected.size(); k++) {
+        list[k] = selected[k].id;
+        dists[k] = selected[k].d;
+      }
       *Count(i, lc) = static_cast<int32_t>(selected.size());
     }
     for (const Cand& s : selected) Link(sp, s.id, static_cast<int32_t>(i), s.d, lc);
@@ -288,10 +315,12 @@ void HnswGraph::EnsureInLinks(const Space& sp) {
   // full of targets that have no other in-link.
   auto link_from = [&](int32_t j, int64_t i) {
     int32_t* list = &layer0_[static_cast<size_t>(j) * max0];
+    float* dists = &dist0_[static_cast<size_t>(j) * max0];
     int32_t& cnt = count0_[j];
     for (int k = 0; k < cnt; k++)
       if (list[k] == i) return true;
     if (cnt < max0) {
+      dists[cnt] = sp.Distance(sp.Get(j), i);
       list[cnt++] = static_cast<int32_t>(i);
       indeg[i]++;
       return true;
@@ -300,6 +329,7 @@ void HnswGraph::EnsureInLinks(const Space& sp) {
     for (int k = cnt - 1; k >= 0; k--) {
       if (indeg[list[k]] > 1) {
         indeg[list[k]]--;
+        dists[k] = sp.Distance(sp.Get(j), i);
         list[k] = static_cast<int32_t>(i);
         indeg[i]++;
         given[j]++;

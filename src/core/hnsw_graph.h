@@ -48,6 +48,13 @@ struct DenseFloatSpace {
   int dim;
   GraphMetric metric;
   Query Get(int64_t i) const { return xb + i * dim; }
+  // Asks the CPU to fetch element b's floats into cache (a search computes the distance of one
+  // neighbour while the next one's are on their way).
+  void Prefetch(int64_t b) const {
+    const char* p = reinterpret_cast<const char*>(Get(b));
+    size_t bytes = sizeof(float) * static_cast<size_t>(dim);
+    for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
+  }
   float Distance(Query q, int64_t b) const {
     const float* y = Get(b);
     switch (metric) {
@@ -74,6 +81,9 @@ struct BitSpace {
   size_t bytes;
   BitMetric metric;
   Query Get(int64_t i) const { return base + static_cast<size_t>(i) * stride; }
+  void Prefetch(int64_t b) const {
+    for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(Get(b) + off);
+  }
   float Distance(Query q, int64_t b) const {
     if (metric == BitMetric::kJaccard) return static_cast<float>(JaccardDistance(q, Get(b), bytes));
     return static_cast<float>(HammingBits(q, Get(b), bytes));
@@ -88,6 +98,7 @@ struct SparseSpace {
   const SparseView* views;
   GraphMetric metric;
   const SparseView& Get(int64_t i) const { return views[i]; }
+  void Prefetch(int64_t b) const { __builtin_prefetch(views[b].indices); }
   float Distance(const SparseView& q, int64_t b) const {
     switch (metric) {
       case GraphMetric::kInnerProduct:
@@ -125,7 +136,8 @@ class HnswGraph {
   // Neighbours of i on layer lc (count written to *count; ids are element numbers).
   const int32_t* Neighbors(int64_t i, int lc, int* count) const;
 
-  // Bytes needed per element beyond the vectors (for memory budgets): lists, counts, lock.
+  // Bytes needed per element beyond the vectors (for memory budgets): lists and their
+  // distances, counts, lock.
   static size_t BytesPerElement(int m);
   // Bytes one Build thread needs besides its visited table (4 bytes per element): its search
   // queues and candidate lists, each at most about ef_construction (distance, id) pairs.
@@ -145,6 +157,9 @@ class HnswGraph {
   };
   int32_t* List(int64_t i, int lc);
   int32_t* Count(int64_t i, int lc);
+  // The distances of List(i, lc)'s links (d(i, neighbour), slot by slot), so that re-pruning a
+  // full list in Link computes no distance from i to its own neighbours again.
+  float* Dists(int64_t i, int lc);
   template <class Space>
   void Insert(const Space& sp, int64_t i, std::vector<uint32_t>* visited, uint32_t* tag);
   template <class Space>
@@ -166,6 +181,8 @@ class HnswGraph {
   std::vector<int32_t> count0_;     // n counts
   std::vector<int64_t> upper_off_;  // per element: offset into upper_ (levels x (m + 1))
   std::vector<int32_t> upper_;      // per upper layer: count, then m ids
+  std::vector<float> dist0_;        // n x (2m): distances of layer0_'s links
+  std::vector<float> upper_dist_;   // as upper_: an unused slot, then the m links' distances
   std::vector<std::mutex> locks_;
   std::mutex entry_lock_;
   int64_t entry_ = -1;
