@@ -177,5 +177,25 @@ SELECT count(*) AS problems FROM ragstore.verify_index('ivfq_3072_sq8', true);
 SELECT count(*) AS problems FROM ragstore.verify_index('ivfq_16k_bin', true);
 SELECT count(*) AS problems FROM ragstore.verify_index('ivfq_16k_hbin', true);
 
+-- ---- damaged copies: verify_index names the problem, a scan reports XX002 (ivf_page.h gives
+-- the layout; lists = 1, 16 dimensions: block 0 meta, 1 parameter page, 2 list page, 3 data page)
+SET ragstore.debug_functions = on;
+CREATE TABLE ivfq_dmg (id int, v vector(16));
+INSERT INTO ivfq_dmg SELECT i, (SELECT array_agg(sin(i * 0.5 + j)) FROM generate_series(1, 16) j)
+  FROM generate_series(1, 50) i;
+CREATE INDEX ivfq_dmg_sq8 ON ivfq_dmg USING ivfflat (v) WITH (lists = 1, quantizer = 'sq8');
+SELECT count(*) AS problems FROM ragstore.verify_index('ivfq_dmg_sq8', true);
+-- entry 0's reconstruction error (its element's first float4, at pd_special 8184 - 24) = -1
+SELECT ragstore.debug_write_index_page('ivfq_dmg_sq8', 3, 0, 8160, '\x000080bf');
+SELECT block, problem, detail FROM ragstore.verify_index('ivfq_dmg_sq8', true);
+-- the serialised quantizer's magic number (the parameter page's contents start at byte 24)
+SELECT ragstore.debug_write_index_page('ivfq_dmg_sq8', 1, 0, 24, '\x00000000');
+SELECT block, problem, detail FROM ragstore.verify_index('ivfq_dmg_sq8', true);
+-- a new session reads the parameters afresh
+\c
+SET enable_seqscan = off;
+SELECT ivfq_try($$SELECT id FROM ivfq_dmg ORDER BY v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]' LIMIT 1$$);
+DROP TABLE ivfq_dmg;
+
 DROP TABLE ivfq, ivfq_cases, ivfq_results, ivfq_ins, ivfq_wide, ivfq_3072, ivfq_16k;
 DROP FUNCTION ivfq_try(text), ivfq_top(text, text, text, text);

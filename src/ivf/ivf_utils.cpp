@@ -301,15 +301,20 @@ IvfCache* GetCache(Relation index) {
     Size blob_bytes = meta.quantizer_bytes + centers_bytes;
     blob = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, blob_bytes));
     pg::BlobRead(index, meta.blob_block, blob_bytes, sizeof(IvfPageOpaque), blob);
-    QuantizerKind parsed_kind;
-    size_t parsed_dims;
-    pg::GuardedCall([&] {
-      ParseQuantizer(reinterpret_cast<const uint8_t*>(blob), meta.quantizer_bytes, &parsed_kind,
-                     &parsed_dims, &parsed_params);
+    QuantizerKind parsed_kind = QuantizerKind::kNone;
+    size_t parsed_dims = 0;
+    bool parsed = pg::GuardedCall([&] {
+      try {
+        ParseQuantizer(reinterpret_cast<const uint8_t*>(blob), meta.quantizer_bytes, &parsed_kind,
+                       &parsed_dims, &parsed_params);
+        return true;
+      } catch (const Error&) {
+        return false;
+      }
     });
-    if (parsed_kind != quantizer || parsed_dims != static_cast<size_t>(meta.dims))
+    if (!parsed || parsed_kind != quantizer || parsed_dims != static_cast<size_t>(meta.dims))
       ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-                      errmsg("index \"%s\" has parameter pages of another quantizer",
+                      errmsg("index \"%s\" has damaged quantizer parameters",
                              RelationGetRelationName(index))));
   }
   Size size = MAXALIGN(sizeof(IvfCache)) + MAXALIGN(sizeof(BlockNumber) * meta.lists) +
