@@ -4,8 +4,8 @@ package RagstoreTest;
 use strict;
 use warnings;
 use Exporter 'import';
-our @EXPORT_OK = qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k
-                    verify_indexes verify_clean fault_seed wait_then top_ids);
+our @EXPORT_OK = qw(data_dir require_data read_fvecs read_ivecs vec_literal load_fvecs_table
+                    recall_at_k verify_indexes verify_clean fault_seed wait_then top_ids);
 
 # The data directory: $RAGSTORE_DATA_DIR, else <checkout>/../shared/data.
 sub data_dir {
@@ -14,10 +14,42 @@ sub data_dir {
   return "$root/../shared/data";
 }
 
+sub _skip_missing_data {
+  my ($path) = @_;
+  Test::More::plan(skip_all => "data file $path not found: the real data sets (sift5k, mnist10k, "
+    . 'ada002) are read from $RAGSTORE_DATA_DIR, default <checkout>/../shared/data');
+}
+
+# Skips the whole test file (plan skip_all: it passes, saying what is missing and where it was
+# looked for) unless every file of @files (paths inside the data directory) is readable.
+# Returns the data directory. For a file that runs tests before it reads its data; read_fvecs
+# and read_ivecs skip by themselves when nothing has been tested yet.
+sub require_data {
+  my (@files) = @_;
+  my $dir = data_dir();
+  -r "$dir/$_" or _skip_missing_data("$dir/$_") for @files;
+  return $dir;
+}
+
+# Opens a data file. A file of the data directory that is missing skips the test file when no
+# test has run yet (else it dies: a file that tests first must call require_data first).
+sub _open_data {
+  my ($path) = @_;
+  my $fh;
+  return $fh if open($fh, '<:raw', $path);
+  my $err = $!;
+  my $dir = data_dir();
+  my $builder = Test::More->builder;
+  if (index($path, "$dir/") == 0 && !-e $path && $builder->current_test == 0 && !$builder->has_plan) {
+    _skip_missing_data($path);
+  }
+  die "cannot open $path: $err" . (index($path, "$dir/") == 0 ? ' (data directory: set RAGSTORE_DATA_DIR)' : '');
+}
+
 # Reads an .fvecs file: returns an array ref of array refs of floats (at most $limit vectors).
 sub read_fvecs {
   my ($path, $limit) = @_;
-  open(my $fh, '<:raw', $path) or die "cannot open $path: $!";
+  my $fh = _open_data($path);
   my @out;
   while (!defined($limit) || @out < $limit) {
     my $n = read($fh, my $hdr, 4);
@@ -33,7 +65,7 @@ sub read_fvecs {
 # Reads an .ivecs file: array ref of array refs of ints.
 sub read_ivecs {
   my ($path, $limit) = @_;
-  open(my $fh, '<:raw', $path) or die "cannot open $path: $!";
+  my $fh = _open_data($path);
   my @out;
   while (!defined($limit) || @out < $limit) {
     my $n = read($fh, my $hdr, 4);

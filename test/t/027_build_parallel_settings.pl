@@ -32,7 +32,10 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use RagstoreTest qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k top_ids);
+use RagstoreTest qw(data_dir require_data read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k top_ids);
+
+# (part 2 reads sift5k after part 1 has run tests: without it the file skips from the start)
+require_data(map { "sift5k/$_" } qw(base.fvecs query.fvecs groundtruth_l2.ivecs));
 
 my $node = PostgreSQL::Test::Cluster->new('build_parallel');
 $node->init;

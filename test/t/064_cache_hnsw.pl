@@ -8,7 +8,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use RagstoreTest qw(data_dir read_fvecs vec_literal verify_clean);
+use RagstoreTest qw(data_dir require_data read_fvecs vec_literal verify_clean);
+
+require_data('ada002/base.fvecs');
 
 my $node = PostgreSQL::Test::Cluster->new('cache_hnsw');
 $node->init;
