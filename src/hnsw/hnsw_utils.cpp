@@ -8,6 +8,7 @@
 extern "C" {
 #include "access/relation.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "storage/indexfsm.h"
@@ -528,8 +529,13 @@ void HnswSearchLayer(HnswSearch* s, HnswHeap* C, HnswHeap* W, HnswHeap* discarde
   ItemPointerData* nb = s->nbuf;
   HnswBatchItem* items = s->batch;
   const HnswHeap* copy_w = s->copy_values ? W : nullptr;
+  // A search through many deleted or filtered-out elements can expand a large part of the
+  // graph before W fills: a cancel is honoured every 64 expansions (a no-op where interrupts
+  // are held, as in VACUUM's repairs).
+  uint32 expanded = 0;
   while (C->size > 0) {
     if (W->size >= ef && HnswHeapTop(C).distance > HnswHeapTop(W).distance) break;
+    if ((++expanded & 63) == 0) CHECK_FOR_INTERRUPTS();
     HnswCandidate c = HnswHeapPop(C);
     if (c.level < lc) continue;
     int n = HnswLoadNeighbors(s, &c.ntid, lc, nb);

@@ -13,13 +13,17 @@
 //   3. reachability: every live element the entry point cannot reach on layer 0 (its in-links
 //      were all dropped by a repair, a re-pruned list or an interrupted insert) gets in-links
 //      from its nearest reachable neighbours (HnswLinkUnreachable; amvacuumcleanup runs it too
-//      when no bulk delete ran, so a plain VACUUM reconnects an insert-only index);
+//      when no bulk delete ran, so a plain VACUUM reconnects an insert-only index). Its read
+//      of every element's layer-0 list happens before pass 2, which keeps it current;
 //   4. reclaim: deleted elements and their neighbour tuples are removed from their pages
 //      (line pointers stay, so no other TID moves) and the pages' free space goes to the free
 //      space map, where inserts find it.
 // A cancel (statement_timeout, pg_cancel_backend, autovacuum giving way to a lock request) that
 // arrives during passes 2-3 stops the repairs and takes effect after pass 3, so it never leaves
 // a live row that no search returns (a crash in that window still can; the next VACUUM links it).
+// That wait never reads the whole index: pass 3 reads every list before pass 2 starts (a cancel
+// still takes effect at once there), so what waits is the repairs done so far, a walk in memory
+// and the links of what they cut off. Elsewhere a cancel takes effect within a page or element.
 #include "hnsw/hnsw.h"
 
 #include <utility>
@@ -216,7 +220,9 @@ int AddSearchCandidates(VacuumState* vs, const HnswMetaPageData& meta, int efc, 
   return n;
 }
 
-void RepairNeighbors(VacuumState* vs) {
+// reach: the layer-0 lists read before the repairs (nullptr when they did not fit), updated for
+// every list rewritten here.
+void RepairNeighbors(VacuumState* vs, HnswReach* reach) {
   int m = vs->m;
   int efc = HnswGetEfConstruction(vs->index);
   HnswMetaPageData meta;  // the entry point is live again (RepairEntryPoint ran first)
@@ -328,6 +334,10 @@ void RepairNeighbors(VacuumState* vs) {
       HnswWriterFinish(&w);
     }
     UnlockReleaseBuffer(buf);
+    if (reach != nullptr) {
+      int64 idx = HnswReachFind(reach, &le->tid);
+      if (idx >= 0) HnswReachReload(vs->index, vs->info->strategy, reach, idx);
+    }
   }
 }
 
@@ -372,48 +382,49 @@ char* CopyElementValue(Relation index, BufferAccessStrategy strategy, ItemPointe
 
 }  // namespace
 
-// Reachability pass: every live element the entry point cannot reach on layer 0 gets in-links.
-// The repair above chooses new lists with the heuristic and can drop the last in-link of an
-// element (so can a crash between two steps of an old insert, or an insert's forced link that
-// found no room); this pass makes VACUUM a complete fix for all of them. It reads every page
-// once (the sequential scan VACUUM does anyway) to get the layer-0 lists, walks them from the
-// entry point (core/graph_reach.h), then links each unreachable element u from its nearest
-// reachable neighbours with HnswAddLink (which never strands another element): first from
-// the reachable members of u's own list (the neighbours u chose at insertion; HNSW's links
-// are meant to be mutual), else (from the second round on) from the nearest elements a layer-0
-// search seeded at the entry point finds (HNSW alg. 2 on layer 0). Each newly
-// linked element extends the walk. Called with the update lock held exclusively. Returns the
-// number of elements it linked. Also run at the end of a build (hnsw_build.cpp), which catches
-// what the in-memory builder's own repair (HnswGraph::EnsureInLinks) cannot: groups of
-// elements, such as many duplicates, whose lists hold no reachable element.
-int64 HnswLinkUnreachable(Relation index, BufferAccessStrategy strategy, const HnswSupport* sup,
-                          bool notice_when_skipped) {
+namespace {
+
+// Reads the layer-0 lists of every live element into *r (HnswReachCollect, in the current
+// memory context; it checks for interrupts page by page). When they do not fit
+// maintenance_work_mem (design rule 5) it says so (NOTICE when notice_when_skipped) and returns
+// false: the pass is skipped, the graph stays as it is (a REINDEX rebuilds it connected).
+bool CollectForLinking(Relation index, BufferAccessStrategy strategy, HnswReach* r,
+                       bool notice_when_skipped) {
+  Size budget = static_cast<Size>(maintenance_work_mem) * 1024;
+  if (HnswReachCollect(index, strategy, budget, r)) return true;
+  if (notice_when_skipped)
+    ereport(NOTICE, (errmsg("hnsw index \"%s\": reachability check skipped: %lld elements need "
+                            "%zu kB, more than maintenance_work_mem",
+                            RelationGetRelationName(index), static_cast<long long>(r->n),
+                            HnswReachBytes(r->n, r->m) / 1024),
+                     errhint("Increase maintenance_work_mem for VACUUM.")));
+  return false;
+}
+
+// The linking part of HnswLinkUnreachable, on lists already collected in *r (kept current by
+// the caller for every list it rewrote since). Walks the lists again from the meta page's
+// current entry point (in memory: no page is read), then links what is unreachable. Returns
+// the number of elements it linked.
+int64 LinkUnreachableCollected(Relation index, BufferAccessStrategy strategy,
+                               const HnswSupport* sup, HnswReach& r) {
   constexpr int kMaxLinks = 3;  // in-links added per unreachable element
-  MemoryContext ctx =
-      AllocSetContextCreate(CurrentMemoryContext, "hnsw reachability", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext ctx = CurrentMemoryContext;
   MemoryContext tmp =
       AllocSetContextCreate(ctx, "hnsw reachability element", ALLOCSET_DEFAULT_SIZES);
-  MemoryContext old = MemoryContextSwitchTo(ctx);
-  HnswReach r;
   int64 linked = 0;
-  // The lists of every element must fit maintenance_work_mem (design rule 5); else say so and
-  // skip the pass (the graph stays as the repairs left it; a REINDEX rebuilds it connected).
-  Size budget = static_cast<Size>(maintenance_work_mem) * 1024;
-  if (!HnswReachCollect(index, strategy, budget, &r)) {
-    if (notice_when_skipped)
-      ereport(NOTICE, (errmsg("hnsw index \"%s\": reachability check skipped: %lld elements need "
-                              "%zu kB, more than maintenance_work_mem",
-                              RelationGetRelationName(index), static_cast<long long>(r.n),
-                              HnswReachBytes(r.n, r.m) / 1024),
-                       errhint("Increase maintenance_work_mem for VACUUM.")));
-    MemoryContextSwitchTo(old);
-    MemoryContextDelete(ctx);
-    return 0;
-  }
-  int m = r.m;
-  int efc = HnswGetEfConstruction(index);
   HnswMetaPageData meta;
   HnswReadMeta(index, &meta);
+  r.entry = -1;
+  r.nreached = 0;
+  if (r.n > 0) memset(r.reached, 0, static_cast<Size>(r.n));
+  if (BlockNumberIsValid(meta.entry_blkno)) {
+    ItemPointerData entry;
+    ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
+    r.entry = HnswReachFind(&r, &entry);
+  }
+  if (r.entry >= 0) HnswReachWalk(&r, r.entry);
+  int m = r.m;
+  int efc = HnswGetEfConstruction(index);
   for (int round = 0; round < 4 && r.entry >= 0 && r.nreached < r.n; round++) {
     bool changed = false;
     for (int64 u = 0; u < r.n; u++) {
@@ -505,6 +516,35 @@ int64 HnswLinkUnreachable(Relation index, BufferAccessStrategy strategy, const H
     }
     if (!changed && round > 0) break;
   }
+  MemoryContextDelete(tmp);
+  return linked;
+}
+
+}  // namespace
+
+// Reachability pass: every live element the entry point cannot reach on layer 0 gets in-links.
+// The repair above chooses new lists with the heuristic and can drop the last in-link of an
+// element (so can a crash between two steps of an old insert, or an insert's forced link that
+// found no room); this pass makes VACUUM a complete fix for all of them. It reads every page
+// once (the sequential scan VACUUM does anyway) to get the layer-0 lists, walks them from the
+// entry point (core/graph_reach.h), then links each unreachable element u from its nearest
+// reachable neighbours with HnswAddLink (which never strands another element): first from
+// the reachable members of u's own list (the neighbours u chose at insertion; HNSW's links
+// are meant to be mutual), else (from the second round on) from the nearest elements a layer-0
+// search seeded at the entry point finds (HNSW alg. 2 on layer 0). Each newly
+// linked element extends the walk. Called with the update lock held exclusively. Returns the
+// number of elements it linked. Also run at the end of a build (hnsw_build.cpp), which catches
+// what the in-memory builder's own repair (HnswGraph::EnsureInLinks) cannot: groups of
+// elements, such as many duplicates, whose lists hold no reachable element.
+int64 HnswLinkUnreachable(Relation index, BufferAccessStrategy strategy, const HnswSupport* sup,
+                          bool notice_when_skipped) {
+  MemoryContext ctx =
+      AllocSetContextCreate(CurrentMemoryContext, "hnsw reachability", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(ctx);
+  HnswReach r;
+  int64 linked = 0;
+  if (CollectForLinking(index, strategy, &r, notice_when_skipped))
+    linked = LinkUnreachableCollected(index, strategy, sup, r);
   MemoryContextSwitchTo(old);
   MemoryContextDelete(ctx);
   return linked;
@@ -614,18 +654,23 @@ IndexBulkDeleteResult* hnswbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResu
   MarkDeleted(vs, callback, callback_state, stats);
   // A repair can take the last in-link of a live element (see HnswLinkUnreachable): from the
   // first repair until the reachability pass has linked such elements again, a cancel or a
-  // termination waits (RepairNeighbors stops early when one is pending; the pass reads the
-  // index once), else a cancelled VACUUM left rows that no search returned until the next one.
-  bool held = vs->deleted.count > 0;
-  if (held) {
+  // termination waits, else a cancelled VACUUM would leave rows that no search returns until
+  // the next one. So that the wait stays short, the pass's one read of every page comes first,
+  // while a cancel still takes effect at once (nothing has been repaired yet); the repairs keep
+  // those lists current and stop early when a cancel is pending; what runs with interrupts
+  // held is then the repairs done so far, a walk in memory and the links of what they cut off.
+  int64 linked = 0;
+  if (vs->deleted.count > 0) {
+    HnswReach reach;
+    bool collected = CollectForLinking(index, info->strategy, &reach, true);
     HOLD_INTERRUPTS();
     RepairEntryPoint(vs);
-    RepairNeighbors(vs);
-  }
-  int64 linked = HnswLinkUnreachable(index, info->strategy, &vs->sup, true);
-  if (held) {
+    RepairNeighbors(vs, collected ? &reach : nullptr);
+    if (collected) linked = LinkUnreachableCollected(index, info->strategy, &vs->sup, reach);
     RESUME_INTERRUPTS();
     CHECK_FOR_INTERRUPTS();
+  } else {
+    linked = HnswLinkUnreachable(index, info->strategy, &vs->sup, true);
   }
   if (vs->deleted.count > 0) Reclaim(vs, stats);
   UnlockPage(index, kHnswUpdateLock, ExclusiveLock);
