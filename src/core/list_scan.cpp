@@ -68,12 +68,12 @@ RS_AVX2 void BatchAvx2(const float* q, const float* base, size_t n, size_t d, fl
 }  // namespace
 
 void BatchL2Squared(const float* q, const float* base, size_t n, size_t d, float* out) {
-  if (ActiveKernelLevel() == KernelLevel::kAvx2Fma) return BatchAvx2<true>(q, base, n, d, out);
+  if (ActiveKernelLevel() >= KernelLevel::kAvx2Fma) return BatchAvx2<true>(q, base, n, d, out);
   for (size_t i = 0; i < n; i++) out[i] = L2SquaredDistance(q, base + i * d, d);
 }
 
 void BatchNegativeInnerProduct(const float* q, const float* base, size_t n, size_t d, float* out) {
-  if (ActiveKernelLevel() == KernelLevel::kAvx2Fma) return BatchAvx2<false>(q, base, n, d, out);
+  if (ActiveKernelLevel() >= KernelLevel::kAvx2Fma) return BatchAvx2<false>(q, base, n, d, out);
   for (size_t i = 0; i < n; i++) out[i] = -InnerProduct(q, base + i * d, d);
 }
 

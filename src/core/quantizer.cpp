@@ -355,7 +355,8 @@ void CodeDistances(QuantizerKind kind, size_t dims, CodeMetric metric, const flo
     }
     return;
   }
-  const bool avx2 = ActiveKernelLevel() == KernelLevel::kAvx2Fma;
+  // AVX-512 CPUs have AVX2 and FMA: this kernel serves both levels
+  const bool avx2 = ActiveKernelLevel() >= KernelLevel::kAvx2Fma;
   if (metric == CodeMetric::kL2) {
     const float* qb = state;
     const float* s = state + dims;

@@ -129,8 +129,10 @@ TEST(QuantizerTest, BinaryThresholdAndDecode) {
 // CodeDistances equals the distance from the query to the decoded vector (FAISS's decoding for
 // sq8), for both metrics, through entries with a stride, with the AVX2 and the portable kernels.
 TEST(QuantizerTest, CodeDistancesMatchDecodedVectors) {
+  const KernelLevel saved = ActiveKernelLevel();
   for (QuantizerKind kind : {QuantizerKind::kSq8, QuantizerKind::kBinary}) {
-    for (KernelLevel level : {KernelLevel::kPortable, KernelLevel::kAvx2Fma}) {
+    for (KernelLevel level :
+         {KernelLevel::kPortable, KernelLevel::kAvx2Fma, KernelLevel::kAvx512}) {
       SetKernelLevel(level);
       for (size_t d : {5, 8, 24, 131, 1536}) {
         const size_t n = 40;
@@ -172,7 +174,7 @@ TEST(QuantizerTest, CodeDistancesMatchDecodedVectors) {
       }
     }
   }
-  SetKernelLevel(KernelLevel::kAvx2Fma);
+  SetKernelLevel(saved);
 }
 
 // sq8's reconstruction error is small against typical distances (what makes the lower bound
