@@ -39,6 +39,18 @@ std::vector<float> Train(QuantizerKind kind, size_t d, const std::vector<float>&
   return params;
 }
 
+// Code distances from query q to the n entries (stride bytes each) for `metric`.
+std::vector<float> DistancesToEntries(QuantizerKind kind, size_t d,
+                                      const std::vector<float>& params, CodeMetric metric,
+                                      const std::vector<float>& q,
+                                      const std::vector<uint8_t>& entries, size_t n,
+                                      size_t stride) {
+  std::vector<float> state(QueryStateFloats(kind, d, metric)), out(n);
+  PrepareQuery(kind, d, params.data(), metric, q.data(), state.data());
+  CodeDistances(kind, d, metric, state.data(), EntryCode(entries.data()), n, stride, out.data());
+  return out;
+}
+
 TEST(QuantizerTest, Sizes) {
   EXPECT_EQ(QuantizerCodeSize(QuantizerKind::kSq8, 1536), 1536u);
   EXPECT_EQ(QuantizerCodeSize(QuantizerKind::kBinary, 1536), 192u);
@@ -149,10 +161,7 @@ TEST(QuantizerTest, CodeDistancesMatchDecodedVectors) {
         DecodeVectors(kind, d, params.data(), codes.data(), n, y.data());
         auto q = Gaussian(1, d, 17);
         for (CodeMetric metric : {CodeMetric::kL2, CodeMetric::kInnerProduct}) {
-          std::vector<float> state(QueryStateFloats(kind, d, metric)), out(n);
-          PrepareQuery(kind, d, params.data(), metric, q.data(), state.data());
-          CodeDistances(kind, d, metric, state.data(), EntryCode(entries.data()), n, stride,
-                        out.data());
+          auto out = DistancesToEntries(kind, d, params, metric, q, entries, n, stride);
           for (size_t i = 0; i < n; i++) {
             double want = metric == CodeMetric::kL2
                               ? reference::L2SquaredDistance(q.data(), &y[i * d], d)
@@ -217,10 +226,7 @@ TEST(QuantizerTest, LowerBoundHoldsForAllMetrics) {
           auto q = Gaussian(1, d, 41 + qs, 1.0f, unit);
           float qnorm = std::sqrt(InnerProduct(q.data(), q.data(), d));
           for (CodeMetric metric : {CodeMetric::kL2, CodeMetric::kInnerProduct}) {
-            std::vector<float> state(QueryStateFloats(kind, d, metric)), out(n);
-            PrepareQuery(kind, d, params.data(), metric, q.data(), state.data());
-            CodeDistances(kind, d, metric, state.data(), EntryCode(entries.data()), n, stride,
-                          out.data());
+            auto out = DistancesToEntries(kind, d, params, metric, q, entries, n, stride);
             for (size_t i = 0; i < n; i++) {
               CodeAux aux;
               std::memcpy(&aux, &entries[i * stride], sizeof(aux));
