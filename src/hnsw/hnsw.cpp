@@ -75,11 +75,12 @@ int HnswGetEfConstruction(Relation index) {
 }
 
 void HnswInitSupport(Relation index, HnswSupport* sup) {
-  sup->dist_proc = index_getprocinfo(index, 1, 1);
-  sup->norm_proc =
-      OidIsValid(index_getprocid(index, 1, 2)) ? index_getprocinfo(index, 1, 2) : nullptr;
+  sup->dist_proc = index_getprocinfo(index, 1, kProcDistance);
+  sup->norm_proc = OidIsValid(index_getprocid(index, 1, kProcNorm))
+                       ? index_getprocinfo(index, 1, kProcNorm)
+                       : nullptr;
   sup->collation = index->rd_indcollation[0];
-  FmgrInfo* type_proc = index_getprocinfo(index, 1, 3);
+  FmgrInfo* type_proc = index_getprocinfo(index, 1, kProcTypeInfo);
   sup->type = reinterpret_cast<const HnswTypeInfo*>(
       DatumGetPointer(FunctionCall1(type_proc, PointerGetDatum(nullptr))));
   sup->kernel = nullptr;
@@ -103,7 +104,7 @@ void HnswCostEstimate(PlannerInfo* root, IndexPath* path, double loop_count, Cos
   IndexOptInfo* info = path->indexinfo;
   double tuples = info->tuples > 1 ? info->tuples : 1;
   int m = kDefaultM;
-  if (path->indexorderbys != NIL) {
+  if (pg::AnnOrdersBy(path)) {
     Relation index = index_open(info->indexoid, NoLock);
     m = HnswGetM(index);
     index_close(index, NoLock);
@@ -128,15 +129,15 @@ bool HnswValidate(Oid opclassoid) { return true; }
 
 char* HnswBuildPhaseName(int64 phase) {
   switch (phase) {
-    case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+    case pg::kPhaseInitialize:
       return const_cast<char*>("initializing");
-    case 2:
+    case kPhaseLoad:
       return const_cast<char*>("loading tuples");
-    case 3:
+    case kPhaseGraph:
       return const_cast<char*>("building graph");
-    case 4:
+    case kPhaseWrite:
       return const_cast<char*>("writing pages");
-    case 5:
+    case kPhaseOrder:
       return const_cast<char*>("ordering elements");
     default:
       return nullptr;
@@ -157,7 +158,7 @@ PG_FUNCTION_INFO_V1(hnswhandler);
 Datum hnswhandler(PG_FUNCTION_ARGS) {
   IndexAmRoutine* am = makeNode(IndexAmRoutine);
   am->amstrategies = 0;
-  am->amsupport = 3;
+  am->amsupport = kNumProcs;
   am->amoptsprocnum = 0;
   am->amcanorder = false;
   am->amcanorderbyop = true;

@@ -16,6 +16,7 @@
 
 #include "core/sparse.h"
 #include "hnsw/hnsw_page.h"
+#include "pg/ann_am.h"
 
 extern "C" {
 #include "access/amapi.h"
@@ -30,7 +31,7 @@ namespace ragstore {
 namespace hnsw {
 
 // ---- settings (GUCs; defaults and ranges as pgvector 0.8) ----
-enum class IterativeScan { kOff = 0, kRelaxedOrder = 1, kStrictOrder = 2 };
+using pg::IterativeScan;
 extern int g_ef_search;               // hnsw.ef_search, 40, 1..1000
 extern int g_iterative_scan;          // hnsw.iterative_scan (IterativeScan)
 extern int g_max_scan_tuples;         // hnsw.max_scan_tuples, 20000, 1..INT_MAX
@@ -49,6 +50,18 @@ struct HnswOptions {
 
 int HnswGetM(Relation index);
 int HnswGetEfConstruction(Relation index);
+
+// Support functions of an hnsw operator class (FUNCTION n in src/sql/60_hnsw.sql).
+constexpr int kProcDistance = 1;  // distance(a, b) -> float8, smaller is closer
+constexpr int kProcNorm = 2;      // norm(a) -> float8: cosine classes only (values normalised)
+constexpr int kProcTypeInfo = 3;  // (internal) -> internal: the type's HnswTypeInfo
+constexpr int kNumProcs = 3;
+
+// Build progress sub-phases (pg/ann_am.h): ambuildphasename's names in hnsw.cpp.
+constexpr int kPhaseLoad = pg::kFirstBuildPhase;  // "loading tuples"
+constexpr int kPhaseGraph = kPhaseLoad + 1;       // "building graph"
+constexpr int kPhaseWrite = kPhaseLoad + 2;       // "writing pages"
+constexpr int kPhaseOrder = kPhaseLoad + 3;       // "ordering elements"
 
 // ---- type support ----
 // Metric of a fast kernel; kNone means "call the distance support function through fmgr".

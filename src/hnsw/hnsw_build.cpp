@@ -60,7 +60,6 @@ namespace ragstore {
 namespace hnsw {
 namespace {
 
-constexpr int kPhaseLoad = 2, kPhaseGraph = 3, kPhaseWrite = 4, kPhaseOrder = 5;
 // Window of the on-disk order (graph_order.h): about the elements of one page (11 for 128
 // dimensions); the locality it gives varies little with it (bench/README.md).
 constexpr int kOrderWindow = 16;

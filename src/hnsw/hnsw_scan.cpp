@@ -136,7 +136,7 @@ void FirstSearch(IndexScanDesc scan, HnswScanState* so) {
     nseeds = 0;
     while (so->W.size > 0) seeds[nseeds++] = HnswHeapPop(&so->W);
   }
-  bool iterative = g_iterative_scan != static_cast<int>(IterativeScan::kOff);
+  bool iterative = pg::IterativeScanSetting(g_iterative_scan) != IterativeScan::kOff;
   // An iterative scan can enumerate the whole index: what layer 0 reaches from the entry point
   // is every live element (the invariant in hnsw_page.h), while the descent may end in a group
   // with no way out (e.g. duplicates filling each other's lists). So the entry point waits in
@@ -305,7 +305,7 @@ bool hnswgettuple(IndexScanDesc scan, ScanDirection dir) {
     scan->xs_recheckorderby = false;
     return true;
   }
-  bool strict = g_iterative_scan == static_cast<int>(IterativeScan::kStrictOrder);
+  bool strict = ragstore::pg::IterativeScanSetting(g_iterative_scan) == IterativeScan::kStrictOrder;
   while (!so->done) {
     while (so->pos < so->nresults) {
       HnswCandidate* c = &so->results[so->pos];
@@ -322,7 +322,7 @@ bool hnswgettuple(IndexScanDesc scan, ScanDirection dir) {
       scan->xs_recheckorderby = false;
       return true;
     }
-    if (g_iterative_scan == static_cast<int>(IterativeScan::kOff)) {
+    if (ragstore::pg::IterativeScanSetting(g_iterative_scan) == IterativeScan::kOff) {
       so->done = true;
       break;
     }

@@ -3,12 +3,14 @@
 //
 // Files: ivf_handler.cpp (handler, options, settings, cost, support functions),
 // ivf_build.cpp (ambuild, ambuildempty), ivf_insert.cpp (aminsert), ivf_scan.cpp (scans),
-// ivf_vacuum.cpp (bulk delete, cleanup), ivf_utils.cpp (cache, conversions, pages).
+// ivf_vacuum.cpp (bulk delete, cleanup), ivf_utils.cpp (cache, conversions, pages),
+// ivf_verify.cpp (ragstore.verify_index for ivfflat indexes).
 // The on-disk format, locks and WAL are described in ivf_page.h.
 #pragma once
 
 #include "core/quantizer.h"
 #include "ivf/ivf_page.h"
+#include "pg/ann_am.h"
 
 extern "C" {
 #include "access/amapi.h"
@@ -23,9 +25,9 @@ namespace ragstore {
 namespace ivf {
 
 // Settings (ivfflat.*), registered in ivf_handler.cpp.
-enum IterativeScanMode { kIterativeOff = 0, kIterativeRelaxed = 1 };
+using pg::IterativeScan;
 extern int g_probes;          // ivfflat.probes, 1..32768, default 1
-extern int g_iterative_scan;  // ivfflat.iterative_scan, IterativeScanMode
+extern int g_iterative_scan;  // ivfflat.iterative_scan (IterativeScan: off or relaxed_order)
 extern int g_max_probes;      // ivfflat.max_probes, 1..32768, default 32768
 // ivfflat.rerank_candidates, 0..kMaxRerankCandidates, default kDefaultRerankCandidates: how
 // many of a binary-quantized scan's best rows by code distance are re-scored exactly (sq8 needs
@@ -55,12 +57,16 @@ constexpr int kMaxDimsBit = 64000;
 constexpr int kMaxDimsQuantized = 16000;
 constexpr int kMaxDimsSq8 = 8000;
 
-// Build progress sub-phases (pg_stat_progress_create_index.phase; 1 is "initializing").
-constexpr int kPhaseKMeans = 2;
-constexpr int kPhaseAssign = 3;
-constexpr int kPhaseLoad = 4;
+// Build progress sub-phases (pg/ann_am.h): ambuildphasename's names in ivf_handler.cpp.
+constexpr int kPhaseKMeans = pg::kFirstBuildPhase;  // "performing k-means"
+constexpr int kPhaseAssign = kPhaseKMeans + 1;      // "assigning tuples"
+constexpr int kPhaseLoad = kPhaseKMeans + 2;        // "loading tuples"
 
-// What the operator class's support function 1 tells the AM.
+// Support functions of an ivfflat operator class (FUNCTION n in src/sql/70_ivfflat.sql).
+constexpr int kProcOpclassInfo = 1;  // (internal) -> internal: the class's OpclassInfo
+constexpr int kNumProcs = 1;
+
+// What the operator class's support function kProcOpclassInfo tells the AM.
 struct OpclassInfo {
   ElemKind kind;
   Metric metric;

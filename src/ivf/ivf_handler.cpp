@@ -23,7 +23,7 @@ namespace ragstore {
 namespace ivf {
 
 int g_probes = 1;
-int g_iterative_scan = kIterativeOff;
+int g_iterative_scan = static_cast<int>(IterativeScan::kOff);
 int g_max_probes = kMaxLists;
 int g_rerank_candidates = kDefaultRerankCandidates;
 
@@ -32,8 +32,8 @@ namespace {
 relopt_kind g_relopt_kind;
 
 const struct config_enum_entry kIterativeScanOptions[] = {
-    {"off", kIterativeOff, false},
-    {"relaxed_order", kIterativeRelaxed, false},
+    {"off", static_cast<int>(IterativeScan::kOff), false},
+    {"relaxed_order", static_cast<int>(IterativeScan::kRelaxedOrder), false},
     {nullptr, 0, false},
 };
 
@@ -72,8 +72,8 @@ RAGSTORE_MODULE_INIT(ivfflat) {
   DefineCustomIntVariable("ivfflat.probes", "Sets the number of probes", "Valid range is 1..lists.",
                           &g_probes, 1, 1, kMaxLists, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomEnumVariable("ivfflat.iterative_scan", "Sets the mode for iterative scans", nullptr,
-                           &g_iterative_scan, kIterativeOff, kIterativeScanOptions, PGC_USERSET, 0,
-                           nullptr, nullptr, nullptr);
+                           &g_iterative_scan, static_cast<int>(IterativeScan::kOff),
+                           kIterativeScanOptions, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   DefineCustomIntVariable("ivfflat.max_probes", "Sets the max number of probes for iterative scans",
                           nullptr, &g_max_probes, kMaxLists, 1, kMaxLists, PGC_USERSET, 0, nullptr,
                           nullptr, nullptr);
@@ -90,7 +90,7 @@ extern "C" {
 
 // amoptions: parses WITH (lists = n, quantizer = 'none' | 'sq8' | 'binary'); out-of-range or
 // unknown values are errors (22023) with PostgreSQL's standard messages.
-static bytea* ivfflatoptions(Datum reloptions, bool validate) {
+static bytea* IvfOptionsParse(Datum reloptions, bool validate) {
   static const relopt_parse_elt tab[] = {
       {"lists", RELOPT_TYPE_INT, offsetof(IvfOptions, lists)},
       {"quantizer", RELOPT_TYPE_ENUM, offsetof(IvfOptions, quantizer)},
@@ -104,11 +104,11 @@ static bytea* ivfflatoptions(Datum reloptions, bool validate) {
 // search, so of two indexes the one with more lists is preferred); an iterative scan reads more
 // only when a filter asks for it. A list's pages form a chain that is read in order: half of the
 // page reads are charged at the sequential rate, as pgvector does.
-static void ivfflatcostestimate(PlannerInfo* root, IndexPath* path, double loop_count,
-                                Cost* startup_cost, Cost* total_cost, Selectivity* selectivity,
-                                double* correlation, double* pages) {
+static void IvfCostEstimate(PlannerInfo* root, IndexPath* path, double loop_count,
+                            Cost* startup_cost, Cost* total_cost, Selectivity* selectivity,
+                            double* correlation, double* pages) {
   int lists = kDefaultLists;
-  if (path->indexorderbys != NIL) {
+  if (pg::AnnOrdersBy(path)) {
     Relation index = index_open(path->indexinfo->indexoid, NoLock);
     lists = GetLists(index);
     index_close(index, NoLock);
@@ -118,14 +118,14 @@ static void ivfflatcostestimate(PlannerInfo* root, IndexPath* path, double loop_
                       correlation, pages);
 }
 
-static bool ivfflatvalidate(Oid opclassoid) {
+static bool IvfValidate(Oid opclassoid) {
   (void)opclassoid;
   return true;
 }
 
-static char* ivfflatbuildphasename(int64 phase) {
+static char* IvfBuildPhaseName(int64 phase) {
   switch (phase) {
-    case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+    case pg::kPhaseInitialize:
       return const_cast<char*>("initializing");
     case kPhaseKMeans:
       return const_cast<char*>("performing k-means");
@@ -143,7 +143,7 @@ PG_FUNCTION_INFO_V1(ivfflathandler);
 Datum ivfflathandler(PG_FUNCTION_ARGS) {
   IndexAmRoutine* am = makeNode(IndexAmRoutine);
   am->amstrategies = 0;
-  am->amsupport = 1;
+  am->amsupport = kNumProcs;
   am->amoptsprocnum = 0;
   am->amcanorder = false;
   am->amcanorderbyop = true;
@@ -168,11 +168,11 @@ Datum ivfflathandler(PG_FUNCTION_ARGS) {
   am->ambulkdelete = ivfflatbulkdelete;
   am->amvacuumcleanup = ivfflatvacuumcleanup;
   am->amcanreturn = nullptr;
-  am->amcostestimate = ivfflatcostestimate;
-  am->amoptions = ivfflatoptions;
+  am->amcostestimate = IvfCostEstimate;
+  am->amoptions = IvfOptionsParse;
   am->amproperty = nullptr;
-  am->ambuildphasename = ivfflatbuildphasename;
-  am->amvalidate = ivfflatvalidate;
+  am->ambuildphasename = IvfBuildPhaseName;
+  am->amvalidate = IvfValidate;
   am->amadjustmembers = nullptr;
   am->ambeginscan = ivfflatbeginscan;
   am->amrescan = ivfflatrescan;

@@ -141,8 +141,6 @@ inline ItemPointerData* DataPageTids(Page page) {
 inline char* DataPageElement(Page page, int i, int element_size) {
   return page + ((PageHeader)page)->pd_special - static_cast<Size>(element_size) * (i + 1);
 }
-// Start of the contiguous element array (entry n-1 first).
-inline char* DataPageElements(Page page) { return page + ((PageHeader)page)->pd_upper; }
 
 }  // namespace ivf
 }  // namespace ragstore

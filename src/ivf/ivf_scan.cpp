@@ -200,7 +200,7 @@ void StartScan(IndexScanDesc scan, ScanState* so) {
   int probes = std::min(g_probes, cache->lists);
   so->batch = probes;
   so->max_lists = probes;
-  if (g_iterative_scan != kIterativeOff)
+  if (pg::IterativeScanSetting(g_iterative_scan) != IterativeScan::kOff)
     so->max_lists = std::min(cache->lists, std::max(g_max_probes, probes));
   if (null_query) so->batch = so->max_lists = cache->lists;
   // Only the first max_lists need ordering.

@@ -23,7 +23,7 @@ namespace ragstore {
 namespace ivf {
 
 OpclassInfo GetOpclassInfo(Relation index) {
-  FmgrInfo* proc = index_getprocinfo(index, 1, 1);
+  FmgrInfo* proc = index_getprocinfo(index, 1, kProcOpclassInfo);
   const OpclassInfo* info = reinterpret_cast<const OpclassInfo*>(
       DatumGetPointer(FunctionCall1(proc, PointerGetDatum(nullptr))));
   if (info == nullptr) elog(ERROR, "ivfflat support function 1 returned nothing");

@@ -1,6 +1,8 @@
 // ragstore: the cost model shared by the ANN access methods (see ann_cost.h).
 #include "pg/ann_cost.h"
 
+#include "pg/ann_am.h"
+
 #include <algorithm>
 
 extern "C" {
@@ -16,7 +18,7 @@ namespace pg {
 void AnnCostEstimate(PlannerInfo* root, IndexPath* path, double loop_count, AnnScanShape shape,
                      Cost* startup_cost, Cost* total_cost, Selectivity* selectivity,
                      double* correlation, double* pages) {
-  if (path->indexorderbys == NIL) {
+  if (!AnnOrdersBy(path)) {
     *startup_cost = get_float8_infinity();
     *total_cost = get_float8_infinity();
     *selectivity = 0;

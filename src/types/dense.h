@@ -139,13 +139,12 @@ template <class P>
 }
 
 // Rounds a finite-or-not float to Elem; a finite value that becomes infinite is out of range
-// (text is what the user wrote, for the message; nullptr: the value's shortest decimal form).
-// NaN/Inf pass through for CheckElement.
+// (22003, the value's shortest decimal form in the message). NaN/Inf pass through for
+// CheckElement.
 template <class P>
-inline typename P::Elem FromFloatChecked(float value, const char* text) {
+inline typename P::Elem FromFloatChecked(float value) {
   typename P::Elem e = P::FromFloatUnchecked(value);
-  if (P::IsInf(e) && !std::isinf(value))
-    OutOfRange<P>(text != nullptr ? text : float_to_shortest_decimal(value));
+  if (P::IsInf(e) && !std::isinf(value)) OutOfRange<P>(float_to_shortest_decimal(value));
   return e;
 }
 
@@ -435,7 +434,7 @@ Datum AvgFn(PG_FUNCTION_ARGS) {
   CheckDimRange<P>(dim);
   Dense<P>* r = Alloc<P>(dim);
   for (int i = 0; i < dim; i++) {
-    r->x[i] = FromFloatChecked<P>(static_cast<float>(values[i + 1] / n), nullptr);
+    r->x[i] = FromFloatChecked<P>(static_cast<float>(values[i + 1] / n));
     CheckElement<P>(r->x[i]);
   }
   PG_RETURN_POINTER(r);

@@ -1,0 +1,34 @@
+// ragstore: what the two ANN access methods (hnsw, ivfflat) call by the same name. Each method
+// keeps its own callbacks in the same file roles (handler/options/cost, build, insert, scan,
+// vacuum, utils, page layout) and the same callback names (<Am>CostEstimate,
+// <Am>OptionsParse, <Am>Validate, <Am>BuildPhaseName); the values both use are here.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+#include "commands/progress.h"
+#include "nodes/pathnodes.h"
+}
+
+namespace ragstore {
+namespace pg {
+
+// The modes of hnsw.iterative_scan and ivfflat.iterative_scan (the settings' enum values;
+// ivfflat has no strict_order, as pgvector).
+enum class IterativeScan { kOff = 0, kRelaxedOrder = 1, kStrictOrder = 2 };
+inline IterativeScan IterativeScanSetting(int guc_value) {
+  return static_cast<IterativeScan>(guc_value);
+}
+
+// Build progress (pg_stat_progress_create_index.phase): PostgreSQL's "initializing" is 1; each
+// method numbers its own phases from kFirstBuildPhase on (hnsw.h, ivf.h).
+constexpr int kPhaseInitialize = PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE;
+constexpr int kFirstBuildPhase = kPhaseInitialize + 1;
+
+// True when the planner asks the index for ORDER BY col <op> query: the only use of an ANN
+// index (without it the index costs infinity, AnnCostEstimate). Reading the index's options
+// for the cost is only worth it then.
+inline bool AnnOrdersBy(const IndexPath* path) { return path->indexorderbys != NIL; }
+
+}  // namespace pg
+}  // namespace ragstore
