@@ -6,6 +6,12 @@
 #   bash bench/run.sh filtered [--quick]  WHERE filters of selectivity 1%, 0.1%, 0.01%: hnsw and
 #                                         ivfflat iterative scans, FAISS with an IDSelector
 #                                         (50,000 x 1,536 synthetic; --quick: 20,000 x 128)
+#   bash bench/run.sh quantized [--quick] every quantizer (none, sq8, binary, pq) of hnsw and
+#                                         ivfflat side by side, FAISS IndexHNSWSQ,
+#                                         IndexIVFScalarQuantizer, IndexIVFPQ + IndexRefineFlat
+#                                         (100,000 x 1,536 synthetic; --quick: 10,000; real
+#                                         data: --data ada002 | mnist10k)
+#   bash bench/run.sh highdim [--quick]  the same at 50,000 x 3,072 and 50,000 x 4,096
 # Options (passed to build/ann_bench; `bash bench/run.sh hnsw --help` lists them all):
 #   --rows 100000|1000000  --data synthetic|sift5k|mnist10k  --m 16  --ef-construction 64
 #   --lists 316  --maintenance-work-mem 1GB  --parallel-workers 2  --sweep 10,20,40  --queries N
@@ -17,10 +23,10 @@ cd "$RS_ROOT"
 
 method=${1:-}
 case "$method" in
-  hnsw|ivfflat|filtered) shift ;;
+  hnsw|ivfflat|filtered|quantized|highdim) shift ;;
   exact|none) method=none; shift ;;
-  -h|--help|"") sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) rs_die "unknown benchmark '$method' (hnsw, ivfflat, exact, filtered)" ;;
+  -h|--help|"") sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) rs_die "unknown benchmark '$method' (hnsw, ivfflat, exact, filtered, quantized, highdim)" ;;
 esac
 
 export RAGSTORE_DATA_DIR=$RS_DATA_DIR

@@ -25,6 +25,8 @@
 //   sql_client.cpp      the server side through libpq: load, build, prepared queries, sweeps
 //   faiss_baseline.cpp  the in-process FAISS reference runs
 //   report.cpp          the printed table, CSV, JSON and the gnuplot recall-vs-QPS plot
+//   quantized.cpp       --method quantized | highdim: every quantizer side by side, targets
+//   faiss_quantized.cpp FAISS's quantized indexes with IndexRefineFlat for that comparison
 //   main.cpp            main: runs the parts in order
 // Run it through bench/run.sh (builds, installs, starts the throwaway cluster); `--help` lists
 // the options. The server is reached through libpq's PG* environment variables.
@@ -40,6 +42,10 @@
 
 #include "core/recall.h"
 #include "core/vecs_io.h"
+
+namespace faiss {
+struct Index;
+}
 
 namespace ragstore {
 namespace bench {
@@ -66,6 +72,8 @@ struct Options {
   uint64_t seed = 42;         // synthetic: centres from seed, base seed+1, queries seed+2
   double centre_sigma = 4.0;  // synthetic: centres N(0, centre_sigma^2) per coordinate
   double noise_sigma = 1.0;   // synthetic: points = centre + N(0, noise_sigma^2)
+  size_t centres = 0;         // synthetic: mixture centres (0: DefaultMixtureCentres(rows))
+  size_t intrinsic_dim = 0;   // synthetic: noise in a shared subspace of this dimension (0: all)
   std::string metric = "l2";  // l2 | ip | cosine
   size_t k = 10;
   int m = 16;
@@ -95,7 +103,16 @@ struct Options {
   int filter_probes = 10;       // ivfflat.probes (and FAISS nprobe, "same" row)
   int max_scan_tuples = 20000;  // hnsw.max_scan_tuples
   bool quick = false;           // filtered: the small size (20,000 x 128)
+  // the index's reloption quantizer ('none': no WITH option, the unquantized index)
+  std::string quantizer = "none";
+  std::vector<int> rerank;  // hnsw/ivfflat.rerank_candidates values per sweep point (empty: unset)
+  // --method quantized | highdim (quantized.cpp): methods and quantizers side by side
+  std::vector<std::string> case_methods = {"hnsw", "ivfflat"};
+  std::vector<std::string> quantizers = {"none", "sq8", "binary", "pq"};
+  std::vector<int> hnsw_sweep, ivfflat_sweep;  // ef_search and probes values of the case
+  std::vector<size_t> dims = {3072, 4096};     // highdim: one data set per dimension
   bool dim_given = false, lists_given = false, repeats_given = false, warmup_given = false;
+  bool metric_given = false;
 };
 
 // Parses the command line (exits after --help; throws on a bad option).
@@ -119,6 +136,8 @@ void MakeDirs(const std::string& path);
 // The data set of o (files under RAGSTORE_DATA_DIR or synthetic) with its exact ground truth
 // (the shipped file, else computed and cached; none for --method filtered).
 Dataset LoadData(const Options& o);
+// The data set as printed and plotted, e.g. "SYNTHETIC Gaussian mixture 100000 x 1536 (...)".
+std::string DataDescription(const Options& o, const Dataset& ds);
 // A fingerprint of the base rows (order-sensitive), stored in the table's comment.
 uint64_t Fingerprint(const FloatMatrix& m);
 
@@ -130,7 +149,8 @@ struct PassStats {
 };
 
 struct PointResult {
-  int value = 0;  // ef_search / probes (0 for an exact scan)
+  int value = 0;    // ef_search / probes (0 for an exact scan)
+  int rerank = -1;  // rerank_candidates (ragstore) or k * k_factor (FAISS); -1: not set
   double recall = 0;
   PassStats single;  // medians over repeats
   double qps_concurrent = 0;
@@ -170,6 +190,24 @@ std::string ServerVersion();
 EngineRun RunServer(const Options& o, const Dataset& ds, std::vector<std::string>* notices);
 // The same algorithm and parameters with FAISS: multithreaded build, single-thread search.
 EngineRun RunFaiss(const Options& o, const Dataset& ds);
+// Measures every point of o.sweep (times each of reranks, when given) of a built FAISS index on
+// one thread with TimeSingle: set(value, rerank) applies a point; queries are those FAISS
+// searches (normalised for cosine), recall is against ds.truth. Appends to run->points.
+void MeasureFaiss(const Options& o, const Dataset& ds, const FloatMatrix& queries,
+                  faiss::Index* index, const std::function<void(int, int)>& set,
+                  const std::vector<int>& reranks, EngineRun* run);
+
+// ---- quantized indexes side by side (--method quantized | highdim)
+
+// One FAISS index of the comparison and the quantizer it stands beside ("none", "sq8", "pq").
+struct FaissQuantizedRun {
+  std::string quantizer;
+  EngineRun run;
+};
+// FAISS's unquantized and quantized indexes for o.method (faiss_quantized.cpp says which).
+std::vector<FaissQuantizedRun> RunFaissQuantized(const Options& o, const Dataset& ds);
+// The whole case: data, every method x quantizer, FAISS, tables, targets, CSV, plots.
+int RunQuantized(const Options& o, const std::string& timestamp);
 
 // ---- filtered search (--method filtered)
 //

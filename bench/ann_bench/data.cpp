@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
@@ -71,10 +72,20 @@ Dataset LoadData(const Options& o) {
     if (o.centre_sigma != 4.0 || o.noise_sigma != 1.0)
       ds.label += "_c" + Fmt("%g", o.centre_sigma) + "_n" + Fmt("%g", o.noise_sigma);
     auto t0 = Clock::now();
-    FloatMatrix centres =
-        MakeMixtureCentres(DefaultMixtureCentres(o.rows), o.dim, o.centre_sigma, o.seed);
-    ds.base = SampleMixturePoints(centres, o.rows, o.noise_sigma, o.seed + 1);
-    ds.queries = SampleMixturePoints(centres, o.queries, o.noise_sigma, o.seed + 2);
+    const size_t n_centres = o.centres ? o.centres : DefaultMixtureCentres(o.rows);
+    if (o.centres) ds.label += "_k" + std::to_string(o.centres);
+    FloatMatrix centres = MakeMixtureCentres(n_centres, o.dim, o.centre_sigma, o.seed);
+    if (o.intrinsic_dim) {
+      // The basis rows scaled so that the noise keeps noise_sigma^2 per coordinate.
+      ds.label += "_i" + std::to_string(o.intrinsic_dim);
+      FloatMatrix basis = MakeMixtureCentres(
+          o.intrinsic_dim, o.dim, o.noise_sigma / std::sqrt(double(o.intrinsic_dim)), o.seed + 3);
+      ds.base = SampleMixturePointsInSubspace(centres, basis, o.rows, o.seed + 1);
+      ds.queries = SampleMixturePointsInSubspace(centres, basis, o.queries, o.seed + 2);
+    } else {
+      ds.base = SampleMixturePoints(centres, o.rows, o.noise_sigma, o.seed + 1);
+      ds.queries = SampleMixturePoints(centres, o.queries, o.noise_sigma, o.seed + 2);
+    }
     fprintf(stderr,
             "[bench] generated synthetic Gaussian mixture: %zu x %zu, %zu centres, "
             "%zu queries (%.1f s)\n",
@@ -90,7 +101,11 @@ Dataset LoadData(const Options& o) {
   }
   ds.label = dir.substr(dir.find_last_of('/') + 1);
   ds.base = ReadFvecs(dir + "/base.fvecs");
-  ds.queries = ReadFvecs(dir + "/query.fvecs");
+  // A set without query.fvecs (ada002) is queried with its own rows, against the shipped
+  // groundtruth_<metric>_selfquery.ivecs.
+  const bool self_query = !FileExists(dir + "/query.fvecs") &&
+                          FileExists(dir + "/groundtruth_" + o.metric + "_selfquery.ivecs");
+  ds.queries = ReadFvecs(dir + (self_query ? "/base.fvecs" : "/query.fvecs"));
   if (ds.queries.dim != ds.base.dim) Fail("query and base dimensions differ in " + dir);
   size_t full_rows = ds.base.rows;
   if (o.rows_given && o.rows < ds.base.rows) {
@@ -102,7 +117,8 @@ Dataset LoadData(const Options& o) {
     ds.queries.rows = o.queries;
     ds.queries.data.resize(o.queries * ds.queries.dim);
   }
-  std::string gt_file = dir + "/groundtruth_" + o.metric + ".ivecs";
+  std::string gt_file =
+      dir + "/groundtruth_" + o.metric + (self_query ? "_selfquery" : "") + ".ivecs";
   if (o.method == "filtered") return ds;  // filtered ground truth: FilteredTruth
   if (ds.base.rows == full_rows && FileExists(gt_file)) {
     ds.truth = ReadIvecs(gt_file, ds.queries.rows);
@@ -113,6 +129,19 @@ Dataset LoadData(const Options& o) {
     ds.truth = CachedTruth(o, ds.label + "_q" + std::to_string(ds.queries.rows), ds);
   }
   return ds;
+}
+
+std::string DataDescription(const Options& o, const Dataset& ds) {
+  if (!ds.synthetic)
+    return ds.label + " " + std::to_string(ds.base.rows) + " x " + std::to_string(ds.base.dim) +
+           " (real data)";
+  return "SYNTHETIC Gaussian mixture " + std::to_string(ds.base.rows) + " x " +
+         std::to_string(ds.base.dim) + " (" +
+         std::to_string(o.centres ? o.centres : DefaultMixtureCentres(ds.base.rows)) +
+         " centres N(0," + Fmt("%g", o.centre_sigma) + "^2), noise N(0," +
+         Fmt("%g", o.noise_sigma) + "^2)" +
+         (o.intrinsic_dim ? " in " + std::to_string(o.intrinsic_dim) + " dimensions" : "") +
+         ", seed " + std::to_string(o.seed) + ")";
 }
 
 uint64_t Fingerprint(const FloatMatrix& m) {

@@ -76,32 +76,44 @@ EngineRun RunFaiss(const Options& o, const Dataset& ds) {
   run.build_note += ", " + std::to_string(build_threads) + " threads";
   fprintf(stderr, "[bench] faiss %s built in %.2f s\n", run.build_note.c_str(), run.build_s);
 
+  MeasureFaiss(
+      o, ds, qds.queries, index.get(), [&](int v, int) { set(v); }, {}, &run);
+  return run;
+}
+
+void MeasureFaiss(const Options& o, const Dataset& ds, const FloatMatrix& queries,
+                  faiss::Index* index, const std::function<void(int, int)>& set,
+                  const std::vector<int>& reranks, EngineRun* run) {
+  Dataset qds;  // TimeSingle reads the queries (and the dimension) from a Dataset
+  qds.base.dim = queries.dim;
+  qds.queries = queries;
   omp_set_num_threads(1);  // single-thread search: one query at a time, like one backend
   std::vector<float> dist(o.k);
   std::vector<faiss::Index::idx_t> ids(o.k);
-  faiss::Index* idx = index.get();
-  Engine e{set,
+  Engine e{[](int) {},
            [&](const float* q, int32_t* out) {
-             idx->search(1, q, faiss::Index::idx_t(o.k), dist.data(), ids.data());
+             index->search(1, q, faiss::Index::idx_t(o.k), dist.data(), ids.data());
              for (size_t j = 0; j < o.k; j++) out[j] = int32_t(ids[j]);
            },
            []() { return ThreadCpuSeconds(); }};
   for (int v : o.sweep) {
-    PointResult p;
-    p.value = v;
-    set(v);
-    IdMatrix res;
-    p.single = TimeSingle(e, qds, o, &res);
-    p.recall = RecallAtK(res, ds.truth, o.k);
-    fprintf(stderr,
-            "[bench] faiss %s=%d recall@%zu %.4f qps %.0f p50 %.3f ms p99 %.3f ms "
-            "cpu %.3f ms/q\n",
-            SweepName(o).c_str(), v, o.k, p.recall, p.single.qps, p.single.p50_ms, p.single.p99_ms,
-            p.single.cpu_ms);
-    run.points.push_back(p);
+    for (int rr : reranks.empty() ? std::vector<int>{-1} : reranks) {
+      PointResult p;
+      p.value = v;
+      p.rerank = rr;
+      set(v, rr);
+      IdMatrix res;
+      p.single = TimeSingle(e, qds, o, &res);
+      p.recall = RecallAtK(res, ds.truth, o.k);
+      fprintf(stderr,
+              "[bench] %s %s=%d rerank %d recall@%zu %.4f qps %.0f p50 %.3f ms p99 %.3f ms "
+              "cpu %.3f ms/q\n",
+              run->engine.c_str(), SweepName(o).c_str(), v, rr, o.k, p.recall, p.single.qps,
+              p.single.p50_ms, p.single.p99_ms, p.single.cpu_ms);
+      run->points.push_back(p);
+    }
   }
   omp_set_num_threads(omp_get_num_procs());
-  return run;
 }
 
 void RunFilteredFaiss(const Options& o, const Dataset& ds, const FilteredTruths& truths,

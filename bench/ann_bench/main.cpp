@@ -5,8 +5,6 @@
 #include <cstdio>
 #include <ctime>
 
-#include "core/synthetic.h"
-
 namespace ragstore {
 namespace bench {
 
@@ -36,16 +34,10 @@ int Main(int argc, char** argv) {
   strftime(ts, sizeof ts, "%Y%m%dT%H%M%SZ", gmtime(&now));
   r.timestamp = ts;
   r.load_start = LoadAvg();
+  if (o.method == "quantized" || o.method == "highdim") return RunQuantized(o, r.timestamp);
   Dataset ds = LoadData(o);
   r.ds = &ds;
-  r.data_desc = ds.synthetic
-                    ? "SYNTHETIC Gaussian mixture " + std::to_string(ds.base.rows) + " x " +
-                          std::to_string(ds.base.dim) + " (" +
-                          std::to_string(DefaultMixtureCentres(ds.base.rows)) + " centres N(0," +
-                          Fmt("%g", o.centre_sigma) + "^2), noise N(0," + Fmt("%g", o.noise_sigma) +
-                          "^2), seed " + std::to_string(o.seed) + ")"
-                    : ds.label + " " + std::to_string(ds.base.rows) + " x " +
-                          std::to_string(ds.base.dim) + " (real data)";
+  r.data_desc = DataDescription(o, ds);
   if (o.method == "filtered") return RunFiltered(o, ds, r.data_desc, r.timestamp);
   if (o.server) {
     r.server_version = ServerVersion();

@@ -22,12 +22,21 @@ void Usage() {
       "  --seed S                     synthetic seed (default 42)\n"
       "  --centre-sigma X --noise-sigma Y  synthetic mixture spread (default 4, 1; a larger\n"
       "                               noise/centre ratio makes clusters overlap: harder data)\n"
+      "  --centres N                  synthetic mixture centres (default rows / 100)\n"
+      "  --intrinsic-dim D            synthetic noise in a shared D-dimensional subspace "
+      "(default:\n"
+      "                               isotropic; a low D gives the kNN structure of real data)\n"
       "  --metric l2|ip|cosine        operator <->, <#>, <=> (default l2)\n"
       "  --k K                        neighbours per query, recall@K (default 10)\n"
       "  --m M --ef-construction E    hnsw options (default 16, 64)\n"
       "  --lists L                    ivfflat lists (default 316)\n"
       "  --sweep a,b,c                ef_search (default 10,20,40,80,100,200) or probes\n"
       "                               (default 1,2,4,8,16,32)\n"
+      "  --quantizer none|sq8|binary|pq  the index's WITH (quantizer = ...) (default none: no\n"
+      "                               option)\n"
+      "  --rerank a,b,c               hnsw/ivfflat.rerank_candidates values, each measured at "
+      "every\n"
+      "                               sweep point (default: not set, the server's default)\n"
       "  --maintenance-work-mem X     for the build (default 1GB)\n"
       "  --parallel-workers N         max_parallel_maintenance_workers (default 2)\n"
       "  --clients N                  concurrent clients for the throughput pass (default 2, 0 "
@@ -55,10 +64,25 @@ void Usage() {
       "  --max-scan-tuples N          hnsw.max_scan_tuples (default 20000)\n"
       "  --quick                      20,000 x 128, 50 queries (default 50,000 x 1,536, 30 "
       "queries;\n"
-      "                               lists rows/1000)\n");
+      "                               lists rows/1000)\n"
+      "quantized indexes side by side (--method quantized | highdim; FAISS's quantized indexes\n"
+      "with IndexRefineFlat as the lower bound):\n"
+      "  --case-methods hnsw,ivfflat  access methods (default both)\n"
+      "  --quantizers a,b,c           quantizers, each one index (default none,sq8,binary,pq; one\n"
+      "                               the server rejects is reported with its error)\n"
+      "  --hnsw-sweep a,b,c           ef_search values (quantized: 10,20,40,80,160; highdim:\n"
+      "                               20,40,80,160)\n"
+      "  --ivfflat-sweep a,b,c        probes values (default 1,2,4,8,16,32)\n"
+      "  --dims a,b                   highdim: dimensions, one data set each (default 3072,4096)\n"
+      "  --quick                      quantized: 10,000 x 1,536, 100 queries, 1 pass (a smoke\n"
+      "                               run); default 100,000 x 1,536, 300 queries, 2 passes;\n"
+      "                               highdim: 50,000 rows, 200 queries (quick: 5,000, 50).\n"
+      "                               Synthetic defaults of\n"
+      "                               both: 1,000 (quick: 100) centres N(0, 1), noise N(0, 1)\n"
+      "                               in 16 dimensions (--intrinsic-dim); lists sqrt(rows)\n");
 }
 
-std::vector<int> ParseIntList(const std::string& s) {
+std::vector<int> ParseIntList(const std::string& s, long lo = 1) {
   std::vector<int> out;
   std::stringstream ss(s);
   std::string item;
@@ -66,7 +90,7 @@ std::vector<int> ParseIntList(const std::string& s) {
     if (item.empty()) continue;
     char* end;
     long v = strtol(item.c_str(), &end, 10);
-    if (*end || v < 1 || v > 1000000) Fail("bad list value: " + item);
+    if (*end || v < lo || v > 1000000) Fail("bad list value: " + item);
     out.push_back(int(v));
   }
   if (out.empty()) Fail("empty list: " + s);
@@ -119,8 +143,13 @@ Options ParseArgs(int argc, char** argv) {
       double x = strtod(v, &end);
       if (*v == 0 || *end || !(x > 0) || x > 1e6) Fail("bad value for " + a + ": " + v);
       (a == "--centre-sigma" ? o.centre_sigma : o.noise_sigma) = x;
+    } else if (a == "--centres") {
+      o.centres = size_t(ParseLong(a, next(), 1, 100000000));
+    } else if (a == "--intrinsic-dim") {
+      o.intrinsic_dim = size_t(ParseLong(a, next(), 1, 16000));
     } else if (a == "--metric") {
       o.metric = next();
+      o.metric_given = true;
     } else if (a == "--k") {
       o.k = size_t(ParseLong(a, next(), 1, 100));
     } else if (a == "--m") {
@@ -132,6 +161,30 @@ Options ParseArgs(int argc, char** argv) {
       o.lists_given = true;
     } else if (a == "--sweep" || a == "--ef-search" || a == "--probes") {
       o.sweep = ParseIntList(next());
+    } else if (a == "--quantizer") {
+      o.quantizer = next();
+    } else if (a == "--rerank") {
+      o.rerank = ParseIntList(next(), 0);
+    } else if (a == "--case-methods" || a == "--quantizers") {
+      std::vector<std::string>& list = a == "--quantizers" ? o.quantizers : o.case_methods;
+      list.clear();
+      std::stringstream ss(next());
+      std::string item;
+      while (std::getline(ss, item, ',')) {
+        bool ok = a == "--quantizers"
+                      ? item == "none" || item == "sq8" || item == "binary" || item == "pq"
+                      : item == "hnsw" || item == "ivfflat";
+        if (!ok) Fail(a + ": " + (a == "--quantizers" ? "none, sq8, binary, pq" : "hnsw, ivfflat"));
+        list.push_back(item);
+      }
+      if (list.empty()) Fail(a + " is empty");
+    } else if (a == "--hnsw-sweep") {
+      o.hnsw_sweep = ParseIntList(next());
+    } else if (a == "--ivfflat-sweep") {
+      o.ivfflat_sweep = ParseIntList(next());
+    } else if (a == "--dims") {
+      o.dims.clear();
+      for (int v : ParseIntList(next())) o.dims.push_back(size_t(v));
     } else if (a == "--maintenance-work-mem") {
       o.maintenance_work_mem = next();
     } else if (a == "--parallel-workers") {
@@ -190,8 +243,31 @@ Options ParseArgs(int argc, char** argv) {
       Fail("unknown option " + a + " (--help lists them)");
     }
   }
-  if (o.method != "hnsw" && o.method != "ivfflat" && o.method != "none" && o.method != "filtered")
-    Fail("--method must be hnsw, ivfflat, none or filtered");
+  const bool quantized_case = o.method == "quantized" || o.method == "highdim";
+  if (o.method != "hnsw" && o.method != "ivfflat" && o.method != "none" && o.method != "filtered" &&
+      !quantized_case)
+    Fail("--method must be hnsw, ivfflat, none, filtered, quantized or highdim");
+  if (o.quantizer != "none" && o.quantizer != "sq8" && o.quantizer != "binary" &&
+      o.quantizer != "pq")
+    Fail("--quantizer must be none, sq8, binary or pq");
+  if (quantized_case) {
+    // The calibrated mixture (bench/README.md, "Quantized indexes"): unquantized hnsw at
+    // ef_search 40 finds 0.90-0.97 of the true neighbours, so quantization errors show.
+    const bool synthetic = o.data == "synthetic";
+    const bool high = o.method == "highdim";
+    if (!o.rows_given) o.rows = o.quick ? (high ? 5000 : 10000) : high ? 50000 : 100000;
+    if (!o.dim_given) o.dim = 1536;
+    if (!o.queries_given) o.queries = o.quick ? (high ? 50 : 100) : high ? 200 : 300;
+    if (synthetic && o.intrinsic_dim == 0) o.intrinsic_dim = 16;
+    if (synthetic && o.centre_sigma == 4.0) o.centre_sigma = 1.0;
+    if (o.data == "ada002" && !o.metric_given) o.metric = "cosine";  // its only ground truth
+    if (!o.repeats_given) o.repeats = o.quick ? 1 : 2;
+    if (!o.warmup_given) o.warmup = o.quick ? 10 : 50;
+    if (o.hnsw_sweep.empty())
+      o.hnsw_sweep =
+          high ? std::vector<int>{20, 40, 80, 160} : std::vector<int>{10, 20, 40, 80, 160};
+    if (o.ivfflat_sweep.empty()) o.ivfflat_sweep = {1, 2, 4, 8, 16, 32};
+  }
   if (o.method == "filtered" && o.metric != "l2") Fail("--method filtered measures L2 only");
   if (o.method == "filtered") {
     // Full size: 50,000 x 1,536 (the embedding size of common text models), 30 queries; quick:
@@ -206,7 +282,8 @@ Options ParseArgs(int argc, char** argv) {
   }
   if (o.metric != "l2" && o.metric != "ip" && o.metric != "cosine")
     Fail("--metric must be l2, ip or cosine");
-  if (o.method == "hnsw" && o.ef_construction < 2 * o.m) Fail("ef_construction must be >= 2 * m");
+  if ((o.method == "hnsw" || quantized_case) && o.ef_construction < 2 * o.m)
+    Fail("ef_construction must be >= 2 * m");
   if (o.sweep.empty()) {
     if (o.method == "hnsw") o.sweep = {10, 20, 40, 80, 100, 200};
     if (o.method == "ivfflat") o.sweep = {1, 2, 4, 8, 16, 32};

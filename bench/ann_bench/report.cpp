@@ -75,13 +75,20 @@ void PrintTable(const Report& r) {
          ("qps " + std::to_string(o.clients) + "cl").c_str(), "F.recal", "F.qps", "F.p50", "F.p99",
          "F.cpu", "p50 x", "qps x", "cpu x");
   printf("%s\n", std::string(134, '-').c_str());
-  for (size_t i = 0; i < o.sweep.size(); i++) {
-    std::string line = (o.method == "none" ? std::string("exact") : std::to_string(o.sweep[i]));
+  // One line per server point (sweep value, times each --rerank value), FAISS's point of the
+  // same sweep value beside it.
+  const size_t lines = r.have_server ? r.server.points.size() : r.faiss.points.size();
+  for (size_t i = 0; i < lines; i++) {
+    const PointResult* sp = r.have_server ? &r.server.points[i] : nullptr;
+    const int value = sp ? sp->value : r.faiss.points[i].value;
+    const PointResult* fp = nullptr;
+    for (size_t j = 0; r.have_faiss && !fp && j < r.faiss.points.size(); j++)
+      if (r.faiss.points[j].value == value) fp = &r.faiss.points[j];
+    std::string line = o.method == "none" ? std::string("exact") : std::to_string(value);
+    if (sp && sp->rerank >= 0) line += "/" + std::to_string(sp->rerank);
     char buf[512];
     snprintf(buf, sizeof buf, "%-9s |", line.c_str());
     std::string s = buf;
-    const PointResult* sp = r.have_server ? &r.server.points[i] : nullptr;
-    const PointResult* fp = r.have_faiss ? &r.faiss.points[i] : nullptr;
     if (sp) {
       snprintf(buf, sizeof buf, " %-7.4f %7.0f %7.3f %7.3f %7.3f %8.0f |", sp->recall,
                sp->single.qps, sp->single.p50_ms, sp->single.p99_ms, sp->single.cpu_ms,

@@ -195,6 +195,7 @@ bool IndexMatches(PGconn* c, const Options& o, const std::string& index) {
       o.method == "hnsw"
           ? "m=" + std::to_string(o.m) + ",ef_construction=" + std::to_string(o.ef_construction)
           : "lists=" + std::to_string(o.lists);
+  if (o.quantizer != "none") opts += ",quantizer=" + o.quantizer;
   bool ok = def.find(want) != std::string::npos && def.size() >= opts.size() &&
             def.compare(def.size() - opts.size(), opts.size(), opts) == 0;
   if (!ok) fprintf(stderr, "[bench] existing index differs (%s): rebuilding\n", def.c_str());
@@ -221,6 +222,7 @@ BuildResult BuildIndex(PGconn* c, const Options& o, const std::string& table,
                          ? "m = " + std::to_string(o.m) +
                                ", ef_construction = " + std::to_string(o.ef_construction)
                          : "lists = " + std::to_string(o.lists);
+  if (o.quantizer != "none") with += ", quantizer = '" + o.quantizer + "'";
   b.sql = "CREATE INDEX " + index + " ON " + table + " USING " + o.method + " (embedding " +
           OpClass(o.metric) + ") WITH (" + with + ")";
   fprintf(stderr, "[bench] %s (maintenance_work_mem %s, %d parallel workers)\n", b.sql.c_str(),
@@ -466,11 +468,21 @@ EngineRun RunServer(const Options& o, const Dataset& ds, std::vector<std::string
   std::vector<std::unique_ptr<QueryClient>> many;
   for (int i = 0; i < o.clients; i++) many.push_back(std::make_unique<QueryClient>(o, table, ds));
 
-  for (int v : o.sweep) {
+  // Each sweep point once per --rerank value (once, the setting left alone, without it).
+  const std::string rerank_guc = o.method + ".rerank_candidates";
+  std::vector<std::pair<int, int>> points;
+  for (int v : o.sweep)
+    for (int rr : o.rerank.empty() ? std::vector<int>{-1} : o.rerank) points.push_back({v, rr});
+  for (const auto& [v, rr] : points) {
     PointResult p;
     p.value = v;
+    p.rerank = rr;
     single.Set(guc, v);
     for (auto& c : many) c->Set(guc, v);
+    if (rr >= 0) {
+      single.Set(rerank_guc, rr);
+      for (auto& c : many) c->Set(rerank_guc, rr);
+    }
     p.plan = single.Plan(ds.queries.Row(0));
     bool uses_index = p.plan.find(index) != std::string::npos;
     if (o.method != "none" && !uses_index)
@@ -484,10 +496,10 @@ EngineRun RunServer(const Options& o, const Dataset& ds, std::vector<std::string
     p.recall = RecallAtK(res, ds.truth, o.k);
     if (!many.empty()) p.qps_concurrent = TimeConcurrent(many, ds, o);
     fprintf(stderr,
-            "[bench] ragstore %s=%d recall@%zu %.4f qps %.0f p50 %.3f ms p99 %.3f ms "
+            "[bench] ragstore %s=%d rerank %d recall@%zu %.4f qps %.0f p50 %.3f ms p99 %.3f ms "
             "cpu %.3f ms/q qps(%d clients) %.0f\n",
-            SweepName(o).c_str(), v, o.k, p.recall, p.single.qps, p.single.p50_ms, p.single.p99_ms,
-            p.single.cpu_ms, o.clients, p.qps_concurrent);
+            SweepName(o).c_str(), v, rr, o.k, p.recall, p.single.qps, p.single.p50_ms,
+            p.single.p99_ms, p.single.cpu_ms, o.clients, p.qps_concurrent);
     run.points.push_back(p);
   }
   return run;
