@@ -74,9 +74,10 @@ is($node->safe_psql('postgres', "SET enable_seqscan = off; SET hnsw.ef_search = 
 verify_clean($node, 'postgres', 'serial build');
 
 # ---- 1b. heavy duplication at the default m = 16: 1,000 rows of one value make 100 elements of
-# equal value, more than a layer-0 list holds (32), so they fill each other's lists and form a
-# group with no link out; the build's reachability pass still links every element, and an
-# iterative scan enumerates every row once
+# equal value, more than a layer-0 list holds (32), all at distance 0 from each other, so their
+# lists can fill with each other and leave the group without a link out (what the build's
+# reachability pass is for): every element is still reachable, and an iterative scan
+# enumerates every row once
 $node->safe_psql('postgres', "CREATE TABLE t_heavy (id int, v vector(3));
   INSERT INTO t_heavy SELECT i, ARRAY[random(), random(), random()]::vector FROM generate_series(1, 300) i;
   INSERT INTO t_heavy SELECT 1000 + i, '$dup' FROM generate_series(1, 1000) i;
