@@ -57,8 +57,11 @@ sub run_victim {
   PostgreSQL::Test::Utils::append_to_file($file, $script);
   my $h = IPC::Run::start([ 'psql', '-X', '-q', '-At', '-d', $node->connstr('postgres'), '-f', $file ],
     '>', \$out, '2>', \$err);
+  # (the cancel is sent only while the statement under test still runs: on a slow machine it
+  # may have finished, and a cancel of the session's last query is not what is tested)
   wait_then($node, $victim_busy, $cancel_after,
-    q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'victim'})
+    q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'victim'
+      AND state = 'active' AND query !~ '^(SET|RESET|SELECT ''alive)'})
     if defined $cancel_after;
   $h->finish;
   return ($out, $err);
