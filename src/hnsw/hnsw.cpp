@@ -27,10 +27,18 @@ int g_ef_search = 40;
 int g_iterative_scan = static_cast<int>(IterativeScan::kOff);
 int g_max_scan_tuples = 20000;
 double g_scan_mem_multiplier = 1.0;
+int g_rerank_candidates = kDefaultRerankCandidates;
 
 namespace {
 
 relopt_kind g_relopt_kind;
+
+relopt_enum_elt_def kQuantizerValues[] = {
+    {"none", static_cast<int>(QuantizerKind::kNone)},
+    {"sq8", static_cast<int>(QuantizerKind::kSq8)},
+    {"binary", static_cast<int>(QuantizerKind::kBinary)},
+    {nullptr, 0},
+};
 
 const struct config_enum_entry kIterativeScanOptions[] = {
     {"off", static_cast<int>(IterativeScan::kOff), false},
@@ -47,6 +55,9 @@ RAGSTORE_MODULE_INIT(hnsw) {
   add_int_reloption(g_relopt_kind, "ef_construction",
                     "Size of the dynamic candidate list for construction", kDefaultEfConstruction,
                     kMinEfConstruction, kMaxEfConstruction, AccessExclusiveLock);
+  add_enum_reloption(g_relopt_kind, "quantizer", "Quantizer of the vectors in the graph",
+                     kQuantizerValues, static_cast<int>(QuantizerKind::kNone),
+                     "Valid values are \"none\", \"sq8\" and \"binary\".", AccessExclusiveLock);
 
   DefineCustomIntVariable("hnsw.ef_search",
                           "Sets the size of the dynamic candidate list for search",
@@ -61,12 +72,23 @@ RAGSTORE_MODULE_INIT(hnsw) {
   DefineCustomRealVariable(
       "hnsw.scan_mem_multiplier", "Sets the multiple of work_mem to use for iterative scans",
       nullptr, &g_scan_mem_multiplier, 1, 1, 1000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomIntVariable("hnsw.rerank_candidates",
+                          "Sets how many candidates of a quantized index are re-scored exactly",
+                          "binary: the best candidates by code distance re-scored from the table's "
+                          "vectors; 0 turns re-ranking off for every quantizer.",
+                          &g_rerank_candidates, kDefaultRerankCandidates, 0, kMaxRerankCandidates,
+                          PGC_USERSET, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("hnsw");
 }
 
 int HnswGetM(Relation index) {
   auto* opts = reinterpret_cast<HnswOptions*>(index->rd_options);
   return opts ? opts->m : kDefaultM;
+}
+
+QuantizerKind HnswGetQuantizer(Relation index) {
+  auto* opts = reinterpret_cast<HnswOptions*>(index->rd_options);
+  return opts ? static_cast<QuantizerKind>(opts->quantizer) : QuantizerKind::kNone;
 }
 
 int HnswGetEfConstruction(Relation index) {
@@ -86,6 +108,15 @@ void HnswInitSupport(Relation index, HnswSupport* sup) {
   sup->kernel = nullptr;
   sup->metric = HnswMetric::kNone;
   sup->type->kernel_for(sup->dist_proc->fn_addr, &sup->kernel, &sup->metric);
+  sup->quantizer = QuantizerKind::kNone;
+  sup->qdims = 0;
+  sup->qparams = nullptr;
+  sup->payload_size = 0;
+  QuantizerKind q = HnswGetQuantizer(index);
+  if (q != QuantizerKind::kNone) {
+    int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+    HnswSetQuantizer(sup, q, typmod);
+  }
 }
 
 // ---------------------------------------------------------------- cost estimate
@@ -120,6 +151,7 @@ bytea* HnswOptionsParse(Datum reloptions, bool validate) {
   static const relopt_parse_elt tab[] = {
       {"m", RELOPT_TYPE_INT, offsetof(HnswOptions, m)},
       {"ef_construction", RELOPT_TYPE_INT, offsetof(HnswOptions, ef_construction)},
+      {"quantizer", RELOPT_TYPE_ENUM, offsetof(HnswOptions, quantizer)},
   };
   return static_cast<bytea*>(build_reloptions(reloptions, validate, g_relopt_kind,
                                               sizeof(HnswOptions), tab, lengthof(tab)));

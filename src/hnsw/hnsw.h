@@ -14,6 +14,7 @@
 //   hnsw_utils.cpp   page helpers, element/neighbour reads, layer search, neighbour selection
 #pragma once
 
+#include "core/quantizer.h"
 #include "core/sparse.h"
 #include "hnsw/hnsw_page.h"
 #include "pg/ann_am.h"
@@ -36,6 +37,14 @@ extern int g_ef_search;               // hnsw.ef_search, 40, 1..1000
 extern int g_iterative_scan;          // hnsw.iterative_scan (IterativeScan)
 extern int g_max_scan_tuples;         // hnsw.max_scan_tuples, 20000, 1..INT_MAX
 extern double g_scan_mem_multiplier;  // hnsw.scan_mem_multiplier, 1, 1..1000 (x work_mem)
+// hnsw.rerank_candidates (quantized indexes): binary: how many of the scan's best candidates by
+// code distance are re-scored exactly (the layer-0 list holds at least as many); 0 turns
+// re-ranking off for every quantizer (rows come in code distance order).
+extern int g_rerank_candidates;
+constexpr int kDefaultRerankCandidates = 100, kMaxRerankCandidates = 1000;
+// Dimensions of a quantized index: binary codes up to kMaxDimsQuantized, sq8 codes up to
+// kMaxDimsSq8 (an element's code must fit one page next to its tuple header).
+constexpr int kMaxDimsQuantized = 16000, kMaxDimsSq8 = 8000;
 
 constexpr int kDefaultM = 16, kMinM = 2, kMaxM = 100;
 constexpr int kDefaultEfConstruction = 64, kMinEfConstruction = 4, kMaxEfConstruction = 1000;
@@ -46,10 +55,12 @@ struct HnswOptions {
   int32 vl_len_;
   int m;
   int ef_construction;
+  int quantizer;  // QuantizerKind
 };
 
 int HnswGetM(Relation index);
 int HnswGetEfConstruction(Relation index);
+QuantizerKind HnswGetQuantizer(Relation index);
 
 // Support functions of an hnsw operator class (FUNCTION n in src/sql/60_hnsw.sql).
 constexpr int kProcDistance = 1;  // distance(a, b) -> float8, smaller is closer
@@ -116,10 +127,34 @@ struct HnswSupport {
   const HnswTypeInfo* type;
   HnswKernel kernel;  // nullptr: use dist_proc
   HnswMetric metric;
+  // Quantized indexes (quantizer != kNone): payloads are codes (hnsw_page.h) and a search query
+  // is an HnswQuantQuery (HnswSearchQuery); the parameters are loaded by HnswLoadQuantizer.
+  QuantizerKind quantizer;
+  int qdims;
+  const float* qparams;      // trained parameters (palloc'd), nullptr until loaded
+  CodeMetric code_metric;    // L2 squared, or negative inner product (inner product, cosine)
+  BoundMetric bound_metric;  // the SQL operator's distance, for the re-ranking bound
+  Size payload_size;         // VARHDRSZ + CodeAux + code
+};
+
+// The search query of a quantized index: the query's norm and the quantizer's per-query state.
+struct HnswQuantQuery {
+  float norm;
+  float state[FLEXIBLE_ARRAY_MEMBER];
 };
 
 void HnswInitSupport(Relation index, HnswSupport* sup);
+// Reads the trained quantizer of a quantized index from its parameter pages into
+// sup->qparams (palloc'd in the current context); nothing for an unquantized index. Errors:
+// XX002 when the pages do not hold this index's quantizer.
+void HnswLoadQuantizer(Relation index, HnswSupport* sup);
+// Sets sup's quantizer fields for `kind` over `dims` dimensions (parameters not loaded). Errors:
+// 0A000 for a type or operator class a quantizer does not apply to (bit, sparsevec, L1).
+void HnswSetQuantizer(HnswSupport* sup, QuantizerKind kind, int dims);
+// The code distance from a quantized search query (HnswQuantQuery) to a stored payload.
+float HnswCodeDistance(const HnswSupport* sup, const char* query, const char* payload);
 inline float HnswDistance(const HnswSupport* sup, const char* a, const char* b) {
+  if (sup->quantizer != QuantizerKind::kNone) return HnswCodeDistance(sup, a, b);
   if (sup->kernel) return sup->kernel(a, b);
   return static_cast<float>(DatumGetFloat8(
       FunctionCall2Coll(sup->dist_proc, sup->collation, PointerGetDatum(a), PointerGetDatum(b))));
@@ -132,14 +167,30 @@ char* HnswPrepareValue(const HnswSupport* sup, Datum value, bool for_index);
 inline bool HnswValuesEqual(const char* a, const char* b) {
   return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
 }
-// Dimensions limit check at CREATE INDEX (column typmod): errors as pgvector.
+// Dimensions limit check at CREATE INDEX (column typmod): errors as pgvector, with a hint naming
+// the quantizer option; a quantized index takes up to kMaxDimsSq8 / kMaxDimsQuantized.
 int HnswCheckColumnDims(Relation index, const HnswSupport* sup);
+// The search query for a prepared value (HnswPrepareValue) or for a stored payload (an
+// element's, e.g. inserts re-pruning a neighbour's list, VACUUM): the value itself when the
+// index is unquantized, else a palloc'd HnswQuantQuery (decoding the payload first).
+const char* HnswSearchQuery(const HnswSupport* sup, const char* value);
+const char* HnswSearchQueryFromStored(const HnswSupport* sup, const char* stored);
+// What an element stores for a prepared value: the value itself (unquantized), else a palloc'd
+// payload (CodeAux + code). Errors as GuardedCall (FAISS).
+const char* HnswEncodePayload(const HnswSupport* sup, const char* value);
+// The distance between two stored payloads (neighbour selection): HnswDistance for an
+// unquantized index; quantized, from a's decoded vector to b's code.
+float HnswPairDistance(const HnswSupport* sup, const char* a, const char* b);
 
 // ---- meta page ----
 // Reads the meta page. Errors: XX002 when it is not an hnsw meta page, 55000 (with a hint
 // naming REINDEX) when the index has an older on-disk format version.
 void HnswReadMeta(Relation index, HnswMetaPageData* out);
 void HnswInitMetaPage(Page page, int dims, int m, int ef_construction);
+// Writes the serialised quantizer of sup onto new parameter pages (they must be the next blocks
+// of the index: before any element) and records them in the meta page. A build's write (plain
+// dirty buffers, logged with the build's log_newpage_range).
+void HnswWriteQuantizer(Relation index, const HnswSupport* sup);
 void HnswInitDataPage(Page page);
 
 // Page writes through generic WAL, or plain dirty buffers while a build runs (the build logs
@@ -172,6 +223,7 @@ struct HnswCandidate {
   // them (HnswSearch.want_heaptids), else nullptr.
   ItemPointerData* heaptids;
   char* value;  // palloc'd copy of the value (inserts) or nullptr
+  CodeAux aux;  // quantized indexes: the element's reconstruction error and norm
 };
 // Heap TID i (< c.nheaptids) of candidate c (needs c.heaptids when nheaptids > 1).
 inline ItemPointerData HnswCandidateHeapTid(const HnswCandidate& c, int i) {

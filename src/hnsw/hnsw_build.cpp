@@ -38,6 +38,7 @@
 #include "core/duplicates.h"
 #include "core/graph_order.h"
 #include "core/hnsw_graph.h"
+#include "pg/blob_pages.h"
 #include "pg/build_threads.h"
 #include "pg/guard.h"
 
@@ -111,21 +112,48 @@ struct BuildState {
   MemoryContext tmp_ctx;
 };
 
-// Bytes of element i's stored value (an uncompressed varlena).
+// Bytes of element i's stored value (an uncompressed varlena; quantized: the payload).
 Size ElementValueSize(const BuildState* bs, int64 i) {
+  if (bs->sup.quantizer != QuantizerKind::kNone) return bs->sup.payload_size;
   if (bs->kind == HnswElementKind::kDenseFloat) return bs->sup.type->from_float_size(bs->dims);
   return VARSIZE(bs->arena + bs->offsets[i]);
 }
 
-// Writes element i's stored value to out (ElementValueSize bytes).
+// Writes element i's stored value to out (ElementValueSize bytes). Quantized: its payload,
+// encoded from the collected floats (FAISS, inside GuardedCall).
 void CopyElementValue(const BuildState* bs, int64 i, char* out) {
+  if (bs->sup.quantizer != QuantizerKind::kNone) {
+    const HnswSupport* sup = &bs->sup;
+    SET_VARSIZE(out, sup->payload_size);
+    const float* x = bs->vecs + static_cast<size_t>(i) * bs->dims;
+    pg::GuardedCall([&] {
+      EncodeEntries(sup->quantizer, sup->qdims, sup->qparams, x, 1,
+                    reinterpret_cast<uint8_t*>(out) + VARHDRSZ, sup->payload_size - VARHDRSZ);
+    });
+    return;
+  }
   if (bs->kind == HnswElementKind::kDenseFloat)
     bs->sup.type->from_float(bs->vecs + static_cast<size_t>(i) * bs->dims, bs->dims, out);
   else
     memcpy(out, bs->arena + bs->offsets[i], VARSIZE(bs->arena + bs->offsets[i]));
 }
 
-// Writes the built elements as pages from block 1 on, in the given order (order[pos] =
+// Quantized indexes: trains the quantizer on the n collected rows (none: its defaults) and
+// writes it to the parameter pages, once, before any element is written (hnsw_page.h).
+void EnsureQuantizer(BuildState* bs, int64 n) {
+  HnswSupport* sup = &bs->sup;
+  if (sup->quantizer == QuantizerKind::kNone || sup->qparams != nullptr) return;
+  auto* params = static_cast<float*>(
+      palloc(sizeof(float) * Max(QuantizerParamCount(sup->quantizer, sup->qdims), size_t(1))));
+  const float* x = n > 0 ? bs->vecs : nullptr;
+  pg::GuardedCall(
+      [&] { TrainQuantizer(sup->quantizer, sup->qdims, x, static_cast<size_t>(n), params); });
+  sup->qparams = params;
+  HnswWriteQuantizer(bs->index, sup);
+}
+
+// Writes the built elements as pages from the next block on (block 1, or after the parameter
+// pages of a quantized index), in the given order (order[pos] =
 // element; each element's neighbour tuple right after it), and sets the meta page. Placement is
 // computed first so that every neighbour TID is known when a list is written.
 void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
@@ -140,7 +168,7 @@ void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
       MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * n));
   auto* ntids = static_cast<ItemPointerData*>(
       MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * n));
-  BlockNumber blk = 1;
+  BlockNumber blk = RelationGetNumberOfBlocks(bs->index);
   Size free_space = page_space;
   OffsetNumber next_off = FirstOffsetNumber;
   auto place = [&](Size size, ItemPointerData* out) {
@@ -302,6 +330,7 @@ void GroupCollected(BuildState* bs) {
 
 // Builds the graph over the collected vectors in memory and writes it out.
 void BuildCollected(BuildState* bs) {
+  if (bs->kind == HnswElementKind::kDenseFloat) EnsureQuantizer(bs, bs->n);
   if (bs->n == 0) return;
   int64 rows = bs->n;
   GroupCollected(bs);
@@ -561,7 +590,7 @@ IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info
   bs->heap_tuples =
       table_index_build_scan(heap, index, index_info, true, true, BuildCallback, bs, nullptr);
   if (bs->in_memory) BuildCollected(bs);
-
+  EnsureQuantizer(bs, 0);  // an empty table, or no in-memory phase: the quantizer's defaults
   if (RelationNeedsWAL(index))
     log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
   // Every element reachable from the entry point before the index is used (generic WAL from
@@ -584,9 +613,36 @@ void hnswbuildempty(Relation index) {
   HnswInitSupport(index, &sup);
   int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
   HnswInitMetaPage(page, typmod > 0 ? typmod : 0, HnswGetM(index), HnswGetEfConstruction(index));
+  // Quantized: the parameter pages of an untrained quantizer (its defaults) follow the meta page.
+  char* blob = nullptr;
+  Size len = 0;
+  if (sup.quantizer != QuantizerKind::kNone) {
+    auto* params = static_cast<float*>(
+        palloc(sizeof(float) * Max(QuantizerParamCount(sup.quantizer, sup.qdims), size_t(1))));
+    len = SerializedQuantizerSize(sup.quantizer, sup.qdims);
+    blob = static_cast<char*>(palloc(len));
+    pg::GuardedCall([&] {
+      TrainQuantizer(sup.quantizer, sup.qdims, nullptr, 0, params);
+      SerializeQuantizer(sup.quantizer, sup.qdims, params, reinterpret_cast<uint8_t*>(blob));
+    });
+    HnswMetaPageData* meta = HnswPageGetMeta(page);
+    meta->quantizer = static_cast<uint8>(sup.quantizer);
+    meta->quantizer_bytes = static_cast<uint32>(len);
+    meta->param_first = kHnswMetaBlock + 1;
+  }
   PageSetChecksumInplace(page, kHnswMetaBlock);
   smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, kHnswMetaBlock, page, true);
   log_newpage(&RelationGetSmgr(index)->smgr_rnode.node, INIT_FORKNUM, kHnswMetaBlock, page, true);
+  Size per = pg::BlobBytesPerPage(sizeof(HnswPageOpaqueData));
+  BlockNumber blk = kHnswMetaBlock + 1;
+  for (Size done = 0; blob != nullptr && done < len; done += per, blk++) {
+    HnswInitDataPage(page);
+    HnswPageGetOpaque(page)->flags |= kHnswParamPage;
+    pg::BlobPageFill(page, blob + done, Min(per, len - done));
+    PageSetChecksumInplace(page, blk);
+    smgrextend(RelationGetSmgr(index), INIT_FORKNUM, blk, page, true);
+    log_newpage(&RelationGetSmgr(index)->smgr_rnode.node, INIT_FORKNUM, blk, page, true);
+  }
   smgrimmedsync(RelationGetSmgr(index), INIT_FORKNUM);
   pfree(page);
 }

@@ -287,7 +287,7 @@ LinkStep PlanLink(Relation index, const HnswSupport* sup, int m, bool building,
 
   // Full: which member gives up its slot (see HnswAddLink). Distances are seen from `from`.
   HnswSearch s;
-  HnswSearchInit(&s, index, sup, m, from.value);
+  HnswSearchInit(&s, index, sup, m, HnswSearchQueryFromStored(sup, from.value));
   auto* cands = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (count + 1)));
   int n = 0;
   int victim = -1;  // slot index in current[]
@@ -441,7 +441,7 @@ void HnswFindNeighbors(Relation index, const HnswSupport* sup, int m, int efc, c
     *nfound0 = 0;
   }
   HnswSearch s;
-  HnswSearchInit(&s, index, sup, m, value);
+  HnswSearchInit(&s, index, sup, m, HnswSearchQuery(sup, value));
   s.copy_values = true;
   s.skip_deleted_w = true;
   HnswCandidate ep;
@@ -599,14 +599,16 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, 
   }
 
   // Build and write the element.
-  Size vsize = VARSIZE(value);
+  // What the element stores: the value, or its code (quantized).
+  const char* payload = HnswEncodePayload(sup, value);
+  Size vsize = VARSIZE(payload);
   Size esize = HnswElementTupleSize(vsize);
   Size nsize = HnswNeighborTupleSize(level, m);
   auto* etup = static_cast<HnswElementTupleData*>(palloc0(esize));
   etup->type = kHnswElementTuple;
   etup->level = static_cast<uint8>(level);
   HnswElementSetHeapTids(etup, heaptid, 1);
-  memcpy(HnswElementPayload(etup), value, vsize);
+  memcpy(HnswElementPayload(etup), payload, vsize);
   auto* ntup = static_cast<HnswNeighborTupleData*>(palloc0(nsize));
   ntup->type = kHnswNeighborTuple;
   ntup->count = static_cast<uint16>((level + 2) * m);
@@ -634,7 +636,7 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, 
   // Back links (alg. 1 lines 11-16) through HnswAddLink, which never strands an element; if no
   // neighbour kept the link on a layer, one is forced, so the new element always has an
   // in-link wherever it has neighbours.
-  added.value = const_cast<char*>(value);
+  added.value = const_cast<char*>(payload);
   added.deleted = false;
   added.level = static_cast<uint8>(level);
   for (int lc = 0; lc <= level; lc++) {
@@ -673,6 +675,7 @@ bool hnswinsert(Relation index, Datum* values, bool* isnull, ItemPointer heap_ti
   MemoryContext old = MemoryContextSwitchTo(ctx);
   HnswSupport sup;
   HnswInitSupport(index, &sup);
+  HnswLoadQuantizer(index, &sup);
   char* value = HnswPrepareValue(&sup, values[0], true);
   if (value != nullptr) HnswInsertValue(index, &sup, value, heap_tid, false);
   MemoryContextSwitchTo(old);

@@ -7,6 +7,17 @@
 //   neighbour tuples; its special space is HnswPageOpaqueData (page id, so pg_filedump and
 //   amcheck-like tools can recognise it).
 //
+// Quantized indexes (WITH (quantizer = 'sq8' | 'binary'), core/quantizer.h)
+//   The trained quantizer (SerializeQuantizer's bytes) lies on consecutive parameter pages
+//   (flags kHnswParamPage, pg/blob_pages.h) right after the meta page, which names the first and
+//   the byte count. They are written once by the build (trained on the rows it collected; on
+//   none, the quantizer's defaults) before any element, and never change. An element's payload
+//   is then a code instead of the value: an uncompressed varlena holding CodeAux (the
+//   reconstruction error and the norm of the value, for the exact lower bound of re-ranking),
+//   then the code (sq8: a byte per dimension; binary: a bit). Searches compute distances from
+//   the float query to the codes; the scan hands the executor a proven lower bound of the exact
+//   distance (ORDER BY recheck, pg/rerank.h), which re-ranks from the table's vectors.
+//
 // Tuples (plain bytes in line pointers; TIDs are (block, offset) inside the index)
 //   Element tuple  (HnswElementTupleData): type = kHnswElementTuple, the element's level, a
 //     deleted flag, the heap TIDs of up to kHnswHeapTids (10) rows that hold this same value
@@ -108,6 +119,10 @@ constexpr uint32 kHnswValueLocks = 1u << 16;
 constexpr int kHnswHeapTids = 10;
 constexpr uint16 kHnswPageId = 0xFF90;
 
+// HnswPageOpaqueData.flags of a parameter page (pg/blob_pages.h: no line pointers; readers
+// that walk every page skip it).
+constexpr uint16 kHnswParamPage = 1;
+
 constexpr uint8 kHnswElementTuple = 1;
 constexpr uint8 kHnswNeighborTuple = 2;
 
@@ -121,6 +136,11 @@ struct HnswMetaPageData {
   OffsetNumber entry_offno;
   int16 entry_level;        // -1 when empty
   BlockNumber insert_page;  // last data page that had room (a hint)
+  // Quantized indexes (reloption quantizer; all zero for an unquantized index, the default):
+  uint8 quantizer;  // QuantizerKind (core/quantizer.h), 0 = none
+  uint8 unused_q[3];
+  uint32 quantizer_bytes;   // bytes of the serialised quantizer (SerializeQuantizer)
+  BlockNumber param_first;  // its first parameter page (consecutive pages, pg/blob_pages.h)
 };
 
 struct HnswPageOpaqueData {
@@ -208,6 +228,11 @@ inline bool HnswItemIsSane(Page page, ItemId iid, Size min_len) {
   return ItemIdIsNormal(iid) && ItemIdGetLength(iid) >= min_len &&
          ItemIdGetOffset(iid) >= h->pd_upper &&
          ItemIdGetOffset(iid) + ItemIdGetLength(iid) <= h->pd_special;
+}
+
+// True for a parameter page of a quantized index (holds bytes, no tuples).
+inline bool HnswIsParamPage(Page page) {
+  return !PageIsNew(page) && (HnswPageGetOpaque(page)->flags & kHnswParamPage) != 0;
 }
 
 // Free bytes for tuples on an empty data page.

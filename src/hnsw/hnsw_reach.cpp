@@ -101,7 +101,8 @@ bool HnswReachCollect(Relation index, BufferAccessStrategy strategy, Size max_by
     Buffer buf = ReadWith(index, blk, strategy);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     Page page = BufferGetPage(buf);
-    OffsetNumber maxoff = HnswPageIsSane(page) ? PageGetMaxOffsetNumber(page) : 0;
+    OffsetNumber maxoff =
+        HnswPageIsSane(page) && !HnswIsParamPage(page) ? PageGetMaxOffsetNumber(page) : 0;
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
       ItemId iid = PageGetItemId(page, off);
       if (!HnswItemIsSane(page, iid, offsetof(HnswElementTupleData, data))) continue;

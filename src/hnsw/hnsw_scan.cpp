@@ -19,6 +19,7 @@
 
 #include <algorithm>
 
+#include "pg/rerank.h"
 extern "C" {
 #include "access/relscan.h"
 #include "miscadmin.h"
@@ -50,6 +51,11 @@ struct HnswScanState {
   HnswHeap discarded;
   int ef;                  // hnsw.ef_search when the scan started (batch size)
   HnswCandidate* results;  // current batch, ascending
+  // Quantized indexes: per result, how it is re-ranked (pg/rerank.h) and its lower bound.
+  pg::RerankMode* modes;
+  double* bounds;
+  int64 rescored;    // binary: rows returned for re-scoring so far
+  float query_norm;  // quantized: the norm of the float query (the bound needs it)
   int nresults;
   int pos;
   int tid_pos;  // next heap TID of results[pos]
@@ -60,14 +66,16 @@ struct HnswScanState {
   BlockNumber null_next;  // next block to read
   ItemPointerData* null_tids;
   int null_n;
-  int null_pos;  // hnsw.max_scan_tuples or the memory limit reached: drain discarded
-  float last_distance;
+  int null_pos;          // hnsw.max_scan_tuples or the memory limit reached: drain discarded
+  double last_distance;  // of the last row returned (sq8 re-ranking: its bound)
   MemoryContext ctx;
 };
 
 // Bytes the scan holds: everything in its memory context (visited set, heaps, batch), as
 // allocated (capacities, not sizes), which is what work_mem limits.
 Size ScanMemory(const HnswScanState* so) { return MemoryContextMemAllocated(so->ctx, true); }
+
+void RankBatch(HnswScanState* so);
 
 // Drains W into the sorted batch.
 void TakeBatch(HnswScanState* so) {
@@ -81,11 +89,53 @@ void TakeBatch(HnswScanState* so) {
     so->results[i] = so->results[j];
     so->results[j] = t;
   }
+  RankBatch(so);
+}
+
+// Quantized indexes: how each row of the batch is re-ranked (pg/rerank.h, as ivfflat's): sq8
+// rows go out in nondecreasing order of the proven lower bound of their exact distance
+// (core/quantizer.h ExactDistanceLowerBound), so the executor returns them in exact order; binary
+// bounds are too loose to be useful, so the scan's first hnsw.rerank_candidates rows by code
+// distance are re-scored (their exact order among themselves) and the rest follow in code order.
+// hnsw.rerank_candidates = 0: no re-ranking, code distance order.
+void RankBatch(HnswScanState* so) {
+  if (so->sup.quantizer == QuantizerKind::kNone) return;
+  int n = so->nresults;
+  for (int i = 0; i < n; i++) {
+    so->bounds[i] = 0;
+    if (g_rerank_candidates == 0) {
+      so->modes[i] = pg::RerankMode::kOff;
+    } else if (so->sup.quantizer == QuantizerKind::kSq8) {
+      so->modes[i] = pg::RerankMode::kBound;
+      so->bounds[i] =
+          ExactDistanceLowerBound(so->sup.bound_metric, so->sup.qdims, so->results[i].distance,
+                                  so->results[i].aux, so->query_norm);
+    } else {
+      so->modes[i] =
+          so->rescored < g_rerank_candidates ? pg::RerankMode::kRescore : pg::RerankMode::kTail;
+      if (so->modes[i] == pg::RerankMode::kRescore) so->rescored++;
+    }
+  }
+  if (so->sup.quantizer != QuantizerKind::kSq8 || g_rerank_candidates == 0) return;
+  // Bound order (insertion sort: a batch is at most ef_search + 1 rows, nearly in order).
+  for (int i = 1; i < n; i++) {
+    HnswCandidate c = so->results[i];
+    double b = so->bounds[i];
+    int j = i - 1;
+    for (; j >= 0 && so->bounds[j] > b; j--) {
+      so->results[j + 1] = so->results[j];
+      so->bounds[j + 1] = so->bounds[j];
+    }
+    so->results[j + 1] = c;
+    so->bounds[j + 1] = b;
+  }
 }
 
 void FirstSearch(IndexScanDesc scan, HnswScanState* so) {
   HnswMetaPageData meta;
   int ef = g_ef_search;
+  // binary: the list holds at least the candidates re-scored exactly
+  if (so->sup.quantizer == QuantizerKind::kBinary) ef = std::max(ef, g_rerank_candidates);
   HnswCandidate ep;
   bool found = false;
   // The entry point may be replaced by VACUUM between reading the meta page and the element.
@@ -100,6 +150,10 @@ void FirstSearch(IndexScanDesc scan, HnswScanState* so) {
           ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                           errmsg(so->sup.type->dims_error, meta.dimensions, qdims)));
       }
+      HnswLoadQuantizer(scan->indexRelation, &so->sup);
+      so->query = const_cast<char*>(HnswSearchQuery(&so->sup, so->query));
+      if (so->sup.quantizer != QuantizerKind::kNone)
+        so->query_norm = reinterpret_cast<const HnswQuantQuery*>(so->query)->norm;
       HnswSearchInit(&so->search, scan->indexRelation, &so->sup, meta.m, so->query);
       so->search.want_heaptids = true;
       so->m = meta.m;
@@ -115,6 +169,8 @@ void FirstSearch(IndexScanDesc scan, HnswScanState* so) {
   HnswHeapInit(&so->discarded, ef * 4, false);
   so->ef = ef;
   so->results = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (ef + 1)));
+  so->modes = static_cast<pg::RerankMode*>(palloc(sizeof(pg::RerankMode) * (ef + 1)));
+  so->bounds = static_cast<double*>(palloc(sizeof(double) * (ef + 1)));
   HnswCandidate top = ep;
   // Descent: a beam of kUpperLayerBeam candidates on the upper layers, and layer 0 starts from
   // all of them (see kUpperLayerBeam).
@@ -163,7 +219,7 @@ bool NextNullPage(IndexScanDesc scan, HnswScanState* so) {
     Buffer buf = ReadBuffer(index, blk);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     Page page = BufferGetPage(buf);
-    if (!PageIsNew(page)) {
+    if (!PageIsNew(page) && !HnswIsParamPage(page)) {
       OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
       for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
         ItemId iid = PageGetItemId(page, off);
@@ -210,6 +266,7 @@ bool NextBatch(HnswScanState* so) {
   if (so->budget_spent) {
     while (so->nresults < ef && so->discarded.size > 0)
       so->results[so->nresults++] = HnswHeapPop(&so->discarded);
+    RankBatch(so);
     return true;
   }
   // What C still holds from the last batch is farther than everything that batch returned, so
@@ -231,6 +288,7 @@ bool NextBatch(HnswScanState* so) {
 }  // namespace hnsw
 }  // namespace ragstore
 
+using namespace ragstore;
 using namespace ragstore::hnsw;
 
 extern "C" {
@@ -245,6 +303,7 @@ IndexScanDesc hnswbeginscan(Relation index, int nkeys, int norderbys) {
   MemoryContextSwitchTo(old);
   so->search.ncache = 0;
   scan->opaque = so;
+  pg::InitOrderByValues(scan);
   return scan;
 }
 
@@ -259,6 +318,8 @@ void hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, i
   so->started = false;
   so->done = false;
   so->query = nullptr;
+  so->rescored = 0;
+  so->query_norm = 0;
   so->nresults = 0;
   so->pos = 0;
   so->tid_pos = 0;
@@ -309,14 +370,22 @@ bool hnswgettuple(IndexScanDesc scan, ScanDirection dir) {
   while (!so->done) {
     while (so->pos < so->nresults) {
       HnswCandidate* c = &so->results[so->pos];
+      bool bounded =
+          so->sup.quantizer != QuantizerKind::kNone && so->modes[so->pos] == pg::RerankMode::kBound;
+      double key = bounded ? so->bounds[so->pos] : c->distance;
       if (c->deleted || so->tid_pos >= c->nheaptids ||
-          (so->tid_pos == 0 && strict && so->emitted_any && c->distance < so->last_distance)) {
+          (so->tid_pos == 0 && strict && so->emitted_any && key < so->last_distance)) {
         so->pos++;
         so->tid_pos = 0;
         continue;
       }
       so->emitted_any = true;
-      so->last_distance = c->distance;
+      so->last_distance = key;
+      if (so->sup.quantizer != QuantizerKind::kNone) {
+        ItemPointerData tid = HnswCandidateHeapTid(*c, so->tid_pos++);
+        pg::SetRerankedResult(scan, &tid, so->modes[so->pos], so->bounds[so->pos]);
+        return true;
+      }
       scan->xs_heaptid = HnswCandidateHeapTid(*c, so->tid_pos++);
       scan->xs_recheck = false;
       scan->xs_recheckorderby = false;

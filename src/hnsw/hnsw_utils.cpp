@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "pg/blob_pages.h"
+#include "pg/guard.h"
 extern "C" {
 #include "access/relation.h"
 #include "catalog/pg_type.h"
@@ -22,12 +24,31 @@ namespace hnsw {
 
 // ---------------------------------------------------------------- support
 
+// The dimension limit of sup's index: the type's (pgvector's) when unquantized, else the
+// quantizer's.
+static int MaxDimensions(const HnswSupport* sup) {
+  if (sup->quantizer == QuantizerKind::kSq8) return kMaxDimsSq8;
+  if (sup->quantizer == QuantizerKind::kBinary) return kMaxDimsQuantized;
+  return sup->type->max_dimensions;
+}
+
 char* HnswPrepareValue(const HnswSupport* sup, Datum value, bool for_index) {
   char* v = reinterpret_cast<char*>(PG_DETOAST_DATUM(value));
-  if (for_index && sup->type->limit_count(v) > sup->type->max_dimensions)
+  if (for_index && sup->type->limit_count(v) > MaxDimensions(sup)) {
+    if (sup->quantizer != QuantizerKind::kNone)
+      ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                      errmsg("%s cannot have more than %d %s for hnsw index with quantizer \"%s\"",
+                             sup->type->type_name, MaxDimensions(sup), sup->type->limit_what,
+                             QuantizerName(sup->quantizer))));
     ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                     errmsg("%s cannot have more than %d %s for hnsw index", sup->type->type_name,
-                           sup->type->max_dimensions, sup->type->limit_what)));
+                           sup->type->max_dimensions, sup->type->limit_what),
+                    sup->type->to_float != nullptr
+                        ? errhint("An hnsw index WITH (quantizer = 'sq8') takes up to %d "
+                                  "dimensions, WITH (quantizer = 'binary') up to %d.",
+                                  kMaxDimsSq8, kMaxDimsQuantized)
+                        : 0));
+  }
   if (sup->norm_proc != nullptr) {
     char* n = sup->type->normalize(v);
     if (n == nullptr) return for_index ? nullptr : v;
@@ -46,11 +67,173 @@ int HnswCheckColumnDims(Relation index, const HnswSupport* sup) {
   if (typmod < 0)
     ereport(ERROR,
             (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("column does not have dimensions")));
+  if (sup->quantizer != QuantizerKind::kNone) {
+    if (typmod > MaxDimensions(sup))
+      ereport(
+          ERROR,
+          (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+           errmsg("column cannot have more than %d dimensions for hnsw index with quantizer "
+                  "\"%s\"",
+                  MaxDimensions(sup), QuantizerName(sup->quantizer)),
+           errhint("WITH (quantizer = 'binary') takes up to %d dimensions.", kMaxDimsQuantized)));
+    return typmod;
+  }
   if (typmod > sup->type->max_dimensions)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("column cannot have more than %d dimensions for hnsw index",
-                           sup->type->max_dimensions)));
+                           sup->type->max_dimensions),
+                    sup->type->to_float != nullptr
+                        ? errhint("An hnsw index WITH (quantizer = 'sq8') takes up to %d "
+                                  "dimensions, WITH (quantizer = 'binary') up to %d.",
+                                  kMaxDimsSq8, kMaxDimsQuantized)
+                        : 0));
   return typmod;
+}
+
+// ---------------------------------------------------------------- quantizer
+
+void HnswSetQuantizer(HnswSupport* sup, QuantizerKind kind, int dims) {
+  if (sup->type->element_kind != HnswElementKind::kDenseFloat || sup->type->to_float == nullptr)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("hnsw quantizer \"%s\" is not supported for type %s",
+                           QuantizerName(kind), sup->type->type_name),
+                    errhint("Quantizers apply to vector and halfvec columns.")));
+  if (sup->metric != HnswMetric::kL2 && sup->metric != HnswMetric::kInnerProduct)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("hnsw quantizer \"%s\" is not supported for this operator class",
+                           QuantizerName(kind)),
+                    errhint("Quantizers apply to the L2, inner product and cosine operator "
+                            "classes.")));
+  sup->quantizer = kind;
+  sup->qdims = dims > 0 ? dims : 0;
+  sup->qparams = nullptr;
+  sup->code_metric = sup->metric == HnswMetric::kL2 ? CodeMetric::kL2 : CodeMetric::kInnerProduct;
+  sup->bound_metric = sup->metric == HnswMetric::kL2 ? BoundMetric::kL2
+                      : sup->norm_proc != nullptr    ? BoundMetric::kCosine
+                                                     : BoundMetric::kInnerProduct;
+  sup->payload_size = VARHDRSZ + sizeof(CodeAux) + QuantizerCodeSize(kind, sup->qdims);
+}
+
+void HnswLoadQuantizer(Relation index, HnswSupport* sup) {
+  if (sup->quantizer == QuantizerKind::kNone || sup->qparams != nullptr) return;
+  HnswMetaPageData meta;
+  HnswReadMeta(index, &meta);
+  size_t want = SerializedQuantizerSize(sup->quantizer, sup->qdims);
+  if (meta.quantizer != static_cast<uint8>(sup->quantizer) || meta.quantizer_bytes != want ||
+      !BlockNumberIsValid(meta.param_first) || meta.param_first == kHnswMetaBlock)
+    ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                    errmsg("index \"%s\" has no trained quantizer \"%s\" in its meta page",
+                           RelationGetRelationName(index), QuantizerName(sup->quantizer)),
+                    errhint("REINDEX the index.")));
+  char* blob = static_cast<char*>(palloc(want));
+  pg::BlobRead(index, meta.param_first, want, sizeof(HnswPageOpaqueData), blob);
+  QuantizerKind kind;
+  size_t dims;
+  const uint8_t* params;
+  pg::GuardedCall(
+      [&] { ParseQuantizer(reinterpret_cast<const uint8_t*>(blob), want, &kind, &dims, &params); });
+  if (kind != sup->quantizer || dims != static_cast<size_t>(sup->qdims))
+    ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                    errmsg("index \"%s\" has parameter pages of another quantizer",
+                           RelationGetRelationName(index))));
+  Size bytes = sizeof(float) * QuantizerParamCount(kind, dims);
+  float* copy = static_cast<float*>(palloc(bytes));
+  memcpy(copy, params, bytes);
+  pfree(blob);
+  sup->qparams = copy;
+}
+
+void HnswWriteQuantizer(Relation index, const HnswSupport* sup) {
+  size_t len = SerializedQuantizerSize(sup->quantizer, sup->qdims);
+  char* blob = static_cast<char*>(palloc(len));
+  pg::GuardedCall([&] {
+    SerializeQuantizer(sup->quantizer, sup->qdims, sup->qparams, reinterpret_cast<uint8_t*>(blob));
+  });
+  Size per = pg::BlobBytesPerPage(sizeof(HnswPageOpaqueData));
+  BlockNumber first = InvalidBlockNumber;
+  for (Size done = 0; done < len; done += per) {
+    Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    Page page = BufferGetPage(buf);
+    HnswInitDataPage(page);
+    HnswPageGetOpaque(page)->flags |= kHnswParamPage;
+    pg::BlobPageFill(page, blob + done, Min(per, len - done));
+    if (!BlockNumberIsValid(first)) first = BufferGetBlockNumber(buf);
+    MarkBufferDirty(buf);
+    UnlockReleaseBuffer(buf);
+  }
+  pfree(blob);
+  Buffer buf = ReadBuffer(index, kHnswMetaBlock);
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  HnswMetaPageData* meta = HnswPageGetMeta(BufferGetPage(buf));
+  meta->quantizer = static_cast<uint8>(sup->quantizer);
+  meta->quantizer_bytes = static_cast<uint32>(len);
+  meta->param_first = first;
+  MarkBufferDirty(buf);
+  UnlockReleaseBuffer(buf);
+}
+
+// A palloc'd HnswQuantQuery for the float query x (qdims floats).
+static const char* QueryFromFloats(const HnswSupport* sup, const float* x) {
+  size_t nstate = QueryStateFloats(sup->quantizer, sup->qdims, sup->code_metric);
+  auto* q = static_cast<HnswQuantQuery*>(
+      palloc(offsetof(HnswQuantQuery, state) + sizeof(float) * Max(nstate, size_t(1))));
+  double norm = 0;
+  for (int i = 0; i < sup->qdims; i++) norm += static_cast<double>(x[i]) * x[i];
+  q->norm = static_cast<float>(std::sqrt(norm));
+  pg::GuardedCall([&] {
+    PrepareQuery(sup->quantizer, sup->qdims, sup->qparams, sup->code_metric, x, q->state);
+  });
+  return reinterpret_cast<const char*>(q);
+}
+
+const char* HnswSearchQuery(const HnswSupport* sup, const char* value) {
+  if (sup->quantizer == QuantizerKind::kNone) return value;
+  float* x = static_cast<float*>(palloc(sizeof(float) * Max(sup->qdims, 1)));
+  sup->type->to_float(value, x);
+  const char* q = QueryFromFloats(sup, x);
+  pfree(x);
+  return q;
+}
+
+const char* HnswSearchQueryFromStored(const HnswSupport* sup, const char* stored) {
+  if (sup->quantizer == QuantizerKind::kNone) return stored;
+  float* x = static_cast<float*>(palloc(sizeof(float) * Max(sup->qdims, 1)));
+  const uint8_t* code = EntryCode(reinterpret_cast<const uint8_t*>(stored) + VARHDRSZ);
+  pg::GuardedCall([&] { DecodeVectors(sup->quantizer, sup->qdims, sup->qparams, code, 1, x); });
+  const char* q = QueryFromFloats(sup, x);
+  pfree(x);
+  return q;
+}
+
+const char* HnswEncodePayload(const HnswSupport* sup, const char* value) {
+  if (sup->quantizer == QuantizerKind::kNone) return value;
+  float* x = static_cast<float*>(palloc(sizeof(float) * Max(sup->qdims, 1)));
+  sup->type->to_float(value, x);
+  char* payload = static_cast<char*>(palloc0(sup->payload_size));
+  SET_VARSIZE(payload, sup->payload_size);
+  pg::GuardedCall([&] {
+    EncodeEntries(sup->quantizer, sup->qdims, sup->qparams, x, 1,
+                  reinterpret_cast<uint8_t*>(payload) + VARHDRSZ, sup->payload_size - VARHDRSZ);
+  });
+  pfree(x);
+  return payload;
+}
+
+float HnswCodeDistance(const HnswSupport* sup, const char* query, const char* payload) {
+  const auto* q = reinterpret_cast<const HnswQuantQuery*>(query);
+  float d;
+  CodeDistances(sup->quantizer, sup->qdims, sup->code_metric, q->state,
+                EntryCode(reinterpret_cast<const uint8_t*>(payload) + VARHDRSZ), 1, 0, &d);
+  return d;
+}
+
+float HnswPairDistance(const HnswSupport* sup, const char* a, const char* b) {
+  if (sup->quantizer == QuantizerKind::kNone) return HnswDistance(sup, a, b);
+  const char* q = HnswSearchQueryFromStored(sup, a);
+  float d = HnswCodeDistance(sup, q, b);
+  pfree(const_cast<char*>(q));
+  return d;
 }
 
 // ---------------------------------------------------------------- pages
@@ -68,6 +251,9 @@ void HnswInitMetaPage(Page page, int dims, int m, int ef_construction) {
   meta->entry_offno = InvalidOffsetNumber;
   meta->entry_level = -1;
   meta->insert_page = InvalidBlockNumber;
+  meta->quantizer = 0;
+  meta->quantizer_bytes = 0;
+  meta->param_first = InvalidBlockNumber;
   reinterpret_cast<PageHeader>(page)->pd_lower =
       reinterpret_cast<char*>(meta) + sizeof(HnswMetaPageData) - reinterpret_cast<char*>(page);
 }
@@ -426,6 +612,8 @@ static inline bool ReadElement(HnswSearch* s, Page page, OffsetNumber off, HnswC
     out->heaptids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * ntids));
     memcpy(out->heaptids, e->heaptids, sizeof(ItemPointerData) * ntids);
   }
+  if (s->sup->quantizer != QuantizerKind::kNone)
+    memcpy(&out->aux, payload + VARHDRSZ, sizeof(CodeAux));
   if (W != nullptr) copy_value = W->size < ef || out->distance < HnswHeapTop(W).distance;
   if (copy_value) {
     Size sz = VARSIZE(payload);
@@ -598,13 +786,16 @@ int HnswSelectNeighbors(const HnswSupport* sup, HnswCandidate* cands, int n, int
   bool* pruned = static_cast<bool*>(palloc0(sizeof(bool) * (n > 0 ? n : 1)));
   for (int i = 0; i < n && kept < max_count; i++) {
     bool good = true;
+    // Quantized: candidate i's decoded vector as the query, prepared once for all kept ones.
+    const char* qi = kept > 0 ? HnswSearchQueryFromStored(sup, cands[i].value) : nullptr;
     for (int j = 0; j < kept; j++) {
-      float d = HnswDistance(sup, cands[i].value, out[j].value);
+      float d = HnswDistance(sup, qi, out[j].value);
       if (d < cands[i].distance) {
         good = false;
         break;
       }
     }
+    if (qi != nullptr && qi != cands[i].value) pfree(const_cast<char*>(qi));
     if (good)
       out[kept++] = cands[i];
     else

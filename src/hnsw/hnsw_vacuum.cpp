@@ -91,7 +91,7 @@ void MarkDeleted(VacuumState* vs, IndexBulkDeleteCallback callback, void* callba
     Buffer buf = ReadForVacuum(vs, blk);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     Page page = BufferGetPage(buf);
-    if (PageIsNew(page)) {
+    if (PageIsNew(page) || HnswIsParamPage(page)) {
       UnlockReleaseBuffer(buf);
       continue;
     }
@@ -188,7 +188,7 @@ int AddSearchCandidates(VacuumState* vs, const HnswMetaPageData& meta, int efc, 
                         int cap) {
   if (!BlockNumberIsValid(meta.entry_blkno) || meta.entry_level < lc) return n;
   HnswSearch fs;
-  HnswSearchInit(&fs, vs->index, &vs->sup, vs->m, value);
+  HnswSearchInit(&fs, vs->index, &vs->sup, vs->m, HnswSearchQueryFromStored(&vs->sup, value));
   fs.copy_values = true;
   fs.skip_deleted_w = true;
   HnswCandidate cur;
@@ -263,7 +263,7 @@ void RepairNeighbors(VacuumState* vs, HnswReach* reach) {
       memcpy(self.value, HnswElementPayload(e), sz);
       UnlockReleaseBuffer(buf);
     }
-    s.query = self.value;
+    s.query = HnswSearchQueryFromStored(&vs->sup, self.value);
     memcpy(newtids, tids, sizeof(ItemPointerData) * count);
     int level = le->level;
     for (int lc = 0; lc <= level; lc++) {
@@ -442,7 +442,7 @@ int64 LinkUnreachableCollected(Relation index, BufferAccessStrategy strategy,
       int n = 0;
       if (to.value != nullptr) {
         HnswSearch s;
-        HnswSearchInit(&s, index, sup, m, to.value);
+        HnswSearchInit(&s, index, sup, m, HnswSearchQueryFromStored(sup, to.value));
         for (int k = 0; k < r.count[u]; k++) {
           int32 x = r.adj[u * 2 * m + k];
           if (x < 0 || !r.reached[x]) continue;
@@ -455,7 +455,7 @@ int64 LinkUnreachableCollected(Relation index, BufferAccessStrategy strategy,
           // nearest reachable elements even when u's whole group (e.g. many duplicates that
           // fill each other's lists) is cut off.
           HnswSearch fs;
-          HnswSearchInit(&fs, index, sup, m, to.value);
+          HnswSearchInit(&fs, index, sup, m, HnswSearchQueryFromStored(sup, to.value));
           fs.copy_values = true;
           fs.skip_deleted_w = true;
           HnswCandidate ep;
@@ -564,7 +564,7 @@ void Reclaim(VacuumState* vs, IndexBulkDeleteResult* stats) {
       Buffer buf = ReadForVacuum(vs, blk);
       LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
       Page page = BufferGetPage(buf);
-      if (PageIsNew(page)) {
+      if (PageIsNew(page) || HnswIsParamPage(page)) {
         UnlockReleaseBuffer(buf);
         continue;
       }
@@ -642,6 +642,7 @@ IndexBulkDeleteResult* hnswbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResu
   vs->info = info;
   vs->index = index;
   HnswInitSupport(index, &vs->sup);
+  HnswLoadQuantizer(index, &vs->sup);
   vs->m = HnswGetM(index);
   HnswVisitedInit(&vs->deleted, 1024);
   vs->live_cap = 1024;
@@ -699,6 +700,7 @@ IndexBulkDeleteResult* hnswvacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteR
     MemoryContext old = MemoryContextSwitchTo(ctx);
     HnswSupport sup;
     HnswInitSupport(index, &sup);
+    HnswLoadQuantizer(index, &sup);
     LockPage(index, kHnswUpdateLock, ExclusiveLock);
     int64 linked = HnswLinkUnreachable(index, info->strategy, &sup, true);
     UnlockPage(index, kHnswUpdateLock, ExclusiveLock);

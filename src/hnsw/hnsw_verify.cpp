@@ -75,6 +75,16 @@ bool ReadElementFacts(Report* rep, BlockNumber blk, OffsetNumber off, Page page,
       VARSIZE(payload) > room) {
     AddProblem(rep, blk, off, nullptr, "element value",
                "the value is not an uncompressed varlena within the tuple's %zu bytes", room);
+  } else if (sup->quantizer != QuantizerKind::kNone) {
+    // a code: CodeAux then the code, of the size the quantizer gives
+    CodeAux aux;
+    memcpy(&aux, payload + VARHDRSZ, sizeof aux);
+    if (VARSIZE(payload) != sup->payload_size)
+      AddProblem(rep, blk, off, nullptr, "element code", "the code has %u bytes, the index's %zu",
+                 static_cast<unsigned>(VARSIZE(payload)), sup->payload_size);
+    else if (!(aux.error >= 0) || !(aux.norm >= 0))
+      AddProblem(rep, blk, off, nullptr, "element code",
+                 "the reconstruction error or norm is negative or NaN");
   } else if (meta->dimensions > 0 && sup->type->dims_from_typmod) {
     int dims = sup->type->dims(payload);
     if (dims != static_cast<int>(meta->dimensions))
@@ -267,6 +277,11 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
                 Report* rep) {
   HnswSupport sup;
   HnswInitSupport(index, &sup);
+  if (sup.quantizer != QuantizerKind::kNone) {
+    // The meta page names the option's quantizer and its parameter pages hold it (this raises
+    // XX002 when they do not: nothing else could be read).
+    HnswLoadQuantizer(index, &sup);
+  }
   BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 
   // ---- meta page
@@ -365,6 +380,8 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
     int nfacts = 0;
     if (PageIsNew(page)) {
       // an extension whose first write never happened (a crash): unused space, not damage
+    } else if (HnswPageIsSane(page) && HnswIsParamPage(page)) {
+      // a quantized index's parameter page: checked with the meta page (its quantizer loads)
     } else if (!HnswPageIsSane(page)) {
       AddProblem(rep, blk, InvalidOffsetNumber, nullptr, "page",
                  "not an hnsw data page (header or special space)");
