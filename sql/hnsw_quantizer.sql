@@ -1,0 +1,198 @@
+-- hnsw with quantized elements (WITH (quantizer = ...)): option values, hnsw.rerank_candidates,
+-- dimension limits and errors with their SQLSTATEs, and rows in exact distance order after the
+-- ORDER BY recheck re-scores the graph's candidates from the table's vectors.
+
+-- Runs a statement; returns 'ok' or its SQLSTATE, message and hint.
+CREATE FUNCTION hq_try(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  hint text;
+BEGIN
+  EXECUTE stmt;
+  RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS hint = PG_EXCEPTION_HINT;
+  RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' (HINT: ' || nullif(hint, '') || ')', '');
+END $$;
+
+-- ids of the 15 rows nearest to q by `op`, through whatever plan the settings give
+CREATE FUNCTION hq_top(tbl text, col text, op text, q text) RETURNS int[] LANGUAGE plpgsql AS $$
+DECLARE
+  r int[];
+BEGIN
+  EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM %s ORDER BY %s %s %L, id LIMIT 15) s',
+                 tbl, col, op, q) INTO r;
+  RETURN r;
+END $$;
+
+-- the same through the index alone (the executor's order: no tie-break column)
+CREATE FUNCTION hq_index_top(tbl text, col text, op text, q text) RETURNS int[]
+LANGUAGE plpgsql AS $$
+DECLARE
+  r int[];
+BEGIN
+  EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM %s ORDER BY %s %s %L LIMIT 15) s',
+                 tbl, col, op, q) INTO r;
+  RETURN r;
+END $$;
+
+-- 300 rows of 24 dimensions (a deterministic spread, no two rows alike) and their halfvecs
+CREATE TABLE hq (id int, v vector(24), h halfvec(24));
+INSERT INTO hq SELECT i,
+    (SELECT array_agg(cos(i * 0.517 + j * 0.91) * (1 + (i % 4)) + sin(j * i * 0.017)) FROM generate_series(1, 24) j)::vector,
+    NULL
+  FROM generate_series(1, 300) i;
+UPDATE hq SET h = v::halfvec(24);
+
+-- ---- the option: 'none' (the default), 'sq8', 'binary'; anything else is 22023
+CREATE INDEX hq_none ON hq USING hnsw (v vector_l2_ops) WITH (quantizer = 'none');
+CREATE INDEX hq_sq8 ON hq USING hnsw (v vector_l2_ops) WITH (quantizer = 'sq8');
+CREATE INDEX hq_bin ON hq USING hnsw (v vector_l2_ops) WITH (quantizer = 'binary', m = 8);
+SELECT relname, reloptions FROM pg_class WHERE relname LIKE 'hq\_%' ORDER BY relname;
+SELECT hq_try($$CREATE INDEX ON hq USING hnsw (v) WITH (quantizer = 'pq')$$);
+SELECT hq_try($$CREATE INDEX ON hq USING hnsw (v) WITH (quantizer = '')$$);
+DROP INDEX hq_none, hq_sq8, hq_bin;
+
+-- ---- hnsw.rerank_candidates: 100 by default, 0..1000
+SHOW hnsw.rerank_candidates;
+SELECT hq_try('SET hnsw.rerank_candidates = -1');
+SELECT hq_try('SET hnsw.rerank_candidates = 1001');
+SELECT hq_try('SET hnsw.rerank_candidates = 0');
+RESET hnsw.rerank_candidates;
+
+-- ---- types and operator classes a quantizer does not apply to: 0A000
+CREATE TABLE hq_other (b bit(16), s sparsevec(16), v vector(4));
+SELECT hq_try($$CREATE INDEX ON hq_other USING hnsw (b bit_hamming_ops) WITH (quantizer = 'binary')$$);
+SELECT hq_try($$CREATE INDEX ON hq_other USING hnsw (s sparsevec_l2_ops) WITH (quantizer = 'sq8')$$);
+SELECT hq_try($$CREATE INDEX ON hq_other USING hnsw (v vector_l1_ops) WITH (quantizer = 'sq8')$$);
+DROP TABLE hq_other;
+
+-- ---- dimension limits: pgvector's for an unquantized index (with a hint naming the option),
+-- sq8 up to 8,000, binary up to 16,000
+CREATE TABLE hq_wide (v2001 vector(2001), h4001 halfvec(4001), v8001 vector(8001),
+                      v16000 vector(16000), h16000 halfvec(16000));
+SELECT hq_try('CREATE INDEX ON hq_wide USING hnsw (v2001 vector_l2_ops)');
+SELECT hq_try('CREATE INDEX ON hq_wide USING hnsw (h4001 halfvec_l2_ops)');
+SELECT hq_try($$CREATE INDEX ON hq_wide USING hnsw (v8001 vector_l2_ops) WITH (quantizer = 'sq8')$$);
+SELECT hq_try($$CREATE INDEX ON hq_wide USING hnsw (v16000 vector_l2_ops) WITH (quantizer = 'sq8')$$);
+SELECT hq_try($$CREATE INDEX ON hq_wide USING hnsw (v8001 vector_l2_ops) WITH (quantizer = 'binary')$$);
+SELECT hq_try($$CREATE INDEX ON hq_wide USING hnsw (v16000 vector_cosine_ops) WITH (quantizer = 'binary')$$);
+SELECT hq_try($$CREATE INDEX ON hq_wide USING hnsw (h16000 halfvec_ip_ops) WITH (quantizer = 'binary')$$);
+DROP TABLE hq_wide;
+-- an expression index cast over the limit: the same error and hint
+CREATE TABLE hq_expr (v vector);
+INSERT INTO hq_expr SELECT array_fill(1, ARRAY[2001])::vector;
+SELECT hq_try('CREATE INDEX ON hq_expr USING hnsw ((v::vector(2001)) vector_l2_ops)');
+DROP TABLE hq_expr;
+
+-- ---- exact order: every vector and halfvec operator class x both quantizers. ef_search covers
+-- the whole table, so the graph's candidates are every row and re-ranking must give exactly the
+-- sequential scan's order (ties broken by id there; no two rows are at equal distance here).
+SET enable_seqscan = off;
+SET hnsw.ef_search = 300;
+SET hnsw.rerank_candidates = 1000;
+CREATE TABLE hq_result (col text, opclass text, quantizer text, same_as_exact bool);
+DO $$
+DECLARE
+  c record;
+  q text;
+  qz text;
+  want int[];
+  got int[];
+  same bool;
+BEGIN
+  FOR c IN SELECT * FROM (VALUES ('v', 'vector_l2_ops', '<->'), ('v', 'vector_ip_ops', '<#>'),
+                                 ('v', 'vector_cosine_ops', '<=>'), ('h', 'halfvec_l2_ops', '<->'),
+                                 ('h', 'halfvec_ip_ops', '<#>'), ('h', 'halfvec_cosine_ops', '<=>'))
+                         AS x(col, opclass, op) LOOP
+    FOREACH qz IN ARRAY ARRAY['sq8', 'binary'] LOOP
+      EXECUTE format('CREATE INDEX hq_idx ON hq USING hnsw (%s %s) WITH (quantizer = %L)',
+                     c.col, c.opclass, qz);
+      same := true;
+      FOR i IN 1..12 LOOP
+        EXECUTE format('SELECT %s::text FROM hq WHERE id = %s', c.col, i * 23) INTO q;
+        got := hq_index_top('hq', c.col, c.op, q);
+        SET LOCAL enable_indexscan = off;
+        SET LOCAL enable_seqscan = on;
+        want := hq_top('hq', c.col, c.op, q);
+        SET LOCAL enable_indexscan = on;
+        SET LOCAL enable_seqscan = off;
+        IF got IS DISTINCT FROM want THEN
+          same := false;
+          RAISE NOTICE '% % %: got %, want %', c.col, c.opclass, qz, got, want;
+        END IF;
+      END LOOP;
+      INSERT INTO hq_result VALUES (c.col, c.opclass, qz, same);
+      DROP INDEX hq_idx;
+    END LOOP;
+  END LOOP;
+END $$;
+SELECT * FROM hq_result ORDER BY col DESC, opclass, quantizer;
+
+-- The plan is the index scan, and the recheck reorders: rows come in exact distance order.
+CREATE INDEX hq_sq8 ON hq USING hnsw (v vector_l2_ops) WITH (quantizer = 'sq8');
+EXPLAIN (COSTS OFF) SELECT id FROM hq ORDER BY v <-> (SELECT v FROM hq WHERE id = 7) LIMIT 5;
+SELECT bool_and(d >= prev) AS nondecreasing, count(*)
+  FROM (SELECT d, lag(d, 1, 0::float8) OVER (ORDER BY rn) prev
+          FROM (SELECT row_number() OVER () rn, d
+                  FROM (SELECT v <-> (SELECT v FROM hq WHERE id = 7) d FROM hq
+                         ORDER BY v <-> (SELECT v FROM hq WHERE id = 7) LIMIT 40) s) s2) s3;
+-- re-ranking off: the scan still returns the nearest rows, in code distance order
+SET hnsw.rerank_candidates = 0;
+SELECT count(*) FROM (SELECT id FROM hq ORDER BY v <-> (SELECT v FROM hq WHERE id = 7) LIMIT 15) s;
+RESET hnsw.rerank_candidates;
+
+-- ---- inserts (beyond the trained ranges too), DELETE, VACUUM, a NULL query, verify_index
+INSERT INTO hq SELECT 1000 + i, (SELECT array_agg(5 * sin(i + j)) FROM generate_series(1, 24) j)::vector, NULL
+  FROM generate_series(1, 60) i;
+UPDATE hq SET h = v::halfvec(24) WHERE h IS NULL;
+CREATE INDEX hq_bin ON hq USING hnsw (h halfvec_cosine_ops) WITH (quantizer = 'binary');
+SELECT hq_index_top('hq', 'v', '<->', (SELECT v::text FROM hq WHERE id = 1030))
+     = hq_top('hq', 'v', '<->', (SELECT v::text FROM hq WHERE id = 1030)) AS inserted_found_exactly;
+DELETE FROM hq WHERE id % 3 = 0;
+VACUUM hq;
+SELECT hq_index_top('hq', 'v', '<->', (SELECT v::text FROM hq WHERE id = 1031))
+     = hq_top('hq', 'v', '<->', (SELECT v::text FROM hq WHERE id = 1031)) AS after_vacuum_exact;
+SELECT hq_index_top('hq', 'h', '<=>', (SELECT h::text FROM hq WHERE id = 101))
+     = hq_top('hq', 'h', '<=>', (SELECT h::text FROM hq WHERE id = 101)) AS binary_after_vacuum_exact;
+SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM hq ORDER BY v <-> NULL) s;
+SELECT * FROM ragstore.verify_index('hq_sq8', heapallindexed => true);
+SELECT * FROM ragstore.verify_index('hq_bin', heapallindexed => true);
+-- estimate_recall on a quantized index (every row a candidate: exact)
+SELECT recall, queries, k FROM ragstore.estimate_recall('hq_sq8', 20, 10, 0.5);
+DROP INDEX hq_sq8, hq_bin;
+
+-- ---- an empty table (the quantizer's default ranges), then inserts; the same unlogged
+CREATE TABLE hq_empty (id int, v vector(8));
+CREATE INDEX hq_empty_idx ON hq_empty USING hnsw (v vector_ip_ops) WITH (quantizer = 'sq8');
+INSERT INTO hq_empty SELECT i, (SELECT array_agg(sin(i * j)) FROM generate_series(1, 8) j)::vector
+  FROM generate_series(1, 50) i;
+SELECT hq_index_top('hq_empty', 'v', '<#>', '[1,0,1,0,1,0,1,0]')
+     = hq_top('hq_empty', 'v', '<#>', '[1,0,1,0,1,0,1,0]') AS empty_then_inserts_exact;
+SELECT * FROM ragstore.verify_index('hq_empty_idx', heapallindexed => true);
+CREATE UNLOGGED TABLE hq_unlogged (id int, v vector(8));
+CREATE INDEX hq_unlogged_idx ON hq_unlogged USING hnsw (v vector_l2_ops) WITH (quantizer = 'binary');
+INSERT INTO hq_unlogged SELECT * FROM hq_empty;
+SELECT hq_index_top('hq_unlogged', 'v', '<->', '[1,0,1,0,1,0,1,0]')
+     = hq_top('hq_unlogged', 'v', '<->', '[1,0,1,0,1,0,1,0]') AS unlogged_exact;
+DROP TABLE hq_empty, hq_unlogged;
+
+-- ---- beyond pgvector's limits: 3,072 dimensions with sq8, 16,000 with binary
+CREATE TABLE hq_big (id int, v vector(3072), w halfvec(16000));
+INSERT INTO hq_big SELECT i,
+    (SELECT array_agg(sin(i * 0.3 + j * 0.01)) FROM generate_series(1, 3072) j)::vector,
+    (SELECT array_agg(cos(i * 0.2 + j * 0.001)) FROM generate_series(1, 16000) j)::halfvec
+  FROM generate_series(1, 40) i;
+CREATE INDEX hq_big_v ON hq_big USING hnsw (v vector_l2_ops) WITH (quantizer = 'sq8');
+CREATE INDEX hq_big_w ON hq_big USING hnsw (w halfvec_cosine_ops) WITH (quantizer = 'binary');
+SELECT hq_index_top('hq_big', 'v', '<->', (SELECT v::text FROM hq_big WHERE id = 9))
+     = hq_top('hq_big', 'v', '<->', (SELECT v::text FROM hq_big WHERE id = 9)) AS sq8_3072_exact;
+SELECT hq_index_top('hq_big', 'w', '<=>', (SELECT w::text FROM hq_big WHERE id = 9))
+     = hq_top('hq_big', 'w', '<=>', (SELECT w::text FROM hq_big WHERE id = 9)) AS binary_16000_exact;
+SELECT * FROM ragstore.verify_index('hq_big_v', heapallindexed => true);
+SELECT * FROM ragstore.verify_index('hq_big_w', heapallindexed => true);
+DROP TABLE hq_big;
+
+RESET enable_seqscan;
+RESET hnsw.ef_search;
+DROP TABLE hq, hq_result;
+DROP FUNCTION hq_try, hq_top, hq_index_top;
