@@ -137,9 +137,13 @@ struct HnswSupport {
   Size payload_size;         // VARHDRSZ + CodeAux + code
 };
 
-// The search query of a quantized index: the query's norm and the quantizer's per-query state.
+// The search query of a quantized index: the query's norm and the quantizer's per-query state;
+// or, for a binary index's query made from a stored code (decoded: inserts' neighbour selection,
+// VACUUM), the decoded query and room to decode one code, so that no per-query table (256
+// floats per code byte) is built for a query that computes few distances.
 struct HnswQuantQuery {
   float norm;
+  bool decoded;
   float state[FLEXIBLE_ARRAY_MEMBER];
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/distance.h"
 #include "pg/blob_pages.h"
 #include "pg/guard.h"
 extern "C" {
@@ -181,6 +182,7 @@ static const char* QueryFromFloats(const HnswSupport* sup, const float* x) {
   double norm = 0;
   for (int i = 0; i < sup->qdims; i++) norm += static_cast<double>(x[i]) * x[i];
   q->norm = static_cast<float>(std::sqrt(norm));
+  q->decoded = false;
   pg::GuardedCall([&] {
     PrepareQuery(sup->quantizer, sup->qdims, sup->qparams, sup->code_metric, x, q->state);
   });
@@ -198,6 +200,19 @@ const char* HnswSearchQuery(const HnswSupport* sup, const char* value) {
 
 const char* HnswSearchQueryFromStored(const HnswSupport* sup, const char* stored) {
   if (sup->quantizer == QuantizerKind::kNone) return stored;
+  if (sup->quantizer == QuantizerKind::kBinary) {
+    // decoded query: the code's floats, then room to decode the other side (HnswCodeDistance)
+    auto* q = static_cast<HnswQuantQuery*>(
+        palloc(offsetof(HnswQuantQuery, state) + sizeof(float) * 2 * Max(sup->qdims, 1)));
+    const uint8_t* code = EntryCode(reinterpret_cast<const uint8_t*>(stored) + VARHDRSZ);
+    pg::GuardedCall(
+        [&] { DecodeVectors(sup->quantizer, sup->qdims, sup->qparams, code, 1, q->state); });
+    double norm = 0;
+    for (int i = 0; i < sup->qdims; i++) norm += static_cast<double>(q->state[i]) * q->state[i];
+    q->norm = static_cast<float>(std::sqrt(norm));
+    q->decoded = true;
+    return reinterpret_cast<const char*>(q);
+  }
   float* x = static_cast<float*>(palloc(sizeof(float) * Max(sup->qdims, 1)));
   const uint8_t* code = EntryCode(reinterpret_cast<const uint8_t*>(stored) + VARHDRSZ);
   pg::GuardedCall([&] { DecodeVectors(sup->quantizer, sup->qdims, sup->qparams, code, 1, x); });
@@ -222,6 +237,15 @@ const char* HnswEncodePayload(const HnswSupport* sup, const char* value) {
 
 float HnswCodeDistance(const HnswSupport* sup, const char* query, const char* payload) {
   const auto* q = reinterpret_cast<const HnswQuantQuery*>(query);
+  if (q->decoded) {
+    // A binary code decoded into the query's scratch half (a backend runs one search at a time
+    // per query; DecodeVectors does not throw for a valid kind), then the float kernel.
+    float* other = const_cast<float*>(q->state) + sup->qdims;
+    DecodeVectors(sup->quantizer, sup->qdims, sup->qparams,
+                  EntryCode(reinterpret_cast<const uint8_t*>(payload) + VARHDRSZ), 1, other);
+    if (sup->code_metric == CodeMetric::kL2) return L2SquaredDistance(q->state, other, sup->qdims);
+    return -InnerProduct(q->state, other, sup->qdims);
+  }
   float d;
   CodeDistances(sup->quantizer, sup->qdims, sup->code_metric, q->state,
                 EntryCode(reinterpret_cast<const uint8_t*>(payload) + VARHDRSZ), 1, 0, &d);
