@@ -584,7 +584,9 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, 
                     &nfound0);
 
   // An element of equal value with room takes the heap TID instead (equal values have equal
-  // distances to the query, so only those are compared).
+  // distances to the query, so only those are compared). Not in a quantized index: its
+  // elements hold codes, which cannot tell equal values apart (a build still groups them).
+  if (sup->quantizer != QuantizerKind::kNone) nfound0 = 0;
   float self_distance = nfound0 > 0 ? HnswDistance(sup, value, value) : 0;
   for (int i = 0; i < nfound0; i++) {
     const HnswCandidate& c = found0[i];
