@@ -441,6 +441,13 @@ static inline uint32 HashKey(uint64 k) {
 }
 
 void HnswVisitedInit(HnswVisited* v, int capacity) {
+  if (capacity <= 0) {
+    // allocated by the first HnswVisitedAdd (a search that only loads elements needs none)
+    v->keys = nullptr;
+    v->mask = 0;
+    v->count = 0;
+    return;
+  }
   uint32 cap = 64;
   while (cap < static_cast<uint32>(capacity) * 2) cap <<= 1;
   v->keys = static_cast<uint64*>(palloc0(sizeof(uint64) * cap));
@@ -449,11 +456,13 @@ void HnswVisitedInit(HnswVisited* v, int capacity) {
 }
 
 void HnswVisitedReset(HnswVisited* v) {
+  if (v->keys == nullptr) return;
   memset(v->keys, 0, sizeof(uint64) * (Size(v->mask) + 1));
   v->count = 0;
 }
 
 bool HnswVisitedAdd(HnswVisited* v, ItemPointer tid) {
+  if (v->keys == nullptr) HnswVisitedInit(v, 1024);
   uint64 key = TidKey(tid);
   uint32 i = HashKey(key) & v->mask;
   for (;;) {
@@ -503,13 +512,15 @@ void HnswSearchInit(HnswSearch* s, Relation index, const HnswSupport* sup, int m
   s->copy_values = false;
   s->skip_deleted_w = false;
   s->want_heaptids = false;
-  HnswVisitedInit(&s->visited, 1024);
+  // The visited set and the layer search's scratch are allocated on first use: inserts and
+  // VACUUM start a search per neighbour list they re-prune only to load a few elements.
+  HnswVisitedInit(&s->visited, 0);
   s->ncache = 0;
   s->tick = 0;
   s->loaded = 0;
   s->reads = 0;
-  s->nbuf = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * 2 * kMaxM));
-  s->batch = static_cast<HnswBatchItem*>(palloc(sizeof(HnswBatchItem) * 2 * kMaxM));
+  s->nbuf = nullptr;
+  s->batch = nullptr;
 }
 
 void HnswSearchReleaseBuffers(HnswSearch* s) {
@@ -738,6 +749,10 @@ static void ReadBlockItems(HnswSearch* s, HnswBatchItem* items, int n, int first
 }
 
 void HnswSearchLayer(HnswSearch* s, HnswHeap* C, HnswHeap* W, HnswHeap* discarded, int ef, int lc) {
+  if (s->batch == nullptr) {
+    s->nbuf = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * 2 * kMaxM));
+    s->batch = static_cast<HnswBatchItem*>(palloc(sizeof(HnswBatchItem) * 2 * kMaxM));
+  }
   ItemPointerData* nb = s->nbuf;
   HnswBatchItem* items = s->batch;
   const HnswHeap* copy_w = s->copy_values ? W : nullptr;
