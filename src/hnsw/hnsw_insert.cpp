@@ -244,7 +244,8 @@ enum class LinkStep { kDone, kRejected, kReplace };
 
 // First half of a link from -> to: reads from's list; kDone when `to` is in it or took a free
 // slot (written), kRejected when the list is gone or the heuristic drops `to` (and not force),
-// else kReplace with the list in current[0..count) and the slot that gives way in *victim.
+// else kReplace with the slot that gives way in *victim. In every case current[0..*count_out)
+// is the list as read (up to `to` when it was there already; without the new link).
 LinkStep PlanLink(Relation index, const HnswSupport* sup, int m, bool building,
                   const HnswCandidate& from, const HnswCandidate& to, int lc, bool force,
                   const ItemPointerData* to_list, int nto, ItemPointerData* current, int* count_out,
@@ -261,6 +262,7 @@ LinkStep PlanLink(Relation index, const HnswSupport* sup, int m, bool building,
     return LinkStep::kRejected;
   }
   int free_slot = -1;
+  *count_out = 0;
   for (int i = 0; i < slots; i++) {
     ItemPointerData* t = &nt->tids[start + i];
     if (!ItemPointerIsValid(t)) {
@@ -269,10 +271,12 @@ LinkStep PlanLink(Relation index, const HnswSupport* sup, int m, bool building,
     }
     if (ItemPointerEquals(t, const_cast<ItemPointer>(&to.tid))) {
       UnlockReleaseBuffer(buf);
+      *count_out = count;
       return LinkStep::kDone;
     }
     current[count++] = *t;
   }
+  *count_out = count;
   if (free_slot >= 0) {
     HnswWriter w;
     HnswWriterStart(&w, index, building);
@@ -283,7 +287,6 @@ LinkStep PlanLink(Relation index, const HnswSupport* sup, int m, bool building,
     return LinkStep::kDone;
   }
   UnlockReleaseBuffer(buf);
-  *count_out = count;
 
   // Full: which member gives up its slot (see HnswAddLink). Distances are seen from `from`.
   HnswSearch s;
@@ -503,6 +506,15 @@ bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool b
   // that must move go into `added`'s list in one page write (one WAL record instead of one per
   // neighbour), then each neighbour's slot is replaced. Same order as HnswAddLink (moves before
   // replacements), so the same argument holds; a list that changed meanwhile is redone alone.
+  //
+  // A victim v dropped by neighbour i need not move when another neighbour j keeps it (v is in
+  // j's list and is not j's own victim) and `added` links to j: once i's slot holds `added`,
+  // the path i -> added -> j -> v replaces i -> v, with nothing written beyond the replacement
+  // (j is then protected in `added`'s list). Moving every victim would overwrite most of the
+  // new element's own out-links with the farthest members of its neighbours' lists, a loss of
+  // recall on the insert path. (Concurrent inserts plan from lists that may change meanwhile:
+  // two of them dropping v from each other's holder at once can strand v until VACUUM's
+  // reachability pass links it.)
   bool linked = false;
   if (n == 0) return false;
   ItemPointerData to_list[2 * kMaxM];
@@ -518,13 +530,26 @@ bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool b
     LinkStep step = PlanLink(index, sup, m, building, nbs[i], added, lc, false, to_list, nto,
                              current + i * 2 * kMaxM, &count[i], &victim[i]);
     if (step == LinkStep::kDone) linked = true;
-    if (step != LinkStep::kReplace) {
-      victim[i] = -1;
-      continue;
-    }
+    if (step != LinkStep::kReplace) victim[i] = -1;
+  }
+  for (int i = 0; i < n; i++) {
+    if (victim[i] < 0) continue;
     const ItemPointerData* v = &current[i * 2 * kMaxM + victim[i]];
     Protect(replaceable, nrep, v);
-    if (!TidIn(to_list, nto, v) && !TidIn(moves, nmoves, v)) moves[nmoves++] = *v;
+    if (TidIn(to_list, nto, v) || TidIn(moves, nmoves, v)) continue;
+    int holder = -1;
+    for (int j = 0; j < n && holder < 0; j++) {
+      if (j == i || !TidIn(to_list, nto, &nbs[j].tid)) continue;
+      const ItemPointerData* lj = current + j * 2 * kMaxM;
+      if (victim[j] >= 0 &&
+          ItemPointerEquals(const_cast<ItemPointer>(&lj[victim[j]]), const_cast<ItemPointer>(v)))
+        continue;
+      if (TidIn(lj, count[j], v)) holder = j;
+    }
+    if (holder >= 0)
+      Protect(replaceable, nrep, &nbs[holder].tid);
+    else
+      moves[nmoves++] = *v;
   }
   if (nmoves > 0)
     AddToList(index, building, m, const_cast<ItemPointer>(&added.ntid), lc, moves, nmoves,
@@ -532,10 +557,14 @@ bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool b
   for (int i = 0; i < n; i++) {
     if (victim[i] < 0) continue;
     const ItemPointerData* v = &current[i * 2 * kMaxM + victim[i]];
-    bool kept = TidIn(to_list, nto, v);
-    for (int k = 0; k < nmoves && !kept; k++)
-      kept = placed[k] && ItemPointerEquals(&moves[k], const_cast<ItemPointer>(v));
-    if (!kept) continue;  // no room in added's list: dropping v could strand it
+    bool moved = false, kept = TidIn(to_list, nto, v);
+    for (int k = 0; k < nmoves && !kept; k++) {
+      if (!ItemPointerEquals(&moves[k], const_cast<ItemPointer>(v))) continue;
+      moved = true;
+      kept = placed[k];
+    }
+    if (!moved && !kept) kept = true;  // a neighbour keeps v (see above)
+    if (!kept) continue;               // no room in added's list: dropping v could strand it
     bool gone;
     if (ReplaceIfSame(index, building, m, nbs[i], added, lc, current + i * 2 * kMaxM, count[i],
                       victim[i], &gone))
