@@ -226,12 +226,27 @@ void HnswGraph::Insert(const Space& sp, int64_t i, std::vector<uint32_t>* visite
     {
       std::lock_guard<std::mutex> g(locks_[i]);
       int32_t* list = List(i, lc);
+      int32_t* count = Count(i, lc);
       float* dists = Dists(i, lc);
+      if (*count > 0) {
+        // Links other threads added to i's list meanwhile (they found i on a layer above, see
+        // the erase above) are kept: i's list is chosen from them and the search's candidates.
+        // Overwriting them would drop each such element's link from i, and with it, for an
+        // element that has no other in-link yet, its reachability (how often depends on how
+        // the threads interleave).
+        for (int k = 0; k < *count; k++) {
+          bool known = false;
+          for (const Cand& c : selected) known = known || c.id == list[k];
+          if (!known) selected.push_back({dists[k], list[k]});
+        }
+        std::vector<Cand> merged = selected;
+        Select(sp, &merged, lc == 0 ? 2 * m_ : m_, &selected);
+      }
       for (size_t k = 0; k < selected.size(); k++) {
         list[k] = selected[k].id;
         dists[k] = selected[k].d;
       }
-      *Count(i, lc) = static_cast<int32_t>(selected.size());
+      *count = static_cast<int32_t>(selected.size());
     }
     for (const Cand& s : selected) Link(sp, s.id, static_cast<int32_t>(i), s.d, lc);
     eps = W;
@@ -347,6 +362,18 @@ void HnswGraph::EnsureInLinks(const Space& sp) {
   std::vector<uint32_t> visited;
   uint32_t tag = 0;
   std::vector<Cand> eps, W;
+  // W = the ef_construction nearest to element i found by a search from the entry point (which
+  // only visits what the entry point reaches on layer 0).
+  auto search_from_entry = [&](int64_t i) {
+    if (visited.empty()) visited.assign(n_, 0);
+    typename Space::Query q = sp.Get(i);
+    eps.assign(1, {sp.Distance(q, entry_), static_cast<int32_t>(entry_)});
+    for (int lc = max_level_; lc > 0; lc--) {
+      SearchLayer(sp, q, &eps, 1, lc, &visited, &tag, &W);
+      eps.assign(W.begin(), W.begin() + 1);
+    }
+    SearchLayer(sp, q, &eps, efc_, 0, &visited, &tag, &W);
+  };
   // Replacing a link can cut off what was reachable only through it: recompute the reachable
   // set and repeat while rounds make progress (each one fixes far more than it breaks; at most
   // 64 rounds).
@@ -376,14 +403,7 @@ void HnswGraph::EnsureInLinks(const Space& sp) {
     }
     for (int64_t i = 0; i < n_; i++) {
       if (reached[i]) continue;
-      if (visited.empty()) visited.assign(n_, 0);
-      typename Space::Query q = sp.Get(i);
-      eps.assign(1, {sp.Distance(q, entry_), static_cast<int32_t>(entry_)});
-      for (int lc = max_level_; lc > 0; lc--) {
-        SearchLayer(sp, q, &eps, 1, lc, &visited, &tag, &W);
-        eps.assign(W.begin(), W.begin() + 1);
-      }
-      SearchLayer(sp, q, &eps, efc_, 0, &visited, &tag, &W);
+      search_from_entry(i);
       bool linked = false;
       for (size_t k = 0; k < W.size() && !linked; k++)
         if (reached[W[k].id] && W[k].id != i) linked = link_from(W[k].id, i);
@@ -399,6 +419,51 @@ void HnswGraph::EnsureInLinks(const Space& sp) {
         }
       if (linked) linked_now(i);
     }
+  }
+  // What the rounds left unreachable is linked so that nothing else is lost. The rounds can
+  // leave some: a replaced link's target may keep its other in-links only from unreachable
+  // elements, and they stop after 64 rounds or when a round makes no progress. How far they get
+  // depends on the graph, which with several build threads depends on the threads'
+  // interleaving. Here a reachable host j (the nearest reachable element a search finds, one
+  // with a free slot or within its quota if any) links to i; when j's list is full, its last
+  // link j -> x gives way and i takes it over (i -> x, replacing i's last link if i's list is
+  // full): every path through j -> x now goes j -> i -> x, and i's own links carried no path
+  // from the entry point (i was unreachable). So each step only adds to the reachable set.
+  std::fill(reached.begin(), reached.end(), 0);
+  walk(entry_);
+  for (int64_t i = 0; i < n_; i++) {
+    if (reached[i]) continue;
+    search_from_entry(i);
+    int64_t j = -1, nearest = -1;
+    for (size_t k = 0; k < W.size() && j < 0; k++) {
+      int32_t c = W[k].id;
+      if (c == i || !reached[c]) continue;
+      if (nearest < 0) nearest = c;
+      if (count0_[c] < max0 || given[c] < quota) j = c;
+    }
+    if (j < 0) j = nearest >= 0 ? nearest : entry_;
+    int32_t* list = &layer0_[static_cast<size_t>(j) * max0];
+    float* dists = &dist0_[static_cast<size_t>(j) * max0];
+    int32_t& cnt = count0_[j];
+    float d = sp.Distance(sp.Get(j), i);
+    if (cnt < max0) {
+      dists[cnt] = d;
+      list[cnt++] = static_cast<int32_t>(i);
+    } else {
+      int32_t x = list[cnt - 1];
+      list[cnt - 1] = static_cast<int32_t>(i);
+      dists[cnt - 1] = d;
+      given[j]++;
+      int32_t* own = &layer0_[static_cast<size_t>(i) * max0];
+      float* own_dists = &dist0_[static_cast<size_t>(i) * max0];
+      int32_t& own_cnt = count0_[i];
+      if (std::find(own, own + own_cnt, x) == own + own_cnt) {
+        int slot = own_cnt < max0 ? own_cnt++ : own_cnt - 1;
+        own[slot] = x;
+        own_dists[slot] = sp.Distance(sp.Get(i), x);
+      }
+    }
+    walk(i);
   }
 }
 
