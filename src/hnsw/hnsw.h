@@ -304,6 +304,17 @@ int HnswLoadNeighbors(HnswSearch* s, ItemPointer ntid, int lc, ItemPointerData* 
 // stops when the nearest candidate is farther than W's farthest. Elements dropped from W or
 // rejected go to discarded (when given; iterative scans resume from them).
 void HnswSearchLayer(HnswSearch* s, HnswHeap* C, HnswHeap* W, HnswHeap* discarded, int ef, int lc);
+// Starts the search of one layer from seeds[0..n): C and W emptied, the visited set reset to
+// the seeds, every seed in C and in W (a deleted seed stays out of W when s->skip_deleted_w,
+// unless W would stay empty: it keeps a bound for the search).
+void HnswSeedLayer(HnswSearch* s, HnswHeap* C, HnswHeap* W, const HnswCandidate* seeds, int n);
+// HNSW's descent through the upper layers (Malkov & Yashunin 2016, alg. 1 lines 5-7 and alg. 5
+// lines 3-6): each layer from from_level down to to_level + 1 is searched with ef = beam from
+// seeds[0..nseeds), and everything W then holds seeds the next layer (beam 1: the paper's
+// greedy walk; scans keep kUpperLayerBeam). Leaves the seeds of layer to_level in seeds (W's
+// pop order, farthest first; at most max(beam, nseeds) entries) and returns their count.
+int HnswDescend(HnswSearch* s, HnswHeap* C, HnswHeap* W, int from_level, int to_level, int beam,
+                HnswCandidate* seeds, int nseeds);
 // Loads the entry point of meta into out (its value copied when s->copy_values) and marks it
 // visited; false when the index is empty or the entry point's slot holds no element.
 bool HnswEntryCandidate(HnswSearch* s, const HnswMetaPageData* meta, HnswCandidate* out);

@@ -12,6 +12,8 @@
 // when it has room (AddDuplicate). Locks and WAL: see hnsw_page.h.
 #include "hnsw/hnsw.h"
 
+#include <algorithm>
+
 #include <cmath>
 
 extern "C" {
@@ -456,41 +458,29 @@ void HnswFindNeighbors(Relation index, const HnswSupport* sup, int m, int efc, c
   HnswHeapInit(&C, efc * 4, false);
   HnswHeapInit(&W, efc + 1, true);
   HnswCandidate* eps = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (efc + 1)));
-  int neps = 1;
   eps[0] = ep;
-  for (int lc = meta->entry_level; lc >= 0; lc--) {
-    int ef = lc > level ? 1 : efc;
-    C.size = 0;
-    W.size = 0;
-    for (int i = 0; i < neps; i++) {
-      HnswHeapPush(&C, eps[i]);
-      if (!(eps[i].deleted && lc <= level)) HnswHeapPush(&W, eps[i]);
-    }
-    if (W.size == 0) HnswHeapPush(&W, eps[0]);  // keep a bound for the search
-    HnswVisitedReset(&s.visited);
-    for (int i = 0; i < neps; i++) HnswVisitedAdd(&s.visited, &eps[i].tid);
-    HnswSearchLayer(&s, &C, &W, nullptr, ef, lc);
-    // W -> eps (all of W is the next layer's entry set)
+  // greedy descent to the new element's top layer, then on each of its layers the
+  // ef_construction nearest (all of W is the next layer's entry set) and the selection
+  const int top = std::min(level, static_cast<int>(meta->entry_level));
+  int neps = HnswDescend(&s, &C, &W, meta->entry_level, top, 1, eps, 1);
+  for (int lc = top; lc >= 0; lc--) {
+    HnswSeedLayer(&s, &C, &W, eps, neps);
+    HnswSearchLayer(&s, &C, &W, nullptr, efc, lc);
     neps = 0;
     while (W.size > 0) eps[neps++] = HnswHeapPop(&W);
     HnswSortCandidates(eps, neps);
-    if (lc <= level) {
-      int slots = HnswLayerSlots(lc, m);
-      HnswCandidate* cands = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * neps));
-      int n = 0;
-      for (int i = 0; i < neps; i++)
-        if (!eps[i].deleted && eps[i].value != nullptr) cands[n++] = eps[i];
-      if (lc == 0 && found0 != nullptr) {  // before the selection reorders cands
-        *found0 = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (n > 0 ? n : 1)));
-        memcpy(*found0, cands, sizeof(HnswCandidate) * n);
-        *nfound0 = n;
-      }
-      selected[lc] = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * slots));
-      nselected[lc] = HnswSelectNeighbors(sup, cands, n, slots, selected[lc]);
-    } else {
-      // greedy layers: keep only the nearest as entry
-      neps = neps > 0 ? 1 : 0;
+    int slots = HnswLayerSlots(lc, m);
+    HnswCandidate* cands = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * neps));
+    int n = 0;
+    for (int i = 0; i < neps; i++)
+      if (!eps[i].deleted && eps[i].value != nullptr) cands[n++] = eps[i];
+    if (lc == 0 && found0 != nullptr) {  // before the selection reorders cands
+      *found0 = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (n > 0 ? n : 1)));
+      memcpy(*found0, cands, sizeof(HnswCandidate) * n);
+      *nfound0 = n;
     }
+    selected[lc] = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * slots));
+    nselected[lc] = HnswSelectNeighbors(sup, cands, n, slots, selected[lc]);
     if (neps == 0) {
       eps[0] = ep;
       neps = 1;

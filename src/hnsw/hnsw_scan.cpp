@@ -176,22 +176,9 @@ void FirstSearch(IndexScanDesc scan, HnswScanState* so) {
   // all of them (see kUpperLayerBeam).
   int upper_ef = std::min(ef, kUpperLayerBeam);
   HnswCandidate seeds[kUpperLayerBeam];  // after a layer's search W holds at most upper_ef
-  int nseeds = 1;
   seeds[0] = ep;
-  for (int lc = meta.entry_level; lc >= 0; lc--) {
-    so->C.size = 0;
-    so->W.size = 0;
-    HnswVisitedReset(&so->search.visited);
-    for (int i = 0; i < nseeds; i++) {
-      HnswVisitedAdd(&so->search.visited, &seeds[i].tid);
-      HnswHeapPush(&so->C, seeds[i]);
-      HnswHeapPush(&so->W, seeds[i]);
-    }
-    if (lc == 0) break;
-    HnswSearchLayer(&so->search, &so->C, &so->W, nullptr, upper_ef, lc);
-    nseeds = 0;
-    while (so->W.size > 0) seeds[nseeds++] = HnswHeapPop(&so->W);
-  }
+  int nseeds = HnswDescend(&so->search, &so->C, &so->W, meta.entry_level, 0, upper_ef, seeds, 1);
+  HnswSeedLayer(&so->search, &so->C, &so->W, seeds, nseeds);
   bool iterative = pg::IterativeScanSetting(g_iterative_scan) != IterativeScan::kOff;
   // An iterative scan can enumerate the whole index: what layer 0 reaches from the entry point
   // is every live element (the invariant in hnsw_page.h), while the descent may end in a group

@@ -818,6 +818,29 @@ void HnswSearchLayer(HnswSearch* s, HnswHeap* C, HnswHeap* W, HnswHeap* discarde
   }
 }
 
+void HnswSeedLayer(HnswSearch* s, HnswHeap* C, HnswHeap* W, const HnswCandidate* seeds, int n) {
+  C->size = 0;
+  W->size = 0;
+  HnswVisitedReset(&s->visited);
+  for (int i = 0; i < n; i++) {
+    HnswVisitedAdd(&s->visited, const_cast<ItemPointer>(&seeds[i].tid));
+    HnswHeapPush(C, seeds[i]);
+    if (!(s->skip_deleted_w && seeds[i].deleted)) HnswHeapPush(W, seeds[i]);
+  }
+  if (W->size == 0 && n > 0) HnswHeapPush(W, seeds[0]);
+}
+
+int HnswDescend(HnswSearch* s, HnswHeap* C, HnswHeap* W, int from_level, int to_level, int beam,
+                HnswCandidate* seeds, int nseeds) {
+  for (int lc = from_level; lc > to_level; lc--) {
+    HnswSeedLayer(s, C, W, seeds, nseeds);
+    HnswSearchLayer(s, C, W, nullptr, beam, lc);
+    nseeds = 0;
+    while (W->size > 0) seeds[nseeds++] = HnswHeapPop(W);
+  }
+  return nseeds;
+}
+
 int HnswSelectNeighbors(const HnswSupport* sup, HnswCandidate* cands, int n, int max_count,
                         HnswCandidate* out) {
   HnswSortCandidates(cands, n);

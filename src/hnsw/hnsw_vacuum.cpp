@@ -191,29 +191,19 @@ int AddSearchCandidates(VacuumState* vs, const HnswMetaPageData& meta, int efc, 
   HnswSearchInit(&fs, vs->index, &vs->sup, vs->m, HnswSearchQueryFromStored(&vs->sup, value));
   fs.copy_values = true;
   fs.skip_deleted_w = true;
-  HnswCandidate cur;
-  if (HnswEntryCandidate(&fs, &meta, &cur)) {
+  HnswCandidate seed[1];
+  if (HnswEntryCandidate(&fs, &meta, &seed[0])) {
     HnswHeap C, W;
     HnswHeapInit(&C, efc * 4, false);
     HnswHeapInit(&W, efc + 1, true);
-    for (int l = meta.entry_level; l >= lc; l--) {
-      C.size = 0;
-      W.size = 0;
-      HnswVisitedReset(&fs.visited);
-      HnswVisitedAdd(&fs.visited, &cur.tid);
-      HnswHeapPush(&C, cur);
-      if (!cur.deleted) HnswHeapPush(&W, cur);
-      HnswSearchLayer(&fs, &C, &W, nullptr, l == lc ? efc : 1, l);
-      if (l > lc) {
-        if (W.size > 0) cur = HnswHeapPop(&W);
-        continue;
-      }
-      while (W.size > 0 && n < cap) {
-        HnswCandidate c = HnswHeapPop(&W);
-        if (c.deleted || c.value == nullptr || ItemPointerEquals(&c.tid, self)) continue;
-        if (!HnswVisitedAdd(seen, &c.tid)) continue;
-        cands[n++] = c;
-      }
+    int nseeds = HnswDescend(&fs, &C, &W, meta.entry_level, lc, 1, seed, 1);
+    HnswSeedLayer(&fs, &C, &W, seed, nseeds);
+    HnswSearchLayer(&fs, &C, &W, nullptr, efc, lc);
+    while (W.size > 0 && n < cap) {
+      HnswCandidate c = HnswHeapPop(&W);
+      if (c.deleted || c.value == nullptr || ItemPointerEquals(&c.tid, self)) continue;
+      if (!HnswVisitedAdd(seen, &c.tid)) continue;
+      cands[n++] = c;
     }
   }
   HnswSearchEnd(&fs);
