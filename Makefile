@@ -3,9 +3,9 @@
 #   make installcheck            pg_regress tests (sql/ + expected/) against a running server
 #   make prove_installcheck      TAP tests (test/t/*.pl)
 #   make demo                    README command 1 (scripts/demo.sh)
-#   make test                    README command 2 (scripts/test.sh): unit + regression + TAP,
-#                                then regression + crash/concurrency/replica TAP on an
-#                                assert-enabled PostgreSQL (scripts/debug-server.sh)
+#   make test                    README command 2 (scripts/test.sh): unit + regression + TAP +
+#                                clients + fuzz, then regression + the fault TAP tests on an
+#                                assert-enabled and on an ASan+UBSan PostgreSQL (debug-server.sh)
 #   make test-debug / test-asan / test-valgrind   one debugging server's part of scripts/test.sh
 #   make start / make stop       the throwaway cluster in the checkout (scripts/cluster.sh)
 
@@ -58,7 +58,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
-PROVE_FLAGS += -I ./test/perl
+# PROVE_JOBS=N (scripts/test.sh): N TAP files at a time (each has its own nodes, data
+# directories and reserved ports), with each file's time
+PROVE_FLAGS += -I ./test/perl $(if $(PROVE_JOBS),-j$(PROVE_JOBS) --timer)
 else
 # A fresh machine: `make demo` and `make test` install the packages first (scripts/setup.sh).
 all install installcheck prove_installcheck:

@@ -53,7 +53,8 @@ start() {
       rs_log "cluster did not start (log follows); replacing it"
       tail -5 "$RS_CLUSTER/server.log" >&2 || true
       init_cluster
-      rs_as_pg "$RS_PG_BIN/pg_ctl" -D "$PGD" -l "$RS_CLUSTER/server.log" -w -t 60 start >/dev/null \
+      # (with the same executable and options: a valgrind wrapper that failed must fail here too)
+      rs_as_pg "$RS_PG_BIN/pg_ctl" -D "$PGD" -l "$RS_CLUSTER/server.log" "${ctl_opts[@]}" -w -t "${RAGSTORE_START_TIMEOUT:-60}" start >/dev/null \
         || rs_die "cluster failed to start; see $RS_CLUSTER/server.log"
     fi
     rs_log "cluster started on port $RS_PORT (socket $PGHOST)"
