@@ -173,8 +173,10 @@ for my $t (['halfvec(3)', 'halfvec_l2_ops', "'$dup'", "ARRAY[random(), random(),
     INSERT INTO $name SELECT i, $rand FROM generate_series(1, 150) i;
     INSERT INTO $name SELECT 1000 + i, $dv FROM generate_series(9, 20) i;
     CREATE INDEX ${name}_idx ON $name USING hnsw (v $ops) $with;
-    INSERT INTO $name SELECT 2000 + i, $dv FROM generate_series(1, 15) i;");
-  is(elements("${name}_idx"), '154|0', "$type: 35 identical rows (20 built, 15 inserted) make 4 elements");
+    INSERT INTO $name SELECT 2000 + i, $dv FROM generate_series(1, 10) i;");
+  # 30 rows make 3 full elements: a search that stops at the first element it reaches returns 10
+  # rows whichever it reaches (a partly filled element would make the count depend on the graph)
+  is(elements("${name}_idx"), '153|0', "$type: 30 identical rows (20 built, 10 inserted) make 3 elements");
   my $q = "SET enable_seqscan = off; SET enable_bitmapscan = off;
     SELECT count(*) FROM (SELECT id FROM $name ORDER BY v $op $dv LIMIT 50) s";
   is($node->safe_psql('postgres', "SET hnsw.ef_search = 1; $q"), '10', "$type: ef_search 1 returns 10 rows");
