@@ -156,6 +156,10 @@ set +e
       --without-icu --without-readline --with-system-tzdata=/usr/share/zoneinfo \
       CPPFLAGS="$cppflags" CFLAGS="$cflags" CXXFLAGS="$cxxflags" LDFLAGS="$ldflags"
   if [ "$variant" = asan ]; then
+    # The backend links src/port's and src/common's server libraries; from src/backend alone,
+    # make -j2 reaches the link before its order-only step has built them: build them first.
+    make -j2 -C src/port all
+    make -j2 -C src/common all
     make -j2 -C src/backend all
     cp -a "$debug_prefix" "$prefix"
     rm -f "$prefix/.complete"
