@@ -2,7 +2,7 @@
 // the graph search used by scans, inserts and VACUUM). The on-disk format is in hnsw_page.h.
 //
 // Files (split by callback group, as contrib/bloom and pgvector):
-//   hnsw.cpp         handler, reloptions, settings (GUCs), cost estimate
+//   hnsw_handler.cpp handler, reloptions, settings (GUCs), cost estimate
 //   hnsw_types.cpp   support function 3 of each element type (vector, halfvec, sparsevec, bit)
 //   hnsw_build.cpp   ambuild / ambuildempty: the in-memory graph of core/hnsw_graph.h, written
 //                    out page by page
@@ -68,7 +68,7 @@ constexpr int kProcNorm = 2;      // norm(a) -> float8: cosine classes only (val
 constexpr int kProcTypeInfo = 3;  // (internal) -> internal: the type's HnswTypeInfo
 constexpr int kNumProcs = 3;
 
-// Build progress sub-phases (pg/ann_am.h): ambuildphasename's names in hnsw.cpp.
+// Build progress sub-phases (pg/ann_am.h): ambuildphasename's names in hnsw_handler.cpp.
 constexpr int kPhaseLoad = pg::kFirstBuildPhase;  // "loading tuples"
 constexpr int kPhaseGraph = kPhaseLoad + 1;       // "building graph"
 constexpr int kPhaseWrite = kPhaseLoad + 2;       // "writing pages"
