@@ -18,6 +18,8 @@
 #   The fault TAP tests: every file of test/t that ends by verifying its indexes (verify_clean:
 #   the crash, concurrency, vacuum, replica and fault tests, CONTRIBUTING.md) or whose name says
 #   crash, concurrency, replica or cancel; a new such file is picked up without a list to edit.
+#   Markers in a TAP file's header: `# ragstore-tap: long` runs it first (it takes minutes);
+#   `# ragstore-tap: not-asan` leaves it out of the asan part.
 #   TAP files run RAGSTORE_TAP_JOBS at a time (default 3: they mostly wait for servers); the
 #   debug and asan parts run at the same time (with RAGSTORE_TAP_JOBS=1 one after the other).
 #   valgrind   the regression suite only (valgrind is 20-50x slower; RAGSTORE_VALGRIND_REGRESS
@@ -38,13 +40,26 @@ run_start=$(date +%s)
 part_times=()
 
 # The fault TAP tests (see the header): what an assertion or memory error would hide in.
+# $1 = asan leaves out the files marked `# ragstore-tap: not-asan` (recall measured on real data
+# at size: minutes under ASan, and their code paths are in the regression suite, which runs there).
 fault_tap_files() {
   local f
   for f in test/t/*.pl; do
+    [ "${1:-}" = asan ] && grep -q '^# ragstore-tap: not-asan' "$f" && continue
     if grep -q verify_clean "$f" || [[ $(basename "$f") =~ crash|concurren|replica|cancel ]]; then
       printf '%s ' "$f"
     fi
   done
+}
+
+# The TAP files in $1 in the order to run them: those marked `# ragstore-tap: long` (the few
+# that take minutes) first, so that with several files at a time the longest do not start last.
+order_tap_files() {
+  local f long=() rest=()
+  for f in $1; do
+    if grep -q '^# ragstore-tap: long' "$f" 2>/dev/null; then long+=("$f"); else rest+=("$f"); fi
+  done
+  echo "${long[@]}" "${rest[@]}"
 }
 
 # Copies the checkout for the server's user (TAP) or for a build of its own (mtimes kept, so
@@ -59,7 +74,8 @@ copy_tree() {
 # TAP files as the server's user, from a copy of the tree that user may write to
 # (PostgreSQL::Test::Cluster refuses to run as root). $1: copy dir, $2: tests, rest: make args.
 run_tap() {
-  local tapdir=$1 tests=$2; shift 2
+  local tapdir=$1 tests; shift
+  tests=$(order_tap_files "$1"); shift
   rm -rf "$tapdir"; copy_tree "$tapdir"
   [ "$(id -u)" = 0 ] && chown -R "$RS_PG_USER" "$tapdir"
   # Ports are reserved in one directory for every checkout on the machine (PostgreSQL::Test's
@@ -193,7 +209,7 @@ run_variant() {
     # abort_on_error: a report ends the process (the run fails on it anyway, see check_logs).
     export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:print_stacktrace=1:disable_coredump=1
     export UBSAN_OPTIONS=print_stacktrace=1:suppressions=$RS_ROOT/test/sanitizers/ubsan.supp
-    tests=${PROVE_TESTS:-${RAGSTORE_ASAN_TAP:-$(fault_tap_files)}}
+    tests=${PROVE_TESTS:-${RAGSTORE_ASAN_TAP:-$(fault_tap_files asan)}}
   else
     tests=${PROVE_TESTS:-${RAGSTORE_DEBUG_TAP:-$(fault_tap_files)}}
   fi

@@ -3,6 +3,7 @@
 # scans. Each interrupted statement must end with the cancel error (or finish first), the same
 # session must go on working, nothing may be left behind (no index, no lock, no leaked buffer
 # pin or resource: PostgreSQL warns at the next commit), and every index verifies clean.
+# ragstore-tap: long
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

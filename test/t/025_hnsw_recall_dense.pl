@@ -16,6 +16,7 @@
 # inner-product search goes through (vector inner product fell to 0.71-0.86); inserts that moved
 # every link a full list dropped into the new element's list, overwriting its own nearest
 # neighbours (halfvec L1 after inserts 0.975).
+# ragstore-tap: long
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

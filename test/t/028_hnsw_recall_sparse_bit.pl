@@ -13,6 +13,7 @@
 #     ef_search 100: >= 0.35 before VACUUM, >= 0.80 after it.
 # What it catches besides 025's: a VACUUM that repairs lists from 2-hop candidates only (bit
 # Hamming after VACUUM 0.77), and any path that loses elements of a sparse or bit index.
+# ragstore-tap: long
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

@@ -14,6 +14,8 @@
 #   ada002, lists 16: probes 16 (every list) 1.000 for none and sq8 (exact), binary >= 0.95
 #   (measured 1.000); probes 4: sq8 = none, binary >= none - 0.05.
 #   mnist10k, lists 50: probes 8: sq8 = none, binary >= none - 0.05.
+# ragstore-tap: long
+# ragstore-tap: not-asan
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

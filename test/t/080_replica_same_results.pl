@@ -4,6 +4,8 @@
 # the replica through WAL only (the base backup is taken before any of it). Then the replica is
 # promoted: it keeps serving the same results and accepts inserts into both index types that its
 # searches find.
+# ragstore-tap: long
+# ragstore-tap: not-asan
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;

@@ -11,6 +11,8 @@
 # among the graph's candidates: sq8 must match the unquantized index's recall up to the few
 # neighbours a code-distance search misses; binary (1 bit per dimension guiding the search)
 # may miss more. Thresholds from measured values with a margin (recorded in the notes).
+# ragstore-tap: long
+# ragstore-tap: not-asan
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
