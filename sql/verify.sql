@@ -138,7 +138,29 @@ REINDEX INDEX verify_copy;
 -- data page header: pd_upper (page byte 14) no longer matches the entry count
 SELECT ragstore.debug_write_index_page('verify_copy', 2, 0, 14, '\x0010');
 SELECT block, item, problem FROM ragstore.verify_index('verify_copy') ORDER BY 1, 2;
+REINDEX INDEX verify_copy;
+-- meta page: a stored element kind (page byte 40) or metric (byte 42) outside its range is
+-- reported by the verifier, and a scan or an insert raises index_corrupted (XX002)
+CREATE FUNCTION verify_scan_copy() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  SET LOCAL enable_seqscan = off;
+  PERFORM id FROM verify_small ORDER BY v <-> '[1,0,0]' LIMIT 1;
+  RETURN 'no error';
+EXCEPTION WHEN index_corrupted THEN RETURN 'XX002: ' || SQLERRM;
+END $$;
+SELECT ragstore.debug_write_index_page('verify_copy', 0, 0, 40, '\x0900');
+SELECT * FROM ragstore.verify_index('verify_copy');
+SELECT verify_scan_copy();
+DO $$ BEGIN INSERT INTO verify_small VALUES (31, '[1,2,3]');
+  EXCEPTION WHEN index_corrupted THEN RAISE WARNING 'XX002: %', SQLERRM; END $$;
+REINDEX INDEX verify_copy;
+SELECT ragstore.debug_write_index_page('verify_copy', 0, 0, 42, '\x0400');
+SELECT * FROM ragstore.verify_index('verify_copy');
+SELECT verify_scan_copy();
+REINDEX INDEX verify_copy;
+SELECT verify_scan_copy();
 DROP INDEX verify_copy;
+DROP FUNCTION verify_scan_copy();
 
 RESET ragstore.debug_functions;
 DROP VIEW verify_all;

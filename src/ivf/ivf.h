@@ -108,6 +108,11 @@ void ElementToWork(const char* element, ElemKind kind, int dims, float* work);
 // Working form of a float centroid -> stored element (bit: 1 where the centroid is > 0.5).
 void CenterToElement(const float* center, ElemKind kind, int dims, char* out);
 
+// The meta page's fields checked against each other and the relation's size (nblocks blocks):
+// nullptr when consistent, else what is wrong (a stored element kind, metric or quantizer outside
+// its enum included). Used by GetCache (XX002) and the verifier.
+const char* IvfMetaProblem(const IvfMetaData& meta, BlockNumber nblocks);
+
 // Per-backend cache of the meta page and the centroids, in rd_amcache (one palloc chunk in
 // rd_indexcxt; rebuilt when the relfilenode changes, as after REINDEX or TRUNCATE).
 struct IvfCache {

@@ -263,6 +263,57 @@ void CenterToElement(const float* center, ElemKind kind, int dims, char* out) {
   }
 }
 
+namespace {
+
+// A version-2 meta page's quantizer fields: nullptr when consistent, else the problem.
+const char* QuantizedMetaProblem(const IvfMetaData& meta, ElemKind kind, BlockNumber nblocks) {
+  QuantizerKind q = static_cast<QuantizerKind>(meta.quantizer);
+  if (meta.quantizer != static_cast<uint16>(QuantizerKind::kSq8) &&
+      meta.quantizer != static_cast<uint16>(QuantizerKind::kBinary))
+    return "unknown quantizer";
+  if (!WorksInFloats(kind)) return "a quantizer on bit elements";
+  int limit = q == QuantizerKind::kSq8 ? kMaxDimsSq8 : kMaxDimsQuantized;
+  if (meta.dims < 1 || meta.dims > limit) return "dimensions out of range for the quantizer";
+  if (meta.code_size != static_cast<int32>(QuantizerCodeSize(q, meta.dims)))
+    return "code size does not match the quantizer and dimensions";
+  if (meta.element_size != static_cast<int32>(sizeof(CodeAux)) + meta.code_size)
+    return "element size does not match the code size";
+  if (meta.quantizer_bytes != SerializedQuantizerSize(q, meta.dims))
+    return "quantizer parameter size does not match the quantizer and dimensions";
+  Size bytes = meta.quantizer_bytes + sizeof(float) * static_cast<Size>(meta.lists) * meta.dims;
+  if (meta.blob_block != kMetaBlock + 1 ||
+      meta.first_list_block != meta.blob_block + pg::BlobPageCount(bytes, sizeof(IvfPageOpaque)) ||
+      meta.first_list_block > nblocks)
+    return "parameter pages not where the meta page's sizes put them";
+  return nullptr;
+}
+
+}  // namespace
+
+const char* IvfMetaProblem(const IvfMetaData& meta, BlockNumber nblocks) {
+  if (meta.magic != kIvfMagic) return "wrong magic number";
+  if (meta.version != kIvfVersion && meta.version != kIvfVersionQuantized) return "unknown version";
+  if (meta.lists < 1 || meta.lists > kMaxLists) return "lists outside 1..32768";
+  // The stored kind and metric are compared as integers before any cast to their enums.
+  const bool float_kind = meta.kind == static_cast<uint16>(ElemKind::kVector) ||
+                          meta.kind == static_cast<uint16>(ElemKind::kHalfvec);
+  if (!float_kind && meta.kind != static_cast<uint16>(ElemKind::kBit))
+    return "unknown element kind";
+  const bool float_metric = meta.metric == static_cast<uint16>(Metric::kL2) ||
+                            meta.metric == static_cast<uint16>(Metric::kInnerProduct) ||
+                            meta.metric == static_cast<uint16>(Metric::kCosine);
+  if (float_kind ? !float_metric : meta.metric != static_cast<uint16>(Metric::kHamming))
+    return "unknown metric for the element kind";
+  ElemKind kind = static_cast<ElemKind>(meta.kind);
+  if (meta.version == kIvfVersionQuantized) return QuantizedMetaProblem(meta, kind, nblocks);
+  if (meta.dims < 1 || meta.dims > MaxDims(kind)) return "dimensions out of range";
+  if (meta.element_size != ElementSize(kind, meta.dims))
+    return "element size does not match the dimensions";
+  if (meta.first_list_block == kMetaBlock || meta.first_list_block >= nblocks)
+    return "first list page outside the relation";
+  return nullptr;
+}
+
 IvfCache* GetCache(Relation index) {
   IvfCache* cache = static_cast<IvfCache*>(index->rd_amcache);
   if (cache != nullptr && cache->relfilenode == index->rd_node.relNode) return cache;
@@ -281,6 +332,11 @@ IvfCache* GetCache(Relation index) {
     ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
                     errmsg("index \"%s\" is not a ragstore ivfflat index (bad meta page)",
                            RelationGetRelationName(index))));
+  if (const char* problem = IvfMetaProblem(meta, RelationGetNumberOfBlocks(index)))
+    ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                    errmsg("index \"%s\" has a damaged meta page: %s",
+                           RelationGetRelationName(index), problem),
+                    errhint("REINDEX the index.")));
 
   ElemKind kind = static_cast<ElemKind>(meta.kind);
   int work_size = WorkSize(kind, meta.dims);
@@ -293,11 +349,6 @@ IvfCache* GetCache(Relation index) {
   char* blob = nullptr;
   const uint8_t* parsed_params = nullptr;
   if (quantized) {
-    if (!WorksInFloats(kind) || param_count == 0 ||
-        meta.quantizer_bytes != SerializedQuantizerSize(quantizer, meta.dims))
-      ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-                      errmsg("index \"%s\" has a bad quantizer in its meta page",
-                             RelationGetRelationName(index))));
     Size blob_bytes = meta.quantizer_bytes + centers_bytes;
     blob = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, blob_bytes));
     pg::BlobRead(index, meta.blob_block, blob_bytes, sizeof(IvfPageOpaque), blob);

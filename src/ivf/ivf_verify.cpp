@@ -205,28 +205,6 @@ bool ReadListPages(Relation index, Report* rep, const IvfMetaData* meta, int32* 
   return true;
 }
 
-// A version-2 meta page's quantizer fields: nullptr when consistent, else the problem.
-const char* QuantizedMetaProblem(const IvfMetaData* meta, ElemKind kind, BlockNumber nblocks) {
-  QuantizerKind q = static_cast<QuantizerKind>(meta->quantizer);
-  if (q != QuantizerKind::kSq8 && q != QuantizerKind::kBinary) return "unknown quantizer";
-  if (!WorksInFloats(kind)) return "a quantizer on bit elements";
-  int limit = q == QuantizerKind::kSq8 ? kMaxDimsSq8 : kMaxDimsQuantized;
-  if (meta->dims < 1 || meta->dims > limit) return "dimensions out of range for the quantizer";
-  if (meta->code_size != static_cast<int32>(QuantizerCodeSize(q, meta->dims)))
-    return "code size does not match the quantizer and dimensions";
-  if (meta->element_size != static_cast<int32>(sizeof(CodeAux)) + meta->code_size)
-    return "element size does not match the code size";
-  if (meta->quantizer_bytes != SerializedQuantizerSize(q, meta->dims))
-    return "quantizer parameter size does not match the quantizer and dimensions";
-  Size bytes = meta->quantizer_bytes + sizeof(float) * static_cast<Size>(meta->lists) * meta->dims;
-  if (meta->blob_block != kMetaBlock + 1 ||
-      meta->first_list_block !=
-          meta->blob_block + pg::BlobPageCount(bytes, sizeof(IvfPageOpaque)) ||
-      meta->first_list_block > nblocks)
-    return "parameter pages not where the meta page's sizes put them";
-  return nullptr;
-}
-
 // The parameter pages (owned as meta pages): each a blob page with its full slice; the
 // serialised quantizer readable. False when the quantizer cannot be read.
 bool CheckParameterPages(Relation index, Report* rep, const IvfMetaData* meta, int32* owner) {
@@ -299,22 +277,9 @@ void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallind
   }
   OpclassInfo opc = GetOpclassInfo(index);
   if (bad == nullptr) {
-    if (meta.magic != kIvfMagic)
-      bad = "wrong magic number";
-    else if (meta.version != kIvfVersion && meta.version != kIvfVersionQuantized)
-      bad = "unknown version";
-    else if (meta.lists < 1 || meta.lists > kMaxLists)
-      bad = "lists outside 1..32768";
-    else if (meta.kind != static_cast<uint16>(opc.kind))
+    bad = IvfMetaProblem(meta, nblocks);
+    if (bad == nullptr && meta.kind != static_cast<uint16>(opc.kind))
       bad = "element kind is not the operator class's";
-    else if (meta.version == kIvfVersion && (meta.dims < 1 || meta.dims > MaxDims(opc.kind)))
-      bad = "dimensions out of range";
-    else if (meta.version == kIvfVersion && meta.element_size != ElementSize(opc.kind, meta.dims))
-      bad = "element size does not match the dimensions";
-    else if (meta.version == kIvfVersionQuantized)
-      bad = QuantizedMetaProblem(&meta, opc.kind, nblocks);
-    else if (meta.first_list_block == kMetaBlock || meta.first_list_block >= nblocks)
-      bad = "first list page outside the relation";
   }
   if (bad != nullptr) {
     AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
