@@ -1,6 +1,7 @@
 -- Values and errors at the edges, as pgvector 0.8 computes and reports them: distances that
 -- overflow float32 accumulation, input that underflows, array casts of values beyond float4,
--- aggregate states of the wrong length, and index methods on bit varying.
+-- aggregate states of the wrong length, index methods on bit varying, and the errors of index
+-- creation (messages and SQLSTATEs).
 CREATE FUNCTION pg_temp.try(sql text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE r text;
 BEGIN
@@ -135,3 +136,46 @@ SET enable_seqscan = off;
 SELECT val FROM pgvector_edges_bits ORDER BY val::bit(3) <~> '011' LIMIT 1;
 RESET enable_seqscan;
 DROP TABLE pgvector_edges_bits;
+
+-- index creation errors: pgvector's messages and SQLSTATEs, and its order of checks (a column
+-- without dimensions is named before an ef_construction below 2 * m)
+CREATE TABLE pgvector_edges_ix (v vector, v1 vector(1), v2001 vector(2001), h1 halfvec(1),
+  h4001 halfvec(4001), b bit(64001), s sparsevec(2000));
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v vector_l2_ops)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v vector_l2_ops) WITH (m = 16, ef_construction = 16)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v2001 vector_l2_ops)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (h4001 halfvec_l2_ops)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (b bit_hamming_ops)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v1 vector_l2_ops) WITH (m = 16, ef_construction = 31)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v1 vector_l2_ops) WITH (m = 1)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v1 vector_l2_ops) WITH (m = 101)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v1 vector_l2_ops) WITH (ef_construction = 3)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v1 vector_l2_ops) WITH (ef_construction = 1001)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v1 vector_l2_ops) WITH (lists = 10)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (v vector_l2_ops)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (v2001 vector_l2_ops)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (h4001 halfvec_l2_ops)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (b bit_hamming_ops)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (v1 vector_l2_ops) WITH (lists = 0)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (v1 vector_l2_ops) WITH (lists = 32769)$$);
+-- spherical k-means (inner product, cosine) needs two dimensions; L2 takes one
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (v1 vector_ip_ops)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (v1 vector_cosine_ops)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (h1 halfvec_ip_ops)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (h1 halfvec_cosine_ops)$$);
+CREATE INDEX pgvector_edges_ix_l2 ON pgvector_edges_ix USING ivfflat (v1 vector_l2_ops);
+-- operator classes the method has not, or of another type
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (s sparsevec_l2_ops)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (b bit_jaccard_ops)$$);
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (h1 vector_l2_ops)$$);
+-- a sparsevec of more than 1,000 non-zero elements, at build and at insert
+INSERT INTO pgvector_edges_ix (s)
+  SELECT ('{' || string_agg(i || ':1', ',') || '}/2000')::sparsevec FROM generate_series(1, 1001) i;
+SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (s sparsevec_l2_ops)$$);
+DELETE FROM pgvector_edges_ix;
+CREATE INDEX pgvector_edges_ix_s ON pgvector_edges_ix USING hnsw (s sparsevec_l2_ops);
+SELECT pg_temp.try($$INSERT INTO pgvector_edges_ix (s) SELECT ('{' || string_agg(i || ':1', ',') || '}/2000')::sparsevec FROM generate_series(1, 1001) i$$);
+-- settings out of range
+SELECT pg_temp.try($$SET hnsw.ef_search = 0$$);
+SELECT pg_temp.try($$SET ivfflat.probes = 0$$);
+DROP TABLE pgvector_edges_ix;

@@ -171,8 +171,9 @@ char* HnswPrepareValue(const HnswSupport* sup, Datum value, bool for_index);
 inline bool HnswValuesEqual(const char* a, const char* b) {
   return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
 }
-// Dimensions limit check at CREATE INDEX (column typmod): errors as pgvector, with a hint naming
-// the quantizer option; a quantized index takes up to kMaxDimsSq8 / kMaxDimsQuantized.
+// Dimensions limit check at CREATE INDEX (column typmod): errors as pgvector (0A000 for bit
+// varying, 22023 for no dimensions, 54000 over the limit), with a hint naming the quantizer
+// option; a quantized index takes up to kMaxDimsSq8 / kMaxDimsQuantized.
 int HnswCheckColumnDims(Relation index, const HnswSupport* sup);
 // The search query for a prepared value (HnswPrepareValue) or for a stored payload (an
 // element's, e.g. inserts re-pruning a neighbour's list, VACUUM): the value itself when the

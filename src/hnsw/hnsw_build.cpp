@@ -532,9 +532,10 @@ using namespace ragstore::hnsw;
 
 extern "C" {
 
-// ambuild: builds the graph over the table's rows (see the file comment). Errors: 22023 for
-// ef_construction < 2 * m, a column without dimensions or over hnsw's dimension limit; 54000
-// for a value over the limit; 57014 when cancelled.
+// ambuild: builds the graph over the table's rows (see the file comment). Errors (pgvector's
+// messages, SQLSTATEs and order): 0A000 for bit varying, 22023 for a column without dimensions,
+// 54000 for a column or a value over hnsw's dimension limit, 22023 for ef_construction < 2 * m;
+// 57014 when cancelled.
 IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info) {
   if (RelationGetNumberOfBlocks(index) != 0)
     elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
@@ -546,11 +547,12 @@ IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info
   bs->index = index;
   bs->m = HnswGetM(index);
   bs->ef_construction = HnswGetEfConstruction(index);
+  HnswInitSupport(index, &bs->sup);
+  bs->dims = HnswCheckColumnDims(index, &bs->sup);
+  // (after the column checks, in pgvector's order)
   if (bs->ef_construction < 2 * bs->m)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("ef_construction must be greater than or equal to 2 * m")));
-  HnswInitSupport(index, &bs->sup);
-  bs->dims = HnswCheckColumnDims(index, &bs->sup);
   if (bs->dims < 0) bs->dims = 0;  // sparsevec without a declared dimension
   bs->kind = bs->sup.type->element_kind;
   bs->in_memory =

@@ -80,7 +80,7 @@ int HnswCheckColumnDims(Relation index, const HnswSupport* sup) {
     return typmod;
   }
   if (typmod > sup->type->max_dimensions)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+    ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                     errmsg("column cannot have more than %d dimensions for hnsw index",
                            sup->type->max_dimensions),
                     sup->type->to_float != nullptr

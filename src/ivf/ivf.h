@@ -82,11 +82,13 @@ inline bool WorksInFloats(ElemKind kind) { return kind != ElemKind::kBit; }
 // Bytes of the working form (dims floats, or the element bytes for bit).
 int WorkSize(ElemKind kind, int dims);
 
-// The dimensions of the indexed column (its typmod). Errors: "column does not have dimensions"
-// (42611), "column cannot have more than N dimensions for ivfflat index" (54000; for an
-// unquantized vector or halfvec index with a hint naming the quantizer option), a quantizer on a
-// bit column (0A000).
-int IndexDims(Relation index, ElemKind kind, QuantizerKind quantizer);
+// The dimensions of the indexed column (its typmod), checked in pgvector's order and with its
+// messages: bit varying (0A000), "column does not have dimensions" (22023), "column cannot have
+// more than N dimensions for ivfflat index" (54000; for an unquantized vector or halfvec index
+// with a hint naming the quantizer option), "dimensions must be greater than one for this
+// opclass" (22023: spherical k-means, inner product and cosine); also a quantizer on a bit
+// column (0A000).
+int IndexDims(Relation index, ElemKind kind, Metric metric, QuantizerKind quantizer);
 // Quantized indexes: the vector's float32 values (cosine: L2-normalised in double precision,
 // halfvec included, so that they are the exact operands of the SQL operator), dims floats into
 // `out`. Returns false when the value is not indexed (a zero vector under cosine). Errors

@@ -376,7 +376,7 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
   bs->kind = opc.kind;
   bs->metric = opc.metric;
   bs->quantizer = GetQuantizer(index);
-  bs->dims = IndexDims(index, opc.kind, bs->quantizer);
+  bs->dims = IndexDims(index, opc.kind, opc.metric, bs->quantizer);
   bs->lists = GetLists(index);
   bs->esize = bs->quantizer == QuantizerKind::kNone
                   ? ElementSize(opc.kind, bs->dims)

@@ -70,7 +70,7 @@ int WorkSize(ElemKind kind, int dims) {
   return WorksInFloats(kind) ? dims * 4 : ElementSize(kind, dims);
 }
 
-int IndexDims(Relation index, ElemKind kind, QuantizerKind quantizer) {
+int IndexDims(Relation index, ElemKind kind, Metric metric, QuantizerKind quantizer) {
   // bit varying has no fixed length (as pgvector: 0A000); an expression cast to bit(n) is fine
   if (TupleDescAttr(index->rd_att, 0)->atttypid == VARBITOID)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -82,8 +82,8 @@ int IndexDims(Relation index, ElemKind kind, QuantizerKind quantizer) {
                     errhint("Quantizers apply to vector and halfvec columns.")));
   int dims = TupleDescAttr(index->rd_att, 0)->atttypmod;
   if (dims < 1)
-    ereport(ERROR, (errcode(ERRCODE_INVALID_COLUMN_DEFINITION),
-                    errmsg("column does not have dimensions")));
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("column does not have dimensions")));
   if (quantizer == QuantizerKind::kNone) {
     if (dims > MaxDims(kind)) {
       if (WorksInFloats(kind))
@@ -97,16 +97,21 @@ int IndexDims(Relation index, ElemKind kind, QuantizerKind quantizer) {
                       errmsg("column cannot have more than %d dimensions for ivfflat index",
                              MaxDims(kind))));
     }
-    return dims;
+  } else {
+    int limit = quantizer == QuantizerKind::kSq8 ? kMaxDimsSq8 : kMaxDimsQuantized;
+    if (dims > limit)
+      ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+                      errmsg("column cannot have more than %d dimensions for ivfflat index with "
+                             "quantizer \"%s\"",
+                             limit, QuantizerName(quantizer)),
+                      errhint("WITH (quantizer = 'binary') takes up to %d dimensions.",
+                              kMaxDimsQuantized)));
   }
-  int limit = quantizer == QuantizerKind::kSq8 ? kMaxDimsSq8 : kMaxDimsQuantized;
-  if (dims > limit)
-    ereport(ERROR,
-            (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-             errmsg("column cannot have more than %d dimensions for ivfflat index with "
-                    "quantizer \"%s\"",
-                    limit, QuantizerName(quantizer)),
-             errhint("WITH (quantizer = 'binary') takes up to %d dimensions.", kMaxDimsQuantized)));
+  // Spherical k-means (inner product, cosine) normalises the samples: one dimension leaves a
+  // single point on each side.
+  if (dims == 1 && (metric == Metric::kInnerProduct || metric == Metric::kCosine))
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("dimensions must be greater than one for this opclass")));
   return dims;
 }
 
