@@ -237,19 +237,23 @@ const char* HnswEncodePayload(const HnswSupport* sup, const char* value) {
 
 float HnswCodeDistance(const HnswSupport* sup, const char* query, const char* payload) {
   const auto* q = reinterpret_cast<const HnswQuantQuery*>(query);
-  if (q->decoded) {
-    // A binary code decoded into the query's scratch half (a backend runs one search at a time
-    // per query; DecodeVectors does not throw for a valid kind), then the float kernel.
-    float* other = const_cast<float*>(q->state) + sup->qdims;
-    DecodeVectors(sup->quantizer, sup->qdims, sup->qparams,
-                  EntryCode(reinterpret_cast<const uint8_t*>(payload) + VARHDRSZ), 1, other);
-    if (sup->code_metric == CodeMetric::kL2) return L2SquaredDistance(q->state, other, sup->qdims);
-    return -InnerProduct(q->state, other, sup->qdims);
-  }
-  float d;
-  CodeDistances(sup->quantizer, sup->qdims, sup->code_metric, q->state,
-                EntryCode(reinterpret_cast<const uint8_t*>(payload) + VARHDRSZ), 1, 0, &d);
-  return d;
+  const uint8_t* code = EntryCode(reinterpret_cast<const uint8_t*>(payload) + VARHDRSZ);
+  // src/core throws on a quantizer kind or metric it does not know: the guard makes that an
+  // error (it costs no more than the try block's bookkeeping per call).
+  return pg::GuardedCall([&]() -> float {
+    if (q->decoded) {
+      // A binary code decoded into the query's scratch half (a backend runs one search at a
+      // time per query), then the float kernel.
+      float* other = const_cast<float*>(q->state) + sup->qdims;
+      DecodeVectors(sup->quantizer, sup->qdims, sup->qparams, code, 1, other);
+      if (sup->code_metric == CodeMetric::kL2)
+        return L2SquaredDistance(q->state, other, sup->qdims);
+      return -InnerProduct(q->state, other, sup->qdims);
+    }
+    float d;
+    CodeDistances(sup->quantizer, sup->qdims, sup->code_metric, q->state, code, 1, 0, &d);
+    return d;
+  });
 }
 
 float HnswPairDistance(const HnswSupport* sup, const char* a, const char* b) {

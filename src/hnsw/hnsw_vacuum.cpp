@@ -176,6 +176,27 @@ bool CopyNeighbors(VacuumState* vs, ItemPointer ntid, ItemPointerData* out, int*
   return ok;
 }
 
+// Copies the value of element tid (palloc'd), or nullptr when the slot holds no element.
+char* CopyElementValue(Relation index, BufferAccessStrategy strategy, ItemPointer tid) {
+  Buffer buf =
+      ReadBufferExtended(index, MAIN_FORKNUM, ItemPointerGetBlockNumber(tid), RBM_NORMAL, strategy);
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  Page page = BufferGetPage(buf);
+  OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+  char* value = nullptr;
+  if (!PageIsNew(page) && off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
+      ItemIdIsNormal(PageGetItemId(page, off))) {
+    auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
+    if (e->type == kHnswElementTuple) {
+      Size sz = VARSIZE(HnswElementPayload(e));
+      value = static_cast<char*>(palloc(sz));
+      memcpy(value, HnswElementPayload(e), sz);
+    }
+  }
+  UnlockReleaseBuffer(buf);
+  return value;
+}
+
 // Pass 2: repairs neighbour lists that point at deleted elements.
 // Adds to cands[n..cap) the live elements an insertion search for `value` finds on layer lc
 // (greedy descent from the entry point, then ef_construction candidates on lc; deleted
@@ -236,24 +257,16 @@ void RepairNeighbors(VacuumState* vs, HnswReach* reach) {
     if (!any) continue;
 
     MemoryContext old = MemoryContextSwitchTo(vs->tmp_ctx);
-    // The element's own value is the query of the candidate distances.
-    HnswSearch s;
-    HnswSearchInit(&s, vs->index, &vs->sup, m, nullptr);
-    HnswCandidate self;
-    s.query = "";  // not used by the first load below (distance recomputed later)
-    {
-      // load the element value without computing a distance against a query
-      Buffer buf = ReadForVacuum(vs, ItemPointerGetBlockNumber(&le->tid));
-      LockBuffer(buf, BUFFER_LOCK_SHARE);
-      Page page = BufferGetPage(buf);
-      auto* e = reinterpret_cast<HnswElementTupleData*>(
-          PageGetItem(page, PageGetItemId(page, ItemPointerGetOffsetNumber(&le->tid))));
-      Size sz = VARSIZE(HnswElementPayload(e));
-      self.value = static_cast<char*>(palloc(sz));
-      memcpy(self.value, HnswElementPayload(e), sz);
-      UnlockReleaseBuffer(buf);
+    // The element's own value is the query of the candidate distances (only VACUUM removes
+    // elements, so it is where pass 1 found it; a damaged slot is skipped).
+    const char* self_value = CopyElementValue(vs->index, vs->info->strategy, &le->tid);
+    if (self_value == nullptr) {
+      MemoryContextSwitchTo(old);
+      MemoryContextReset(vs->tmp_ctx);
+      continue;
     }
-    s.query = HnswSearchQueryFromStored(&vs->sup, self.value);
+    HnswSearch s;
+    HnswSearchInit(&s, vs->index, &vs->sup, m, HnswSearchQueryFromStored(&vs->sup, self_value));
     memcpy(newtids, tids, sizeof(ItemPointerData) * count);
     int level = le->level;
     for (int lc = 0; lc <= level; lc++) {
@@ -294,7 +307,7 @@ void RepairNeighbors(VacuumState* vs, HnswReach* reach) {
             n++;
         }
       }
-      n = AddSearchCandidates(vs, meta, efc, self.value, &le->tid, lc, &s.visited, cands, n, cap);
+      n = AddSearchCandidates(vs, meta, efc, self_value, &le->tid, lc, &s.visited, cands, n, cap);
       auto* kept = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * slots));
       int nkept = HnswSelectNeighbors(&vs->sup, cands, n, slots, kept);
       for (int k = 0; k < slots; k++) {
@@ -347,27 +360,6 @@ void RepairEntryPoint(VacuumState* vs) {
   else
     HnswUpdateMeta(vs->index, false, InvalidBlockNumber, true, &vs->live[best].tid,
                    vs->live[best].level);
-}
-
-// Copies the value of element tid (palloc'd), or nullptr when the slot holds no element.
-char* CopyElementValue(Relation index, BufferAccessStrategy strategy, ItemPointer tid) {
-  Buffer buf =
-      ReadBufferExtended(index, MAIN_FORKNUM, ItemPointerGetBlockNumber(tid), RBM_NORMAL, strategy);
-  LockBuffer(buf, BUFFER_LOCK_SHARE);
-  Page page = BufferGetPage(buf);
-  OffsetNumber off = ItemPointerGetOffsetNumber(tid);
-  char* value = nullptr;
-  if (!PageIsNew(page) && off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
-      ItemIdIsNormal(PageGetItemId(page, off))) {
-    auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
-    if (e->type == kHnswElementTuple) {
-      Size sz = VARSIZE(HnswElementPayload(e));
-      value = static_cast<char*>(palloc(sz));
-      memcpy(value, HnswElementPayload(e), sz);
-    }
-  }
-  UnlockReleaseBuffer(buf);
-  return value;
 }
 
 }  // namespace
