@@ -176,6 +176,43 @@ SELECT hq_index_top('hq_unlogged', 'v', '<->', '[1,0,1,0,1,0,1,0]')
      = hq_top('hq_unlogged', 'v', '<->', '[1,0,1,0,1,0,1,0]') AS unlogged_exact;
 DROP TABLE hq_empty, hq_unlogged;
 
+-- ---- duplicates inserted after the build share elements of up to 10 rows, as unquantized:
+-- 20 identical rows make 2 elements (ef_search 1 reaches one: 10 rows), also through an
+-- expression index with a predicate. Equal payloads (code, error, norm) are not enough: the
+-- table row decides. Binary codes of 2 dimensions over a symmetric sample: [5.5,6.5] and
+-- [6.5,5.5] have one code, error and norm, yet stay apart (5 + 5 rows: 2 elements, and 6
+-- more of the first fill its element and start a third).
+SET ragstore.debug_functions = on;
+CREATE TABLE hq_dup (id int, v vector(8));
+INSERT INTO hq_dup SELECT i, (SELECT array_agg(sin(i * 7 + j)) FROM generate_series(1, 8) j)::vector
+  FROM generate_series(1, 300) i;
+CREATE INDEX hq_dup_sq8 ON hq_dup USING hnsw (v vector_l2_ops) WITH (quantizer = 'sq8');
+CREATE INDEX hq_dup_bin ON hq_dup USING hnsw (v vector_cosine_ops) WITH (quantizer = 'binary');
+CREATE INDEX hq_dup_expr ON hq_dup USING hnsw (((v + v)::vector(8)) vector_l2_ops)
+  WITH (quantizer = 'sq8') WHERE id % 2 = 0;
+INSERT INTO hq_dup SELECT 1000 + i, '[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8]' FROM generate_series(1, 20) i;
+SELECT g.elements - 300 AS sq8_new_elements FROM ragstore.debug_hnsw_graph('hq_dup_sq8') g;
+SELECT g.elements - 300 AS binary_new_elements FROM ragstore.debug_hnsw_graph('hq_dup_bin') g;
+SELECT g.elements - 150 AS expression_new_elements FROM ragstore.debug_hnsw_graph('hq_dup_expr') g;
+SET hnsw.ef_search = 1;
+SELECT count(*) AS sq8_rows_at_ef_search_1
+  FROM (SELECT id FROM hq_dup ORDER BY v <-> '[0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8]' LIMIT 20) s;
+SET hnsw.ef_search = 300;
+SELECT * FROM ragstore.verify_index('hq_dup_sq8', heapallindexed => true);
+SELECT * FROM ragstore.verify_index('hq_dup_bin', heapallindexed => true);
+SELECT * FROM ragstore.verify_index('hq_dup_expr', heapallindexed => true);
+CREATE TABLE hq_twins (v vector(2));
+INSERT INTO hq_twins SELECT ARRAY[i, j] FROM generate_series(0, 9) i, generate_series(0, 9) j;
+CREATE INDEX hq_twins_bin ON hq_twins USING hnsw (v vector_l2_ops) WITH (quantizer = 'binary');
+INSERT INTO hq_twins SELECT '[5.5,6.5]' FROM generate_series(1, 5);
+INSERT INTO hq_twins SELECT '[6.5,5.5]' FROM generate_series(1, 5);
+SELECT g.elements - 100 AS twins_new_elements FROM ragstore.debug_hnsw_graph('hq_twins_bin') g;
+INSERT INTO hq_twins SELECT '[5.5,6.5]' FROM generate_series(1, 6);
+SELECT g.elements - 100 AS twins_new_elements FROM ragstore.debug_hnsw_graph('hq_twins_bin') g;
+SELECT * FROM ragstore.verify_index('hq_twins_bin', heapallindexed => true);
+RESET ragstore.debug_functions;
+DROP TABLE hq_dup, hq_twins;
+
 -- ---- beyond pgvector's limits: 3,072 dimensions with sq8, 16,000 with binary
 CREATE TABLE hq_big (id int, v vector(3072), w halfvec(16000));
 INSERT INTO hq_big SELECT i,

@@ -22,6 +22,7 @@
 extern "C" {
 #include "access/amapi.h"
 #include "access/generic_xlog.h"
+#include "access/relscan.h"
 #include "fmgr.h"
 #include "nodes/execnodes.h"
 #include "storage/bufmgr.h"
@@ -329,10 +330,24 @@ int HnswSelectNeighbors(const HnswSupport* sup, HnswCandidate* cands, int n, int
 void HnswSortCandidates(HnswCandidate* c, int n);
 
 // ---- insertion (hnsw_insert.cpp) ----
+// Reads the indexed value of a table row, for inserts into a quantized index: its elements hold
+// codes, which equal values share but unequal ones can too, so an insert compares its value with
+// the table row of an element's heap TID before joining that element. The slot, executor state
+// (index expressions) and index fetch are made on first use; HnswRowReaderEnd releases them.
+struct HnswRowReader {
+  Relation heap;
+  IndexInfo* index_info;
+  EState* estate;
+  TupleTableSlot* slot;
+  IndexFetchTableData* fetch;
+};
+void HnswRowReaderInit(HnswRowReader* r, Relation heap, IndexInfo* index_info);
+void HnswRowReaderEnd(HnswRowReader* r);
 // Inserts one prepared value (see HnswPrepareValue) for heap row heaptid: adds the TID to an
-// element of equal value with room when the layer-0 search finds one, else a new element.
+// element of equal value with room when the layer-0 search finds one, else a new element. A
+// quantized index groups equal values only with a row reader (nullptr: never).
 void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, ItemPointer heaptid,
-                     bool building);
+                     bool building, HnswRowReader* rows);
 int HnswRandomLevel(int m);
 // HNSW's neighbour search of an insertion (alg. 1 lines 1-10): greedy descent from meta's
 // entry point, then ef_construction search and the selection heuristic on layers

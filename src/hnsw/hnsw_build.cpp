@@ -82,6 +82,7 @@ void GraphHolderFree(void* arg) {
 struct BuildState {
   Relation heap;
   Relation index;
+  HnswRowReader rows;  // rows spilled to on-disk inserts: equal values in a quantized index
   HnswSupport sup;
   int dims;
   int m;
@@ -516,7 +517,7 @@ void BuildCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull,
     }
     MemoryContextSwitchTo(bs->tmp_ctx);
   }
-  HnswInsertValue(bs->index, &bs->sup, value, tid, true);
+  HnswInsertValue(bs->index, &bs->sup, value, tid, true, &bs->rows);
   bs->index_tuples += 1;
   MemoryContextSwitchTo(old);
   MemoryContextReset(bs->tmp_ctx);
@@ -589,8 +590,10 @@ IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info
   UnlockReleaseBuffer(meta_buf);
 
   pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
+  HnswRowReaderInit(&bs->rows, heap, index_info);
   bs->heap_tuples =
       table_index_build_scan(heap, index, index_info, true, true, BuildCallback, bs, nullptr);
+  HnswRowReaderEnd(&bs->rows);
   if (bs->in_memory) BuildCollected(bs);
   EnsureQuantizer(bs, 0);  // an empty table, or no in-memory phase: the quantizer's defaults
   if (RelationNeedsWAL(index))

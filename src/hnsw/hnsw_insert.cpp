@@ -17,13 +17,17 @@
 #include <cmath>
 
 extern "C" {
+#include "access/tableam.h"
+#include "catalog/index.h"
 #include "common/hashfn.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "storage/indexfsm.h"
 #include "storage/freespace.h"
 #include "storage/lmgr.h"
+#include "executor/executor.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 }
 
 namespace ragstore {
@@ -205,11 +209,41 @@ void AddToList(Relation index, bool building, int m, ItemPointer ntid, int lc,
   UnlockReleaseBuffer(buf);
 }
 
-// Adds heaptid to the element `dup` (a live element whose value equals `value`) under its
-// page's exclusive lock, in one generic WAL record; false when it no longer qualifies (deleted,
-// no longer that value) or has no free slot.
-bool AddDuplicate(Relation index, bool building, const HnswCandidate& dup, const char* value,
-                  ItemPointer heaptid) {
+// True when the table row heaptid (any version: SnapshotAny, as the index entry was made for
+// it) still exists and its prepared indexed value is `value`, byte for byte. False when the row
+// is gone (pruned) or an index expression has not been prepared by the caller's executor.
+bool RowHasValue(HnswRowReader* r, const HnswSupport* sup, ItemPointer heaptid, const char* value) {
+  IndexInfo* ii = r->index_info;
+  if (ii->ii_Expressions != NIL && ii->ii_ExpressionsState == NIL) return false;
+  if (r->estate == nullptr) {
+    r->estate = CreateExecutorState();
+    r->slot = table_slot_create(r->heap, nullptr);
+    r->fetch = table_index_fetch_begin(r->heap);
+    GetPerTupleExprContext(r->estate)->ecxt_scantuple = r->slot;
+  }
+  bool call_again = false, all_dead = false;
+  ItemPointerData tid = *heaptid;
+  if (!table_index_fetch_tuple(r->fetch, &tid, SnapshotAny, r->slot, &call_again, &all_dead))
+    return false;
+  Datum values[INDEX_MAX_KEYS];
+  bool isnull[INDEX_MAX_KEYS];
+  FormIndexDatum(ii, r->slot, r->estate, values, isnull);
+  bool equal = false;
+  if (!isnull[0]) {
+    const char* row_value = HnswPrepareValue(sup, values[0], true);
+    equal = row_value != nullptr && HnswValuesEqual(row_value, value);
+  }
+  ExecClearTuple(r->slot);
+  ResetPerTupleExprContext(r->estate);
+  return equal;
+}
+
+// Adds heaptid to the element `dup` (a live element whose payload equals `payload`, and, when
+// `witness` is given, that still holds that heap TID) under its page's exclusive lock, in one
+// generic WAL record; false when it no longer qualifies (deleted, another payload, the witness
+// gone) or has no free slot.
+bool AddDuplicate(Relation index, bool building, const HnswCandidate& dup, const char* payload,
+                  const ItemPointerData* witness, ItemPointer heaptid) {
   Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(&dup.tid));
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
   Page page = BufferGetPage(buf);
@@ -219,7 +253,11 @@ bool AddDuplicate(Relation index, bool building, const HnswCandidate& dup, const
       ItemIdIsNormal(PageGetItemId(page, off))) {
     auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
     int n = e->type == kHnswElementTuple && !e->deleted ? HnswElementHeapTidCount(e) : 0;
-    if (n > 0 && n < kHnswHeapTids && HnswValuesEqual(HnswElementPayload(e), value)) {
+    bool witnessed = witness == nullptr;
+    for (int i = 0; i < n && !witnessed; i++)
+      witnessed = ItemPointerEquals(&e->heaptids[i], const_cast<ItemPointer>(witness));
+    if (n > 0 && n < kHnswHeapTids && witnessed &&
+        HnswValuesEqual(HnswElementPayload(e), payload)) {
       HnswWriter w;
       HnswWriterStart(&w, index, building);
       Page wpage = HnswWriterRegister(&w, buf, false);
@@ -569,8 +607,24 @@ bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool b
   return linked;
 }
 
+void HnswRowReaderInit(HnswRowReader* r, Relation heap, IndexInfo* index_info) {
+  r->heap = heap;
+  r->index_info = index_info;
+  r->estate = nullptr;
+  r->slot = nullptr;
+  r->fetch = nullptr;
+}
+
+void HnswRowReaderEnd(HnswRowReader* r) {
+  if (r->estate == nullptr) return;
+  table_index_fetch_end(r->fetch);
+  ExecDropSingleTupleTableSlot(r->slot);
+  FreeExecutorState(r->estate);
+  r->estate = nullptr;
+}
+
 void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, ItemPointer heaptid,
-                     bool building) {
+                     bool building, HnswRowReader* rows) {
   int m = HnswGetM(index);
   int efc = HnswGetEfConstruction(index);
   int level = HnswRandomLevel(m);
@@ -602,17 +656,24 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, 
   HnswFindNeighbors(index, sup, m, efc, value, level, &meta, selected, nselected, &found0,
                     &nfound0);
 
-  // An element of equal value with room takes the heap TID instead (equal values have equal
-  // distances to the query, so only those are compared). Not in a quantized index: its
-  // elements hold codes, which cannot tell equal values apart (a build still groups them).
-  if (sup->quantizer != QuantizerKind::kNone) nfound0 = 0;
-  float self_distance = nfound0 > 0 ? HnswDistance(sup, value, value) : 0;
+  // What the element stores: the value, or its code (quantized).
+  const char* payload = HnswEncodePayload(sup, value);
+
+  // An element of equal value with room takes the heap TID instead. Unquantized: equal values
+  // have equal distances to the query, so only those are compared, then the values. Quantized:
+  // an element whose payload (code, error, norm) is ours may still hold another value, so the
+  // table row of its first heap TID decides (equal values have equal payloads).
+  const bool quantized = sup->quantizer != QuantizerKind::kNone;
+  if (quantized && rows == nullptr) nfound0 = 0;
+  float self_distance = nfound0 > 0 && !quantized ? HnswDistance(sup, value, value) : 0;
   for (int i = 0; i < nfound0; i++) {
     const HnswCandidate& c = found0[i];
-    if (c.distance != self_distance || c.deleted || c.value == nullptr ||
-        c.nheaptids >= kHnswHeapTids || !HnswValuesEqual(c.value, value))
+    if ((!quantized && c.distance != self_distance) || c.deleted || c.value == nullptr ||
+        c.nheaptids == 0 || c.nheaptids >= kHnswHeapTids || !HnswValuesEqual(c.value, payload))
       continue;
-    if (AddDuplicate(index, building, c, value, heaptid)) {
+    ItemPointerData witness = c.heaptid;
+    if (quantized && !RowHasValue(rows, sup, &witness, value)) continue;
+    if (AddDuplicate(index, building, c, payload, quantized ? &witness : nullptr, heaptid)) {
       UnlockPage(index, kHnswUpdateLock, lockmode);
       if (BlockNumberIsValid(value_lock)) UnlockPage(index, value_lock, ExclusiveLock);
       return;
@@ -620,8 +681,6 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, 
   }
 
   // Build and write the element.
-  // What the element stores: the value, or its code (quantized).
-  const char* payload = HnswEncodePayload(sup, value);
   Size vsize = VARSIZE(payload);
   Size esize = HnswElementTupleSize(vsize);
   Size nsize = HnswNeighborTupleSize(level, m);
@@ -698,7 +757,10 @@ bool hnswinsert(Relation index, Datum* values, bool* isnull, ItemPointer heap_ti
   HnswInitSupport(index, &sup);
   HnswLoadQuantizer(index, &sup);
   char* value = HnswPrepareValue(&sup, values[0], true);
-  if (value != nullptr) HnswInsertValue(index, &sup, value, heap_tid, false);
+  HnswRowReader rows;
+  HnswRowReaderInit(&rows, heap, index_info);
+  if (value != nullptr) HnswInsertValue(index, &sup, value, heap_tid, false, &rows);
+  HnswRowReaderEnd(&rows);
   MemoryContextSwitchTo(old);
   MemoryContextDelete(ctx);
   return false;

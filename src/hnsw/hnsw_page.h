@@ -31,8 +31,10 @@
 //     kHnswHeapTids of them; more such rows make further elements, linked like any other. A
 //     build groups them before the graph is built (core/duplicates.h); an insert adds its heap
 //     TID to an element of equal value that its layer-0 search found and that has room
-//     (hnsw_insert.cpp). VACUUM removes dead heap TIDs from an element and marks it deleted
-//     only when none is left. So a search that reaches an element returns all its rows.
+//     (hnsw_insert.cpp; in a quantized index, an element with an equal payload whose first
+//     heap TID's table row holds the value). VACUUM removes dead heap TIDs from an element and
+//     marks it deleted only when none is left. So a search that reaches an element returns all its
+//     rows.
 //   Neighbour tuple (HnswNeighborTupleData): type = kHnswNeighborTuple, count = (level + 2) * m
 //     slots of ItemPointerData: slots [0, 2m) are layer 0, then m slots per upper layer
 //     (layer l >= 1 at 2m + (l - 1) m). Unused slots hold an invalid TID. Neighbour lists are
