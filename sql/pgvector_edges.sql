@@ -141,33 +141,35 @@ DROP TABLE pgvector_edges_bits;
 -- without dimensions is named before an ef_construction below 2 * m)
 CREATE TABLE pgvector_edges_ix (v vector, v1 vector(1), v2001 vector(2001), h1 halfvec(1),
   h4001 halfvec(4001), b bit(64001), s sparsevec(2000));
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v vector_l2_ops)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v vector_l2_ops) WITH (m = 16, ef_construction = 16)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v2001 vector_l2_ops)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (h4001 halfvec_l2_ops)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (b bit_hamming_ops)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v1 vector_l2_ops) WITH (m = 16, ef_construction = 31)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v1 vector_l2_ops) WITH (m = 1)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v1 vector_l2_ops) WITH (m = 101)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v1 vector_l2_ops) WITH (ef_construction = 3)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v1 vector_l2_ops) WITH (ef_construction = 1001)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (v1 vector_l2_ops) WITH (lists = 10)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (v vector_l2_ops)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (v2001 vector_l2_ops)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (h4001 halfvec_l2_ops)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (b bit_hamming_ops)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (v1 vector_l2_ops) WITH (lists = 0)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (v1 vector_l2_ops) WITH (lists = 32769)$$);
--- spherical k-means (inner product, cosine) needs two dimensions; L2 takes one
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (v1 vector_ip_ops)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (v1 vector_cosine_ops)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (h1 halfvec_ip_ops)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (h1 halfvec_cosine_ops)$$);
+SELECT n, spec, pg_temp.try('CREATE INDEX ON pgvector_edges_ix USING ' || spec) AS error FROM (VALUES
+  (1, 'hnsw (v vector_l2_ops)'),
+  (2, 'hnsw (v vector_l2_ops) WITH (m = 16, ef_construction = 16)'),
+  (3, 'hnsw (v2001 vector_l2_ops)'),
+  (4, 'hnsw (h4001 halfvec_l2_ops)'),
+  (5, 'hnsw (b bit_hamming_ops)'),
+  (6, 'hnsw (v1 vector_l2_ops) WITH (m = 16, ef_construction = 31)'),
+  (7, 'hnsw (v1 vector_l2_ops) WITH (m = 1)'),
+  (8, 'hnsw (v1 vector_l2_ops) WITH (m = 101)'),
+  (9, 'hnsw (v1 vector_l2_ops) WITH (ef_construction = 3)'),
+  (10, 'hnsw (v1 vector_l2_ops) WITH (ef_construction = 1001)'),
+  (11, 'hnsw (v1 vector_l2_ops) WITH (lists = 10)'),
+  (12, 'ivfflat (v vector_l2_ops)'),
+  (13, 'ivfflat (v2001 vector_l2_ops)'),
+  (14, 'ivfflat (h4001 halfvec_l2_ops)'),
+  (15, 'ivfflat (b bit_hamming_ops)'),
+  (16, 'ivfflat (v1 vector_l2_ops) WITH (lists = 0)'),
+  (17, 'ivfflat (v1 vector_l2_ops) WITH (lists = 32769)'),
+  -- spherical k-means (inner product, cosine) needs two dimensions; L2 takes one (below)
+  (18, 'ivfflat (v1 vector_ip_ops)'),
+  (19, 'ivfflat (v1 vector_cosine_ops)'),
+  (20, 'ivfflat (h1 halfvec_ip_ops)'),
+  (21, 'ivfflat (h1 halfvec_cosine_ops)'),
+  -- operator classes the method has not, or of another type
+  (22, 'ivfflat (s sparsevec_l2_ops)'),
+  (23, 'ivfflat (b bit_jaccard_ops)'),
+  (24, 'hnsw (h1 vector_l2_ops)')
+) s(n, spec) ORDER BY n;
 CREATE INDEX pgvector_edges_ix_l2 ON pgvector_edges_ix USING ivfflat (v1 vector_l2_ops);
--- operator classes the method has not, or of another type
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (s sparsevec_l2_ops)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING ivfflat (b bit_jaccard_ops)$$);
-SELECT pg_temp.try($$CREATE INDEX ON pgvector_edges_ix USING hnsw (h1 vector_l2_ops)$$);
 -- a sparsevec of more than 1,000 non-zero elements, at build and at insert
 INSERT INTO pgvector_edges_ix (s)
   SELECT ('{' || string_agg(i || ':1', ',') || '}/2000')::sparsevec FROM generate_series(1, 1001) i;
