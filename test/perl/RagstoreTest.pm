@@ -5,7 +5,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 our @EXPORT_OK = qw(data_dir require_data read_fvecs read_ivecs vec_literal load_fvecs_table
-                    recall_at_k verify_indexes verify_clean fault_seed wait_then top_ids);
+                    recall_at_k verify_indexes verify_clean fault_seed wait_then top_ids top_dists);
 
 # The data directory: $RAGSTORE_DATA_DIR, else <checkout>/../shared/data.
 sub data_dir {
@@ -104,11 +104,27 @@ sub load_fvecs_table {
 # array ref of array refs of ids, one per query, for recall_at_k.
 sub top_ids {
   my ($node, $dbname, $table, $queries, $settings, $op) = @_;
+  return _top10($node, $dbname, $table, $queries, $settings, $op // '<->', 'id');
+}
+
+# The same searches' distances (as the server prints them) instead of ids: two searches that
+# agree up to the order of equally distant rows (ties, common on integer-valued data such as
+# mnist's pixels) return the same lists.
+sub top_dists {
+  my ($node, $dbname, $table, $queries, $settings, $op) = @_;
   $op //= '<->';
+  return _top10($node, $dbname, $table, $queries, $settings, $op, "embedding $op %s");
+}
+
+# $what: the column to report ('id'), or an expression with %s for the query literal.
+sub _top10 {
+  my ($node, $dbname, $table, $queries, $settings, $op, $what) = @_;
   my $sql = "SET enable_seqscan = off; $settings\n";
   for my $q (@$queries) {
-    $sql .= "SELECT coalesce(string_agg(id::text, ',' ORDER BY n), '') FROM (SELECT id, row_number() OVER () n FROM "
-      . "(SELECT id FROM $table ORDER BY embedding $op '" . vec_literal($q) . "' LIMIT 10) s) s;\n";
+    my $lit = "'" . vec_literal($q) . "'";
+    my $col = $what =~ /%s/ ? sprintf($what, $lit) : $what;
+    $sql .= "SELECT coalesce(string_agg(x::text, ',' ORDER BY n), '') FROM (SELECT x, row_number() OVER () n FROM "
+      . "(SELECT $col AS x FROM $table ORDER BY embedding $op $lit LIMIT 10) s) s;\n";
   }
   my $out = $node->safe_psql($dbname, $sql);
   return [ map { [ split /,/, $_ ] } split /\n/, $out ];
