@@ -210,8 +210,20 @@ SELECT g.elements - 100 AS twins_new_elements FROM ragstore.debug_hnsw_graph('hq
 INSERT INTO hq_twins SELECT '[5.5,6.5]' FROM generate_series(1, 6);
 SELECT g.elements - 100 AS twins_new_elements FROM ragstore.debug_hnsw_graph('hq_twins_bin') g;
 SELECT * FROM ragstore.verify_index('hq_twins_bin', heapallindexed => true);
+-- a build that outgrows maintenance_work_mem inserts the remaining rows on disk: 20 identical
+-- rows at the end of the table (past the NOTICE's row count) make 2 elements there too
+CREATE TABLE hq_spill (id int, v vector(256));
+INSERT INTO hq_spill SELECT i, (SELECT array_agg(sin(i * 3 + j * 0.1)) FROM generate_series(1, 256) j)::vector
+  FROM generate_series(1, 900) i;
+INSERT INTO hq_spill SELECT 1000 + i, (SELECT array_agg(cos(j)) FROM generate_series(1, 256) j)::vector
+  FROM generate_series(1, 20) i;
+SET maintenance_work_mem = '1MB';
+CREATE INDEX hq_spill_sq8 ON hq_spill USING hnsw (v vector_l2_ops) WITH (quantizer = 'sq8');
+RESET maintenance_work_mem;
+SELECT g.elements - 900 AS spilled_new_elements FROM ragstore.debug_hnsw_graph('hq_spill_sq8') g;
+SELECT * FROM ragstore.verify_index('hq_spill_sq8', heapallindexed => true);
 RESET ragstore.debug_functions;
-DROP TABLE hq_dup, hq_twins;
+DROP TABLE hq_dup, hq_twins, hq_spill;
 
 -- ---- beyond pgvector's limits: 3,072 dimensions with sq8, 16,000 with binary
 CREATE TABLE hq_big (id int, v vector(3072), w halfvec(16000));

@@ -333,10 +333,13 @@ void HnswSortCandidates(HnswCandidate* c, int n);
 // Reads the indexed value of a table row, for inserts into a quantized index: its elements hold
 // codes, which equal values share but unequal ones can too, so an insert compares its value with
 // the table row of an element's heap TID before joining that element. The slot, executor state
-// (index expressions) and index fetch are made on first use; HnswRowReaderEnd releases them.
+// (index expressions) and index fetch are made on first use, in the memory context that was
+// current at HnswRowReaderInit (callers reset shorter-lived ones per row); HnswRowReaderEnd
+// releases them.
 struct HnswRowReader {
   Relation heap;
   IndexInfo* index_info;
+  MemoryContext cxt;
   EState* estate;
   TupleTableSlot* slot;
   IndexFetchTableData* fetch;

@@ -216,10 +216,12 @@ bool RowHasValue(HnswRowReader* r, const HnswSupport* sup, ItemPointer heaptid, 
   IndexInfo* ii = r->index_info;
   if (ii->ii_Expressions != NIL && ii->ii_ExpressionsState == NIL) return false;
   if (r->estate == nullptr) {
+    MemoryContext old = MemoryContextSwitchTo(r->cxt);
     r->estate = CreateExecutorState();
     r->slot = table_slot_create(r->heap, nullptr);
     r->fetch = table_index_fetch_begin(r->heap);
     GetPerTupleExprContext(r->estate)->ecxt_scantuple = r->slot;
+    MemoryContextSwitchTo(old);
   }
   bool call_again = false, all_dead = false;
   ItemPointerData tid = *heaptid;
@@ -610,6 +612,7 @@ bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool b
 void HnswRowReaderInit(HnswRowReader* r, Relation heap, IndexInfo* index_info) {
   r->heap = heap;
   r->index_info = index_info;
+  r->cxt = CurrentMemoryContext;
   r->estate = nullptr;
   r->slot = nullptr;
   r->fetch = nullptr;
