@@ -78,7 +78,23 @@ SELECT count(*) AS problems FROM ragstore.verify_index('verify_copy', true);
 -- A build writes the entry point first, followed by its neighbour tuple: (1,1) and (1,2).
 -- element (1,1): level byte (offset 1) = 200
 SELECT ragstore.debug_write_index_page('verify_copy', 1, 1, 1, '\xc8');
-SELECT block, item, problem FROM ragstore.verify_index('verify_copy') ORDER BY 1, 2, 3;
+SELECT block, item, problem FROM ragstore.verify_index('verify_copy')
+  WHERE problem <> 'unreachable element' ORDER BY 1, 2, 3;
+-- no search can use the damaged entry point, so no row is reachable
+SELECT count(*) FROM ragstore.verify_index('verify_copy') WHERE problem = 'unreachable element';
+-- a search that reads a damaged tuple stops with index_corrupted, naming the index, block and
+-- offset (the entry point is the first element every search reads)
+SET enable_seqscan = off;
+DO $$ BEGIN PERFORM id FROM verify_small ORDER BY v <-> '[1,0,0]' LIMIT 3;
+  EXCEPTION WHEN index_corrupted THEN RAISE WARNING 'XX002: %', SQLERRM; END $$;
+REINDEX INDEX verify_copy;
+-- element (1,3): its value's varlena header (offset 72) is not an uncompressed one
+SELECT ragstore.debug_write_index_page('verify_copy', 1, 3, 72, '\xffff0000');
+SELECT block, item, problem, detail FROM ragstore.verify_index('verify_copy')
+  WHERE problem <> 'unreachable element' ORDER BY 1, 2, 3;
+DO $$ BEGIN PERFORM id FROM verify_small ORDER BY v <-> '[1,0,0]' LIMIT 3;
+  EXCEPTION WHEN index_corrupted THEN RAISE WARNING 'XX002: %', SQLERRM; END $$;
+RESET enable_seqscan;
 REINDEX INDEX verify_copy;
 -- neighbour tuple (1,2): slot 0 (offset 4) = the element itself, slot 1 = (1,250), a freed slot
 SELECT ragstore.debug_write_index_page('verify_copy', 1, 2, 4, '\x000001000100');
@@ -108,6 +124,16 @@ REINDEX INDEX verify_copy;
 -- neighbour tuple (1,2): count (offset 2) = 1
 SELECT ragstore.debug_write_index_page('verify_copy', 1, 2, 2, '\x0100');
 SELECT block, item, problem FROM ragstore.verify_index('verify_copy') WHERE problem <> 'unreachable element';
+REINDEX INDEX verify_copy;
+-- neighbour tuple (1,2): count = 65535, more slots than the tuple holds: a search that reads
+-- the list stops with index_corrupted
+SELECT ragstore.debug_write_index_page('verify_copy', 1, 2, 2, '\xffff');
+SELECT block, item, problem, detail FROM ragstore.verify_index('verify_copy')
+  WHERE problem <> 'unreachable element';
+SET enable_seqscan = off;
+DO $$ BEGIN PERFORM id FROM verify_small ORDER BY v <-> '[1,0,0]' LIMIT 3;
+  EXCEPTION WHEN index_corrupted THEN RAISE WARNING 'XX002: %', SQLERRM; END $$;
+RESET enable_seqscan;
 REINDEX INDEX verify_copy;
 -- meta page: no entry point (entry block at page byte 40 = InvalidBlockNumber): every row is
 -- beyond reach of a search

@@ -135,7 +135,10 @@ struct HnswSupport {
   const float* qparams;      // trained parameters (palloc'd), nullptr until loaded
   CodeMetric code_metric;    // L2 squared, or negative inner product (inner product, cosine)
   BoundMetric bound_metric;  // the SQL operator's distance, for the re-ranking bound
-  Size payload_size;         // VARHDRSZ + CodeAux + code
+  // Bytes of every element's payload (checked by the tuple reads): quantized, VARHDRSZ + CodeAux
+  // + code; unquantized, the column's value size for vector, halfvec and bit; 0 (not fixed) for
+  // sparsevec.
+  Size payload_size;
 };
 
 // The search query of a quantized index: the query's norm and the quantizer's per-query state;
@@ -198,6 +201,67 @@ void HnswInitMetaPage(Page page, int dims, int m, int ef_construction);
 // dirty buffers, logged with the build's log_newpage_range).
 void HnswWriteQuantizer(Relation index, const HnswSupport* sup);
 void HnswInitDataPage(Page page);
+
+// ---- checked reads of element and neighbour tuples (hnsw_utils.cpp)
+// Every read of an element or a neighbour tuple from a page goes through HnswCheckElement /
+// HnswCheckNeighbors (readers that report damage instead of failing: the reachability pass,
+// ragstore.verify_index) or HnswGetElement / HnswGetNeighbors (everything else: they raise the
+// problem as an error). They check the page and the tuple before any field is used, so a damaged
+// page never makes a reader read outside the page or the tuple.
+
+// A damaged page or tuple: `what` is the part (ragstore.verify_index's problem names: "page",
+// "line pointer", "tuple type", "element value", "element level", "neighbour tuple"), nullptr
+// when nothing is wrong; `detail` says what is wrong, with the numbers.
+struct HnswTupleProblem {
+  const char* what;
+  char detail[160];
+};
+
+// The element tuple at line pointer off of `page` (block blk of the index), or nullptr.
+// nullptr with problem->what nullptr: the slot holds no element, which readers tolerate (a new
+// page, off beyond the line pointers, an unused line pointer, or a neighbour tuple: a stale TID
+// to a slot VACUUM freed and an insert reused). nullptr with problem->what set: damage: blk is
+// the meta page or a parameter page; the page's header or special space is not an hnsw data
+// page's; the line pointer is dead or a redirect, or its item lies outside the page's tuple
+// space; the tuple's type is unknown; it is shorter than an element's header; its payload is not
+// an uncompressed varlena inside the tuple, or (payload_bytes > 0: every payload of the index
+// has that size, HnswSupport.payload_size) not of payload_bytes bytes; its level exceeds
+// kMaxLevel.
+HnswElementTupleData* HnswCheckElement(Page page, BlockNumber blk, OffsetNumber off,
+                                       Size payload_bytes, HnswTupleProblem* problem);
+// The neighbour tuple at line pointer off of `page` (block blk) of an index with parameter m,
+// or nullptr. nullptr without a problem: the slot holds no neighbour tuple (as above, an element
+// tuple instead), or one with fewer than min_count slots (a stale TID: the neighbour tuple of
+// another, lower element). With a problem: the page and line pointer damage above, an unknown
+// tuple type, a tuple shorter than its header or than its count of slots, or more slots than an
+// element of the highest level has ((kMaxLevel + 2) * m).
+HnswNeighborTupleData* HnswCheckNeighbors(Page page, BlockNumber blk, OffsetNumber off, int m,
+                                          int min_count, HnswTupleProblem* problem);
+// The line pointers of block blk for a reader that walks every tuple of a page (VACUUM, a scan
+// with a NULL query): 0 for a new page or a parameter page (no tuples). Errors: XX002 when the
+// page's header or special space is not an hnsw data page's.
+OffsetNumber HnswPageTupleSlots(Relation index, Page page, BlockNumber blk);
+// Raises `problem` found at (blk, off) of index (off InvalidOffsetNumber: the page): XX002
+// (index_corrupted) naming the index, the block, the offset and the damaged part, with a hint to
+// REINDEX.
+pg_attribute_noreturn() void HnswTupleCorrupted(Relation index, BlockNumber blk, OffsetNumber off,
+                                                const HnswTupleProblem& problem);
+// HnswCheckElement / HnswCheckNeighbors that raise a problem (HnswTupleCorrupted): nullptr only
+// when the slot holds no such tuple.
+inline HnswElementTupleData* HnswGetElement(Relation index, Page page, BlockNumber blk,
+                                            OffsetNumber off, Size payload_bytes) {
+  HnswTupleProblem problem;
+  HnswElementTupleData* e = HnswCheckElement(page, blk, off, payload_bytes, &problem);
+  if (unlikely(problem.what != nullptr)) HnswTupleCorrupted(index, blk, off, problem);
+  return e;
+}
+inline HnswNeighborTupleData* HnswGetNeighbors(Relation index, Page page, BlockNumber blk,
+                                               OffsetNumber off, int m, int min_count) {
+  HnswTupleProblem problem;
+  HnswNeighborTupleData* nt = HnswCheckNeighbors(page, blk, off, m, min_count, &problem);
+  if (unlikely(problem.what != nullptr)) HnswTupleCorrupted(index, blk, off, problem);
+  return nt;
+}
 
 // Page writes through generic WAL, or plain dirty buffers while a build runs (the build logs
 // everything at the end with log_newpage_range).

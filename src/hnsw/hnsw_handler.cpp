@@ -18,6 +18,7 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/selfuncs.h"
 #include "utils/spccache.h"
+#include "utils/varbit.h"
 }
 
 namespace ragstore {
@@ -112,11 +113,17 @@ void HnswInitSupport(Relation index, HnswSupport* sup) {
   sup->qdims = 0;
   sup->qparams = nullptr;
   sup->payload_size = 0;
-  QuantizerKind q = HnswGetQuantizer(index);
-  if (q != QuantizerKind::kNone) {
-    int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
-    HnswSetQuantizer(sup, q, typmod);
+  int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+  // Values of a column with dimensions have one size (HnswPrepareValue keeps it: detoasted,
+  // normalised in place of the same dimensions).
+  if (typmod > 0 && sup->type->dims_from_typmod) {
+    if (sup->type->element_kind == HnswElementKind::kDenseFloat)
+      sup->payload_size = sup->type->from_float_size(typmod);
+    else if (sup->type->element_kind == HnswElementKind::kBits)
+      sup->payload_size = VARBITTOTALLEN(typmod);
   }
+  QuantizerKind q = HnswGetQuantizer(index);
+  if (q != QuantizerKind::kNone) HnswSetQuantizer(sup, q, typmod);
 }
 
 // ---------------------------------------------------------------- cost estimate

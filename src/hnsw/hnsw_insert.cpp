@@ -113,8 +113,7 @@ void WriteElement(Relation index, bool building, HnswElementTupleData* etup, Siz
       PageAddItem(npage, reinterpret_cast<Item>(ntup), nsize, InvalidOffsetNumber, false, false);
   if (eoff == InvalidOffsetNumber || noff == InvalidOffsetNumber)
     elog(ERROR, "hnsw: failed to add index item to \"%s\"", RelationGetRelationName(index));
-  auto* placed =
-      reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, PageGetItemId(page, eoff)));
+  HnswElementTupleData* placed = HnswGetElement(index, page, BufferGetBlockNumber(buf), eoff, 0);
   ItemPointerSet(&placed->neighbortid, BufferGetBlockNumber(together ? buf : nbuf), noff);
   ItemPointerSet(etid, BufferGetBlockNumber(buf), eoff);
   *ntid = placed->neighbortid;
@@ -124,14 +123,12 @@ void WriteElement(Relation index, bool building, HnswElementTupleData* etup, Siz
   if (BlockNumberIsValid(extended)) HnswUpdateMeta(index, building, extended, false, nullptr, 0);
 }
 
-// Reads neighbour tuple `off` of the exclusive-locked page; nullptr when it is gone.
-HnswNeighborTupleData* NeighborTupleAt(Page page, OffsetNumber off, int start, int slots) {
-  if (off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page) ||
-      !ItemIdIsNormal(PageGetItemId(page, off)))
-    return nullptr;
-  auto* nt = reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
-  if (nt->type != kHnswNeighborTuple || start + slots > nt->count) return nullptr;
-  return nt;
+// The neighbour tuple `off` of locked buffer buf, read on `page` (the buffer's page or a writer's
+// copy of it), when it holds the slots [start, start + slots); nullptr when it is gone. Errors:
+// XX002 for a damaged page or tuple (HnswGetNeighbors).
+HnswNeighborTupleData* NeighborTupleAt(Relation index, int m, Buffer buf, Page page,
+                                       OffsetNumber off, int start, int slots) {
+  return HnswGetNeighbors(index, page, BufferGetBlockNumber(buf), off, m, start + slots);
 }
 
 bool TidIn(const ItemPointerData* list, int n, const ItemPointerData* tid) {
@@ -148,8 +145,8 @@ int ReadLayerList(Relation index, int m, ItemPointer ntid, int lc, ItemPointerDa
   int slots = HnswLayerSlots(lc, m);
   Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(ntid));
   LockBuffer(buf, BUFFER_LOCK_SHARE);
-  HnswNeighborTupleData* nt =
-      NeighborTupleAt(BufferGetPage(buf), ItemPointerGetOffsetNumber(ntid), start, slots);
+  HnswNeighborTupleData* nt = NeighborTupleAt(index, m, buf, BufferGetPage(buf),
+                                              ItemPointerGetOffsetNumber(ntid), start, slots);
   int n = 0;
   for (int i = 0; nt != nullptr && i < slots && ItemPointerIsValid(&nt->tids[start + i]); i++)
     out[n++] = nt->tids[start + i];
@@ -170,13 +167,13 @@ void AddToList(Relation index, bool building, int m, ItemPointer ntid, int lc,
   for (int i = 0; i < n; i++) placed[i] = false;
   Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(ntid));
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-  if (NeighborTupleAt(BufferGetPage(buf), off, start, slots) == nullptr) {
+  if (NeighborTupleAt(index, m, buf, BufferGetPage(buf), off, start, slots) == nullptr) {
     UnlockReleaseBuffer(buf);
     return;
   }
   // Decide on a copy of the list, then write only if something changes.
   ItemPointerData list[2 * kMaxM];
-  memcpy(list, NeighborTupleAt(BufferGetPage(buf), off, start, slots)->tids + start,
+  memcpy(list, NeighborTupleAt(index, m, buf, BufferGetPage(buf), off, start, slots)->tids + start,
          sizeof(ItemPointerData) * slots);
   bool changed = false;
   for (int i = 0; i < n; i++) {
@@ -202,7 +199,7 @@ void AddToList(Relation index, bool building, int m, ItemPointer ntid, int lc,
     HnswWriter w;
     HnswWriterStart(&w, index, building);
     Page wpage = HnswWriterRegister(&w, buf, false);
-    memcpy(NeighborTupleAt(wpage, off, start, slots)->tids + start, list,
+    memcpy(NeighborTupleAt(index, m, buf, wpage, off, start, slots)->tids + start, list,
            sizeof(ItemPointerData) * slots);
     HnswWriterFinish(&w);
   }
@@ -250,25 +247,20 @@ bool AddDuplicate(Relation index, bool building, const HnswCandidate& dup, const
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
   Page page = BufferGetPage(buf);
   OffsetNumber off = ItemPointerGetOffsetNumber(&dup.tid);
+  BlockNumber blk = BufferGetBlockNumber(buf);
   bool added = false;
-  if (off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
-      ItemIdIsNormal(PageGetItemId(page, off))) {
-    auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
-    int n = e->type == kHnswElementTuple && !e->deleted ? HnswElementHeapTidCount(e) : 0;
-    bool witnessed = witness == nullptr;
-    for (int i = 0; i < n && !witnessed; i++)
-      witnessed = ItemPointerEquals(&e->heaptids[i], const_cast<ItemPointer>(witness));
-    if (n > 0 && n < kHnswHeapTids && witnessed &&
-        HnswValuesEqual(HnswElementPayload(e), payload)) {
-      HnswWriter w;
-      HnswWriterStart(&w, index, building);
-      Page wpage = HnswWriterRegister(&w, buf, false);
-      auto* we =
-          reinterpret_cast<HnswElementTupleData*>(PageGetItem(wpage, PageGetItemId(wpage, off)));
-      HnswElementHeapTids(we)[n] = *heaptid;
-      HnswWriterFinish(&w);
-      added = true;
-    }
+  HnswElementTupleData* e = HnswGetElement(index, page, blk, off, 0);
+  int n = e != nullptr && !e->deleted ? HnswElementHeapTidCount(e) : 0;
+  bool witnessed = witness == nullptr;
+  for (int i = 0; i < n && !witnessed; i++)
+    witnessed = ItemPointerEquals(&e->heaptids[i], const_cast<ItemPointer>(witness));
+  if (n > 0 && n < kHnswHeapTids && witnessed && HnswValuesEqual(HnswElementPayload(e), payload)) {
+    HnswWriter w;
+    HnswWriterStart(&w, index, building);
+    Page wpage = HnswWriterRegister(&w, buf, false);
+    HnswElementHeapTids(HnswGetElement(index, wpage, blk, off, 0))[n] = *heaptid;
+    HnswWriterFinish(&w);
+    added = true;
   }
   UnlockReleaseBuffer(buf);
   return added;
@@ -298,7 +290,7 @@ LinkStep PlanLink(Relation index, const HnswSupport* sup, int m, bool building,
   int count = 0;
   Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(&from.ntid));
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-  HnswNeighborTupleData* nt = NeighborTupleAt(BufferGetPage(buf), off, start, slots);
+  HnswNeighborTupleData* nt = NeighborTupleAt(index, m, buf, BufferGetPage(buf), off, start, slots);
   if (nt == nullptr) {
     UnlockReleaseBuffer(buf);
     return LinkStep::kRejected;
@@ -323,7 +315,7 @@ LinkStep PlanLink(Relation index, const HnswSupport* sup, int m, bool building,
     HnswWriter w;
     HnswWriterStart(&w, index, building);
     Page wpage = HnswWriterRegister(&w, buf, false);
-    NeighborTupleAt(wpage, off, start, slots)->tids[start + free_slot] = to.tid;
+    NeighborTupleAt(index, m, buf, wpage, off, start, slots)->tids[start + free_slot] = to.tid;
     HnswWriterFinish(&w);
     UnlockReleaseBuffer(buf);
     return LinkStep::kDone;
@@ -395,7 +387,7 @@ bool ReplaceIfSame(Relation index, bool building, int m, const HnswCandidate& fr
   OffsetNumber off = ItemPointerGetOffsetNumber(&from.ntid);
   Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(&from.ntid));
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-  HnswNeighborTupleData* nt = NeighborTupleAt(BufferGetPage(buf), off, start, slots);
+  HnswNeighborTupleData* nt = NeighborTupleAt(index, m, buf, BufferGetPage(buf), off, start, slots);
   *gone = nt == nullptr;
   bool same = nt != nullptr;
   for (int i = 0; i < slots && same; i++) {
@@ -408,7 +400,7 @@ bool ReplaceIfSame(Relation index, bool building, int m, const HnswCandidate& fr
     HnswWriter w;
     HnswWriterStart(&w, index, building);
     Page wpage = HnswWriterRegister(&w, buf, false);
-    NeighborTupleAt(wpage, off, start, slots)->tids[start + victim] = to.tid;
+    NeighborTupleAt(index, m, buf, wpage, off, start, slots)->tids[start + victim] = to.tid;
     HnswWriterFinish(&w);
   }
   UnlockReleaseBuffer(buf);

@@ -64,14 +64,12 @@ void HnswReachReload(Relation index, BufferAccessStrategy strategy, HnswReach* r
   OffsetNumber off = ItemPointerGetOffsetNumber(ntid);
   ItemPointerData tids[2 * kMaxM];
   int n = 0;
-  if (HnswPageIsSane(page) && off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
-      HnswItemIsSane(page, PageGetItemId(page, off),
-                     offsetof(HnswNeighborTupleData, tids) + sizeof(ItemPointerData) * slots)) {
-    auto* nt =
-        reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
-    if (nt->type == kHnswNeighborTuple && nt->count >= slots)
-      for (int k = 0; k < slots && ItemPointerIsValid(&nt->tids[k]); k++) tids[n++] = nt->tids[k];
-  }
+  // a damaged tuple counts as no list (ragstore.verify_index names it)
+  HnswTupleProblem problem;
+  HnswNeighborTupleData* nt =
+      HnswCheckNeighbors(page, ItemPointerGetBlockNumber(ntid), off, r->m, slots, &problem);
+  for (int k = 0; nt != nullptr && k < slots && ItemPointerIsValid(&nt->tids[k]); k++)
+    tids[n++] = nt->tids[k];
   UnlockReleaseBuffer(buf);
   for (int k = 0; k < n; k++) out[k] = static_cast<int32>(HnswReachFind(r, &tids[k]));
   r->count[i] = n;
@@ -104,10 +102,10 @@ bool HnswReachCollect(Relation index, BufferAccessStrategy strategy, Size max_by
     OffsetNumber maxoff =
         HnswPageIsSane(page) && !HnswIsParamPage(page) ? PageGetMaxOffsetNumber(page) : 0;
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
-      ItemId iid = PageGetItemId(page, off);
-      if (!HnswItemIsSane(page, iid, offsetof(HnswElementTupleData, data))) continue;
-      auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
-      if (e->type != kHnswElementTuple || (e->deleted && !with_deleted)) continue;
+      // a damaged tuple is skipped (ragstore.verify_index names it)
+      HnswTupleProblem problem;
+      HnswElementTupleData* e = HnswCheckElement(page, blk, off, 0, &problem);
+      if (e == nullptr || (e->deleted && !with_deleted)) continue;
       if (r->n == cap) {
         cap *= 2;
         r->tids =

@@ -206,16 +206,12 @@ bool NextNullPage(IndexScanDesc scan, HnswScanState* so) {
     Buffer buf = ReadBuffer(index, blk);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     Page page = BufferGetPage(buf);
-    if (!PageIsNew(page) && !HnswIsParamPage(page)) {
-      OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
-      for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
-        ItemId iid = PageGetItemId(page, off);
-        if (!ItemIdIsNormal(iid)) continue;
-        auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
-        if (e->type != kHnswElementTuple || e->deleted) continue;
-        int ntids = HnswElementHeapTidCount(e);
-        for (int i = 0; i < ntids; i++) so->null_tids[so->null_n++] = e->heaptids[i];
-      }
+    OffsetNumber maxoff = HnswPageTupleSlots(index, page, blk);
+    for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
+      HnswElementTupleData* e = HnswGetElement(index, page, blk, off, so->sup.payload_size);
+      if (e == nullptr || e->deleted) continue;
+      int ntids = HnswElementHeapTidCount(e);
+      for (int i = 0; i < ntids; i++) so->null_tids[so->null_n++] = e->heaptids[i];
     }
     UnlockReleaseBuffer(buf);
   }

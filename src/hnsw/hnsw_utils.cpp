@@ -292,6 +292,132 @@ void HnswInitDataPage(Page page) {
   HnswPageGetOpaque(page)->unused = InvalidBlockNumber;
 }
 
+// ---------------------------------------------------------------- checked tuple reads
+
+// Records a problem (what is wrong, formatted into problem->detail). Out of line: only damage
+// gets here.
+static pg_noinline pg_attribute_printf(3, 4) void SetProblem(HnswTupleProblem* problem,
+                                                             const char* what, const char* fmt,
+                                                             ...) {
+  va_list args;
+  va_start(args, fmt);
+  vsnprintf(problem->detail, sizeof(problem->detail), fmt, args);
+  va_end(args);
+  problem->what = what;
+}
+
+// The item at line pointer off of page (block blk) and its length, for both tuple reads; nullptr
+// when the slot holds nothing (problem->what nullptr) or on damage of the page or the line
+// pointer (problem set).
+static inline char* CheckedItem(Page page, BlockNumber blk, OffsetNumber off, Size* len,
+                                HnswTupleProblem* problem) {
+  problem->what = nullptr;
+  if (unlikely(blk == kHnswMetaBlock)) {
+    SetProblem(problem, "page", "the meta page holds no tuples");
+    return nullptr;
+  }
+  if (PageIsNew(page)) return nullptr;  // an extension whose first write never happened
+  if (unlikely(!HnswPageIsSane(page))) {
+    SetProblem(problem, "page", "not an hnsw data page (header or special space)");
+    return nullptr;
+  }
+  if (unlikely(HnswIsParamPage(page))) {
+    SetProblem(problem, "page", "a parameter page, which holds no tuples");
+    return nullptr;
+  }
+  if (off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page)) return nullptr;
+  ItemId iid = PageGetItemId(page, off);
+  if (!ItemIdIsUsed(iid)) return nullptr;
+  if (unlikely(!HnswItemIsSane(page, iid, 1))) {
+    SetProblem(problem, "line pointer",
+               "not a normal item inside the page (flags %u, offset %u, length %u)",
+               ItemIdGetFlags(iid), ItemIdGetOffset(iid), ItemIdGetLength(iid));
+    return nullptr;
+  }
+  *len = ItemIdGetLength(iid);
+  char* item = PageGetItem(page, iid);
+  uint8 type = *reinterpret_cast<uint8*>(item);
+  if (unlikely(type != kHnswElementTuple && type != kHnswNeighborTuple)) {
+    SetProblem(problem, "tuple type", "unknown tuple type %u", type);
+    return nullptr;
+  }
+  return item;
+}
+
+HnswElementTupleData* HnswCheckElement(Page page, BlockNumber blk, OffsetNumber off,
+                                       Size payload_bytes, HnswTupleProblem* problem) {
+  Size len = 0;
+  char* item = CheckedItem(page, blk, off, &len, problem);
+  if (item == nullptr || *reinterpret_cast<uint8*>(item) != kHnswElementTuple) return nullptr;
+  auto* e = reinterpret_cast<HnswElementTupleData*>(item);
+  if (unlikely(len < offsetof(HnswElementTupleData, data) + VARHDRSZ)) {
+    SetProblem(problem, "element value", "an element tuple of %zu bytes", len);
+    return nullptr;
+  }
+  const char* payload = HnswElementPayload(e);
+  Size room = len - offsetof(HnswElementTupleData, data);
+  if (unlikely(!VARATT_IS_4B_U(payload) || VARSIZE(payload) < VARHDRSZ + 4 ||
+               VARSIZE(payload) > room)) {
+    SetProblem(problem, "element value",
+               "the value is not an uncompressed varlena within the tuple's %zu bytes", room);
+    return nullptr;
+  }
+  if (unlikely(payload_bytes > 0 && VARSIZE(payload) != payload_bytes)) {
+    SetProblem(problem, "element value", "the value has %u bytes, the index's values %zu",
+               static_cast<unsigned>(VARSIZE(payload)), payload_bytes);
+    return nullptr;
+  }
+  if (unlikely(e->level > kMaxLevel)) {
+    SetProblem(problem, "element level", "level %d exceeds the maximum %d", e->level, kMaxLevel);
+    return nullptr;
+  }
+  return e;
+}
+
+HnswNeighborTupleData* HnswCheckNeighbors(Page page, BlockNumber blk, OffsetNumber off, int m,
+                                          int min_count, HnswTupleProblem* problem) {
+  Size len = 0;
+  char* item = CheckedItem(page, blk, off, &len, problem);
+  if (item == nullptr || *reinterpret_cast<uint8*>(item) != kHnswNeighborTuple) return nullptr;
+  auto* nt = reinterpret_cast<HnswNeighborTupleData*>(item);
+  if (unlikely(len < offsetof(HnswNeighborTupleData, tids))) {
+    SetProblem(problem, "neighbour tuple", "a neighbour tuple of %zu bytes", len);
+    return nullptr;
+  }
+  if (unlikely(offsetof(HnswNeighborTupleData, tids) + sizeof(ItemPointerData) * nt->count > len ||
+               nt->count > (kMaxLevel + 2) * m)) {
+    SetProblem(problem, "neighbour tuple",
+               "%d slots in a tuple of %zu bytes (at most %d slots for m %d)", nt->count, len,
+               (kMaxLevel + 2) * m, m);
+    return nullptr;
+  }
+  if (nt->count < min_count) return nullptr;
+  return nt;
+}
+
+OffsetNumber HnswPageTupleSlots(Relation index, Page page, BlockNumber blk) {
+  if (PageIsNew(page)) return 0;
+  if (unlikely(!HnswPageIsSane(page))) {
+    HnswTupleProblem problem;
+    SetProblem(&problem, "page", "not an hnsw data page (header or special space)");
+    HnswTupleCorrupted(index, blk, InvalidOffsetNumber, problem);
+  }
+  return HnswIsParamPage(page) ? 0 : PageGetMaxOffsetNumber(page);
+}
+
+void HnswTupleCorrupted(Relation index, BlockNumber blk, OffsetNumber off,
+                        const HnswTupleProblem& problem) {
+  ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                  off == InvalidOffsetNumber
+                      ? errmsg("hnsw index \"%s\" is corrupted: %s at block %u",
+                               RelationGetRelationName(index), problem.what, blk)
+                      : errmsg("hnsw index \"%s\" is corrupted: %s at block %u, offset %u",
+                               RelationGetRelationName(index), problem.what, blk, off),
+                  errdetail("%s", problem.detail),
+                  errhint("Rebuild it with REINDEX INDEX %s.",
+                          quote_identifier(RelationGetRelationName(index)))));
+}
+
 void HnswReadMeta(Relation index, HnswMetaPageData* out) {
   Buffer buf = ReadBuffer(index, kHnswMetaBlock);
   LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -624,16 +750,14 @@ static inline Buffer PinAndLock(HnswSearch* s, BlockNumber blk) {
   return buf;
 }
 
-// Reads the element at (page, off) under the caller's share lock: distance to the query, TIDs,
-// level; copies the value when copy_value, or when W is given and the element would enter it
-// (size < ef or closer than its top). False when the slot holds no element.
-static inline bool ReadElement(HnswSearch* s, Page page, OffsetNumber off, HnswCandidate* out,
-                               bool copy_value, const HnswHeap* W, int ef) {
-  if (off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page)) return false;
-  ItemId iid = PageGetItemId(page, off);
-  if (!ItemIdIsNormal(iid)) return false;
-  auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
-  if (e->type != kHnswElementTuple) return false;
+// Reads the element at (page, off) of block blk under the caller's share lock: distance to the
+// query, TIDs, level; copies the value when copy_value, or when W is given and the element would
+// enter it (size < ef or closer than its top). False when the slot holds no element. Errors:
+// XX002 for a damaged page or tuple (HnswGetElement).
+static inline bool ReadElement(HnswSearch* s, Page page, BlockNumber blk, OffsetNumber off,
+                               HnswCandidate* out, bool copy_value, const HnswHeap* W, int ef) {
+  HnswElementTupleData* e = HnswGetElement(s->index, page, blk, off, s->sup->payload_size);
+  if (e == nullptr) return false;
   const char* payload = HnswElementPayload(e);
   out->distance = HnswDistance(s->sup, s->query, payload);
   out->ntid = e->neighbortid;
@@ -666,8 +790,8 @@ bool HnswLoadElement(HnswSearch* s, ItemPointer tid, HnswCandidate* out, bool co
   BlockNumber blk = ItemPointerGetBlockNumber(tid);
   if (blk == kHnswMetaBlock || !BlockNumberIsValid(blk)) return false;
   Buffer buf = PinAndLock(s, blk);
-  bool ok = ReadElement(s, BufferGetPage(buf), ItemPointerGetOffsetNumber(tid), out, copy_value,
-                        nullptr, 0);
+  bool ok = ReadElement(s, BufferGetPage(buf), blk, ItemPointerGetOffsetNumber(tid), out,
+                        copy_value, nullptr, 0);
   LockBuffer(buf, BUFFER_LOCK_UNLOCK);
   if (ok) {
     out->tid = *tid;
@@ -683,20 +807,11 @@ int HnswLoadNeighbors(HnswSearch* s, ItemPointer ntid, int lc, ItemPointerData* 
   Buffer buf = PinAndLock(s, blk);
   Page page = BufferGetPage(buf);
   int n = 0;
-  if (off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page)) {
-    ItemId iid = PageGetItemId(page, off);
-    if (ItemIdIsNormal(iid)) {
-      auto* nt = reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(page, iid));
-      int start = HnswLayerStart(lc, s->m);
-      int slots = HnswLayerSlots(lc, s->m);
-      if (nt->type == kHnswNeighborTuple && start + slots <= nt->count) {
-        for (int i = 0; i < slots; i++) {
-          if (!ItemPointerIsValid(&nt->tids[start + i])) break;
-          out[n++] = nt->tids[start + i];
-        }
-      }
-    }
-  }
+  int start = HnswLayerStart(lc, s->m);
+  int slots = HnswLayerSlots(lc, s->m);
+  HnswNeighborTupleData* nt = HnswGetNeighbors(s->index, page, blk, off, s->m, start + slots);
+  for (int i = 0; nt != nullptr && i < slots && ItemPointerIsValid(&nt->tids[start + i]); i++)
+    out[n++] = nt->tids[start + i];
   LockBuffer(buf, BUFFER_LOCK_UNLOCK);
   return n;
 }
@@ -743,7 +858,7 @@ static void ReadBlockItems(HnswSearch* s, HnswBatchItem* items, int n, int first
     HnswBatchItem* it = &items[j];
     if (it->done || ItemPointerGetBlockNumber(&it->tid) != blk) continue;
     it->done = true;
-    it->ok = ReadElement(s, page, ItemPointerGetOffsetNumber(&it->tid), &it->e, false, W, ef);
+    it->ok = ReadElement(s, page, blk, ItemPointerGetOffsetNumber(&it->tid), &it->e, false, W, ef);
     if (it->ok) {
       it->e.tid = it->tid;
       s->loaded++;

@@ -91,7 +91,8 @@ void MarkDeleted(VacuumState* vs, IndexBulkDeleteCallback callback, void* callba
     Buffer buf = ReadForVacuum(vs, blk);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     Page page = BufferGetPage(buf);
-    if (PageIsNew(page) || HnswIsParamPage(page)) {
+    OffsetNumber maxoff = HnswPageTupleSlots(vs->index, page, blk);
+    if (maxoff == 0) {
       UnlockReleaseBuffer(buf);
       continue;
     }
@@ -99,14 +100,11 @@ void MarkDeleted(VacuumState* vs, IndexBulkDeleteCallback callback, void* callba
     OffsetNumber changed[MaxOffsetNumber];
     int nkeep[MaxOffsetNumber];
     ItemPointerData* keep = static_cast<ItemPointerData*>(
-        palloc(sizeof(ItemPointerData) * kHnswHeapTids * (PageGetMaxOffsetNumber(page) + 1)));
+        palloc(sizeof(ItemPointerData) * kHnswHeapTids * (maxoff + 1)));
     int nchanged = 0;
-    OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
-      ItemId iid = PageGetItemId(page, off);
-      if (!ItemIdIsNormal(iid)) continue;
-      auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
-      if (e->type != kHnswElementTuple) continue;
+      HnswElementTupleData* e = HnswGetElement(vs->index, page, blk, off, vs->sup.payload_size);
+      if (e == nullptr) continue;
       ItemPointerData tid;
       ItemPointerSet(&tid, blk, off);
       if (e->deleted) {
@@ -143,8 +141,8 @@ void MarkDeleted(VacuumState* vs, IndexBulkDeleteCallback callback, void* callba
       HnswWriterStart(&w, vs->index, false);
       Page wpage = HnswWriterRegister(&w, buf, false);
       for (int i = 0; i < nchanged; i++) {
-        auto* e = reinterpret_cast<HnswElementTupleData*>(
-            PageGetItem(wpage, PageGetItemId(wpage, changed[i])));
+        HnswElementTupleData* e =
+            HnswGetElement(vs->index, wpage, blk, changed[i], vs->sup.payload_size);
         HnswElementSetHeapTids(e, keep + i * kHnswHeapTids, nkeep[i]);
         if (nkeep[i] == 0) e->deleted = 1;
       }
@@ -155,43 +153,35 @@ void MarkDeleted(VacuumState* vs, IndexBulkDeleteCallback callback, void* callba
   }
 }
 
-// Copies the neighbour tuple at ntid into out (count slots); false if missing.
+// Copies the neighbour tuple at ntid into out (count slots, at most (kMaxLevel + 2) * m); false
+// if missing.
 bool CopyNeighbors(VacuumState* vs, ItemPointer ntid, ItemPointerData* out, int* count) {
-  Buffer buf = ReadForVacuum(vs, ItemPointerGetBlockNumber(ntid));
+  BlockNumber blk = ItemPointerGetBlockNumber(ntid);
+  Buffer buf = ReadForVacuum(vs, blk);
   LockBuffer(buf, BUFFER_LOCK_SHARE);
-  Page page = BufferGetPage(buf);
-  OffsetNumber off = ItemPointerGetOffsetNumber(ntid);
-  bool ok = false;
-  if (off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
-      ItemIdIsNormal(PageGetItemId(page, off))) {
-    auto* nt =
-        reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
-    if (nt->type == kHnswNeighborTuple) {
-      *count = nt->count;
-      memcpy(out, nt->tids, sizeof(ItemPointerData) * nt->count);
-      ok = true;
-    }
+  HnswNeighborTupleData* nt = HnswGetNeighbors(vs->index, BufferGetPage(buf), blk,
+                                               ItemPointerGetOffsetNumber(ntid), vs->m, 0);
+  if (nt != nullptr) {
+    *count = nt->count;
+    memcpy(out, nt->tids, sizeof(ItemPointerData) * nt->count);
   }
   UnlockReleaseBuffer(buf);
-  return ok;
+  return nt != nullptr;
 }
 
 // Copies the value of element tid (palloc'd), or nullptr when the slot holds no element.
-char* CopyElementValue(Relation index, BufferAccessStrategy strategy, ItemPointer tid) {
-  Buffer buf =
-      ReadBufferExtended(index, MAIN_FORKNUM, ItemPointerGetBlockNumber(tid), RBM_NORMAL, strategy);
+char* CopyElementValue(Relation index, BufferAccessStrategy strategy, const HnswSupport* sup,
+                       ItemPointer tid) {
+  BlockNumber blk = ItemPointerGetBlockNumber(tid);
+  Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, blk, RBM_NORMAL, strategy);
   LockBuffer(buf, BUFFER_LOCK_SHARE);
-  Page page = BufferGetPage(buf);
-  OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+  HnswElementTupleData* e = HnswGetElement(index, BufferGetPage(buf), blk,
+                                           ItemPointerGetOffsetNumber(tid), sup->payload_size);
   char* value = nullptr;
-  if (!PageIsNew(page) && off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
-      ItemIdIsNormal(PageGetItemId(page, off))) {
-    auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, PageGetItemId(page, off)));
-    if (e->type == kHnswElementTuple) {
-      Size sz = VARSIZE(HnswElementPayload(e));
-      value = static_cast<char*>(palloc(sz));
-      memcpy(value, HnswElementPayload(e), sz);
-    }
+  if (e != nullptr) {
+    Size sz = VARSIZE(HnswElementPayload(e));
+    value = static_cast<char*>(palloc(sz));
+    memcpy(value, HnswElementPayload(e), sz);
   }
   UnlockReleaseBuffer(buf);
   return value;
@@ -258,8 +248,8 @@ void RepairNeighbors(VacuumState* vs, HnswReach* reach) {
 
     MemoryContext old = MemoryContextSwitchTo(vs->tmp_ctx);
     // The element's own value is the query of the candidate distances (only VACUUM removes
-    // elements, so it is where pass 1 found it; a damaged slot is skipped).
-    const char* self_value = CopyElementValue(vs->index, vs->info->strategy, &le->tid);
+    // elements, so it is where pass 1 found it; a damaged slot raises XX002).
+    const char* self_value = CopyElementValue(vs->index, vs->info->strategy, &vs->sup, &le->tid);
     if (self_value == nullptr) {
       MemoryContextSwitchTo(old);
       MemoryContextReset(vs->tmp_ctx);
@@ -326,14 +316,14 @@ void RepairNeighbors(VacuumState* vs, HnswReach* reach) {
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     Page page = BufferGetPage(buf);
     OffsetNumber off = ItemPointerGetOffsetNumber(&le->ntid);
-    if (off <= PageGetMaxOffsetNumber(page) && ItemIdIsNormal(PageGetItemId(page, off))) {
+    BlockNumber nblk = ItemPointerGetBlockNumber(&le->ntid);
+    HnswNeighborTupleData* nt = HnswGetNeighbors(vs->index, page, nblk, off, m, count);
+    if (nt != nullptr && nt->count == count) {
       HnswWriter w;
       HnswWriterStart(&w, vs->index, false);
       Page wpage = HnswWriterRegister(&w, buf, false);
-      auto* nt =
-          reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(wpage, PageGetItemId(wpage, off)));
-      if (nt->type == kHnswNeighborTuple && nt->count == count)
-        memcpy(nt->tids, newtids, sizeof(ItemPointerData) * count);
+      memcpy(HnswGetNeighbors(vs->index, wpage, nblk, off, m, count)->tids, newtids,
+             sizeof(ItemPointerData) * count);
       HnswWriterFinish(&w);
     }
     UnlockReleaseBuffer(buf);
@@ -418,7 +408,7 @@ int64 LinkUnreachableCollected(Relation index, BufferAccessStrategy strategy,
       to.ntid = r.ntids[u];
       to.level = r.levels[u];
       to.deleted = false;
-      to.value = CopyElementValue(index, strategy, &to.tid);
+      to.value = CopyElementValue(index, strategy, sup, &to.tid);
       int64 idx[2 * kMaxM];
       HnswCandidate nbs[2 * kMaxM];
       int n = 0;
@@ -546,19 +536,17 @@ void Reclaim(VacuumState* vs, IndexBulkDeleteResult* stats) {
       Buffer buf = ReadForVacuum(vs, blk);
       LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
       Page page = BufferGetPage(buf);
-      if (PageIsNew(page) || HnswIsParamPage(page)) {
+      OffsetNumber maxoff = HnswPageTupleSlots(vs->index, page, blk);
+      if (maxoff == 0) {
         UnlockReleaseBuffer(buf);
         continue;
       }
       OffsetNumber remove[MaxOffsetNumber];
       int nremove = 0;
-      OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
       if (pass == 0) {
         for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
-          ItemId iid = PageGetItemId(page, off);
-          if (!ItemIdIsNormal(iid)) continue;
-          auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
-          if (e->type != kHnswElementTuple || !e->deleted) continue;
+          HnswElementTupleData* e = HnswGetElement(vs->index, page, blk, off, vs->sup.payload_size);
+          if (e == nullptr || !e->deleted) continue;
           remove[nremove++] = off;
           if (ItemPointerGetBlockNumber(&e->neighbortid) == blk) {
             remove[nremove++] = ItemPointerGetOffsetNumber(&e->neighbortid);

@@ -57,32 +57,23 @@ struct ElementFacts {
   ItemPointerData heaptids[kHnswHeapTids];
 };
 
-// Fills f from the element at iid (a sane item of the right type); the value's checks are
-// done here too, while the page is locked. Returns false when the tuple cannot be read.
-bool ReadElementFacts(Report* rep, BlockNumber blk, OffsetNumber off, Page page, ItemId iid,
+// Fills f from element e at (blk, off), read by HnswCheckElement (which checked the tuple's
+// placement, its value's varlena and size, and its level); the value's content is checked here
+// too, while the page is locked.
+void ReadElementFacts(Report* rep, BlockNumber blk, OffsetNumber off, const HnswElementTupleData* e,
                       const HnswMetaPageData* meta, const HnswSupport* sup, ElementFacts* f) {
-  auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
-  Size len = ItemIdGetLength(iid);
   f->off = off;
   f->level = e->level;
   f->deleted = e->deleted != 0;
   f->ntid = e->neighbortid;
   f->nheaptids = HnswElementHeapTidCount(e);
-  memcpy(f->heaptids, HnswElementHeapTids(e), sizeof(f->heaptids));
+  memcpy(f->heaptids, e->heaptids, sizeof(f->heaptids));
   const char* payload = HnswElementPayload(e);
-  Size room = len - offsetof(HnswElementTupleData, data);
-  if (room < VARHDRSZ || !VARATT_IS_4B_U(payload) || VARSIZE(payload) < VARHDRSZ + 4 ||
-      VARSIZE(payload) > room) {
-    AddProblem(rep, blk, off, nullptr, "element value",
-               "the value is not an uncompressed varlena within the tuple's %zu bytes", room);
-  } else if (sup->quantizer != QuantizerKind::kNone) {
-    // a code: CodeAux then the code, of the size the quantizer gives
+  if (sup->quantizer != QuantizerKind::kNone) {
+    // a code: CodeAux then the code (its size checked by HnswCheckElement)
     CodeAux aux;
     memcpy(&aux, payload + VARHDRSZ, sizeof aux);
-    if (VARSIZE(payload) != sup->payload_size)
-      AddProblem(rep, blk, off, nullptr, "element code", "the code has %u bytes, the index's %zu",
-                 static_cast<unsigned>(VARSIZE(payload)), sup->payload_size);
-    else if (!(aux.error >= 0) || !(aux.norm >= 0))
+    if (!(aux.error >= 0) || !(aux.norm >= 0))
       AddProblem(rep, blk, off, nullptr, "element code",
                  "the reconstruction error or norm is negative or NaN");
   } else if (meta->dimensions > 0 && sup->type->dims_from_typmod) {
@@ -90,11 +81,6 @@ bool ReadElementFacts(Report* rep, BlockNumber blk, OffsetNumber off, Page page,
     if (dims != static_cast<int>(meta->dimensions))
       AddProblem(rep, blk, off, nullptr, "element value",
                  "the value has %d dimensions, the index %u", dims, meta->dimensions);
-  }
-  if (e->level > kMaxLevel) {
-    AddProblem(rep, blk, off, nullptr, "element level", "level %d exceeds the maximum %d", e->level,
-               kMaxLevel);
-    return false;
   }
   if (!f->deleted && f->nheaptids == 0)
     AddProblem(rep, blk, off, nullptr, "element heap TID", "a live element has no valid heap TID");
@@ -119,12 +105,21 @@ bool ReadElementFacts(Report* rep, BlockNumber blk, OffsetNumber off, Page page,
         break;
       }
   }
-  return true;
 }
 
+// True when line pointer off of a page a tuple read found no damage on is in use.
+bool SlotUsed(Page page, OffsetNumber off) {
+  return !PageIsNew(page) && off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page) &&
+         ItemIdIsUsed(PageGetItemId(page, off));
+}
+
+// ProbeTarget's answer for a damaged tuple or page (reported where it lies, by the page walk).
+constexpr int kDamagedTarget = -2;
+
 // What a TID names right now (a link or entry point not among the collected elements, e.g.
-// inserted meanwhile): its level when it is an element, else -1 with *what describing it.
-int ProbeTarget(Relation index, ItemPointer tid, const char** what) {
+// inserted meanwhile, or damaged): its level when it is an element, else -1 with *what
+// describing it, or kDamagedTarget. payload_bytes: HnswSupport.payload_size.
+int ProbeTarget(Relation index, ItemPointer tid, Size payload_bytes, const char** what) {
   BlockNumber blk = ItemPointerGetBlockNumberNoCheck(tid);
   OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(tid);
   if (blk == kHnswMetaBlock || !BlockNumberIsValid(blk) ||
@@ -135,20 +130,13 @@ int ProbeTarget(Relation index, ItemPointer tid, const char** what) {
   Buffer buf = ReadBuffer(index, blk);
   LockBuffer(buf, BUFFER_LOCK_SHARE);
   Page page = BufferGetPage(buf);
-  int level = -1;
-  *what = "a freed slot";
-  if (HnswPageIsSane(page) && off >= FirstOffsetNumber && off <= PageGetMaxOffsetNumber(page)) {
-    ItemId iid = PageGetItemId(page, off);
-    if (HnswItemIsSane(page, iid, offsetof(HnswElementTupleData, data))) {
-      auto* e = reinterpret_cast<HnswElementTupleData*>(PageGetItem(page, iid));
-      if (e->type == kHnswElementTuple)
-        level = e->level;
-      else
-        *what = "a tuple that is not an element";
-    }
-  } else if (!HnswPageIsSane(page)) {
-    *what = "a page that is not an hnsw data page";
-  }
+  HnswTupleProblem problem;
+  HnswElementTupleData* e = HnswCheckElement(page, blk, off, payload_bytes, &problem);
+  int level = e != nullptr ? e->level : problem.what != nullptr ? kDamagedTarget : -1;
+  if (problem.what != nullptr)
+    *what = "a damaged tuple or page";
+  else if (e == nullptr)
+    *what = SlotUsed(page, off) ? "a tuple that is not an element" : "a freed slot";
   UnlockReleaseBuffer(buf);
   return level;
 }
@@ -166,8 +154,9 @@ int CompareTids(const void* a, const void* b) {
 bool SameTid(const ItemPointerData* a, const ItemPointerData* b) { return CompareTids(a, b) == 0; }
 
 // Checks the neighbour tuple of element f (at blk) and every link in it.
-void CheckNeighbors(Relation index, Report* rep, const HnswReach* r, int m, BlockNumber nblocks,
-                    BlockNumber blk, const ElementFacts* f, ItemPointerData* slots_buf) {
+void CheckNeighbors(Relation index, Report* rep, const HnswReach* r, int m, Size payload_bytes,
+                    BlockNumber nblocks, BlockNumber blk, const ElementFacts* f,
+                    ItemPointerData* slots_buf) {
   BlockNumber nblk = ItemPointerGetBlockNumberNoCheck(&f->ntid);
   OffsetNumber noff = ItemPointerGetOffsetNumberNoCheck(&f->ntid);
   if (!ItemPointerIsValid(&f->ntid) || nblk == kHnswMetaBlock || nblk >= nblocks) {
@@ -181,26 +170,25 @@ void CheckNeighbors(Relation index, Report* rep, const HnswReach* r, int m, Bloc
   Buffer buf = ReadBuffer(index, nblk);
   LockBuffer(buf, BUFFER_LOCK_SHARE);
   Page page = BufferGetPage(buf);
-  if (!HnswPageIsSane(page) || noff < FirstOffsetNumber || noff > PageGetMaxOffsetNumber(page) ||
-      !HnswItemIsSane(page, PageGetItemId(page, noff), offsetof(HnswNeighborTupleData, tids))) {
-    bad = "names no tuple";
+  HnswTupleProblem problem;
+  HnswNeighborTupleData* nt = HnswCheckNeighbors(page, nblk, noff, m, 0, &problem);
+  if (problem.what != nullptr) {
+    bad = "names a damaged tuple";
+  } else if (nt == nullptr) {
+    bad = SlotUsed(page, noff) ? "names a tuple that is not a neighbour tuple" : "names no tuple";
+  } else if (nt->count != want) {
+    count = nt->count;
+    bad = "names a neighbour tuple of the wrong size";
   } else {
-    ItemId iid = PageGetItemId(page, noff);
-    auto* nt = reinterpret_cast<HnswNeighborTupleData*>(PageGetItem(page, iid));
-    if (nt->type != kHnswNeighborTuple) {
-      bad = "names a tuple that is not a neighbour tuple";
-    } else if (nt->count != want || ItemIdGetLength(iid) < offsetof(HnswNeighborTupleData, tids) +
-                                                               sizeof(ItemPointerData) * want) {
-      count = nt->count;
-      bad = "names a neighbour tuple of the wrong size";
-    } else {
-      memcpy(slots_buf, nt->tids, sizeof(ItemPointerData) * want);
-      count = want;
-    }
+    memcpy(slots_buf, nt->tids, sizeof(ItemPointerData) * want);
+    count = want;
   }
   UnlockReleaseBuffer(buf);
   if (bad != nullptr) {
-    if (count >= 0)
+    if (problem.what != nullptr)
+      AddProblem(rep, blk, f->off, nullptr, "neighbour tuple", "neighbour TID (%u,%u) %s: %s", nblk,
+                 noff, bad, problem.detail);
+    else if (count >= 0)
       AddProblem(rep, blk, f->off, nullptr, "neighbour tuple",
                  "neighbour TID (%u,%u) %s: %d slots, level %d needs %d", nblk, noff, bad, count,
                  f->level, want);
@@ -250,7 +238,8 @@ void CheckNeighbors(Relation index, Report* rep, const HnswReach* r, int m, Bloc
       if (idx >= 0)
         level = r->levels[idx];
       else
-        level = ProbeTarget(index, t, &what);
+        level = ProbeTarget(index, t, payload_bytes, &what);
+      if (level == kDamagedTarget) continue;  // reported where it lies
       if (level < 0)
         AddProblem(rep, blk, f->off, nullptr, "link to non-element",
                    "layer %d slot %d links (%u,%u): %s", lc, k, tb, to, what);
@@ -388,27 +377,13 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
     } else {
       OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
       for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
-        ItemId iid = PageGetItemId(page, off);
-        if (!ItemIdIsUsed(iid)) continue;
-        if (!HnswItemIsSane(page, iid, 1)) {
-          AddProblem(rep, blk, off, nullptr, "line pointer",
-                     "not a normal item inside the page (flags %u, offset %u, length %u)",
-                     ItemIdGetFlags(iid), ItemIdGetOffset(iid), ItemIdGetLength(iid));
-          continue;
-        }
-        uint8 type = *reinterpret_cast<uint8*>(PageGetItem(page, iid));
-        if (type == kHnswNeighborTuple) continue;  // checked from its element
-        if (type != kHnswElementTuple) {
-          AddProblem(rep, blk, off, nullptr, "tuple type", "unknown tuple type %u", type);
-          continue;
-        }
-        if (!HnswItemIsSane(page, iid, offsetof(HnswElementTupleData, data))) {
-          AddProblem(rep, blk, off, nullptr, "element value", "an element tuple of %u bytes",
-                     ItemIdGetLength(iid));
-          continue;
-        }
-        ElementFacts* f = &facts[nfacts];
-        if (ReadElementFacts(rep, blk, off, page, iid, &meta, &sup, f)) nfacts++;
+        // neighbour tuples (no element here, no problem) are checked from their element
+        HnswTupleProblem problem;
+        HnswElementTupleData* e = HnswCheckElement(page, blk, off, sup.payload_size, &problem);
+        if (problem.what != nullptr)
+          AddProblem(rep, blk, off, nullptr, problem.what, "%s", problem.detail);
+        if (e == nullptr) continue;
+        ReadElementFacts(rep, blk, off, e, &meta, &sup, &facts[nfacts++]);
       }
     }
     UnlockReleaseBuffer(buf);
@@ -416,7 +391,7 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
       ElementFacts* f = &facts[i];
       if (!f->deleted)
         for (int k = 0; k < f->nheaptids; k++) verify::HeapTidsAdd(&heap_tids, &f->heaptids[k]);
-      CheckNeighbors(index, rep, &r, m, nblocks, blk, f, slots_buf);
+      CheckNeighbors(index, rep, &r, m, sup.payload_size, nblocks, blk, f, slots_buf);
       if (lists_fit && !f->deleted && f->nheaptids > 0) {
         ItemPointerData tid;
         ItemPointerSet(&tid, blk, f->off);
@@ -452,7 +427,7 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
   if (ItemPointerIsValid(&entry)) {
     int64 idx = HnswReachFind(&r, &entry);
     const char* what = nullptr;
-    int level = idx >= 0 ? r.levels[idx] : ProbeTarget(index, &entry, &what);
+    int level = idx >= 0 ? r.levels[idx] : ProbeTarget(index, &entry, sup.payload_size, &what);
     if (level < 0)
       AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "entry point",
                  "entry point (%u,%u) is %s", meta.entry_blkno, meta.entry_offno, what);
