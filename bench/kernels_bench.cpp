@@ -5,6 +5,8 @@
 //   - vector (float32) L2 squared, inner product, cosine, L1, 1536 and 16000 dimensions
 //     (core/distance.h)
 //   - bit Hamming and Jaccard counts (core/bits.h), 64000 bits (the hnsw limit for bit)
+//   - sq8 code distances (core/quantizer.h CodeDistances: float query to one 8-bit code, L2
+//     squared and inner product), 1536 dimensions
 //   - sparsevec L2 squared and inner product (core/sparse.h), 1000 non-zeros in 100,000 dims
 // Each row: nanoseconds per call (median of 7 timed passes after a warm-up) and the speed-up of
 // the level over the portable path; every level the CPU has (portable, AVX2, AVX-512). The machine
@@ -21,6 +23,7 @@
 #include "core/bits.h"
 #include "core/distance.h"
 #include "core/half.h"
+#include "core/quantizer.h"
 #include "core/sparse.h"
 
 namespace {
@@ -132,6 +135,35 @@ int main(int argc, char** argv) {
       for (KernelLevel level : {KernelLevel::kAvx2Fma, KernelLevel::kAvx512})
         if (SetKernelLevel(level) == level)
           Row(c.name.c_str(), KernelLevelName(level), NsPerCall(c.fn, calls), portable);
+    }
+  }
+
+  // ---- sq8 code distances (the quantized hnsw search's kernel), 1536 dimensions
+  {
+    const size_t n = 1536;
+    std::vector<float> x(64 * n), q(n);
+    for (auto& v : x) v = normal(rng);
+    for (auto& v : q) v = normal(rng);
+    std::vector<float> params(QuantizerParamCount(QuantizerKind::kSq8, n));
+    TrainQuantizer(QuantizerKind::kSq8, n, x.data(), 64, params.data());
+    std::vector<uint8_t> code(n);
+    EncodeVectors(QuantizerKind::kSq8, n, params.data(), x.data(), 1, code.data());
+    for (CodeMetric metric : {CodeMetric::kL2, CodeMetric::kInnerProduct}) {
+      std::vector<float> state(QueryStateFloats(QuantizerKind::kSq8, n, metric));
+      PrepareQuery(QuantizerKind::kSq8, n, params.data(), metric, q.data(), state.data());
+      auto fn = [&] {
+        float out;
+        CodeDistances(QuantizerKind::kSq8, n, metric, state.data(), code.data(), 1, n, &out);
+        return double(out);
+      };
+      const char* name = metric == CodeMetric::kL2 ? "sq8 code l2 squared (1536)"
+                                                   : "sq8 code inner product (1536)";
+      SetKernelLevel(KernelLevel::kPortable);
+      double portable = NsPerCall(fn, 2000 * scale);
+      Row(name, "portable", portable, portable);
+      for (KernelLevel level : {KernelLevel::kAvx2Fma, KernelLevel::kAvx512})
+        if (SetKernelLevel(level) == level)
+          Row(name, KernelLevelName(level), NsPerCall(fn, 2000 * scale), portable);
     }
   }
 

@@ -12,8 +12,9 @@
 //           maximum); value c decodes to vmin_j + (c + 0.5) / 255 * vdiff_j, values outside the
 //           range clamp. Parameters: vmin (dims floats), then vdiff (dims floats), FAISS's
 //           `trained` layout. Training, encoding and decoding call FAISS; the distance from a
-//           float query to codes is our AVX2 kernel (Debian's FAISS is built without its SIMD
-//           scalar-quantizer kernels), checked against FAISS's decoding in the unit tests.
+//           float query to codes is our AVX2 or AVX-512 kernel (the level of core/distance.h)
+//           (Debian's FAISS is built without its SIMD scalar-quantizer kernels), checked against
+//           FAISS's decoding in the unit tests.
 //   binary  1 bit per dimension: bit j is set when x_j > t_j, where the threshold t_j is the
 //           sample's per-dimension mean. A set bit decodes to hi_j (the sample's mean of the
 //           values above t_j), a clear one to lo_j (the mean of the values at or below it), so

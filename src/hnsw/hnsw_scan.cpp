@@ -68,6 +68,7 @@ struct HnswScanState {
   int null_n;
   int null_pos;          // hnsw.max_scan_tuples or the memory limit reached: drain discarded
   double last_distance;  // of the last row returned (sq8 re-ranking: its bound)
+  int64 returned;        // heap TIDs returned (DEBUG2 at the end of the scan)
   MemoryContext ctx;
 };
 
@@ -302,6 +303,7 @@ void hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, i
   so->done = false;
   so->query = nullptr;
   so->rescored = 0;
+  so->returned = 0;
   so->query_norm = 0;
   so->nresults = 0;
   so->pos = 0;
@@ -364,6 +366,7 @@ bool hnswgettuple(IndexScanDesc scan, ScanDirection dir) {
       }
       so->emitted_any = true;
       so->last_distance = key;
+      so->returned++;
       if (so->sup.quantizer != QuantizerKind::kNone) {
         ItemPointerData tid = HnswCandidateHeapTid(*c, so->tid_pos++);
         pg::SetRerankedResult(scan, &tid, so->modes[so->pos], so->bounds[so->pos]);
@@ -392,8 +395,9 @@ void hnswendscan(IndexScanDesc scan) {
   auto* so = static_cast<HnswScanState*>(scan->opaque);
   if (so->started)
     elog(DEBUG2,
-         "hnsw scan: " INT64_FORMAT " elements read, " INT64_FORMAT " buffer reads, %zu bytes",
-         so->search.loaded, so->search.reads, ScanMemory(so));
+         "hnsw scan: " INT64_FORMAT " elements read, " INT64_FORMAT
+         " buffer reads, %zu bytes, " INT64_FORMAT " rows returned",
+         so->search.loaded, so->search.reads, ScanMemory(so), so->returned);
   if (so->started) HnswSearchEnd(&so->search);
   MemoryContextDelete(so->ctx);
   pfree(so);

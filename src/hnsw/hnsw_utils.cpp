@@ -833,18 +833,18 @@ static inline void PrefetchPageHead(Page page, OffsetNumber off) {
   __builtin_prefetch(reinterpret_cast<char*>(PageGetItemId(page, off)));
 }
 
-// Prefetches the first lines of the tuple at line pointer off. The line pointer is read
-// without the content lock: it is a hint only (a concurrent change just prefetches the wrong
-// lines; the real read below is made under the share lock and checks everything).
-static inline void PrefetchTuple(Page page, OffsetNumber off) {
+// Prefetches the tuple at line pointer off: its first max_bytes bytes (whole cache lines). The
+// line pointer is read without the content lock: it is a hint only (a concurrent change just
+// prefetches the wrong lines; the real read below is made under the share lock and checks
+// everything).
+static inline void PrefetchTuple(Page page, OffsetNumber off, unsigned max_bytes) {
   const volatile ItemIdData* iid = PageGetItemId(page, off);
   unsigned lp_off = iid->lp_off;
-  if (lp_off == 0 || lp_off > BLCKSZ - 256) return;
+  unsigned len = iid->lp_len;
+  len = std::min(len, max_bytes);
+  if (lp_off == 0 || lp_off >= BLCKSZ || len > BLCKSZ - lp_off) return;
   const char* t = static_cast<const char*>(page) + lp_off;
-  __builtin_prefetch(t);
-  __builtin_prefetch(t + 64);
-  __builtin_prefetch(t + 128);
-  __builtin_prefetch(t + 192);
+  for (unsigned b = 0; b < len; b += 64) __builtin_prefetch(t + b);
 }
 
 // Computes the distances of the batch items of block `blk` (items from `first` on) under one
@@ -875,6 +875,12 @@ void HnswSearchLayer(HnswSearch* s, HnswHeap* C, HnswHeap* W, HnswHeap* discarde
   ItemPointerData* nb = s->nbuf;
   HnswBatchItem* items = s->batch;
   const HnswHeap* copy_w = s->copy_values ? W : nullptr;
+  // How much of each unvisited neighbour's tuple is prefetched before the distances of a batch
+  // are computed: all of it when the payload is a quantized code (a batch's codes then arrive
+  // from memory together instead of one code's lines after another as each distance runs),
+  // the tuple's head otherwise (a full-precision value is read by the kernel in sequence, which
+  // the hardware prefetcher follows).
+  const unsigned prefetch_bytes = s->sup->quantizer != QuantizerKind::kNone ? BLCKSZ : 256;
   // A search through many deleted or filtered-out elements can expand a large part of the
   // graph before W fills: a cancel is honoured every 64 expansions (a no-op where interrupts
   // are held, as in VACUUM's repairs).
@@ -904,7 +910,8 @@ void HnswSearchLayer(HnswSearch* s, HnswHeap* C, HnswHeap* W, HnswHeap* discarde
     }
     for (int i = 0; i < k; i++)
       if (BufferIsValid(items[i].buf))
-        PrefetchTuple(BufferGetPage(items[i].buf), ItemPointerGetOffsetNumber(&items[i].tid));
+        PrefetchTuple(BufferGetPage(items[i].buf), ItemPointerGetOffsetNumber(&items[i].tid),
+                      prefetch_bytes);
     // Pages whose buffer is held first; then the rest (their reads may evict any entry).
     for (int i = 0; i < k; i++)
       if (!items[i].done && BufferIsValid(items[i].buf))

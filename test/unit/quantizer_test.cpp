@@ -139,14 +139,15 @@ TEST(QuantizerTest, BinaryThresholdAndDecode) {
 }
 
 // CodeDistances equals the distance from the query to the decoded vector (FAISS's decoding for
-// sq8), for both metrics, through entries with a stride, with the AVX2 and the portable kernels.
+// sq8), for both metrics, through entries with a stride, with the AVX-512, AVX2 and portable
+// kernels (lengths around the 16- and 64-lane steps: masked tails).
 TEST(QuantizerTest, CodeDistancesMatchDecodedVectors) {
   const KernelLevel saved = ActiveKernelLevel();
   for (QuantizerKind kind : {QuantizerKind::kSq8, QuantizerKind::kBinary}) {
     for (KernelLevel level :
          {KernelLevel::kPortable, KernelLevel::kAvx2Fma, KernelLevel::kAvx512}) {
       SetKernelLevel(level);
-      for (size_t d : {5, 8, 24, 131, 1536}) {
+      for (size_t d : {5, 8, 24, 47, 64, 65, 131, 1536}) {
         const size_t n = 40;
         auto x = Gaussian(n, d, 13);
         auto params = Train(kind, d, x);
