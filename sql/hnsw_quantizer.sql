@@ -69,10 +69,11 @@ DROP TABLE hq_other;
 -- ---- dimension limits: pgvector's for an unquantized index (with a hint naming the option),
 -- sq8 up to 8,000, binary up to 16,000
 CREATE TABLE hq_wide (v2001 vector(2001), h4001 halfvec(4001), v8001 vector(8001),
-                      v16000 vector(16000), h16000 halfvec(16000));
+                      h8001 halfvec(8001), v16000 vector(16000), h16000 halfvec(16000));
 SELECT hq_try('CREATE INDEX ON hq_wide USING hnsw (v2001 vector_l2_ops)');
 SELECT hq_try('CREATE INDEX ON hq_wide USING hnsw (h4001 halfvec_l2_ops)');
 SELECT hq_try($$CREATE INDEX ON hq_wide USING hnsw (v8001 vector_l2_ops) WITH (quantizer = 'sq8')$$);
+SELECT hq_try($$CREATE INDEX ON hq_wide USING hnsw (h8001 halfvec_ip_ops) WITH (quantizer = 'sq8')$$);
 SELECT hq_try($$CREATE INDEX ON hq_wide USING hnsw (v16000 vector_l2_ops) WITH (quantizer = 'sq8')$$);
 SELECT hq_try($$CREATE INDEX ON hq_wide USING hnsw (v8001 vector_l2_ops) WITH (quantizer = 'binary')$$);
 SELECT hq_try($$CREATE INDEX ON hq_wide USING hnsw (v16000 vector_cosine_ops) WITH (quantizer = 'binary')$$);
@@ -240,6 +241,34 @@ SELECT hq_index_top('hq_big', 'w', '<=>', (SELECT w::text FROM hq_big WHERE id =
 SELECT * FROM ragstore.verify_index('hq_big_v', heapallindexed => true);
 SELECT * FROM ragstore.verify_index('hq_big_w', heapallindexed => true);
 DROP TABLE hq_big;
+
+-- ---- sq8 at its limit, 8,000 dimensions (an element's code fills most of a page; its
+-- neighbour tuple goes to the next page): a build and an insert, exact order, vector and halfvec
+CREATE TABLE hq_edge (id int, v vector(8000), h halfvec(8000));
+CREATE FUNCTION hq_edge_row(i int) RETURNS vector LANGUAGE sql AS
+  $$SELECT array_agg(sin(i * 0.37 + j * 0.013))::vector FROM generate_series(1, 8000) j$$;
+INSERT INTO hq_edge SELECT i, hq_edge_row(i), hq_edge_row(i)::halfvec FROM generate_series(1, 24) i;
+CREATE INDEX hq_edge_v ON hq_edge USING hnsw (v vector_l2_ops) WITH (quantizer = 'sq8');
+CREATE INDEX hq_edge_h ON hq_edge USING hnsw (h halfvec_cosine_ops) WITH (quantizer = 'sq8');
+INSERT INTO hq_edge SELECT i, hq_edge_row(i), hq_edge_row(i)::halfvec FROM generate_series(101, 106) i;
+-- the exact order from a sequential scan, then the index's (its plan shown)
+SET enable_seqscan = on;
+SET enable_indexscan = off;
+CREATE TEMP TABLE hq_edge_truth AS
+  SELECT hq_top('hq_edge', 'v', '<->', (SELECT v::text FROM hq_edge WHERE id = 103)) AS v_top,
+         hq_top('hq_edge', 'h', '<=>', (SELECT h::text FROM hq_edge WHERE id = 5)) AS h_top;
+RESET enable_indexscan;
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM hq_edge ORDER BY h <=> (SELECT h FROM hq_edge WHERE id = 5) LIMIT 15;
+SELECT hq_index_top('hq_edge', 'v', '<->', (SELECT v::text FROM hq_edge WHERE id = 103)) = v_top
+         AS sq8_8000_vector_exact,
+       hq_index_top('hq_edge', 'h', '<=>', (SELECT h::text FROM hq_edge WHERE id = 5)) = h_top
+         AS sq8_8000_halfvec_exact
+  FROM hq_edge_truth;
+SELECT * FROM ragstore.verify_index('hq_edge_v', heapallindexed => true);
+SELECT * FROM ragstore.verify_index('hq_edge_h', heapallindexed => true);
+DROP TABLE hq_edge, hq_edge_truth;
+DROP FUNCTION hq_edge_row;
 
 RESET enable_seqscan;
 RESET hnsw.ef_search;
