@@ -114,85 +114,76 @@ RS_AVX2 float Sq8IpAvx2(const float* q, const float* b, const float* s, const ui
 
 #define RS_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
 
-// The 16 codes at c (16 bytes, or the first bytes set in mask k) as floats. (Zero-masking forms:
+// The codes at c of the lanes set in mask k (up to 16 bytes) as floats. (Zero-masking forms:
 // GCC 12 warns that the unmasked ones read its own uninitialised _mm512_undefined_*, see
 // simd.h.)
 RS_AVX512 inline __m512 CodesToFloats(__m128i bytes) {
   constexpr __mmask16 kAll = 0xffff;
   return _mm512_maskz_cvtepi32_ps(kAll, _mm512_maskz_cvtepu8_epi32(kAll, bytes));
 }
-RS_AVX512 inline __m512 LoadCodes16(const uint8_t* c) {
-  return CodesToFloats(_mm_loadu_si128(reinterpret_cast<const __m128i*>(c)));
-}
 RS_AVX512 inline __m512 LoadCodesMasked(const uint8_t* c, __mmask16 k) {
   return CodesToFloats(_mm_maskz_loadu_epi8(k, c));
 }
 
-// The AVX2 kernels' arithmetic (per dimension the same two fused operations) on 16 lanes, with
-// four accumulators and a masked tail.
-RS_AVX512 float Sq8L2Avx512(const float* qb, const float* s, const uint8_t* c, size_t d) {
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-  __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+// The AVX2 kernels' arithmetic (per dimension the same two fused operations) on 16 lanes: the sum
+// over all lanes of a * b where term(j, k) gives the factors (a, b) of the 16 dimensions from j
+// on (k: the lanes to read, all but in the tail), with four accumulators and a masked tail.
+template <typename Term>
+RS_AVX512 inline float SumOfProducts16(size_t d, const Term& term) {
+  __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                   _mm512_setzero_ps()};
+  constexpr __mmask16 kAll = 0xffff;
+  __m512 a, b;
   size_t j = 0;
-  for (; j + 64 <= d; j += 64) {
-    __m512 t0 =
-        _mm512_fnmadd_ps(_mm512_loadu_ps(s + j), LoadCodes16(c + j), _mm512_loadu_ps(qb + j));
-    __m512 t1 = _mm512_fnmadd_ps(_mm512_loadu_ps(s + j + 16), LoadCodes16(c + j + 16),
-                                 _mm512_loadu_ps(qb + j + 16));
-    __m512 t2 = _mm512_fnmadd_ps(_mm512_loadu_ps(s + j + 32), LoadCodes16(c + j + 32),
-                                 _mm512_loadu_ps(qb + j + 32));
-    __m512 t3 = _mm512_fnmadd_ps(_mm512_loadu_ps(s + j + 48), LoadCodes16(c + j + 48),
-                                 _mm512_loadu_ps(qb + j + 48));
-    acc0 = _mm512_fmadd_ps(t0, t0, acc0);
-    acc1 = _mm512_fmadd_ps(t1, t1, acc1);
-    acc2 = _mm512_fmadd_ps(t2, t2, acc2);
-    acc3 = _mm512_fmadd_ps(t3, t3, acc3);
-  }
+  for (; j + 64 <= d; j += 64)
+    for (int u = 0; u < 4; u++) {
+      term(j + 16 * u, kAll, &a, &b);
+      acc[u] = _mm512_fmadd_ps(a, b, acc[u]);
+    }
   for (; j + 16 <= d; j += 16) {
-    __m512 t0 =
-        _mm512_fnmadd_ps(_mm512_loadu_ps(s + j), LoadCodes16(c + j), _mm512_loadu_ps(qb + j));
-    acc0 = _mm512_fmadd_ps(t0, t0, acc0);
+    term(j, kAll, &a, &b);
+    acc[0] = _mm512_fmadd_ps(a, b, acc[0]);
   }
   if (j < d) {
-    __mmask16 k = static_cast<__mmask16>((1u << (d - j)) - 1u);
-    __m512 t0 = _mm512_fnmadd_ps(_mm512_maskz_loadu_ps(k, s + j), LoadCodesMasked(c + j, k),
-                                 _mm512_maskz_loadu_ps(k, qb + j));
-    acc1 = _mm512_fmadd_ps(t0, t0, acc1);
+    term(j, static_cast<__mmask16>((1u << (d - j)) - 1u), &a, &b);
+    acc[1] = _mm512_fmadd_ps(a, b, acc[1]);
   }
   return simd::HorizontalSum512(
-      _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+      _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3])));
+}
+
+// L2: t = qb - s c, summed as t * t.
+struct Sq8L2Term16 {
+  const float* qb;
+  const float* s;
+  const uint8_t* c;
+  RS_AVX512 void operator()(size_t j, __mmask16 k, __m512* a, __m512* b) const {
+    *a = _mm512_fnmadd_ps(_mm512_maskz_loadu_ps(k, s + j), LoadCodesMasked(c + j, k),
+                          _mm512_maskz_loadu_ps(k, qb + j));
+    *b = *a;
+  }
+};
+
+// Inner product: x = b + s c, summed as q * x.
+struct Sq8IpTerm16 {
+  const float* q;
+  const float* base;
+  const float* s;
+  const uint8_t* c;
+  RS_AVX512 void operator()(size_t j, __mmask16 k, __m512* a, __m512* b) const {
+    *a = _mm512_maskz_loadu_ps(k, q + j);
+    *b = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, s + j), LoadCodesMasked(c + j, k),
+                         _mm512_maskz_loadu_ps(k, base + j));
+  }
+};
+
+RS_AVX512 float Sq8L2Avx512(const float* qb, const float* s, const uint8_t* c, size_t d) {
+  return SumOfProducts16(d, Sq8L2Term16{qb, s, c});
 }
 
 RS_AVX512 float Sq8IpAvx512(const float* q, const float* b, const float* s, const uint8_t* c,
                             size_t d) {
-  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-  __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
-  size_t j = 0;
-  for (; j + 64 <= d; j += 64) {
-    __m512 x0 = _mm512_fmadd_ps(_mm512_loadu_ps(s + j), LoadCodes16(c + j), _mm512_loadu_ps(b + j));
-    __m512 x1 = _mm512_fmadd_ps(_mm512_loadu_ps(s + j + 16), LoadCodes16(c + j + 16),
-                                _mm512_loadu_ps(b + j + 16));
-    __m512 x2 = _mm512_fmadd_ps(_mm512_loadu_ps(s + j + 32), LoadCodes16(c + j + 32),
-                                _mm512_loadu_ps(b + j + 32));
-    __m512 x3 = _mm512_fmadd_ps(_mm512_loadu_ps(s + j + 48), LoadCodes16(c + j + 48),
-                                _mm512_loadu_ps(b + j + 48));
-    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + j), x0, acc0);
-    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(q + j + 16), x1, acc1);
-    acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(q + j + 32), x2, acc2);
-    acc3 = _mm512_fmadd_ps(_mm512_loadu_ps(q + j + 48), x3, acc3);
-  }
-  for (; j + 16 <= d; j += 16) {
-    __m512 x0 = _mm512_fmadd_ps(_mm512_loadu_ps(s + j), LoadCodes16(c + j), _mm512_loadu_ps(b + j));
-    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + j), x0, acc0);
-  }
-  if (j < d) {
-    __mmask16 k = static_cast<__mmask16>((1u << (d - j)) - 1u);
-    __m512 x0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, s + j), LoadCodesMasked(c + j, k),
-                                _mm512_maskz_loadu_ps(k, b + j));
-    acc1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, q + j), x0, acc1);
-  }
-  return -simd::HorizontalSum512(
-      _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+  return -SumOfProducts16(d, Sq8IpTerm16{q, b, s, c});
 }
 
 // ---- binary ----
