@@ -204,8 +204,6 @@ const BitKernelTable* g_table = &kTables[static_cast<int>(g_level)];
 
 }  // namespace
 
-BitKernelLevel ActiveBitKernelLevel() { return g_level; }
-
 BitKernelLevel SetBitKernelLevel(BitKernelLevel level) {
   g_level = BestLevel(level);
   g_table = &kTables[static_cast<int>(g_level)];

@@ -19,7 +19,6 @@ namespace ragstore {
 
 enum class BitKernelLevel { kPortable = 0, kPopcnt = 1, kAvx2 = 2, kAvx512 = 3 };
 
-BitKernelLevel ActiveBitKernelLevel();
 // Forces a level; a level the CPU lacks falls back to the best lower one. Returns the level set.
 BitKernelLevel SetBitKernelLevel(BitKernelLevel level);
 const char* BitKernelLevelName(BitKernelLevel level);

@@ -350,8 +350,6 @@ float HalfToFloat(Half h) { return F16cHalfToFloat(h); }
 Half FloatToHalf(float f) { return F16cFloatToHalf(f); }
 }  // namespace f16c
 
-HalfKernelLevel ActiveHalfKernelLevel() { return g_level; }
-
 HalfKernelLevel SetHalfKernelLevel(HalfKernelLevel level) {
   g_level = BestLevel(level);
   g_table = TableFor(g_level);

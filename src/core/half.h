@@ -100,10 +100,9 @@ inline bool HalfIsZero(Half h) { return (h & 0x7fffu) == 0; }
 // masked loads and stores (AVX512BW/VL); needs F16C, AVX2 and FMA too.
 enum class HalfKernelLevel { kPortable = 0, kF16cAvx2 = 1, kAvx512 = 2 };
 
-// The level in use: the best of kAvx512, kF16cAvx2 the CPU has, unless forced.
-HalfKernelLevel ActiveHalfKernelLevel();
-// Forces a level (tests, benchmarks); a level the CPU lacks falls back to the best lower one
-// it has. Returns the level actually set.
+// The level in use is the best of kAvx512, kF16cAvx2 the CPU has, unless forced. Forces a level
+// (tests, benchmarks); a level the CPU lacks falls back to the best lower one it has. Returns the
+// level actually set.
 HalfKernelLevel SetHalfKernelLevel(HalfKernelLevel level);
 const char* HalfKernelLevelName(HalfKernelLevel level);
 

@@ -87,10 +87,6 @@ IdMatrix ReadIvecs(const std::string& path, size_t max_rows) {
   return m;
 }
 
-void WriteFvecs(const std::string& path, const FloatMatrix& m) {
-  WriteVecs(path, m.rows, m.dim, m.data.data());
-}
-
 void WriteIvecs(const std::string& path, const IdMatrix& m) {
   WriteVecs(path, m.rows, m.k, m.data.data());
 }

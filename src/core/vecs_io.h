@@ -41,10 +41,9 @@ FloatMatrix ReadFvecs(const std::string& path, size_t max_rows = 0);
 // (a count k of 0 is allowed only if every row has it).
 IdMatrix ReadIvecs(const std::string& path, size_t max_rows = 0);
 
-// Writes m as .fvecs / .ivecs (little-endian hosts only, as the readers). The file is written
-// to path + ".tmp" and renamed, so a reader never sees half a file.
+// Writes m as .ivecs (little-endian hosts only, as the readers). The file is written to path +
+// ".tmp" and renamed, so a reader never sees half a file.
 // Throws Error(kInternal) on an I/O error.
-void WriteFvecs(const std::string& path, const FloatMatrix& m);
 void WriteIvecs(const std::string& path, const IdMatrix& m);
 
 }  // namespace ragstore

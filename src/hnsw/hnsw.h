@@ -320,9 +320,6 @@ struct HnswVisited {
 void HnswVisitedInit(HnswVisited* v, int capacity);  // capacity 0: allocated on first add
 void HnswVisitedReset(HnswVisited* v);
 bool HnswVisitedAdd(HnswVisited* v, ItemPointer tid);  // true when tid was new
-inline Size HnswVisitedBytes(const HnswVisited* v) {
-  return v->keys == nullptr ? 0 : (Size(v->mask) + 1) * sizeof(uint64);
-}
 
 // Buffers a search keeps pinned (least recently used evicted): with the build's
 // neighbour-first page order (hnsw_page.h) most reads of a search hit one of them, which saves
