@@ -153,22 +153,12 @@ void EnsureQuantizer(BuildState* bs, int64 n) {
   HnswWriteQuantizer(bs->index, sup);
 }
 
-// Writes the built elements as pages from the next block on (block 1, or after the parameter
-// pages of a quantized index), in the given order (order[pos] =
-// element; each element's neighbour tuple right after it), and sets the meta page. Placement is
-// computed first so that every neighbour TID is known when a list is written.
-void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
-  int64 n = bs->nelem;
-  int m = bs->m;
-  Size max_esize = HnswElementTupleSize(
-      bs->kind == HnswElementKind::kDenseFloat ? ElementValueSize(bs, 0) : bs->max_value_size);
+// Where each tuple of WriteGraph goes: from the next block of the index on, element order[pos]
+// at position pos, each element's neighbour tuple right after it; tuples fill a page before the
+// next one starts. Fills etids / ntids (indexed by element) and returns the last block used.
+BlockNumber PlaceTuples(const BuildState* bs, const HnswGraph* g, const int32* order,
+                        ItemPointerData* etids, ItemPointerData* ntids) {
   Size page_space = HnswEmptyPageSpace();
-
-  pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
-  auto* etids = static_cast<ItemPointerData*>(
-      MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * n));
-  auto* ntids = static_cast<ItemPointerData*>(
-      MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * n));
   BlockNumber blk = RelationGetNumberOfBlocks(bs->index);
   Size free_space = page_space;
   OffsetNumber next_off = FirstOffsetNumber;
@@ -183,78 +173,124 @@ void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
     next_off++;
     free_space -= need;
   };
-  // Element i goes to position pos of order (order[pos] = i): neighbours close together.
-  for (int64 pos = 0; pos < n; pos++) {
+  for (int64 pos = 0; pos < bs->nelem; pos++) {
     int64 i = order[pos];
     place(HnswElementTupleSize(ElementValueSize(bs, i)), &etids[i]);
-    place(HnswNeighborTupleSize(g->Level(i), m), &ntids[i]);
+    place(HnswNeighborTupleSize(g->Level(i), bs->m), &ntids[i]);
   }
-  BlockNumber last_blk = blk;
+  return blk;
+}
 
+// Builds element i's tuple in buf (at least its size): level, heap TIDs of its rows, its
+// neighbour tuple's TID ntid, its value. Returns the tuple's size.
+Size FillElementTuple(const BuildState* bs, const HnswGraph* g, int64 i, ItemPointerData ntid,
+                      char* buf) {
+  Size esize = HnswElementTupleSize(ElementValueSize(bs, i));
+  auto* etup = reinterpret_cast<HnswElementTupleData*>(buf);
+  memset(buf, 0, esize);
+  etup->type = kHnswElementTuple;
+  etup->level = static_cast<uint8>(g->Level(i));
+  ItemPointerData heaptids[kHnswHeapTids];
+  int nheaptids = 0;
+  for (int64 k = bs->elem_first[i]; k < bs->elem_first[i + 1]; k++)
+    heaptids[nheaptids++] = bs->tids[bs->elem_rows[k]];
+  HnswElementSetHeapTids(etup, heaptids, nheaptids);
+  etup->neighbortid = ntid;
+  CopyElementValue(bs, i, HnswElementPayload(etup));
+  return esize;
+}
+
+// Builds element i's neighbour tuple in buf: its lists of every layer as element TIDs (etids),
+// unused slots invalid. Returns the tuple's size.
+Size FillNeighborTuple(const BuildState* bs, const HnswGraph* g, int64 i,
+                       const ItemPointerData* etids, char* buf) {
+  int m = bs->m;
+  int level = g->Level(i);
+  Size nsize = HnswNeighborTupleSize(level, m);
+  auto* ntup = reinterpret_cast<HnswNeighborTupleData*>(buf);
+  memset(buf, 0, nsize);
+  ntup->type = kHnswNeighborTuple;
+  ntup->count = static_cast<uint16>((level + 2) * m);
+  for (int s = 0; s < ntup->count; s++) ItemPointerSetInvalid(&ntup->tids[s]);
+  for (int lc = 0; lc <= level; lc++) {
+    int count;
+    const int32_t* list = g->Neighbors(i, lc, &count);
+    int start = HnswLayerStart(lc, m);
+    int slots = HnswLayerSlots(lc, m);
+    for (int k = 0; k < count && k < slots; k++) ntup->tids[start + k] = etids[list[k]];
+  }
+  return nsize;
+}
+
+// Appends tuples to new pages at the end of the index in block order (a build's writes: plain
+// dirty buffers, logged with the build's log_newpage_range).
+struct PageAppender {
+  Relation index;
+  Buffer buf;
+  BlockNumber cur;
+};
+
+// Adds item (size bytes) at `target`, which PlaceTuples chose: on the current page, or on the
+// next new page. Errors (internal) when the block or offset differs from the placement.
+void AppendTuple(PageAppender* a, const ItemPointerData* target, Item item, Size size) {
+  BlockNumber want = ItemPointerGetBlockNumber(target);
+  if (want != a->cur) {
+    if (BufferIsValid(a->buf)) {
+      MarkBufferDirty(a->buf);
+      UnlockReleaseBuffer(a->buf);
+    }
+    a->buf = ReadBufferExtended(a->index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
+    LockBuffer(a->buf, BUFFER_LOCK_EXCLUSIVE);
+    if (BufferGetBlockNumber(a->buf) != want)
+      elog(ERROR, "hnsw build: expected block %u, got %u", want, BufferGetBlockNumber(a->buf));
+    HnswInitDataPage(BufferGetPage(a->buf));
+    a->cur = want;
+  }
+  OffsetNumber off =
+      PageAddItem(BufferGetPage(a->buf), item, size, InvalidOffsetNumber, false, false);
+  if (off != ItemPointerGetOffsetNumber(target))
+    elog(ERROR, "hnsw build: tuple placed at offset %u, expected %u", off,
+         ItemPointerGetOffsetNumber(target));
+}
+
+void FinishAppender(PageAppender* a) {
+  if (BufferIsValid(a->buf)) {
+    MarkBufferDirty(a->buf);
+    UnlockReleaseBuffer(a->buf);
+  }
+  a->buf = InvalidBuffer;
+}
+
+// Writes the built elements as pages from the next block on (block 1, or after the parameter
+// pages of a quantized index), in the given order (order[pos] = element; each element's
+// neighbour tuple right after it), and sets the meta page. Placement is computed first so that
+// every neighbour TID is known when a list is written.
+void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
+  int64 n = bs->nelem;
+  pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
+  auto* etids = static_cast<ItemPointerData*>(
+      MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * n));
+  auto* ntids = static_cast<ItemPointerData*>(
+      MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * n));
+  BlockNumber last_blk = PlaceTuples(bs, g, order, etids, ntids);
+
+  Size max_esize = HnswElementTupleSize(
+      bs->kind == HnswElementKind::kDenseFloat ? ElementValueSize(bs, 0) : bs->max_value_size);
   char* etup_buf = static_cast<char*>(palloc0(max_esize));
-  char* ntup_buf = static_cast<char*>(palloc0(HnswNeighborTupleSize(kMaxLevel, m) + 8));
-  Buffer buf = InvalidBuffer;
-  BlockNumber cur = InvalidBlockNumber;
+  char* ntup_buf = static_cast<char*>(palloc0(HnswNeighborTupleSize(kMaxLevel, bs->m) + 8));
+  PageAppender appender = {bs->index, InvalidBuffer, InvalidBlockNumber};
   for (int64 pos = 0; pos < n; pos++) {
     int64 i = order[pos];
-    int level = g->Level(i);
-    Size esize = HnswElementTupleSize(ElementValueSize(bs, i));
-    Size nsize = HnswNeighborTupleSize(level, m);
-    auto* etup = reinterpret_cast<HnswElementTupleData*>(etup_buf);
-    memset(etup_buf, 0, esize);
-    etup->type = kHnswElementTuple;
-    etup->level = static_cast<uint8>(level);
-    ItemPointerData heaptids[kHnswHeapTids];
-    int nheaptids = 0;
-    for (int64 k = bs->elem_first[i]; k < bs->elem_first[i + 1]; k++)
-      heaptids[nheaptids++] = bs->tids[bs->elem_rows[k]];
-    HnswElementSetHeapTids(etup, heaptids, nheaptids);
-    etup->neighbortid = ntids[i];
-    CopyElementValue(bs, i, HnswElementPayload(etup));
-    auto* ntup = reinterpret_cast<HnswNeighborTupleData*>(ntup_buf);
-    memset(ntup_buf, 0, nsize);
-    ntup->type = kHnswNeighborTuple;
-    ntup->count = static_cast<uint16>((level + 2) * m);
-    for (int s = 0; s < ntup->count; s++) ItemPointerSetInvalid(&ntup->tids[s]);
-    for (int lc = 0; lc <= level; lc++) {
-      int count;
-      const int32_t* list = g->Neighbors(i, lc, &count);
-      int start = HnswLayerStart(lc, m);
-      int slots = HnswLayerSlots(lc, m);
-      for (int k = 0; k < count && k < slots; k++) ntup->tids[start + k] = etids[list[k]];
-    }
-    ItemPointerData* targets[2] = {&etids[i], &ntids[i]};
-    Item items[2] = {reinterpret_cast<Item>(etup), reinterpret_cast<Item>(ntup)};
-    Size sizes[2] = {esize, nsize};
-    for (int t = 0; t < 2; t++) {
-      BlockNumber want = ItemPointerGetBlockNumber(targets[t]);
-      if (want != cur) {
-        if (BufferIsValid(buf)) {
-          MarkBufferDirty(buf);
-          UnlockReleaseBuffer(buf);
-        }
-        buf = ReadBufferExtended(bs->index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
-        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-        if (BufferGetBlockNumber(buf) != want)
-          elog(ERROR, "hnsw build: expected block %u, got %u", want, BufferGetBlockNumber(buf));
-        HnswInitDataPage(BufferGetPage(buf));
-        cur = want;
-      }
-      OffsetNumber off =
-          PageAddItem(BufferGetPage(buf), items[t], sizes[t], InvalidOffsetNumber, false, false);
-      if (off != ItemPointerGetOffsetNumber(targets[t]))
-        elog(ERROR, "hnsw build: tuple placed at offset %u, expected %u", off,
-             ItemPointerGetOffsetNumber(targets[t]));
-    }
+    Size esize = FillElementTuple(bs, g, i, ntids[i], etup_buf);
+    Size nsize = FillNeighborTuple(bs, g, i, etids, ntup_buf);
+    AppendTuple(&appender, &etids[i], reinterpret_cast<Item>(etup_buf), esize);
+    AppendTuple(&appender, &ntids[i], reinterpret_cast<Item>(ntup_buf), nsize);
     if ((pos & 1023) == 0) {
       CHECK_FOR_INTERRUPTS();
       pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, pos);
     }
   }
-  if (BufferIsValid(buf)) {
-    MarkBufferDirty(buf);
-    UnlockReleaseBuffer(buf);
-  }
+  FinishAppender(&appender);
   pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, n);
   if (n > 0) {
     ItemPointerData entry = etids[g->EntryPoint()];

@@ -221,8 +221,97 @@ int AddSearchCandidates(VacuumState* vs, const HnswMetaPageData& meta, int efc, 
   return n;
 }
 
-// reach: the layer-0 lists read before the repairs (nullptr when they did not fit), updated for
-// every list rewritten here.
+// True when one of the n TIDs names an element pass 1 found deleted.
+bool NamesDeleted(VacuumState* vs, ItemPointerData* tids, int n) {
+  for (int k = 0; k < n; k++)
+    if (ItemPointerIsValid(&tids[k]) && IsDeleted(vs, &tids[k])) return true;
+  return false;
+}
+
+// The first candidates of a repaired list (values copied, distances from s's query): the live
+// members of the layer's list (slots TIDs from `list`), and for each deleted member its live
+// neighbours on this layer (whose level reaches lc). Each at most once (s->visited, which holds
+// the element itself); at most cap. dtids: room for a neighbour tuple's slots. Returns the count.
+int ListCandidates(VacuumState* vs, HnswSearch* s, const ItemPointerData* list, int start,
+                   int slots, int lc, ItemPointerData* dtids, HnswCandidate* cands, int cap) {
+  int n = 0;
+  for (int k = 0; k < slots; k++) {
+    ItemPointerData t = list[k];
+    if (!ItemPointerIsValid(&t)) break;
+    if (!IsDeleted(vs, &t)) {
+      if (HnswVisitedAdd(&s->visited, &t) && HnswLoadElement(s, &t, &cands[n], true) &&
+          !cands[n].deleted)
+        n++;
+      continue;
+    }
+    // a deleted neighbour: its live neighbours on this layer are candidates
+    HnswCandidate d;
+    if (!HnswLoadElement(s, &t, &d, false)) continue;
+    int dcount = 0;
+    if (!CopyNeighbors(vs, &d.ntid, dtids, &dcount)) continue;
+    if (start + slots > dcount) continue;
+    for (int j = 0; j < slots && n < cap; j++) {
+      ItemPointerData* x = &dtids[start + j];
+      if (!ItemPointerIsValid(x)) break;
+      if (IsDeleted(vs, x)) continue;
+      if (HnswVisitedAdd(&s->visited, x) && HnswLoadElement(s, x, &cands[n], true) &&
+          !cands[n].deleted && cands[n].level >= lc)
+        n++;
+    }
+  }
+  return n;
+}
+
+// Chooses layer lc's new list of element le (value self_value, the query of search s) when its
+// list in tids names a deleted element: the candidates of ListCandidates and of an insertion
+// search (AddSearchCandidates), narrowed by the selection heuristic, written into newtids.
+void RepairLayer(VacuumState* vs, const HnswMetaPageData& meta, int efc, HnswSearch* s,
+                 const char* self_value, LiveElement* le, int lc, ItemPointerData* tids,
+                 ItemPointerData* dtids, ItemPointerData* newtids) {
+  int m = vs->m;
+  int start = HnswLayerStart(lc, m);
+  int slots = HnswLayerSlots(lc, m);
+  if (!NamesDeleted(vs, &tids[start], slots)) return;
+  HnswVisitedReset(&s->visited);
+  HnswVisitedAdd(&s->visited, &le->tid);
+  int cap = slots + slots * 2 * m + efc + 1;
+  auto* cands = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * cap));
+  int n = ListCandidates(vs, s, &tids[start], start, slots, lc, dtids, cands, cap);
+  n = AddSearchCandidates(vs, meta, efc, self_value, &le->tid, lc, &s->visited, cands, n, cap);
+  auto* kept = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * slots));
+  int nkept = HnswSelectNeighbors(&vs->sup, cands, n, slots, kept);
+  for (int k = 0; k < slots; k++) {
+    if (k < nkept)
+      newtids[start + k] = kept[k].tid;
+    else
+      ItemPointerSetInvalid(&newtids[start + k]);
+  }
+}
+
+// Writes the repaired lists newtids (count slots) into element le's neighbour tuple, only if
+// it is still the one read (same slot count), in one generic WAL record.
+void WriteRepairedLists(VacuumState* vs, LiveElement* le, const ItemPointerData* newtids,
+                        int count) {
+  Buffer buf = ReadForVacuum(vs, ItemPointerGetBlockNumber(&le->ntid));
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  Page page = BufferGetPage(buf);
+  OffsetNumber off = ItemPointerGetOffsetNumber(&le->ntid);
+  BlockNumber nblk = ItemPointerGetBlockNumber(&le->ntid);
+  HnswNeighborTupleData* nt = HnswGetNeighbors(vs->index, page, nblk, off, vs->m, count);
+  if (nt != nullptr && nt->count == count) {
+    HnswWriter w;
+    HnswWriterStart(&w, vs->index, false);
+    Page wpage = HnswWriterRegister(&w, buf, false);
+    memcpy(HnswGetNeighbors(vs->index, wpage, nblk, off, vs->m, count)->tids, newtids,
+           sizeof(ItemPointerData) * count);
+    HnswWriterFinish(&w);
+  }
+  UnlockReleaseBuffer(buf);
+}
+
+// Pass 2 for every live element whose lists name a deleted element: each such layer gets a new
+// list (RepairLayer), written back at once. reach: the layer-0 lists read before the repairs
+// (nullptr when they did not fit), updated for every list rewritten here.
 void RepairNeighbors(VacuumState* vs, HnswReach* reach) {
   int m = vs->m;
   int efc = HnswGetEfConstruction(vs->index);
@@ -241,10 +330,7 @@ void RepairNeighbors(VacuumState* vs, HnswReach* reach) {
     LiveElement* le = &vs->live[i];
     int count = 0;
     if (!CopyNeighbors(vs, &le->ntid, tids, &count)) continue;
-    bool any = false;
-    for (int s = 0; s < count && !any; s++)
-      if (ItemPointerIsValid(&tids[s]) && IsDeleted(vs, &tids[s])) any = true;
-    if (!any) continue;
+    if (!NamesDeleted(vs, tids, count)) continue;
 
     MemoryContext old = MemoryContextSwitchTo(vs->tmp_ctx);
     // The element's own value is the query of the candidate distances (only VACUUM removes
@@ -258,75 +344,15 @@ void RepairNeighbors(VacuumState* vs, HnswReach* reach) {
     HnswSearch s;
     HnswSearchInit(&s, vs->index, &vs->sup, m, HnswSearchQueryFromStored(&vs->sup, self_value));
     memcpy(newtids, tids, sizeof(ItemPointerData) * count);
-    int level = le->level;
-    for (int lc = 0; lc <= level; lc++) {
-      int start = HnswLayerStart(lc, m);
-      int slots = HnswLayerSlots(lc, m);
-      if (start + slots > count) break;
-      bool affected = false;
-      for (int k = 0; k < slots; k++)
-        if (ItemPointerIsValid(&tids[start + k]) && IsDeleted(vs, &tids[start + k]))
-          affected = true;
-      if (!affected) continue;
-      HnswVisitedReset(&s.visited);
-      HnswVisitedAdd(&s.visited, &le->tid);
-      int cap = slots + slots * 2 * m + efc + 1;
-      auto* cands = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * cap));
-      int n = 0;
-      for (int k = 0; k < slots; k++) {
-        ItemPointerData* t = &tids[start + k];
-        if (!ItemPointerIsValid(t)) break;
-        if (!IsDeleted(vs, t)) {
-          if (HnswVisitedAdd(&s.visited, t) && HnswLoadElement(&s, t, &cands[n], true) &&
-              !cands[n].deleted)
-            n++;
-          continue;
-        }
-        // a deleted neighbour: its live neighbours on this layer are candidates
-        HnswCandidate d;
-        if (!HnswLoadElement(&s, t, &d, false)) continue;
-        int dcount = 0;
-        if (!CopyNeighbors(vs, &d.ntid, dtids, &dcount)) continue;
-        if (start + slots > dcount) continue;
-        for (int j = 0; j < slots && n < cap; j++) {
-          ItemPointerData* x = &dtids[start + j];
-          if (!ItemPointerIsValid(x)) break;
-          if (IsDeleted(vs, x)) continue;
-          if (HnswVisitedAdd(&s.visited, x) && HnswLoadElement(&s, x, &cands[n], true) &&
-              !cands[n].deleted && cands[n].level >= lc)
-            n++;
-        }
-      }
-      n = AddSearchCandidates(vs, meta, efc, self_value, &le->tid, lc, &s.visited, cands, n, cap);
-      auto* kept = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * slots));
-      int nkept = HnswSelectNeighbors(&vs->sup, cands, n, slots, kept);
-      for (int k = 0; k < slots; k++) {
-        if (k < nkept)
-          newtids[start + k] = kept[k].tid;
-        else
-          ItemPointerSetInvalid(&newtids[start + k]);
-      }
+    for (int lc = 0; lc <= le->level; lc++) {
+      if (HnswLayerStart(lc, m) + HnswLayerSlots(lc, m) > count) break;
+      RepairLayer(vs, meta, efc, &s, self_value, le, lc, tids, dtids, newtids);
     }
     HnswSearchEnd(&s);
     MemoryContextSwitchTo(old);
     MemoryContextReset(vs->tmp_ctx);
 
-    // Write the repaired lists (only if the tuple is still the one we read).
-    Buffer buf = ReadForVacuum(vs, ItemPointerGetBlockNumber(&le->ntid));
-    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-    Page page = BufferGetPage(buf);
-    OffsetNumber off = ItemPointerGetOffsetNumber(&le->ntid);
-    BlockNumber nblk = ItemPointerGetBlockNumber(&le->ntid);
-    HnswNeighborTupleData* nt = HnswGetNeighbors(vs->index, page, nblk, off, m, count);
-    if (nt != nullptr && nt->count == count) {
-      HnswWriter w;
-      HnswWriterStart(&w, vs->index, false);
-      Page wpage = HnswWriterRegister(&w, buf, false);
-      memcpy(HnswGetNeighbors(vs->index, wpage, nblk, off, m, count)->tids, newtids,
-             sizeof(ItemPointerData) * count);
-      HnswWriterFinish(&w);
-    }
-    UnlockReleaseBuffer(buf);
+    WriteRepairedLists(vs, le, newtids, count);
     if (reach != nullptr) {
       int64 idx = HnswReachFind(reach, &le->tid);
       if (idx >= 0) HnswReachReload(vs->index, vs->info->strategy, reach, idx);
@@ -373,19 +399,9 @@ bool CollectForLinking(Relation index, BufferAccessStrategy strategy, HnswReach*
   return false;
 }
 
-// The linking part of HnswLinkUnreachable, on lists already collected in *r (kept current by
-// the caller for every list it rewrote since). Walks the lists again from the meta page's
-// current entry point (in memory: no page is read), then links what is unreachable. Returns
-// the number of elements it linked.
-int64 LinkUnreachableCollected(Relation index, BufferAccessStrategy strategy,
-                               const HnswSupport* sup, HnswReach& r) {
-  constexpr int kMaxLinks = 3;  // in-links added per unreachable element
-  MemoryContext ctx = CurrentMemoryContext;
-  MemoryContext tmp =
-      AllocSetContextCreate(ctx, "hnsw reachability element", ALLOCSET_DEFAULT_SIZES);
-  int64 linked = 0;
-  HnswMetaPageData meta;
-  HnswReadMeta(index, &meta);
+// Walks r's layer-0 lists from the meta page's current entry point (in memory: no page is
+// read), marking what it reaches; r.entry is -1 when the entry point is not among r's elements.
+void WalkFromEntry(const HnswMetaPageData& meta, HnswReach& r) {
   r.entry = -1;
   r.nreached = 0;
   if (r.n > 0) memset(r.reached, 0, static_cast<Size>(r.n));
@@ -395,7 +411,112 @@ int64 LinkUnreachableCollected(Relation index, BufferAccessStrategy strategy,
     r.entry = HnswReachFind(&r, &entry);
   }
   if (r.entry >= 0) HnswReachWalk(&r, r.entry);
+}
+
+// The reachable live members of unreachable element u's own layer-0 list (the neighbours u
+// chose at insertion), loaded with values and distances from u's value (to.value) into nbs,
+// their dense numbers into idx. Returns their count.
+int ReachableOwnNeighbors(Relation index, const HnswSupport* sup, HnswReach& r, int64 u,
+                          const HnswCandidate& to, HnswCandidate* nbs, int64* idx) {
   int m = r.m;
+  int n = 0;
+  HnswSearch s;
+  HnswSearchInit(&s, index, sup, m, HnswSearchQueryFromStored(sup, to.value));
+  for (int k = 0; k < r.count[u]; k++) {
+    int32 x = r.adj[u * 2 * m + k];
+    if (x < 0 || !r.reached[x]) continue;
+    if (HnswLoadElement(&s, &r.tids[x], &nbs[n], true) && !nbs[n].deleted) idx[n++] = x;
+  }
+  HnswSearchEnd(&s);
+  return n;
+}
+
+// The nearest reachable live elements to u's value (to.value), at most 2m, from a layer-0
+// search (ef_construction) seeded at the entry point: such a search only ever visits reachable
+// elements (what the entry point reaches is closed under out-links), so its result is the
+// nearest reachable elements even when u's whole group (e.g. many duplicates that fill each
+// other's lists) is cut off. Fills nbs / idx as ReachableOwnNeighbors; returns the count.
+int NearestReachable(Relation index, const HnswSupport* sup, const HnswMetaPageData& meta, int efc,
+                     HnswReach& r, int64 u, const HnswCandidate& to, HnswCandidate* nbs,
+                     int64* idx) {
+  int m = r.m;
+  int n = 0;
+  HnswSearch fs;
+  HnswSearchInit(&fs, index, sup, m, HnswSearchQueryFromStored(sup, to.value));
+  fs.copy_values = true;
+  fs.skip_deleted_w = true;
+  HnswCandidate ep;
+  if (HnswEntryCandidate(&fs, &meta, &ep)) {
+    HnswHeap C, W;
+    HnswHeapInit(&C, efc * 4, false);
+    HnswHeapInit(&W, efc + 1, true);
+    HnswHeapPush(&C, ep);
+    if (!ep.deleted) HnswHeapPush(&W, ep);
+    HnswSearchLayer(&fs, &C, &W, nullptr, efc, 0);
+    HnswCandidate* found =
+        static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (W.size + 1)));
+    int nfound = 0;
+    while (W.size > 0) found[nfound++] = HnswHeapPop(&W);
+    for (int k = nfound - 1; k >= 0 && n < 2 * m; k--) {  // W pops farthest first
+      int64 x = HnswReachFind(&r, &found[k].tid);
+      if (x < 0 || x == u || !r.reached[x] || found[k].deleted || found[k].value == nullptr)
+        continue;
+      nbs[n] = found[k];
+      idx[n++] = x;
+    }
+  }
+  HnswSearchEnd(&fs);
+  return n;
+}
+
+// Links unreachable element u (to) from the nearest kMaxLinks of the n reachable elements nbs
+// (dense numbers idx) with HnswLinkFromNeighbors, re-reads the lists it changed into r (in
+// memory context ctx) and, when one of them now holds u, walks on from u. True when u became
+// reachable.
+bool LinkFromNearest(Relation index, BufferAccessStrategy strategy, const HnswSupport* sup,
+                     MemoryContext ctx, HnswReach& r, int64 u, const HnswCandidate& to,
+                     HnswCandidate* nbs, int64* idx, int n) {
+  constexpr int kMaxLinks = 3;  // in-links added per unreachable element
+  int m = r.m;
+  // nearest first, at most kMaxLinks
+  for (int a = 1; a < n; a++)
+    for (int b = a; b > 0 && nbs[b - 1].distance > nbs[b].distance; b--) {
+      std::swap(nbs[b - 1], nbs[b]);
+      std::swap(idx[b - 1], idx[b]);
+    }
+  if (n > kMaxLinks) n = kMaxLinks;
+  // u's own out-links may make room for the victims moved to u (see HnswAddLink)
+  ItemPointerData own[2 * kMaxM];
+  int nown = 0;
+  for (int k = 0; k < r.count[u]; k++)
+    if (r.adj[u * 2 * m + k] >= 0) own[nown++] = r.tids[r.adj[u * 2 * m + k]];
+  if (!HnswLinkFromNeighbors(index, sup, m, false, nbs, n, to, 0, own, nown)) return false;
+  MemoryContextSwitchTo(ctx);
+  for (int k = 0; k < n; k++) HnswReachReload(index, strategy, &r, idx[k]);
+  HnswReachReload(index, strategy, &r, u);
+  // u is reachable only if one of the lists now holds it (the link may have been refused on
+  // every neighbour)
+  bool holds = false;
+  for (int k = 0; k < n && !holds; k++)
+    for (int j = 0; j < r.count[idx[k]] && !holds; j++) holds = r.adj[idx[k] * 2 * m + j] == u;
+  if (holds) HnswReachWalk(&r, u);
+  return holds;
+}
+
+// The linking part of HnswLinkUnreachable, on lists already collected in *r (kept current by
+// the caller for every list it rewrote since). Walks the lists again from the meta page's
+// current entry point, then, in up to four rounds, links each unreachable element from its
+// reachable own neighbours, else (from the second round on) from the nearest reachable
+// elements. Returns the number of elements it linked.
+int64 LinkUnreachableCollected(Relation index, BufferAccessStrategy strategy,
+                               const HnswSupport* sup, HnswReach& r) {
+  MemoryContext ctx = CurrentMemoryContext;
+  MemoryContext tmp =
+      AllocSetContextCreate(ctx, "hnsw reachability element", ALLOCSET_DEFAULT_SIZES);
+  int64 linked = 0;
+  HnswMetaPageData meta;
+  HnswReadMeta(index, &meta);
+  WalkFromEntry(meta, r);
   int efc = HnswGetEfConstruction(index);
   for (int round = 0; round < 4 && r.entry >= 0 && r.nreached < r.n; round++) {
     bool changed = false;
@@ -413,75 +534,12 @@ int64 LinkUnreachableCollected(Relation index, BufferAccessStrategy strategy,
       HnswCandidate nbs[2 * kMaxM];
       int n = 0;
       if (to.value != nullptr) {
-        HnswSearch s;
-        HnswSearchInit(&s, index, sup, m, HnswSearchQueryFromStored(sup, to.value));
-        for (int k = 0; k < r.count[u]; k++) {
-          int32 x = r.adj[u * 2 * m + k];
-          if (x < 0 || !r.reached[x]) continue;
-          if (HnswLoadElement(&s, &r.tids[x], &nbs[n], true) && !nbs[n].deleted) idx[n++] = x;
-        }
-        HnswSearchEnd(&s);
-        if (n == 0 && round > 0) {
-          // A layer-0 search seeded at the entry point only ever visits reachable elements
-          // (what the entry point reaches is closed under out-links), so its result is the
-          // nearest reachable elements even when u's whole group (e.g. many duplicates that
-          // fill each other's lists) is cut off.
-          HnswSearch fs;
-          HnswSearchInit(&fs, index, sup, m, HnswSearchQueryFromStored(sup, to.value));
-          fs.copy_values = true;
-          fs.skip_deleted_w = true;
-          HnswCandidate ep;
-          if (HnswEntryCandidate(&fs, &meta, &ep)) {
-            HnswHeap C, W;
-            HnswHeapInit(&C, efc * 4, false);
-            HnswHeapInit(&W, efc + 1, true);
-            HnswHeapPush(&C, ep);
-            if (!ep.deleted) HnswHeapPush(&W, ep);
-            HnswSearchLayer(&fs, &C, &W, nullptr, efc, 0);
-            HnswCandidate* found =
-                static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * (W.size + 1)));
-            int nfound = 0;
-            while (W.size > 0) found[nfound++] = HnswHeapPop(&W);
-            for (int k = nfound - 1; k >= 0 && n < 2 * m; k--) {  // W pops farthest first
-              int64 x = HnswReachFind(&r, &found[k].tid);
-              if (x < 0 || x == u || !r.reached[x] || found[k].deleted || found[k].value == nullptr)
-                continue;
-              nbs[n] = found[k];
-              idx[n++] = x;
-            }
-          }
-          HnswSearchEnd(&fs);
-        }
+        n = ReachableOwnNeighbors(index, sup, r, u, to, nbs, idx);
+        if (n == 0 && round > 0) n = NearestReachable(index, sup, meta, efc, r, u, to, nbs, idx);
       }
-      if (n > 0) {
-        // nearest first, at most kMaxLinks
-        for (int a = 1; a < n; a++)
-          for (int b = a; b > 0 && nbs[b - 1].distance > nbs[b].distance; b--) {
-            std::swap(nbs[b - 1], nbs[b]);
-            std::swap(idx[b - 1], idx[b]);
-          }
-        if (n > kMaxLinks) n = kMaxLinks;
-        // u's own out-links may make room for the victims moved to u (see HnswAddLink)
-        ItemPointerData own[2 * kMaxM];
-        int nown = 0;
-        for (int k = 0; k < r.count[u]; k++)
-          if (r.adj[u * 2 * m + k] >= 0) own[nown++] = r.tids[r.adj[u * 2 * m + k]];
-        if (HnswLinkFromNeighbors(index, sup, m, false, nbs, n, to, 0, own, nown)) {
-          MemoryContextSwitchTo(ctx);
-          for (int k = 0; k < n; k++) HnswReachReload(index, strategy, &r, idx[k]);
-          HnswReachReload(index, strategy, &r, u);
-          // u is reachable only if one of the lists now holds it (the link may have been
-          // refused on every neighbour)
-          bool holds = false;
-          for (int k = 0; k < n && !holds; k++)
-            for (int j = 0; j < r.count[idx[k]] && !holds; j++)
-              holds = r.adj[idx[k] * 2 * m + j] == u;
-          if (holds) {
-            HnswReachWalk(&r, u);
-            linked++;
-            changed = true;
-          }
-        }
+      if (n > 0 && LinkFromNearest(index, strategy, sup, ctx, r, u, to, nbs, idx, n)) {
+        linked++;
+        changed = true;
       }
       MemoryContextSwitchTo(ctx);
       MemoryContextReset(tmp);

@@ -366,9 +366,9 @@ void WriteGroup(BuildState* bs, BlockNumber* start, BlockNumber* insert) {
   }
 }
 
-// The whole build into `fork`; heap == nullptr builds an empty index (init fork).
-double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumber fork,
-                  double* heap_tuples) {
+// The build state for `index` (its operator class, quantizer, dimensions, lists, element and
+// work sizes, build threads), palloc'd in the current memory context.
+BuildState* InitBuildState(Relation heap, Relation index, ForkNumber fork) {
   OpclassInfo opc = GetOpclassInfo(index);
   BuildState* bs = static_cast<BuildState*>(palloc0(sizeof(BuildState)));
   bs->index = index;
@@ -387,12 +387,14 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
       AllocSetContextCreate(CurrentMemoryContext, "ivfflat build tuple", ALLOCSET_DEFAULT_SIZES);
   bs->elem_tmp = static_cast<char*>(palloc(ElementSize(opc.kind, bs->dims)));
   bs->work_tmp = static_cast<char*>(palloc(bs->wsize));
-  double reltuples = 0;
-  int64 budget = static_cast<int64>(maintenance_work_mem) * 1024L;
+  return bs;
+}
 
-  instr_time t0, t1;
-  INSTR_TIME_SET_CURRENT(t0);
-  // 1. sample
+// Step 1: samples up to kSamplesPerList rows per list (at most half of `budget` bytes) in one
+// scan of the table (none for an empty index, heap == nullptr); a NOTICE when there are fewer
+// samples than lists. Returns the table's row count.
+double SampleRows(BuildState* bs, Relation heap, IndexInfo* index_info, int64 budget) {
+  double reltuples = 0;
   Size sample_bytes = sizeof(float) * bs->dims;
   bs->sample_target =
       std::max<int64>(1, std::min<int64>(kSamplesPerList * bs->lists, budget / 2 / sample_bytes));
@@ -400,24 +402,23 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
     bs->samples = static_cast<float*>(
         MemoryContextAllocHuge(CurrentMemoryContext, bs->sample_target * sample_bytes));
     pg_prng_seed(&bs->prng, kSampleSeed);
-    reltuples =
-        table_index_build_scan(heap, index, index_info, true, true, SampleCallback, bs, nullptr);
+    reltuples = table_index_build_scan(heap, bs->index, index_info, true, true, SampleCallback, bs,
+                                       nullptr);
     if (bs->nsamples < bs->lists)
       ereport(NOTICE, (errmsg("ivfflat index created with little data"),
                        errdetail("This will cause low recall."),
                        errhint("Drop the index until the table has more data.")));
   }
   pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, bs->seen);
+  return reltuples;
+}
 
-  INSTR_TIME_SET_CURRENT(t1);
-  INSTR_TIME_SUBTRACT(t1, t0);
-  elog(DEBUG1, "ivfflat build: sampled %lld of %lld rows in %.1f ms", (long long)bs->nsamples,
-       (long long)bs->seen, INSTR_TIME_GET_MILLISEC(t1));
-  INSTR_TIME_SET_CURRENT(t0);
-  // 2. centroids
+// Step 2: trains the quantizer on the samples (quantized indexes; before k-means, which
+// normalises the samples of inner-product indexes in place), then the centroids (k-means).
+// Frees the samples. Returns the centroids as stored (ComputeCentroids).
+char* TrainCentroids(BuildState* bs) {
   pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseKMeans);
   if (bs->quantizer != QuantizerKind::kNone) {
-    // before k-means, which normalises the samples of inner-product indexes in place
     bs->params =
         static_cast<float*>(palloc(sizeof(float) * QuantizerParamCount(bs->quantizer, bs->dims)));
     QuantizerKind q = bs->quantizer;
@@ -427,73 +428,64 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
     pg::RunFaiss(bs->threads, [&] { TrainQuantizer(q, dims, samples, n, params); });
   }
   char* stored = ComputeCentroids(bs);
-  INSTR_TIME_SET_CURRENT(t1);
-  INSTR_TIME_SUBTRACT(t1, t0);
-  elog(DEBUG1, "ivfflat build: k-means (%d lists, %d iterations) in %.1f ms", bs->lists,
-       kKMeansIterations, INSTR_TIME_GET_MILLISEC(t1));
-  INSTR_TIME_SET_CURRENT(t0);
   if (bs->samples) pfree(bs->samples);
   bs->samples = nullptr;
+  return stored;
+}
 
-  BlockNumber* list_block = static_cast<BlockNumber*>(palloc(sizeof(BlockNumber) * bs->lists));
-  OffsetNumber* list_offset = static_cast<OffsetNumber*>(palloc(sizeof(OffsetNumber) * bs->lists));
-  BlockNumber* start = static_cast<BlockNumber*>(palloc(sizeof(BlockNumber) * bs->lists));
-  BlockNumber* insert = static_cast<BlockNumber*>(palloc(sizeof(BlockNumber) * bs->lists));
-  for (int i = 0; i < bs->lists; i++) start[i] = insert[i] = InvalidBlockNumber;
-  WriteMetaAndLists(bs, stored, list_block, list_offset);
-
-  // 3. assign and load, in as many passes as memory requires
-  if (heap != nullptr && bs->seen > 0) {
-    Size row_bytes = EntrySize(bs) + sizeof(int64);
-    int64 total = bs->seen * static_cast<int64>(row_bytes);
-    int64 batch_row = sizeof(ItemPointerData) + bs->esize + bs->wsize + sizeof(int64);
-    bs->batch_cap = static_cast<int>(std::clamp<int64>(budget / 8 / batch_row, 64, kAssignBatch));
-    int64 fixed =
-        bs->batch_cap * batch_row + static_cast<int64>(bs->lists) * (bs->esize + bs->wsize);
-    int64 rows_budget = std::max<int64>(budget - fixed, budget / 4);
-    int groups = 1;
-    if (total > rows_budget) {
-      groups = static_cast<int>(std::min<int64>(bs->lists, (total * 3 / 2) / rows_budget + 1));
-      ereport(NOTICE, (errmsg("ivfflat index rows do not fit in maintenance_work_mem"),
-                       errdetail("Loading the lists in %d passes over the table.", groups),
-                       errhint("Increase maintenance_work_mem to speed up index builds.")));
-    }
-    bs->batch_tids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * bs->batch_cap));
-    bs->batch_elems = static_cast<char*>(
-        MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(bs->batch_cap) * bs->esize));
-    bs->batch_work = static_cast<char*>(
-        MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(bs->batch_cap) * bs->wsize));
-    bs->labels = static_cast<int64*>(palloc(sizeof(int64) * bs->batch_cap));
-    bs->head = static_cast<int64*>(palloc(sizeof(int64) * bs->lists));
-    bs->arena_cap = std::max<int64>(1024, bs->seen / groups + bs->seen / (4 * groups));
-    bs->arena = static_cast<char*>(
-        MemoryContextAllocHuge(CurrentMemoryContext, bs->arena_cap * EntrySize(bs)));
-    bs->next = static_cast<int64*>(
-        MemoryContextAllocHuge(CurrentMemoryContext, bs->arena_cap * sizeof(int64)));
-    for (int g = 0; g < groups; g++) {
-      bs->group_lo = static_cast<int>(static_cast<int64>(bs->lists) * g / groups);
-      bs->group_hi = static_cast<int>(static_cast<int64>(bs->lists) * (g + 1) / groups);
-      for (int i = 0; i < bs->lists; i++) bs->head[i] = -1;
-      bs->arena_n = 0;
-      bs->assigned = 0;
-      pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseAssign);
-      pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
-      table_index_build_scan(heap, index, index_info, true, false, AssignCallback, bs, nullptr);
-      FlushBatch(bs);
-      pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
-      pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, bs->loaded);
-      WriteGroup(bs, start, insert);
-    }
+// Step 3: assigns every row to its nearest centroid and writes the lists, in as many passes
+// over the table as `budget` bytes require (a NOTICE when more than one: each pass keeps the
+// rows of a contiguous group of lists). start / insert: each list's first and last data page.
+void AssignAndLoad(BuildState* bs, Relation heap, IndexInfo* index_info, int64 budget,
+                   BlockNumber* start, BlockNumber* insert) {
+  Size row_bytes = EntrySize(bs) + sizeof(int64);
+  int64 total = bs->seen * static_cast<int64>(row_bytes);
+  int64 batch_row = sizeof(ItemPointerData) + bs->esize + bs->wsize + sizeof(int64);
+  bs->batch_cap = static_cast<int>(std::clamp<int64>(budget / 8 / batch_row, 64, kAssignBatch));
+  int64 fixed = bs->batch_cap * batch_row + static_cast<int64>(bs->lists) * (bs->esize + bs->wsize);
+  int64 rows_budget = std::max<int64>(budget - fixed, budget / 4);
+  int groups = 1;
+  if (total > rows_budget) {
+    groups = static_cast<int>(std::min<int64>(bs->lists, (total * 3 / 2) / rows_budget + 1));
+    ereport(NOTICE, (errmsg("ivfflat index rows do not fit in maintenance_work_mem"),
+                     errdetail("Loading the lists in %d passes over the table.", groups),
+                     errhint("Increase maintenance_work_mem to speed up index builds.")));
   }
+  bs->batch_tids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * bs->batch_cap));
+  bs->batch_elems = static_cast<char*>(
+      MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(bs->batch_cap) * bs->esize));
+  bs->batch_work = static_cast<char*>(
+      MemoryContextAllocHuge(CurrentMemoryContext, static_cast<Size>(bs->batch_cap) * bs->wsize));
+  bs->labels = static_cast<int64*>(palloc(sizeof(int64) * bs->batch_cap));
+  bs->head = static_cast<int64*>(palloc(sizeof(int64) * bs->lists));
+  bs->arena_cap = std::max<int64>(1024, bs->seen / groups + bs->seen / (4 * groups));
+  bs->arena = static_cast<char*>(
+      MemoryContextAllocHuge(CurrentMemoryContext, bs->arena_cap * EntrySize(bs)));
+  bs->next = static_cast<int64*>(
+      MemoryContextAllocHuge(CurrentMemoryContext, bs->arena_cap * sizeof(int64)));
+  for (int g = 0; g < groups; g++) {
+    bs->group_lo = static_cast<int>(static_cast<int64>(bs->lists) * g / groups);
+    bs->group_hi = static_cast<int>(static_cast<int64>(bs->lists) * (g + 1) / groups);
+    for (int i = 0; i < bs->lists; i++) bs->head[i] = -1;
+    bs->arena_n = 0;
+    bs->assigned = 0;
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseAssign);
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
+    table_index_build_scan(heap, bs->index, index_info, true, false, AssignCallback, bs, nullptr);
+    FlushBatch(bs);
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, bs->loaded);
+    WriteGroup(bs, start, insert);
+  }
+}
 
-  INSTR_TIME_SET_CURRENT(t1);
-  INSTR_TIME_SUBTRACT(t1, t0);
-  elog(DEBUG1, "ivfflat build: assigned and loaded %lld rows in %.1f ms", (long long)bs->loaded,
-       INSTR_TIME_GET_MILLISEC(t1));
-  // list tuples: where each list starts
+// Sets each non-empty list's first and last data page in its list tuple (list_block[i],
+// list_offset[i]: where WriteMetaAndLists put it).
+void SetListStarts(BuildState* bs, const BlockNumber* list_block, const OffsetNumber* list_offset,
+                   const BlockNumber* start, const BlockNumber* insert) {
   for (int i = 0; i < bs->lists; i++) {
     if (!BlockNumberIsValid(start[i])) continue;
-    Buffer buf = ReadBufferExtended(index, fork, list_block[i], RBM_NORMAL, nullptr);
+    Buffer buf = ReadBufferExtended(bs->index, bs->fork, list_block[i], RBM_NORMAL, nullptr);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     Page page = BufferGetPage(buf);
     IvfListTuple* lt =
@@ -502,8 +494,44 @@ double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumb
     lt->insert_block = insert[i];
     FinishBuildBuffer(buf);
   }
+}
 
-  // 4. WAL: full-page images of everything written
+// Milliseconds since *t0, which is reset to now (the build's DEBUG1 timings).
+double LapMs(instr_time* t0) {
+  instr_time t1;
+  INSTR_TIME_SET_CURRENT(t1);
+  INSTR_TIME_SUBTRACT(t1, *t0);
+  INSTR_TIME_SET_CURRENT(*t0);
+  return INSTR_TIME_GET_MILLISEC(t1);
+}
+
+// The whole build into `fork`; heap == nullptr builds an empty index (init fork): sample,
+// centroids, meta page and list tuples, assignment and lists, then full-page WAL images.
+double BuildIndex(Relation heap, Relation index, IndexInfo* index_info, ForkNumber fork,
+                  double* heap_tuples) {
+  BuildState* bs = InitBuildState(heap, index, fork);
+  int64 budget = static_cast<int64>(maintenance_work_mem) * 1024L;
+  instr_time t0;
+  INSTR_TIME_SET_CURRENT(t0);
+  double reltuples = SampleRows(bs, heap, index_info, budget);
+  elog(DEBUG1, "ivfflat build: sampled %lld of %lld rows in %.1f ms", (long long)bs->nsamples,
+       (long long)bs->seen, LapMs(&t0));
+  char* stored = TrainCentroids(bs);
+  elog(DEBUG1, "ivfflat build: k-means (%d lists, %d iterations) in %.1f ms", bs->lists,
+       kKMeansIterations, LapMs(&t0));
+
+  BlockNumber* list_block = static_cast<BlockNumber*>(palloc(sizeof(BlockNumber) * bs->lists));
+  OffsetNumber* list_offset = static_cast<OffsetNumber*>(palloc(sizeof(OffsetNumber) * bs->lists));
+  BlockNumber* start = static_cast<BlockNumber*>(palloc(sizeof(BlockNumber) * bs->lists));
+  BlockNumber* insert = static_cast<BlockNumber*>(palloc(sizeof(BlockNumber) * bs->lists));
+  for (int i = 0; i < bs->lists; i++) start[i] = insert[i] = InvalidBlockNumber;
+  WriteMetaAndLists(bs, stored, list_block, list_offset);
+  if (heap != nullptr && bs->seen > 0) AssignAndLoad(bs, heap, index_info, budget, start, insert);
+  elog(DEBUG1, "ivfflat build: assigned and loaded %lld rows in %.1f ms", (long long)bs->loaded,
+       LapMs(&t0));
+  SetListStarts(bs, list_block, list_offset, start, insert);
+
+  // WAL: full-page images of everything written
   if (RelationNeedsWAL(index) || fork == INIT_FORKNUM)
     log_newpage_range(index, fork, 0, RelationGetNumberOfBlocksInFork(index, fork), true);
 
