@@ -13,6 +13,26 @@ constexpr uint64_t kPointTag = 0x504f494e54532121ULL;   // "POINTS!!"
 
 uint64_t RowSeed(uint64_t seed, uint64_t tag, uint64_t i) { return Mix64(seed ^ Mix64(i + tag)); }
 
+// rows points of centres.dim dimensions: point i draws, from its own generator (seeded from
+// seed and i, so the result does not depend on the thread count), a centre uniformly, then
+// fill(rng, centre, row) writes the point's centres.dim values.
+template <class Fill>
+FloatMatrix SamplePointsAroundCentres(const FloatMatrix& centres, size_t rows, uint64_t seed,
+                                      Fill fill) {
+  FloatMatrix m;
+  m.rows = rows;
+  m.dim = centres.dim;
+  m.data.resize(rows * centres.dim);
+#pragma omp parallel for schedule(static)
+  for (long i = 0; i < long(rows); i++) {
+    SplitMix64 rng(RowSeed(seed, kPointTag, uint64_t(i)));
+    // Multiply-shift maps 64 random bits to [0, centres) without modulo bias worth noticing.
+    size_t c = size_t((unsigned __int128)rng.Next() * centres.rows >> 64);
+    fill(rng, centres.Row(c), m.Row(size_t(i)));
+  }
+  return m;
+}
+
 }  // namespace
 
 uint64_t Mix64(uint64_t x) {
@@ -68,20 +88,12 @@ FloatMatrix SampleMixturePoints(const FloatMatrix& centres, size_t rows, double 
                                 uint64_t seed) {
   if (centres.rows == 0 || centres.dim == 0 || !(noise_sigma >= 0))
     throw Error(ErrorKind::kInvalidParameter, "mixture needs centres and noise sigma >= 0");
-  FloatMatrix m;
-  m.rows = rows;
-  m.dim = centres.dim;
-  m.data.resize(rows * centres.dim);
-#pragma omp parallel for schedule(static)
-  for (long i = 0; i < long(rows); i++) {
-    SplitMix64 rng(RowSeed(seed, kPointTag, uint64_t(i)));
-    // Multiply-shift maps 64 random bits to [0, centres) without modulo bias worth noticing.
-    size_t c = size_t((unsigned __int128)rng.Next() * centres.rows >> 64);
-    const float* centre = centres.Row(c);
-    float* row = m.Row(size_t(i));
-    for (size_t j = 0; j < m.dim; j++) row[j] = float(centre[j] + noise_sigma * rng.NextNormal());
-  }
-  return m;
+  size_t dim = centres.dim;
+  return SamplePointsAroundCentres(centres, rows, seed,
+                                   [&](SplitMix64& rng, const float* centre, float* row) {
+                                     for (size_t j = 0; j < dim; j++)
+                                       row[j] = float(centre[j] + noise_sigma * rng.NextNormal());
+                                   });
 }
 
 FloatMatrix SampleMixturePointsInSubspace(const FloatMatrix& centres, const FloatMatrix& basis,
@@ -89,24 +101,16 @@ FloatMatrix SampleMixturePointsInSubspace(const FloatMatrix& centres, const Floa
   if (centres.rows == 0 || centres.dim == 0 || basis.rows == 0 || basis.dim != centres.dim)
     throw Error(ErrorKind::kInvalidParameter,
                 "subspace mixture needs centres and a basis of the same dimension");
-  FloatMatrix m;
-  m.rows = rows;
-  m.dim = centres.dim;
-  m.data.resize(rows * centres.dim);
-#pragma omp parallel for schedule(static)
-  for (long i = 0; i < long(rows); i++) {
-    SplitMix64 rng(RowSeed(seed, kPointTag, uint64_t(i)));
-    size_t c = size_t((unsigned __int128)rng.Next() * centres.rows >> 64);
-    float* row = m.Row(size_t(i));
-    const float* centre = centres.Row(c);
-    for (size_t j = 0; j < m.dim; j++) row[j] = centre[j];
-    for (size_t t = 0; t < basis.rows; t++) {
-      const float z = float(rng.NextNormal());
-      const float* b = basis.Row(t);
-      for (size_t j = 0; j < m.dim; j++) row[j] += z * b[j];
-    }
-  }
-  return m;
+  size_t dim = centres.dim;
+  return SamplePointsAroundCentres(centres, rows, seed,
+                                   [&](SplitMix64& rng, const float* centre, float* row) {
+                                     for (size_t j = 0; j < dim; j++) row[j] = centre[j];
+                                     for (size_t t = 0; t < basis.rows; t++) {
+                                       const float z = float(rng.NextNormal());
+                                       const float* b = basis.Row(t);
+                                       for (size_t j = 0; j < dim; j++) row[j] += z * b[j];
+                                     }
+                                   });
 }
 
 }  // namespace ragstore
