@@ -327,33 +327,48 @@ void TrainQuantizer(QuantizerKind kind, size_t dims, const float* x, size_t n, f
   }
 }
 
-void EncodeVectors(QuantizerKind kind, size_t dims, const float* params, const float* x, size_t n,
-                   uint8_t* codes) {
+namespace {
+
+// The per-vector loop both code conversions share: binary(i) for each of n vectors of a binary
+// quantizer, sq8(quant, i) with FAISS's sq8 quantizer for params otherwise (made once; vector by
+// vector, without compute_codes' OpenMP loop: a backend's insert converts one vector and must
+// not start a thread team for it).
+template <class Binary, class Sq8>
+void PerVector(QuantizerKind kind, size_t dims, const float* params, size_t n, Binary binary,
+               Sq8 sq8) {
   CheckKind(kind, dims);
-  const size_t cs = QuantizerCodeSize(kind, dims);
   if (kind == QuantizerKind::kBinary) {
-    for (size_t i = 0; i < n; i++) EncodeBinary(dims, params, x + i * dims, codes + i * cs);
+    for (size_t i = 0; i < n; i++) binary(i);
     return;
   }
-  // Vector by vector, without compute_codes' OpenMP loop: a backend's insert encodes one vector
-  // and must not start a thread team for it.
-  faiss::ScalarQuantizer sq = MakeSq8(dims, params);
+  faiss::ScalarQuantizer sq = MakeSq8(dims, params);  // quant reads sq's trained values
   std::unique_ptr<faiss::ScalarQuantizer::SQuantizer> quant(sq.select_quantizer());
+  for (size_t i = 0; i < n; i++) sq8(*quant, i);
+}
+
+}  // namespace
+
+void EncodeVectors(QuantizerKind kind, size_t dims, const float* params, const float* x, size_t n,
+                   uint8_t* codes) {
+  const size_t cs = QuantizerCodeSize(kind, dims);
   std::memset(codes, 0, n * cs);
-  for (size_t i = 0; i < n; i++) quant->encode_vector(x + i * dims, codes + i * cs);
+  PerVector(
+      kind, dims, params, n,
+      [&](size_t i) { EncodeBinary(dims, params, x + i * dims, codes + i * cs); },
+      [&](faiss::ScalarQuantizer::SQuantizer& q, size_t i) {
+        q.encode_vector(x + i * dims, codes + i * cs);
+      });
 }
 
 void DecodeVectors(QuantizerKind kind, size_t dims, const float* params, const uint8_t* codes,
                    size_t n, float* x) {
-  CheckKind(kind, dims);
   const size_t cs = QuantizerCodeSize(kind, dims);
-  if (kind == QuantizerKind::kBinary) {
-    for (size_t i = 0; i < n; i++) DecodeBinary(dims, params, codes + i * cs, x + i * dims);
-    return;
-  }
-  faiss::ScalarQuantizer sq = MakeSq8(dims, params);
-  std::unique_ptr<faiss::ScalarQuantizer::SQuantizer> quant(sq.select_quantizer());
-  for (size_t i = 0; i < n; i++) quant->decode_vector(codes + i * cs, x + i * dims);
+  PerVector(
+      kind, dims, params, n,
+      [&](size_t i) { DecodeBinary(dims, params, codes + i * cs, x + i * dims); },
+      [&](faiss::ScalarQuantizer::SQuantizer& q, size_t i) {
+        q.decode_vector(codes + i * cs, x + i * dims);
+      });
 }
 
 void EncodeEntries(QuantizerKind kind, size_t dims, const float* params, const float* x, size_t n,
@@ -396,23 +411,20 @@ void PrepareQuery(QuantizerKind kind, size_t dims, const float* params, CodeMetr
                   const float* q, float* state) {
   CheckKind(kind, dims);
   if (kind == QuantizerKind::kBinary) return PrepareBinary(dims, params, metric, q, state);
+  // sq8: per dimension the code step s = (max - min) / 255 and the centre of code 0's cell
+  // b = min + s / 2; L2 keeps q - b and s, inner product q, b and s (CodeDistances' layout)
   const float* vmin = params;
   const float* vdiff = params + dims;
-  if (metric == CodeMetric::kL2) {
-    float* qb = state;
-    float* s = state + dims;
-    for (size_t j = 0; j < dims; j++) {
-      s[j] = vdiff[j] / 255.0f;
-      qb[j] = q[j] - (vmin[j] + 0.5f * s[j]);
-    }
-  } else {
-    float* qq = state;
-    float* b = state + dims;
-    float* s = state + 2 * dims;
-    for (size_t j = 0; j < dims; j++) {
-      qq[j] = q[j];
-      s[j] = vdiff[j] / 255.0f;
-      b[j] = vmin[j] + 0.5f * s[j];
+  const bool l2 = metric == CodeMetric::kL2;
+  float* s = state + (l2 ? dims : 2 * dims);
+  for (size_t j = 0; j < dims; j++) {
+    s[j] = vdiff[j] / 255.0f;
+    float b = vmin[j] + 0.5f * s[j];
+    if (l2) {
+      state[j] = q[j] - b;
+    } else {
+      state[j] = q[j];
+      state[dims + j] = b;
     }
   }
 }
