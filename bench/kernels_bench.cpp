@@ -1,7 +1,7 @@
 // kernels_bench: single-thread throughput of the type kernels in src/core, each dispatch level
 // against the portable one, on synthetic data (fixed seed):
 //   - float32 -> binary16 and binary16 -> float32 bulk conversion (core/half.h), 16000 values
-//   - halfvec distances (L2 squared, inner product, cosine), 1536 dimensions
+//   - halfvec distances (L2 squared, inner product, cosine, L1), 1536 dimensions
 //   - vector (float32) L2 squared, inner product, cosine, L1, 1536 and 16000 dimensions
 //     (core/distance.h)
 //   - bit Hamming and Jaccard counts (core/bits.h), 64000 bits (the hnsw limit for bit)
@@ -98,6 +98,8 @@ int main(int argc, char** argv) {
       {"halfvec inner product (1536)",
        [&] { return double(HalfInnerProduct(ha.data(), hb.data(), d)); }, 2000 * scale},
       {"halfvec cosine (1536)", [&] { return HalfCosineDistance(ha.data(), hb.data(), d); },
+       2000 * scale},
+      {"halfvec l1 (1536)", [&] { return double(HalfL1Distance(ha.data(), hb.data(), d)); },
        2000 * scale},
   };
   for (auto& c : half_cases) {
