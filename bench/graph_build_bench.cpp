@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
   FloatMatrix queries = SampleMixturePoints(centres, nq, 1.0, 44);
   Normalize(&base);
   Normalize(&queries);
-  IdMatrix truth = ExactKnn(base, queries, 10, KnnMetric::kInnerProduct);
+  IdMatrix truth = ExactKnn(base, queries, 10, Metric::kInnerProduct);
   std::printf(
       "SYNTHETIC %zu x %zu (unit length), inner product, m %d, ef_construction %d, %d threads, "
       "kernel %s, load %.2f\n",
@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
 
   {
     HnswGraph g(static_cast<int64_t>(rows), m, efc, 0x5eed0000u + rows);
-    DenseFloatSpace space{base.data.data(), static_cast<int>(dim), GraphMetric::kInnerProduct};
+    DenseFloatSpace space{base.data.data(), static_cast<int>(dim), Metric::kInnerProduct};
     double w0 = WallSeconds(), c0 = CpuSeconds();
     g.Build(space, threads, nullptr);
     double w1 = WallSeconds(), c1 = CpuSeconds();

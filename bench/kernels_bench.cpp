@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
     TrainQuantizer(QuantizerKind::kSq8, n, x.data(), 64, params.data());
     std::vector<uint8_t> code(n);
     EncodeVectors(QuantizerKind::kSq8, n, params.data(), x.data(), 1, code.data());
-    for (CodeMetric metric : {CodeMetric::kL2, CodeMetric::kInnerProduct}) {
+    for (Metric metric : {Metric::kL2, Metric::kInnerProduct}) {
       std::vector<float> state(QueryStateFloats(QuantizerKind::kSq8, n, metric));
       PrepareQuery(QuantizerKind::kSq8, n, params.data(), metric, q.data(), state.data());
       auto fn = [&] {
@@ -158,8 +158,8 @@ int main(int argc, char** argv) {
         CodeDistances(QuantizerKind::kSq8, n, metric, state.data(), code.data(), 1, n, &out);
         return double(out);
       };
-      const char* name = metric == CodeMetric::kL2 ? "sq8 code l2 squared (1536)"
-                                                   : "sq8 code inner product (1536)";
+      const char* name =
+          metric == Metric::kL2 ? "sq8 code l2 squared (1536)" : "sq8 code inner product (1536)";
       SetKernelLevel(KernelLevel::kPortable);
       double portable = NsPerCall(fn, 2000 * scale);
       Row(name, "portable", portable, portable);

@@ -127,7 +127,7 @@ struct Dataset {
   bool synthetic = false;
   FloatMatrix base, queries;
   IdMatrix truth;  // exact neighbours, nearest first (at least k per query)
-  KnnMetric metric = KnnMetric::kL2;
+  Metric metric = Metric::kL2;
 };
 
 bool FileExists(const std::string& p);

@@ -15,10 +15,10 @@ namespace bench {
 
 namespace {
 
-KnnMetric MetricOf(const std::string& m) {
-  if (m == "ip") return KnnMetric::kInnerProduct;
-  if (m == "cosine") return KnnMetric::kCosine;
-  return KnnMetric::kL2;
+Metric MetricOf(const std::string& m) {
+  if (m == "ip") return Metric::kInnerProduct;
+  if (m == "cosine") return Metric::kCosine;
+  return Metric::kL2;
 }
 
 // Exact ground truth, cached in cache_dir under a name that identifies data, queries and metric.

@@ -22,9 +22,9 @@ EngineRun RunFaiss(const Options& o, const Dataset& ds) {
   EngineRun run;
   run.engine = "faiss";
   const int d = int(ds.base.dim);
-  const bool cosine = ds.metric == KnnMetric::kCosine;
+  const bool cosine = ds.metric == Metric::kCosine;
   const faiss::MetricType mt =
-      ds.metric == KnnMetric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
+      ds.metric == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
   // Cosine: FAISS searches normalized vectors by inner product (same order as cosine distance).
   FloatMatrix base_n, queries_n;
   const FloatMatrix* base = &ds.base;

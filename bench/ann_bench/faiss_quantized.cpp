@@ -50,11 +50,11 @@ std::vector<FaissQuantizedRun> RunFaissQuantized(const Options& o, const Dataset
   const int d = int(ds.base.dim);
   const size_t n = ds.base.rows;
   const faiss::MetricType mt =
-      ds.metric == KnnMetric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
+      ds.metric == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
   FloatMatrix base_n;
   const FloatMatrix* base = &ds.base;
   FloatMatrix queries = ds.queries;
-  if (ds.metric == KnnMetric::kCosine) {
+  if (ds.metric == Metric::kCosine) {
     base_n = ds.base;
     faiss::fvec_renorm_L2(size_t(d), base_n.rows, base_n.data.data());
     faiss::fvec_renorm_L2(size_t(d), queries.rows, queries.data.data());

@@ -34,19 +34,22 @@
 
 #include "core/bits.h"
 #include "core/distance.h"
+#include "core/metric.h"
 #include "core/sparse.h"
 
 namespace ragstore {
 
-// Inner product is negated (smaller is closer), as the hnsw distance support functions.
-enum class GraphMetric { kL2 = 0, kInnerProduct = 1, kL1 = 2 };
+// Dense and sparse spaces compute Metric::kL2 (squared), kInnerProduct (negated: smaller is
+// closer, as the hnsw distance support functions; cosine is inner product on unit vectors) and
+// kL1; the bit space kHamming and kJaccard. The constructor of HnswGraph does not see the
+// space: the caller passes a metric the space computes (pg/distance.h: build_metric).
 
 // n x dim float vectors at xb (row-major; not copied, must outlive the graph).
 struct DenseFloatSpace {
   using Query = const float*;
   const float* xb;
   int dim;
-  GraphMetric metric;
+  Metric metric;
   Query Get(int64_t i) const { return xb + i * dim; }
   // Asks the CPU to fetch element b's floats into cache (a search computes the distance of one
   // neighbour while the next one's are on their way).
@@ -58,17 +61,15 @@ struct DenseFloatSpace {
   float Distance(Query q, int64_t b) const {
     const float* y = Get(b);
     switch (metric) {
-      case GraphMetric::kInnerProduct:
+      case Metric::kInnerProduct:
         return -InnerProduct(q, y, dim);
-      case GraphMetric::kL1:
+      case Metric::kL1:
         return L1Distance(q, y, dim);
       default:
         return L2SquaredDistance(q, y, dim);
     }
   }
 };
-
-enum class BitMetric { kHamming = 0, kJaccard = 1 };
 
 // n bit strings of `bytes` bytes each; element i starts at base + i * stride (stride >= bytes,
 // so the bits can be read in place inside larger records, e.g. stored bit varlenas). Bits past
@@ -79,13 +80,13 @@ struct BitSpace {
   const uint8_t* base;
   size_t stride;
   size_t bytes;
-  BitMetric metric;
+  Metric metric;
   Query Get(int64_t i) const { return base + static_cast<size_t>(i) * stride; }
   void Prefetch(int64_t b) const {
     for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(Get(b) + off);
   }
   float Distance(Query q, int64_t b) const {
-    if (metric == BitMetric::kJaccard) return static_cast<float>(JaccardDistance(q, Get(b), bytes));
+    if (metric == Metric::kJaccard) return static_cast<float>(JaccardDistance(q, Get(b), bytes));
     return static_cast<float>(HammingBits(q, Get(b), bytes));
   }
 };
@@ -96,14 +97,14 @@ struct BitSpace {
 struct SparseSpace {
   using Query = const SparseView&;
   const SparseView* views;
-  GraphMetric metric;
+  Metric metric;
   const SparseView& Get(int64_t i) const { return views[i]; }
   void Prefetch(int64_t b) const { __builtin_prefetch(views[b].indices); }
   float Distance(const SparseView& q, int64_t b) const {
     switch (metric) {
-      case GraphMetric::kInnerProduct:
+      case Metric::kInnerProduct:
         return -SparseInnerProduct(q, views[b]);
-      case GraphMetric::kL1:
+      case Metric::kL1:
         return SparseL1Distance(q, views[b]);
       default:
         return SparseL2SquaredDistance(q, views[b]);

@@ -237,8 +237,7 @@ void DecodeBinary(size_t dims, const float* params, const uint8_t* code, float* 
 }
 
 // table[i * 256 + v] = base (byte 0 only) + the sum of delta_j over the set bits of v at byte i.
-void PrepareBinary(size_t dims, const float* params, CodeMetric metric, const float* q,
-                   float* table) {
+void PrepareBinary(size_t dims, const float* params, Metric metric, const float* q, float* table) {
   const float* lo = params + dims;
   const float* hi = params + 2 * dims;
   const size_t bytes = (dims + 7) / 8;
@@ -251,7 +250,7 @@ void PrepareBinary(size_t dims, const float* params, CodeMetric metric, const fl
         delta[k] = 0.0f;
         continue;
       }
-      if (metric == CodeMetric::kL2) {
+      if (metric == Metric::kL2) {
         double a = double(q[j]) - lo[j], b = double(q[j]) - hi[j];
         base += a * a;
         delta[k] = static_cast<float>(b * b - a * a);
@@ -395,19 +394,19 @@ void EncodeEntries(QuantizerKind kind, size_t dims, const float* params, const f
   }
 }
 
-size_t QueryStateFloats(QuantizerKind kind, size_t dims, CodeMetric metric) {
+size_t QueryStateFloats(QuantizerKind kind, size_t dims, Metric metric) {
   switch (kind) {
     case QuantizerKind::kNone:
       return 0;
     case QuantizerKind::kSq8:
-      return metric == CodeMetric::kL2 ? 2 * dims : 3 * dims;
+      return metric == Metric::kL2 ? 2 * dims : 3 * dims;
     case QuantizerKind::kBinary:
       return 256 * QuantizerCodeSize(kind, dims);
   }
   return 0;
 }
 
-void PrepareQuery(QuantizerKind kind, size_t dims, const float* params, CodeMetric metric,
+void PrepareQuery(QuantizerKind kind, size_t dims, const float* params, Metric metric,
                   const float* q, float* state) {
   CheckKind(kind, dims);
   if (kind == QuantizerKind::kBinary) return PrepareBinary(dims, params, metric, q, state);
@@ -415,7 +414,7 @@ void PrepareQuery(QuantizerKind kind, size_t dims, const float* params, CodeMetr
   // b = min + s / 2; L2 keeps q - b and s, inner product q, b and s (CodeDistances' layout)
   const float* vmin = params;
   const float* vdiff = params + dims;
-  const bool l2 = metric == CodeMetric::kL2;
+  const bool l2 = metric == Metric::kL2;
   float* s = state + (l2 ? dims : 2 * dims);
   for (size_t j = 0; j < dims; j++) {
     s[j] = vdiff[j] / 255.0f;
@@ -429,7 +428,7 @@ void PrepareQuery(QuantizerKind kind, size_t dims, const float* params, CodeMetr
   }
 }
 
-void CodeDistances(QuantizerKind kind, size_t dims, CodeMetric metric, const float* state,
+void CodeDistances(QuantizerKind kind, size_t dims, Metric metric, const float* state,
                    const uint8_t* codes, size_t n, size_t stride, float* out) {
   if (kind == QuantizerKind::kBinary) {
     const size_t bytes = (dims + 7) / 8;
@@ -442,7 +441,7 @@ void CodeDistances(QuantizerKind kind, size_t dims, CodeMetric metric, const flo
     return;
   }
   const KernelLevel level = ActiveKernelLevel();
-  if (metric == CodeMetric::kL2) {
+  if (metric == Metric::kL2) {
     const float* qb = state;
     const float* s = state + dims;
     auto* kernel = level == KernelLevel::kAvx512    ? Sq8L2Avx512
@@ -460,18 +459,18 @@ void CodeDistances(QuantizerKind kind, size_t dims, CodeMetric metric, const flo
   }
 }
 
-double LowerBoundMargin(BoundMetric metric, size_t dims, double code_distance, const CodeAux& aux,
+double LowerBoundMargin(Metric metric, size_t dims, double code_distance, const CodeAux& aux,
                         double query_norm) {
   const double rel = 4.0 * static_cast<double>(dims) * std::ldexp(1.0, -24);
   double scale;
   switch (metric) {
-    case BoundMetric::kL2:
+    case Metric::kL2:
       scale = std::sqrt(std::max(0.0, code_distance)) + aux.error;
       break;
-    case BoundMetric::kInnerProduct:
+    case Metric::kInnerProduct:
       scale = query_norm * (double(aux.norm) + aux.error);
       break;
-    case BoundMetric::kCosine:
+    case Metric::kCosine:
     default:
       scale = 1.0 + query_norm * (double(aux.norm) + aux.error);
       break;
@@ -479,17 +478,17 @@ double LowerBoundMargin(BoundMetric metric, size_t dims, double code_distance, c
   return rel * scale + 1e-5 * (query_norm + aux.norm + aux.error) + 1e-6;
 }
 
-double ExactDistanceLowerBound(BoundMetric metric, size_t dims, float code_distance,
-                               const CodeAux& aux, float query_norm) {
+double ExactDistanceLowerBound(Metric metric, size_t dims, float code_distance, const CodeAux& aux,
+                               float query_norm) {
   double bound;
   switch (metric) {
-    case BoundMetric::kL2:
+    case Metric::kL2:
       bound = std::sqrt(std::max(0.0, double(code_distance))) - aux.error;
       break;
-    case BoundMetric::kInnerProduct:
+    case Metric::kInnerProduct:
       bound = double(code_distance) - double(query_norm) * aux.error;
       break;
-    case BoundMetric::kCosine:
+    case Metric::kCosine:
     default:
       bound = 1.0 + double(code_distance) - double(query_norm) * aux.error;
       break;

@@ -41,15 +41,16 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/metric.h"
+
 namespace ragstore {
 
 enum class QuantizerKind : uint8_t { kNone = 0, kSq8 = 1, kBinary = 2 };
 
-// What the distance on codes computes: squared L2 or negative inner product.
-enum class CodeMetric : uint8_t { kL2 = 0, kInnerProduct = 1 };
-
-// The SQL operator whose exact value a lower bound is for.
-enum class BoundMetric : uint8_t { kL2 = 0, kInnerProduct = 1, kCosine = 2 };
+// Metrics (core/metric.h): the distance on codes computes Metric::kL2 (squared) or
+// kInnerProduct (negated; cosine indexes encode unit vectors and use it too); a lower bound
+// (LowerBoundMargin, ExactDistanceLowerBound) is for the SQL operator's kL2, kInnerProduct or
+// kCosine. Any other metric is not quantized (the access methods check it first).
 
 const char* QuantizerName(QuantizerKind kind);
 
@@ -88,13 +89,13 @@ inline const uint8_t* EntryCode(const uint8_t* entry) { return entry + sizeof(Co
 // Per-query state for CodeDistances: QueryStateFloats floats, filled by PrepareQuery from the
 // float query q (dims floats). sq8: L2 2 * dims, inner product 3 * dims; binary:
 // 256 * QuantizerCodeSize (the partial-sum table).
-size_t QueryStateFloats(QuantizerKind kind, size_t dims, CodeMetric metric);
-void PrepareQuery(QuantizerKind kind, size_t dims, const float* params, CodeMetric metric,
+size_t QueryStateFloats(QuantizerKind kind, size_t dims, Metric metric);
+void PrepareQuery(QuantizerKind kind, size_t dims, const float* params, Metric metric,
                   const float* q, float* state);
 
 // out[i] = the distance from the prepared query to the decoded code of entry i (squared L2 or
 // negative inner product), where code i starts at codes + i * stride. No allocation.
-void CodeDistances(QuantizerKind kind, size_t dims, CodeMetric metric, const float* state,
+void CodeDistances(QuantizerKind kind, size_t dims, Metric metric, const float* state,
                    const uint8_t* codes, size_t n, size_t stride, float* out);
 
 // The rounding margin of ExactDistanceLowerBound: float32 summation of n terms in sequence errs
@@ -102,15 +103,15 @@ void CodeDistances(QuantizerKind kind, size_t dims, CodeMetric metric, const flo
 // the code distance each sum `dims` terms, so the bound gives up
 // 4 * dims * 2^-24 * (the magnitude of the distance's terms) + 1e-5 * (||q|| + ||x|| + e) + 1e-6
 // (the last two for the rounding of the per-query state and tiny values).
-double LowerBoundMargin(BoundMetric metric, size_t dims, double code_distance, const CodeAux& aux,
+double LowerBoundMargin(Metric metric, size_t dims, double code_distance, const CodeAux& aux,
                         double query_norm);
 
 // A lower bound of the exact distance in the SQL operator's units (see the top of this file),
 // from the code distance (squared L2 for kL2, negative inner product otherwise), the entry's
 // CodeAux, the query's norm and the dimensions, less LowerBoundMargin. Never NaN: -infinity
 // when the inputs give none.
-double ExactDistanceLowerBound(BoundMetric metric, size_t dims, float code_distance,
-                               const CodeAux& aux, float query_norm);
+double ExactDistanceLowerBound(Metric metric, size_t dims, float code_distance, const CodeAux& aux,
+                               float query_norm);
 
 // Serialised parameters (for index pages; the bytes may span several pages):
 //   uint32 magic 'RSQZ', uint8 kind, 3 bytes zero, uint32 dims, uint32 parameter count,

@@ -42,18 +42,19 @@ constexpr size_t kCandidateMargin = 64;
 constexpr size_t kQueryBatch = 1024;
 
 // The distance used for the exact re-ranking: smaller is nearer.
-double RerankDistance(KnnMetric metric, const float* a, const float* b, size_t d) {
+double RerankDistance(Metric metric, const float* a, const float* b, size_t d) {
   switch (metric) {
-    case KnnMetric::kL2:
+    case Metric::kL2:
       return reference::L2SquaredDistance(a, b, d);
-    case KnnMetric::kInnerProduct:
+    case Metric::kInnerProduct:
       return -reference::InnerProduct(a, b, d);
-    case KnnMetric::kCosine: {
+    case Metric::kCosine: {
       double c = reference::CosineDistance(a, b, d);
       return std::isnan(c) ? std::numeric_limits<double>::infinity() : c;
     }
+    default:
+      return 0;  // ExactKnn rejected the metric
   }
-  return 0;
 }
 
 FloatMatrix Normalized(const FloatMatrix& m) {
@@ -69,8 +70,11 @@ FloatMatrix Normalized(const FloatMatrix& m) {
 
 }  // namespace
 
-IdMatrix ExactKnn(const FloatMatrix& base, const FloatMatrix& queries, size_t k, KnnMetric metric) {
+IdMatrix ExactKnn(const FloatMatrix& base, const FloatMatrix& queries, size_t k, Metric metric) {
   if (k == 0) throw Error(ErrorKind::kInvalidParameter, "exact k-NN needs k >= 1");
+  if (metric != Metric::kL2 && metric != Metric::kInnerProduct && metric != Metric::kCosine)
+    throw Error(ErrorKind::kInvalidParameter,
+                std::string("exact k-NN of float vectors has no metric ") + MetricName(metric));
   if (base.dim != queries.dim)
     throw Error(ErrorKind::kDataException, "base has " + std::to_string(base.dim) +
                                                " dimensions, queries " +
@@ -88,16 +92,16 @@ IdMatrix ExactKnn(const FloatMatrix& base, const FloatMatrix& queries, size_t k,
   FloatMatrix base_n, queries_n;
   const FloatMatrix* b = &base;
   const FloatMatrix* q = &queries;
-  if (metric == KnnMetric::kCosine) {
+  if (metric == Metric::kCosine) {
     base_n = Normalized(base);
     queries_n = Normalized(queries);
     b = &base_n;
     q = &queries_n;
   }
   faiss::IndexFlat index(int(d),
-                         metric == KnnMetric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT);
+                         metric == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT);
   index.add(faiss::Index::idx_t(b->rows), b->data.data());
-  if (metric == KnnMetric::kCosine) {
+  if (metric == Metric::kCosine) {
     // Candidates from normalized copies; re-rank on the original values below.
     base_n = FloatMatrix();
   }

@@ -3,11 +3,10 @@
 
 #include <cstddef>
 
+#include "core/metric.h"
 #include "core/vecs_io.h"
 
 namespace ragstore {
-
-enum class KnnMetric { kL2, kInnerProduct, kCosine };
 
 // Mean recall@k: for each query, the fraction of the true k nearest ids (truth.Row(q)[0..k))
 // found among the first k ids returned (results.Row(q)[0..k), -1 for "no row"), averaged over
@@ -23,7 +22,8 @@ double RecallAtK(const IdMatrix& results, const IdMatrix& truth, size_t k);
 // BLAS and OpenMP threads), k + 64 per query, then are re-ranked with double-precision
 // distances, so float rounding in FAISS's ||x||^2 + ||y||^2 - 2xy cannot misorder the answer.
 // Shapes: base rows x d, queries nq x d, result nq x min(k, base.rows). Base ids must fit int32.
-// Throws Error(kDataException) on mismatched dimensions, Error(kInvalidParameter) for k = 0.
-IdMatrix ExactKnn(const FloatMatrix& base, const FloatMatrix& queries, size_t k, KnnMetric metric);
+// Throws Error(kDataException) on mismatched dimensions, Error(kInvalidParameter) for k = 0 or a
+// metric other than kL2, kInnerProduct, kCosine.
+IdMatrix ExactKnn(const FloatMatrix& base, const FloatMatrix& queries, size_t k, Metric metric);
 
 }  // namespace ragstore

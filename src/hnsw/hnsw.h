@@ -76,17 +76,6 @@ constexpr int kPhaseWrite = kPhaseLoad + 2;       // "writing pages"
 constexpr int kPhaseOrder = kPhaseLoad + 3;       // "ordering elements"
 
 // ---- type support ----
-// Metric of a fast kernel; kNone means "call the distance support function through fmgr".
-// The in-memory builder (hnsw_build.cpp) builds every metric but kNone.
-enum class HnswMetric {
-  kNone = 0,
-  kL2 = 1,
-  kInnerProduct = 2,
-  kL1 = 3,
-  kHamming = 4,
-  kJaccard = 5
-};
-
 // How the in-memory builder reads a type's values (core/hnsw_graph.h's spaces): dense floats
 // (to_float / from_float), packed bits read in place (bits_at), or sparse index/value lists read
 // in place (sparse_view). Bits and sparse values are written out with their stored bytes.
@@ -105,8 +94,9 @@ struct HnswTypeInfo {
   int (*dims)(const char* value);  // dimensions of a value
   int (*limit_count)(const char* value);  // what max_dimensions limits (dims, or nnz)
   const char* dims_error;                 // format (index dims, query dims) of a dimension mismatch
-  // Fast kernel and FAISS metric for a distance support function, or {nullptr, kNone}.
-  void (*kernel_for)(PGFunction fn, HnswKernel* kernel, HnswMetric* metric);
+  // Fast kernel and its metric (core/metric.h; cosine classes: kInnerProduct on unit vectors)
+  // for a distance support function; *kernel left nullptr when fn is not one of the type's.
+  void (*kernel_for)(PGFunction fn, HnswKernel* kernel, Metric* metric);
   // palloc'd unit-norm copy of value, or nullptr when its norm is zero (cosine).
   char* (*normalize)(const char* value);
   // Dense float types only (FAISS build): writes the dims floats of value / builds a value.
@@ -126,15 +116,15 @@ struct HnswSupport {
   FmgrInfo* norm_proc;  // nullptr unless cosine
   Oid collation;
   const HnswTypeInfo* type;
-  HnswKernel kernel;  // nullptr: use dist_proc
-  HnswMetric metric;
+  HnswKernel kernel;  // nullptr: use dist_proc (then the in-memory builder does not run)
+  Metric metric;      // the kernel's metric (cosine: kInnerProduct on unit vectors)
   // Quantized indexes (quantizer != kNone): payloads are codes (hnsw_page.h) and a search query
   // is an HnswQuantQuery (HnswSearchQuery); the parameters are loaded by HnswLoadQuantizer.
   QuantizerKind quantizer;
   int qdims;
-  const float* qparams;      // trained parameters (palloc'd), nullptr until loaded
-  CodeMetric code_metric;    // L2 squared, or negative inner product (inner product, cosine)
-  BoundMetric bound_metric;  // the SQL operator's distance, for the re-ranking bound
+  const float* qparams;  // trained parameters (palloc'd), nullptr until loaded
+  Metric code_metric;    // L2 squared, or negative inner product (inner product, cosine)
+  Metric bound_metric;   // the SQL operator's distance, for the re-ranking bound
   // Bytes of every element's payload (checked by the tuple reads): quantized, VARHDRSZ + CodeAux
   // + code; unquantized, the column's value size for vector, halfvec and bit; 0 (not fixed) for
   // sparsevec.

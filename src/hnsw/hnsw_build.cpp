@@ -378,15 +378,13 @@ void BuildCollected(BuildState* bs) {
   holder->cb.arg = holder;
   MemoryContextRegisterResetCallback(CurrentMemoryContext, &holder->cb);
   int threads = bs->threads;
-  GraphMetric metric = bs->sup.metric == HnswMetric::kInnerProduct ? GraphMetric::kInnerProduct
-                       : bs->sup.metric == HnswMetric::kL1         ? GraphMetric::kL1
-                                                                   : GraphMetric::kL2;
+  Metric metric = bs->sup.metric;
   int64 n = bs->nelem;
   int m = bs->m, efc = bs->ef_construction;
   uint64 seed = 0x5eed0000u + static_cast<uint64>(n);
   // The space over the collected values (arena pointers are final: collection is over).
   DenseFloatSpace dense{bs->vecs, bs->dims, metric};
-  BitSpace bits{nullptr, 0, 0, BitMetric::kHamming};
+  BitSpace bits{nullptr, 0, 0, Metric::kHamming};
   SparseSpace sparse{nullptr, metric};
   if (bs->kind == HnswElementKind::kBits) {
     Size offset, nbytes;
@@ -394,8 +392,7 @@ void BuildCollected(BuildState* bs) {
     bits.base = reinterpret_cast<const uint8_t*>(bs->arena + offset);
     bits.stride = n > 1 ? bs->offsets[1] - bs->offsets[0] : 0;  // all values have one size
     bits.bytes = nbytes;
-    bits.metric =
-        bs->sup.metric == HnswMetric::kJaccard ? BitMetric::kJaccard : BitMetric::kHamming;
+    bits.metric = bs->sup.metric;
   } else if (bs->kind == HnswElementKind::kSparse) {
     auto* views = static_cast<SparseView*>(
         MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SparseView) * static_cast<Size>(n)));
@@ -593,7 +590,7 @@ IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info
   if (bs->dims < 0) bs->dims = 0;  // sparsevec without a declared dimension
   bs->kind = bs->sup.type->element_kind;
   bs->in_memory =
-      bs->sup.kernel != nullptr && bs->sup.metric != HnswMetric::kNone &&
+      bs->sup.kernel != nullptr &&
       (bs->kind == HnswElementKind::kDenseFloat ? bs->sup.type->to_float != nullptr && bs->dims > 0
        : bs->kind == HnswElementKind::kBits     ? bs->sup.type->bits_at != nullptr
                                                 : bs->sup.type->sparse_view != nullptr);

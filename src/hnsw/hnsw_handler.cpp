@@ -107,7 +107,7 @@ void HnswInitSupport(Relation index, HnswSupport* sup) {
   sup->type = reinterpret_cast<const HnswTypeInfo*>(
       DatumGetPointer(FunctionCall1(type_proc, PointerGetDatum(nullptr))));
   sup->kernel = nullptr;
-  sup->metric = HnswMetric::kNone;
+  sup->metric = Metric::kL2;
   sup->type->kernel_for(sup->dist_proc->fn_addr, &sup->kernel, &sup->metric);
   sup->quantizer = QuantizerKind::kNone;
   sup->qdims = 0;

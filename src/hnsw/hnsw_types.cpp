@@ -47,13 +47,13 @@ float VectorL2(const char* a, const char* b) {
 float VectorIp(const char* a, const char* b) { return -InnerProduct(V(a)->x, V(b)->x, V(a)->dim); }
 float VectorL1(const char* a, const char* b) { return L1Distance(V(a)->x, V(b)->x, V(a)->dim); }
 
-void VectorKernelFor(PGFunction fn, HnswKernel* kernel, HnswMetric* metric) {
+void VectorKernelFor(PGFunction fn, HnswKernel* kernel, Metric* metric) {
   if (fn == vector_l2_squared_distance)
-    *kernel = VectorL2, *metric = HnswMetric::kL2;
+    *kernel = VectorL2, *metric = Metric::kL2;
   else if (fn == vector_negative_inner_product)
-    *kernel = VectorIp, *metric = HnswMetric::kInnerProduct;
+    *kernel = VectorIp, *metric = Metric::kInnerProduct;
   else if (fn == l1_distance)
-    *kernel = VectorL1, *metric = HnswMetric::kL1;
+    *kernel = VectorL1, *metric = Metric::kL1;
 }
 
 char* VectorNormalize(const char* value) {
@@ -110,13 +110,13 @@ float HalfIp(const char* a, const char* b) {
 }
 float HalfL1(const char* a, const char* b) { return HalfL1Distance(H(a)->x, H(b)->x, H(a)->dim); }
 
-void HalfKernelFor(PGFunction fn, HnswKernel* kernel, HnswMetric* metric) {
+void HalfKernelFor(PGFunction fn, HnswKernel* kernel, Metric* metric) {
   if (fn == halfvec_l2_squared_distance)
-    *kernel = HalfL2, *metric = HnswMetric::kL2;
+    *kernel = HalfL2, *metric = Metric::kL2;
   else if (fn == halfvec_negative_inner_product)
-    *kernel = HalfIp, *metric = HnswMetric::kInnerProduct;
+    *kernel = HalfIp, *metric = Metric::kInnerProduct;
   else if (fn == halfvec_l1_distance)
-    *kernel = HalfL1, *metric = HnswMetric::kL1;
+    *kernel = HalfL1, *metric = Metric::kL1;
 }
 
 char* HalfNormalize(const char* value) {
@@ -177,13 +177,13 @@ float SparseIp(const char* a, const char* b) { return -SparseInnerProduct(View(S
 float SparseL1(const char* a, const char* b) { return SparseL1Distance(View(S(a)), View(S(b))); }
 
 // The in-memory builder's SparseSpace computes these same kernels (core/hnsw_graph.h).
-void SparseKernelFor(PGFunction fn, HnswKernel* kernel, HnswMetric* metric) {
+void SparseKernelFor(PGFunction fn, HnswKernel* kernel, Metric* metric) {
   if (fn == sparsevec_l2_squared_distance)
-    *kernel = SparseL2, *metric = HnswMetric::kL2;
+    *kernel = SparseL2, *metric = Metric::kL2;
   else if (fn == sparsevec_negative_inner_product)
-    *kernel = SparseIp, *metric = HnswMetric::kInnerProduct;
+    *kernel = SparseIp, *metric = Metric::kInnerProduct;
   else if (fn == sparsevec_l1_distance)
-    *kernel = SparseL1, *metric = HnswMetric::kL1;
+    *kernel = SparseL1, *metric = Metric::kL1;
 }
 
 SparseView SparseViewOf(const char* value) { return View(S(value)); }
@@ -233,11 +233,11 @@ float BitJaccard(const char* a, const char* b) {
 }
 
 // The in-memory builder's BitSpace computes these same kernels (core/hnsw_graph.h).
-void BitKernelFor(PGFunction fn, HnswKernel* kernel, HnswMetric* metric) {
+void BitKernelFor(PGFunction fn, HnswKernel* kernel, Metric* metric) {
   if (fn == hamming_distance)
-    *kernel = BitHamming, *metric = HnswMetric::kHamming;
+    *kernel = BitHamming, *metric = Metric::kHamming;
   else if (fn == jaccard_distance)
-    *kernel = BitJaccard, *metric = HnswMetric::kJaccard;
+    *kernel = BitJaccard, *metric = Metric::kJaccard;
 }
 
 void BitsAt(const char* value, Size* offset, Size* nbytes) {

@@ -99,7 +99,8 @@ void HnswSetQuantizer(HnswSupport* sup, QuantizerKind kind, int dims) {
                     errmsg("hnsw quantizer \"%s\" is not supported for type %s",
                            QuantizerName(kind), sup->type->type_name),
                     errhint("Quantizers apply to vector and halfvec columns.")));
-  if (sup->metric != HnswMetric::kL2 && sup->metric != HnswMetric::kInnerProduct)
+  if (sup->kernel == nullptr ||
+      (sup->metric != Metric::kL2 && sup->metric != Metric::kInnerProduct))
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("hnsw quantizer \"%s\" is not supported for this operator class",
                            QuantizerName(kind)),
@@ -108,10 +109,10 @@ void HnswSetQuantizer(HnswSupport* sup, QuantizerKind kind, int dims) {
   sup->quantizer = kind;
   sup->qdims = dims > 0 ? dims : 0;
   sup->qparams = nullptr;
-  sup->code_metric = sup->metric == HnswMetric::kL2 ? CodeMetric::kL2 : CodeMetric::kInnerProduct;
-  sup->bound_metric = sup->metric == HnswMetric::kL2 ? BoundMetric::kL2
-                      : sup->norm_proc != nullptr    ? BoundMetric::kCosine
-                                                     : BoundMetric::kInnerProduct;
+  sup->code_metric = sup->metric;
+  sup->bound_metric = sup->metric == Metric::kL2  ? Metric::kL2
+                      : sup->norm_proc != nullptr ? Metric::kCosine
+                                                  : Metric::kInnerProduct;
   sup->payload_size = VARHDRSZ + sizeof(CodeAux) + QuantizerCodeSize(kind, sup->qdims);
 }
 
@@ -246,8 +247,7 @@ float HnswCodeDistance(const HnswSupport* sup, const char* query, const char* pa
       // time per query), then the float kernel.
       float* other = const_cast<float*>(q->state) + sup->qdims;
       DecodeVectors(sup->quantizer, sup->qdims, sup->qparams, code, 1, other);
-      if (sup->code_metric == CodeMetric::kL2)
-        return L2SquaredDistance(q->state, other, sup->qdims);
+      if (sup->code_metric == Metric::kL2) return L2SquaredDistance(q->state, other, sup->qdims);
       return -InnerProduct(q->state, other, sup->qdims);
     }
     float d;

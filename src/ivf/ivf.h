@@ -68,19 +68,21 @@ constexpr int kNumProcs = 1;
 
 // What the operator class's support function kProcOpclassInfo tells the AM.
 struct OpclassInfo {
-  ElemKind kind;
+  ElementType kind;
   Metric metric;
 };
 OpclassInfo GetOpclassInfo(Relation index);
 
-int MaxDims(ElemKind kind);
-const char* KindName(ElemKind kind);
+// True for the (element type, metric) pairs ivfflat indexes: vector and halfvec with l2, ip,
+// cosine; bit with hamming.
+bool IvfSupports(ElementType kind, Metric metric);
+int MaxDims(ElementType kind);
 // Bytes of one stored element of `dims` dimensions.
-int ElementSize(ElemKind kind, int dims);
+int ElementSize(ElementType kind, int dims);
 // True when the query/centroid working form is float32 (vector, halfvec); bit works on bytes.
-inline bool WorksInFloats(ElemKind kind) { return kind != ElemKind::kBit; }
+inline bool WorksInFloats(ElementType kind) { return kind != ElementType::kBit; }
 // Bytes of the working form (dims floats, or the element bytes for bit).
-int WorkSize(ElemKind kind, int dims);
+int WorkSize(ElementType kind, int dims);
 
 // The dimensions of the indexed column (its typmod), checked in pgvector's order and with its
 // messages: bit varying (0A000), "column does not have dimensions" (22023), "column cannot have
@@ -88,27 +90,27 @@ int WorkSize(ElemKind kind, int dims);
 // with a hint naming the quantizer option), "dimensions must be greater than one for this
 // opclass" (22023: spherical k-means, inner product and cosine); also a quantizer on a bit
 // column (0A000).
-int IndexDims(Relation index, ElemKind kind, Metric metric, QuantizerKind quantizer);
+int IndexDims(Relation index, ElementType kind, Metric metric, QuantizerKind quantizer);
 // Quantized indexes: the vector's float32 values (cosine: L2-normalised in double precision,
 // halfvec included, so that they are the exact operands of the SQL operator), dims floats into
 // `out`. Returns false when the value is not indexed (a zero vector under cosine). Errors
 // (22000) when its dimensions differ.
-bool DatumToFloats(Datum value, ElemKind kind, Metric metric, int dims, float* out);
+bool DatumToFloats(Datum value, ElementType kind, Metric metric, int dims, float* out);
 // The same for a query value (the distance operators' messages for other dimensions); a NULL
 // query or a zero query under cosine gives the zero vector.
-void QueryToFloats(Datum value, bool isnull, ElemKind kind, Metric metric, int dims, float* out);
+void QueryToFloats(Datum value, bool isnull, ElementType kind, Metric metric, int dims, float* out);
 
 // Converts an indexed value to the stored element (`out`, ElementSize bytes) and the working
 // form (`work`, WorkSize bytes; may be nullptr). Cosine: normalised. Returns false when the value
 // is not indexed (a zero vector under cosine). Errors (22000) when its dimensions differ.
-bool DatumToElement(Datum value, ElemKind kind, Metric metric, int dims, char* out, char* work);
+bool DatumToElement(Datum value, ElementType kind, Metric metric, int dims, char* out, char* work);
 // Converts a query value to the working form (a NULL query gives the zero vector). Errors (22000)
 // when its dimensions differ.
-void QueryToWork(Datum value, bool isnull, ElemKind kind, Metric metric, int dims, char* work);
+void QueryToWork(Datum value, bool isnull, ElementType kind, Metric metric, int dims, char* work);
 // Stored element -> working form (float kinds only).
-void ElementToWork(const char* element, ElemKind kind, int dims, float* work);
+void ElementToWork(const char* element, ElementType kind, int dims, float* work);
 // Working form of a float centroid -> stored element (bit: 1 where the centroid is > 0.5).
-void CenterToElement(const float* center, ElemKind kind, int dims, char* out);
+void CenterToElement(const float* center, ElementType kind, int dims, char* out);
 
 // The meta page's fields checked against each other and the relation's size (nblocks blocks):
 // nullptr when consistent, else what is wrong (a stored element kind, metric or quantizer outside
@@ -123,7 +125,7 @@ struct IvfCache {
   int lists;
   int element_size;
   int work_size;
-  ElemKind kind;
+  ElementType kind;
   Metric metric;
   QuantizerKind quantizer;  // kNone for version 1
   BlockNumber* list_block;  // where list i's IvfListTuple lives
@@ -159,14 +161,10 @@ Buffer NewLockedBuffer(Relation index, ForkNumber fork);
 void ReadListBlocks(Relation index, const IvfCache* cache, int list, BlockNumber* start,
                     BlockNumber* insert);
 
-// The metric a quantized index computes on codes, and the SQL operator its bound is for.
-inline CodeMetric CodeMetricOf(Metric metric) {
-  return metric == Metric::kL2 ? CodeMetric::kL2 : CodeMetric::kInnerProduct;
-}
-inline BoundMetric BoundMetricOf(Metric metric) {
-  return metric == Metric::kL2       ? BoundMetric::kL2
-         : metric == Metric::kCosine ? BoundMetric::kCosine
-                                     : BoundMetric::kInnerProduct;
+// The metric a quantized index computes on codes (cosine: inner product on unit vectors); its
+// re-ranking bound is for the index's own metric.
+inline Metric CodeMetricOf(Metric metric) {
+  return metric == Metric::kL2 ? Metric::kL2 : Metric::kInnerProduct;
 }
 // Encodes one vector (dims floats) as a quantized element (CodeAux + code, element_size bytes).
 void EncodeElement(const IvfCache* cache, const float* x, char* element);

@@ -59,7 +59,7 @@ constexpr int kAssignBatch = 4096;
 struct BuildState {
   Relation index;
   ForkNumber fork;
-  ElemKind kind;
+  ElementType kind;
   Metric metric;
   int dims;
   int lists;

@@ -197,12 +197,12 @@ Datum ivfflathandler(PG_FUNCTION_ARGS) {
     PG_RETURN_POINTER(&info);                       \
   }
 
-RS_IVF_SUPPORT(ivfflat_vector_l2_support, ElemKind::kVector, Metric::kL2)
-RS_IVF_SUPPORT(ivfflat_vector_ip_support, ElemKind::kVector, Metric::kInnerProduct)
-RS_IVF_SUPPORT(ivfflat_vector_cosine_support, ElemKind::kVector, Metric::kCosine)
-RS_IVF_SUPPORT(ivfflat_halfvec_l2_support, ElemKind::kHalfvec, Metric::kL2)
-RS_IVF_SUPPORT(ivfflat_halfvec_ip_support, ElemKind::kHalfvec, Metric::kInnerProduct)
-RS_IVF_SUPPORT(ivfflat_halfvec_cosine_support, ElemKind::kHalfvec, Metric::kCosine)
-RS_IVF_SUPPORT(ivfflat_bit_hamming_support, ElemKind::kBit, Metric::kHamming)
+RS_IVF_SUPPORT(ivfflat_vector_l2_support, ElementType::kVector, Metric::kL2)
+RS_IVF_SUPPORT(ivfflat_vector_ip_support, ElementType::kVector, Metric::kInnerProduct)
+RS_IVF_SUPPORT(ivfflat_vector_cosine_support, ElementType::kVector, Metric::kCosine)
+RS_IVF_SUPPORT(ivfflat_halfvec_l2_support, ElementType::kHalfvec, Metric::kL2)
+RS_IVF_SUPPORT(ivfflat_halfvec_ip_support, ElementType::kHalfvec, Metric::kInnerProduct)
+RS_IVF_SUPPORT(ivfflat_halfvec_cosine_support, ElementType::kHalfvec, Metric::kCosine)
+RS_IVF_SUPPORT(ivfflat_bit_hamming_support, ElementType::kBit, Metric::kHamming)
 
 }  // extern "C"

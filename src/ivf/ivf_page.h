@@ -33,12 +33,12 @@
 //                      pd_lower..pd_upper is the free hole (skipped by full-page images and
 //                      generic WAL deltas). Deleting entry i moves entry n-1 into slot i.
 //
-// Element formats (IvfElemKind): vector = dim float4; halfvec = dim IEEE binary16;
-// bit = ceil(dim / 8) bytes. A quantized index (reloption quantizer, meta version 2) stores
-// instead, for vector and halfvec alike, a CodeAux (reconstruction error and norm, two float4,
-// for exact re-ranking) followed by the code (sq8: dim bytes; binary: ceil(dim / 8) bytes), and
-// its list tuples hold no centroid (the centroids are on the parameter pages). Cosine indexes store
-// L2-normalised elements (zero vectors are not indexed) and order by negative inner product;
+// Element formats (IvfMetaData.kind, an ElementType): vector = dim float4; halfvec = dim IEEE
+// binary16; bit = ceil(dim / 8) bytes. A quantized index (reloption quantizer, meta version 2)
+// stores instead, for vector and halfvec alike, a CodeAux (reconstruction error and norm, two
+// float4, for exact re-ranking) followed by the code (sq8: dim bytes; binary: ceil(dim / 8) bytes),
+// and its list tuples hold no centroid (the centroids are on the parameter pages). Cosine indexes
+// store L2-normalised elements (zero vectors are not indexed) and order by negative inner product;
 // inner-product indexes store the element as is.
 //
 // Locks: the meta page and centroids are read-only after the build (and cached per backend in
@@ -61,6 +61,8 @@
 // replay exactly what the primary did.
 #pragma once
 
+#include "core/metric.h"
+
 extern "C" {
 #include "postgres.h"
 #include "storage/block.h"
@@ -79,10 +81,6 @@ constexpr uint16 kIvfPageId = 0xFF91;  // identifies our pages (pg_filedump, san
 
 enum IvfPageType : uint16 { kPageMeta = 1, kPageList = 2, kPageData = 3, kPageBlob = 4 };
 
-// Element kinds and metrics, as returned by the operator class's support function 1.
-enum class ElemKind : uint16 { kVector = 1, kHalfvec = 2, kBit = 3 };
-enum class Metric : uint16 { kL2 = 1, kInnerProduct = 2, kCosine = 3, kHamming = 4 };
-
 struct IvfPageOpaque {
   BlockNumber next;  // next page of the chain, InvalidBlockNumber at the tail
   uint16 type;       // IvfPageType
@@ -94,8 +92,8 @@ struct IvfMetaData {
   uint32 version;
   int32 dims;
   int32 lists;
-  uint16 kind;    // ElemKind
-  uint16 metric;  // Metric
+  uint16 kind;    // ElementType (core/metric.h: its stored codes, checked when read)
+  uint16 metric;  // Metric (core/metric.h)
   int32 element_size;
   BlockNumber first_list_block;
   // version 2 only (zero in version 1, whose meta page ends above):

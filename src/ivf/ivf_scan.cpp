@@ -93,8 +93,7 @@ void QuantizedDistances(ScanState* so, const char* elements, int n) {
   for (int k = 0; k < n; k++) {
     CodeAux aux;
     memcpy(&aux, base + static_cast<Size>(k) * c->element_size, sizeof(aux));
-    double bound =
-        ExactDistanceLowerBound(BoundMetricOf(c->metric), c->dims, so->dist[k], aux, so->qnorm);
+    double bound = ExactDistanceLowerBound(c->metric, c->dims, so->dist[k], aux, so->qnorm);
     float f = static_cast<float>(bound);
     if (static_cast<double>(f) > bound)
       f = std::nextafter(f, -std::numeric_limits<float>::infinity());
@@ -185,7 +184,7 @@ void StartScan(IndexScanDesc scan, ScanState* so) {
     IvfCache* fresh = GetCache(index);
     QuantizerKind qk = cache->quantizer;
     size_t dims = cache->dims;
-    CodeMetric metric = CodeMetricOf(cache->metric);
+    Metric metric = CodeMetricOf(cache->metric);
     so->qstate = static_cast<float*>(MemoryContextAllocHuge(
         CurrentMemoryContext, sizeof(float) * QueryStateFloats(qk, dims, metric)));
     float* state = so->qstate;
@@ -213,7 +212,7 @@ void StartScan(IndexScanDesc scan, ScanState* so) {
 
   Size capacity = DataPageCapacity(cache->element_size);
   so->dist = static_cast<float*>(palloc(sizeof(float) * capacity));
-  so->scratch = cache->kind == ElemKind::kHalfvec && !so->quantized
+  so->scratch = cache->kind == ElementType::kHalfvec && !so->quantized
                     ? static_cast<float*>(palloc(sizeof(float) * capacity * cache->dims))
                     : nullptr;
   so->heap_cap = 1024;

@@ -30,47 +30,51 @@ OpclassInfo GetOpclassInfo(Relation index) {
   return *info;
 }
 
-int MaxDims(ElemKind kind) {
+bool IvfSupports(ElementType kind, Metric metric) {
   switch (kind) {
-    case ElemKind::kVector:
+    case ElementType::kVector:
+    case ElementType::kHalfvec:
+      return metric == Metric::kL2 || metric == Metric::kInnerProduct || metric == Metric::kCosine;
+    case ElementType::kBit:
+      return metric == Metric::kHamming;
+    default:
+      return false;
+  }
+}
+
+int MaxDims(ElementType kind) {
+  switch (kind) {
+    case ElementType::kVector:
       return kMaxDimsVector;
-    case ElemKind::kHalfvec:
+    case ElementType::kHalfvec:
       return kMaxDimsHalfvec;
-    case ElemKind::kBit:
+    case ElementType::kBit:
       return kMaxDimsBit;
+    case ElementType::kSparsevec:  // not an ivfflat type (IvfSupports)
+      break;
   }
   return 0;
 }
 
-const char* KindName(ElemKind kind) {
+int ElementSize(ElementType kind, int dims) {
   switch (kind) {
-    case ElemKind::kVector:
-      return "vector";
-    case ElemKind::kHalfvec:
-      return "halfvec";
-    case ElemKind::kBit:
-      return "bit";
-  }
-  return "?";
-}
-
-int ElementSize(ElemKind kind, int dims) {
-  switch (kind) {
-    case ElemKind::kVector:
+    case ElementType::kVector:
       return dims * 4;
-    case ElemKind::kHalfvec:
+    case ElementType::kHalfvec:
       return dims * 2;
-    case ElemKind::kBit:
+    case ElementType::kBit:
       return (dims + 7) / 8;
+    case ElementType::kSparsevec:  // not an ivfflat type (IvfSupports)
+      break;
   }
   return 0;
 }
 
-int WorkSize(ElemKind kind, int dims) {
+int WorkSize(ElementType kind, int dims) {
   return WorksInFloats(kind) ? dims * 4 : ElementSize(kind, dims);
 }
 
-int IndexDims(Relation index, ElemKind kind, Metric metric, QuantizerKind quantizer) {
+int IndexDims(Relation index, ElementType kind, Metric metric, QuantizerKind quantizer) {
   // bit varying has no fixed length (as pgvector: 0A000); an expression cast to bit(n) is fine
   if (TupleDescAttr(index->rd_att, 0)->atttypid == VARBITOID)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -78,7 +82,7 @@ int IndexDims(Relation index, ElemKind kind, Metric metric, QuantizerKind quanti
   if (quantizer != QuantizerKind::kNone && !WorksInFloats(kind))
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("ivfflat quantizer \"%s\" is not supported for type %s",
-                           QuantizerName(quantizer), KindName(kind)),
+                           QuantizerName(quantizer), ElementTypeName(kind)),
                     errhint("Quantizers apply to vector and halfvec columns.")));
   int dims = TupleDescAttr(index->rd_att, 0)->atttypmod;
   if (dims < 1)
@@ -135,9 +139,9 @@ bool Normalize(float* x, int dims) {
 
 }  // namespace
 
-bool DatumToElement(Datum value, ElemKind kind, Metric metric, int dims, char* out, char* work) {
+bool DatumToElement(Datum value, ElementType kind, Metric metric, int dims, char* out, char* work) {
   switch (kind) {
-    case ElemKind::kVector: {
+    case ElementType::kVector: {
       Vector* v = DatumGetVector(value);
       if (v->dim != dims) WrongDims(dims, v->dim);
       float* dst = reinterpret_cast<float*>(out);
@@ -146,14 +150,14 @@ bool DatumToElement(Datum value, ElemKind kind, Metric metric, int dims, char* o
       if (work) memcpy(work, dst, sizeof(float) * dims);
       return true;
     }
-    case ElemKind::kBit: {
+    case ElementType::kBit: {
       VarBit* b = DatumGetVarBitP(value);
       if (VARBITLEN(b) != dims) WrongDims(dims, VARBITLEN(b));
       memcpy(out, VARBITS(b), ElementSize(kind, dims));
       if (work) memcpy(work, out, ElementSize(kind, dims));
       return true;
     }
-    case ElemKind::kHalfvec: {
+    case ElementType::kHalfvec: {
       HalfVector* v = reinterpret_cast<HalfVector*>(PG_DETOAST_DATUM(value));
       if (v->dim != dims) WrongDims(dims, v->dim);
       Half* dst = reinterpret_cast<Half*>(out);
@@ -173,25 +177,27 @@ bool DatumToElement(Datum value, ElemKind kind, Metric metric, int dims, char* o
       pfree(tmp);
       return nonzero;
     }
+    case ElementType::kSparsevec:  // not an ivfflat type (IvfSupports)
+      break;
   }
   return false;
 }
 
-void QueryToWork(Datum value, bool isnull, ElemKind kind, Metric metric, int dims, char* work) {
+void QueryToWork(Datum value, bool isnull, ElementType kind, Metric metric, int dims, char* work) {
   if (isnull) {
     memset(work, 0, WorkSize(kind, dims));
     return;
   }
   // The distance operators' own messages for a query of other dimensions.
-  if (kind == ElemKind::kVector) {
+  if (kind == ElementType::kVector) {
     Vector* v = DatumGetVector(value);
     CheckSameDims(dims, v->dim);
-  } else if (kind == ElemKind::kHalfvec) {
+  } else if (kind == ElementType::kHalfvec) {
     HalfVector* v = reinterpret_cast<HalfVector*>(PG_DETOAST_DATUM(value));
     if (v->dim != dims)
       ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
                       errmsg("different halfvec dimensions %d and %d", dims, v->dim)));
-  } else if (kind == ElemKind::kBit) {
+  } else if (kind == ElementType::kBit) {
     VarBit* b = DatumGetVarBitP(value);
     if (VARBITLEN(b) != dims)
       ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
@@ -203,12 +209,12 @@ void QueryToWork(Datum value, bool isnull, ElemKind kind, Metric metric, int dim
   pfree(element);
 }
 
-bool DatumToFloats(Datum value, ElemKind kind, Metric metric, int dims, float* out) {
-  if (kind == ElemKind::kVector) {
+bool DatumToFloats(Datum value, ElementType kind, Metric metric, int dims, float* out) {
+  if (kind == ElementType::kVector) {
     Vector* v = DatumGetVector(value);
     if (v->dim != dims) WrongDims(dims, v->dim);
     memcpy(out, v->x, sizeof(float) * dims);
-  } else if (kind == ElemKind::kHalfvec) {
+  } else if (kind == ElementType::kHalfvec) {
     HalfVector* v = reinterpret_cast<HalfVector*>(PG_DETOAST_DATUM(value));
     if (v->dim != dims) WrongDims(dims, v->dim);
     HalvesToFloats(v->x, out, dims);
@@ -218,14 +224,15 @@ bool DatumToFloats(Datum value, ElemKind kind, Metric metric, int dims, float* o
   return metric != Metric::kCosine || Normalize(out, dims);
 }
 
-void QueryToFloats(Datum value, bool isnull, ElemKind kind, Metric metric, int dims, float* out) {
+void QueryToFloats(Datum value, bool isnull, ElementType kind, Metric metric, int dims,
+                   float* out) {
   if (isnull) {
     memset(out, 0, sizeof(float) * dims);
     return;
   }
-  if (kind == ElemKind::kVector) {
+  if (kind == ElementType::kVector) {
     CheckSameDims(dims, DatumGetVector(value)->dim);
-  } else if (kind == ElemKind::kHalfvec) {
+  } else if (kind == ElementType::kHalfvec) {
     HalfVector* v = reinterpret_cast<HalfVector*>(PG_DETOAST_DATUM(value));
     if (v->dim != dims)
       ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
@@ -244,34 +251,36 @@ void EncodeElement(const IvfCache* cache, const float* x, char* element) {
       [&] { EncodeEntries(q, dims, params, x, 1, reinterpret_cast<uint8_t*>(element), stride); });
 }
 
-void ElementToWork(const char* element, ElemKind kind, int dims, float* work) {
-  if (kind == ElemKind::kVector) memcpy(work, element, sizeof(float) * dims);
-  if (kind == ElemKind::kHalfvec)
+void ElementToWork(const char* element, ElementType kind, int dims, float* work) {
+  if (kind == ElementType::kVector) memcpy(work, element, sizeof(float) * dims);
+  if (kind == ElementType::kHalfvec)
     HalvesToFloats(reinterpret_cast<const Half*>(element), work, dims);
 }
 
-void CenterToElement(const float* center, ElemKind kind, int dims, char* out) {
+void CenterToElement(const float* center, ElementType kind, int dims, char* out) {
   switch (kind) {
-    case ElemKind::kVector:
+    case ElementType::kVector:
       memcpy(out, center, sizeof(float) * dims);
       return;
-    case ElemKind::kBit: {
+    case ElementType::kBit: {
       uint8* bytes = reinterpret_cast<uint8*>(out);
       memset(bytes, 0, ElementSize(kind, dims));
       for (int i = 0; i < dims; i++)
         if (center[i] > 0.5f) bytes[i / 8] |= static_cast<uint8>(0x80 >> (i % 8));
       return;
     }
-    case ElemKind::kHalfvec:
+    case ElementType::kHalfvec:
       FloatsToHalves(center, reinterpret_cast<Half*>(out), dims);
       return;
+    case ElementType::kSparsevec:  // not an ivfflat type (IvfSupports)
+      break;
   }
 }
 
 namespace {
 
 // A version-2 meta page's quantizer fields: nullptr when consistent, else the problem.
-const char* QuantizedMetaProblem(const IvfMetaData& meta, ElemKind kind, BlockNumber nblocks) {
+const char* QuantizedMetaProblem(const IvfMetaData& meta, ElementType kind, BlockNumber nblocks) {
   QuantizerKind q = static_cast<QuantizerKind>(meta.quantizer);
   if (meta.quantizer != static_cast<uint16>(QuantizerKind::kSq8) &&
       meta.quantizer != static_cast<uint16>(QuantizerKind::kBinary))
@@ -299,17 +308,13 @@ const char* IvfMetaProblem(const IvfMetaData& meta, BlockNumber nblocks) {
   if (meta.magic != kIvfMagic) return "wrong magic number";
   if (meta.version != kIvfVersion && meta.version != kIvfVersionQuantized) return "unknown version";
   if (meta.lists < 1 || meta.lists > kMaxLists) return "lists outside 1..32768";
-  // The stored kind and metric are compared as integers before any cast to their enums.
-  const bool float_kind = meta.kind == static_cast<uint16>(ElemKind::kVector) ||
-                          meta.kind == static_cast<uint16>(ElemKind::kHalfvec);
-  if (!float_kind && meta.kind != static_cast<uint16>(ElemKind::kBit))
+  // The stored codes (core/metric.h) become enum values only through the checked conversion.
+  ElementType kind = ElementType::kVector;
+  Metric metric = Metric::kL2;
+  if (!ElementTypeFromCode(meta.kind, &kind) || kind == ElementType::kSparsevec)
     return "unknown element kind";
-  const bool float_metric = meta.metric == static_cast<uint16>(Metric::kL2) ||
-                            meta.metric == static_cast<uint16>(Metric::kInnerProduct) ||
-                            meta.metric == static_cast<uint16>(Metric::kCosine);
-  if (float_kind ? !float_metric : meta.metric != static_cast<uint16>(Metric::kHamming))
+  if (!MetricFromCode(meta.metric, &metric) || !IvfSupports(kind, metric))
     return "unknown metric for the element kind";
-  ElemKind kind = static_cast<ElemKind>(meta.kind);
   if (meta.version == kIvfVersionQuantized) return QuantizedMetaProblem(meta, kind, nblocks);
   if (meta.dims < 1 || meta.dims > MaxDims(kind)) return "dimensions out of range";
   if (meta.element_size != ElementSize(kind, meta.dims))
@@ -342,8 +347,9 @@ IvfCache* GetCache(Relation index) {
                     errmsg("index \"%s\" has a damaged meta page: %s",
                            RelationGetRelationName(index), problem),
                     errhint("REINDEX the index.")));
-
-  ElemKind kind = static_cast<ElemKind>(meta.kind);
+  // (IvfMetaProblem checked the codes: the casts are values of the enums)
+  ElementType kind = static_cast<ElementType>(meta.kind);
+  Metric metric = static_cast<Metric>(meta.metric);
   int work_size = WorkSize(kind, meta.dims);
   const bool quantized = meta.version == kIvfVersionQuantized;
   QuantizerKind quantizer =
@@ -384,7 +390,7 @@ IvfCache* GetCache(Relation index) {
   cache->element_size = meta.element_size;
   cache->work_size = work_size;
   cache->kind = kind;
-  cache->metric = static_cast<Metric>(meta.metric);
+  cache->metric = metric;
   cache->quantizer = quantizer;
   char* p = chunk + MAXALIGN(sizeof(IvfCache));
   cache->list_block = reinterpret_cast<BlockNumber*>(p);
@@ -470,6 +476,8 @@ void CenterDistances(const IvfCache* cache, const char* query, float* out) {
                    reinterpret_cast<const uint8_t*>(cache->centers), cache->lists,
                    cache->element_size, out);
       return;
+    default:  // GetCache took only IvfSupports metrics
+      elog(ERROR, "ivfflat: unsupported metric %s", MetricName(cache->metric));
   }
 }
 
@@ -477,7 +485,7 @@ void ElementDistances(const IvfCache* cache, const char* query, const char* elem
                       float* out, float* scratch) {
   const float* q = reinterpret_cast<const float*>(query);
   const float* base = reinterpret_cast<const float*>(elements);
-  if (cache->kind == ElemKind::kHalfvec) {
+  if (cache->kind == ElementType::kHalfvec) {
     // One bulk F16C conversion of the page's contiguous halves, then the float kernels.
     HalvesToFloats(reinterpret_cast<const Half*>(elements), scratch,
                    static_cast<size_t>(n) * cache->dims);
@@ -495,6 +503,8 @@ void ElementDistances(const IvfCache* cache, const char* query, const char* elem
       BatchHamming(reinterpret_cast<const uint8_t*>(query),
                    reinterpret_cast<const uint8_t*>(elements), n, cache->element_size, out);
       return;
+    default:  // GetCache took only IvfSupports metrics
+      elog(ERROR, "ivfflat: unsupported metric %s", MetricName(cache->metric));
   }
 }
 

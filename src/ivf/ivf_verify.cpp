@@ -46,7 +46,7 @@ constexpr int32 kOwnerNone = -1;
 constexpr int32 kOwnerMeta = -2;  // meta or list page
 
 struct IndexedArg {
-  ElemKind kind;
+  ElementType kind;
   Metric metric;
   int dims;
   char* element;

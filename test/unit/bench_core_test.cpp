@@ -189,7 +189,7 @@ TEST(ExactKnn, MatchesNaiveScanWithTieBreakByLowerId) {
   FloatMatrix queries = SampleMixturePoints(centres, 50, 1.0, 13);
   std::copy(base.Row(10), base.Row(10) + 8, queries.Row(0));
 
-  for (KnnMetric metric : {KnnMetric::kL2, KnnMetric::kInnerProduct, KnnMetric::kCosine}) {
+  for (Metric metric : {Metric::kL2, Metric::kInnerProduct, Metric::kCosine}) {
     IdMatrix gt = ExactKnn(base, queries, 10, metric);
     ASSERT_EQ(gt.rows, 50u);
     ASSERT_EQ(gt.k, 10u);
@@ -198,22 +198,25 @@ TEST(ExactKnn, MatchesNaiveScanWithTieBreakByLowerId) {
       for (size_t i = 0; i < base.rows; i++) {
         const float* a = queries.Row(q);
         const float* b = base.Row(i);
-        double d = metric == KnnMetric::kL2             ? reference::L2SquaredDistance(a, b, 8)
-                   : metric == KnnMetric::kInnerProduct ? -reference::InnerProduct(a, b, 8)
-                                                        : reference::CosineDistance(a, b, 8);
+        double d = metric == Metric::kL2             ? reference::L2SquaredDistance(a, b, 8)
+                   : metric == Metric::kInnerProduct ? -reference::InnerProduct(a, b, 8)
+                                                     : reference::CosineDistance(a, b, 8);
         all.emplace_back(d, int32_t(i));
       }
       std::sort(all.begin(), all.end());
       for (size_t j = 0; j < 10; j++) EXPECT_EQ(gt.Row(q)[j], all[j].second) << q << "," << j;
     }
-    if (metric == KnnMetric::kL2) {
+    if (metric == Metric::kL2) {
       EXPECT_EQ(gt.Row(0)[0], 10);
       EXPECT_EQ(gt.Row(0)[1], 20);
       EXPECT_EQ(gt.Row(0)[2], 500);
     }
     EXPECT_DOUBLE_EQ(RecallAtK(gt, gt, 10), 1.0);
   }
-  EXPECT_THROW(ExactKnn(base, MakeMixtureCentres(1, 9, 1.0, 1), 10, KnnMetric::kL2), Error);
+  EXPECT_THROW(ExactKnn(base, MakeMixtureCentres(1, 9, 1.0, 1), 10, Metric::kL2), Error);
+  // float ground truth has L2, inner product and cosine only
+  EXPECT_THROW(ExactKnn(base, base, 10, Metric::kL1), Error);
+  EXPECT_THROW(ExactKnn(base, base, 10, Metric::kHamming), Error);
 }
 
 }  // namespace

@@ -165,7 +165,7 @@ TEST(HnswGraph, BitSpacesRecallAndReachability) {
   const int n = 3000, nq = 50;
   const size_t bytes = 32, stride = 40;  // bit(256) read in place from 40-byte records
   std::vector<uint8_t> data = ClusteredBits(n + nq, bytes, stride, 7);
-  for (BitMetric metric : {BitMetric::kHamming, BitMetric::kJaccard}) {
+  for (Metric metric : {Metric::kHamming, Metric::kJaccard}) {
     BitSpace space{data.data(), stride, bytes, metric};
     BitSpace queries{data.data() + static_cast<size_t>(n) * stride, stride, bytes, metric};
     HnswGraph g(n, kM, kEfConstruction, 42);
@@ -179,9 +179,9 @@ TEST(HnswGraph, BitSpacesRecallAndReachability) {
 
 TEST(HnswGraph, SparseSpacesRecallAndReachability) {
   const int n = 2000, nq = 50;
-  for (GraphMetric metric : {GraphMetric::kL2, GraphMetric::kInnerProduct, GraphMetric::kL1}) {
+  for (Metric metric : {Metric::kL2, Metric::kInnerProduct, Metric::kL1}) {
     // inner product on unit vectors: the cosine operator class's normalised values
-    bool unit = metric == GraphMetric::kInnerProduct;
+    bool unit = metric == Metric::kInnerProduct;
     SparseSet data = ClusteredSparse(n + nq, 1000, unit, 11);  // the last nq are queries
     SparseSpace space{data.views.data(), metric};
     SparseSpace queries{data.views.data() + n, metric};
@@ -205,7 +205,7 @@ TEST(HnswGraph, DenseSpaceRecallAndReachability) {
     size_t c = rng() % 40;
     for (int j = 0; j < dim; j++) data[i * dim + j] = centres[c * dim + j] + normal(rng);
   }
-  for (GraphMetric metric : {GraphMetric::kL2, GraphMetric::kInnerProduct, GraphMetric::kL1}) {
+  for (Metric metric : {Metric::kL2, Metric::kInnerProduct, Metric::kL1}) {
     DenseFloatSpace space{data.data(), dim, metric};
     DenseFloatSpace queries{data.data() + static_cast<size_t>(n) * dim, dim, metric};
     HnswGraph g(n, kM, kEfConstruction, 44);
@@ -232,9 +232,8 @@ TEST(HnswGraph, InnerProductLowDimensionalRepairKeepsRecall) {
     for (int j = 0; j < dim; j++) data[i * dim + j] = uni(rng) * uni(rng);
   for (int i = n; i < n + nq; i++)
     for (int j = 0; j < dim; j++) data[i * dim + j] = uni(rng);
-  DenseFloatSpace space{data.data(), dim, GraphMetric::kInnerProduct};
-  DenseFloatSpace queries{data.data() + static_cast<size_t>(n) * dim, dim,
-                          GraphMetric::kInnerProduct};
+  DenseFloatSpace space{data.data(), dim, Metric::kInnerProduct};
+  DenseFloatSpace queries{data.data() + static_cast<size_t>(n) * dim, dim, Metric::kInnerProduct};
   HnswGraph g(n, kM, kEfConstruction, 12);
   ASSERT_TRUE(g.Build(space, 2, nullptr));
   CheckStructure(g, kM);
@@ -247,14 +246,14 @@ bool AlwaysInterrupted() { return true; }
 
 TEST(HnswGraph, InterruptStopsTheBuild) {
   std::vector<uint8_t> data = ClusteredBits(2000, 16, 16, 3);
-  BitSpace space{data.data(), 16, 16, BitMetric::kHamming};
+  BitSpace space{data.data(), 16, 16, Metric::kHamming};
   HnswGraph g(2000, kM, kEfConstruction, 1);
   EXPECT_FALSE(g.Build(space, 1, AlwaysInterrupted));  // thread 0 polls every 128 elements
 }
 
 TEST(HnswGraph, EmptyAndSingleElement) {
   std::vector<uint8_t> data = ClusteredBits(1, 8, 8, 3);
-  BitSpace space{data.data(), 8, 8, BitMetric::kJaccard};
+  BitSpace space{data.data(), 8, 8, Metric::kJaccard};
   HnswGraph empty(0, kM, kEfConstruction, 1);
   EXPECT_TRUE(empty.Build(space, 2, nullptr));
   EXPECT_EQ(empty.EntryPoint(), -1);

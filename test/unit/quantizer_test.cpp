@@ -41,7 +41,7 @@ std::vector<float> Train(QuantizerKind kind, size_t d, const std::vector<float>&
 
 // Code distances from query q to the n entries (stride bytes each) for `metric`.
 std::vector<float> DistancesToEntries(QuantizerKind kind, size_t d,
-                                      const std::vector<float>& params, CodeMetric metric,
+                                      const std::vector<float>& params, Metric metric,
                                       const std::vector<float>& q,
                                       const std::vector<uint8_t>& entries, size_t n,
                                       size_t stride) {
@@ -161,10 +161,10 @@ TEST(QuantizerTest, CodeDistancesMatchDecodedVectors) {
         std::vector<float> y(n * d);
         DecodeVectors(kind, d, params.data(), codes.data(), n, y.data());
         auto q = Gaussian(1, d, 17);
-        for (CodeMetric metric : {CodeMetric::kL2, CodeMetric::kInnerProduct}) {
+        for (Metric metric : {Metric::kL2, Metric::kInnerProduct}) {
           auto out = DistancesToEntries(kind, d, params, metric, q, entries, n, stride);
           for (size_t i = 0; i < n; i++) {
-            double want = metric == CodeMetric::kL2
+            double want = metric == Metric::kL2
                               ? reference::L2SquaredDistance(q.data(), &y[i * d], d)
                               : -reference::InnerProduct(q.data(), &y[i * d], d);
             ASSERT_NEAR(out[i], want, 1e-4 * (1 + std::fabs(want)))
@@ -226,25 +226,24 @@ TEST(QuantizerTest, LowerBoundHoldsForAllMetrics) {
         for (unsigned qs = 0; qs < 5; qs++) {
           auto q = Gaussian(1, d, 41 + qs, 1.0f, unit);
           float qnorm = std::sqrt(InnerProduct(q.data(), q.data(), d));
-          for (CodeMetric metric : {CodeMetric::kL2, CodeMetric::kInnerProduct}) {
+          for (Metric metric : {Metric::kL2, Metric::kInnerProduct}) {
             auto out = DistancesToEntries(kind, d, params, metric, q, entries, n, stride);
             for (size_t i = 0; i < n; i++) {
               CodeAux aux;
               std::memcpy(&aux, &entries[i * stride], sizeof(aux));
               const float* xi = &x[i * d];
-              if (metric == CodeMetric::kL2) {
+              if (metric == Metric::kL2) {
                 double exact = std::sqrt(double(L2SquaredDistance(q.data(), xi, d)));
-                double b = ExactDistanceLowerBound(BoundMetric::kL2, d, out[i], aux, qnorm);
+                double b = ExactDistanceLowerBound(Metric::kL2, d, out[i], aux, qnorm);
                 ASSERT_LE(b, exact) << QuantizerName(kind) << " d=" << d;
                 if (kind == QuantizerKind::kSq8) ASSERT_GT(b, exact - 3 * aux.error - 1e-3);
               } else {
                 double exact = -double(InnerProduct(q.data(), xi, d));
-                double b =
-                    ExactDistanceLowerBound(BoundMetric::kInnerProduct, d, out[i], aux, qnorm);
+                double b = ExactDistanceLowerBound(Metric::kInnerProduct, d, out[i], aux, qnorm);
                 ASSERT_LE(b, exact) << QuantizerName(kind) << " d=" << d;
                 if (unit) {
                   double cexact = CosineDistance(q.data(), xi, d);
-                  double cb = ExactDistanceLowerBound(BoundMetric::kCosine, d, out[i], aux, qnorm);
+                  double cb = ExactDistanceLowerBound(Metric::kCosine, d, out[i], aux, qnorm);
                   ASSERT_LE(cb, cexact) << QuantizerName(kind) << " d=" << d;
                 }
               }
@@ -258,7 +257,7 @@ TEST(QuantizerTest, LowerBoundHoldsForAllMetrics) {
 
 TEST(QuantizerTest, LowerBoundNeverNaN) {
   CodeAux aux{std::numeric_limits<float>::infinity(), 1.0f};
-  double b = ExactDistanceLowerBound(BoundMetric::kInnerProduct, 4, 0.0f, aux, 0.0f);
+  double b = ExactDistanceLowerBound(Metric::kInnerProduct, 4, 0.0f, aux, 0.0f);
   EXPECT_FALSE(std::isnan(b));
   EXPECT_TRUE(std::isinf(b) && b < 0);
 }
