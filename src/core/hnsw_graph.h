@@ -22,8 +22,9 @@
 //   DenseFloatSpace  n x dim floats (vector; halfvec through a float copy): L2, IP, L1
 //   BitSpace         n packed bit strings of the same byte length: Hamming, Jaccard
 //   SparseSpace      n sparse vectors (index/value lists, e.g. views into one arena): L2, IP, L1
-// Each space's distance is the kernel the hnsw scan uses for the same operator class
-// (src/hnsw/hnsw_types.cpp), so the graph is built with the distances searches compute.
+// Each space's distance is the kernel the hnsw scan uses for the same operator class (the
+// descriptor table, src/pg/distance.cpp), so the graph is built with the distances searches
+// compute.
 #pragma once
 
 #include <cstddef>

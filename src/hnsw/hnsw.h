@@ -3,7 +3,6 @@
 //
 // Files (split by callback group, as contrib/bloom and pgvector):
 //   hnsw_handler.cpp handler, reloptions, settings (GUCs), cost estimate
-//   hnsw_types.cpp   support function 3 of each element type (vector, halfvec, sparsevec, bit)
 //   hnsw_build.cpp   ambuild / ambuildempty: the in-memory graph of core/hnsw_graph.h, written
 //                    out page by page
 //   hnsw_insert.cpp  aminsert and the on-disk insertion used by builds that outgrow memory
@@ -18,6 +17,7 @@
 #include "core/sparse.h"
 #include "hnsw/hnsw_page.h"
 #include "pg/ann_am.h"
+#include "pg/distance.h"
 
 extern "C" {
 #include "access/amapi.h"
@@ -66,7 +66,7 @@ QuantizerKind HnswGetQuantizer(Relation index);
 // Support functions of an hnsw operator class (FUNCTION n in src/sql/60_hnsw.sql).
 constexpr int kProcDistance = 1;  // distance(a, b) -> float8, smaller is closer
 constexpr int kProcNorm = 2;      // norm(a) -> float8: cosine classes only (values normalised)
-constexpr int kProcTypeInfo = 3;  // (internal) -> internal: the type's HnswTypeInfo
+constexpr int kProcTypeInfo = 3;  // (internal) -> internal: the class's pg::DistanceDesc
 constexpr int kNumProcs = 3;
 
 // Build progress sub-phases (pg/ann_am.h): ambuildphasename's names in hnsw_handler.cpp.
@@ -76,48 +76,19 @@ constexpr int kPhaseWrite = kPhaseLoad + 2;       // "writing pages"
 constexpr int kPhaseOrder = kPhaseLoad + 3;       // "ordering elements"
 
 // ---- type support ----
-// How the in-memory builder reads a type's values (core/hnsw_graph.h's spaces): dense floats
-// (to_float / from_float), packed bits read in place (bits_at), or sparse index/value lists read
-// in place (sparse_view). Bits and sparse values are written out with their stored bytes.
-enum class HnswElementKind { kDenseFloat = 0, kBits = 1, kSparse = 2 };
-
-// A distance between two values given as pointers to uncompressed varlenas of the same type
-// and dimensions. Smaller is closer (inner product is negated, as the support functions).
-using HnswKernel = float (*)(const char* a, const char* b);
-
-// What support function 3 returns (a pointer to a static struct) for one element type.
-struct HnswTypeInfo {
-  const char* type_name;
-  int max_dimensions;              // hnsw's limit for this type (2000 for vector)
-  const char* limit_what;          // what the limit counts: "dimensions" or "non-zero elements"
-  bool dims_from_typmod;           // the column must declare its dimensions
-  int (*dims)(const char* value);  // dimensions of a value
-  int (*limit_count)(const char* value);  // what max_dimensions limits (dims, or nnz)
-  const char* dims_error;                 // format (index dims, query dims) of a dimension mismatch
-  // Fast kernel and its metric (core/metric.h; cosine classes: kInnerProduct on unit vectors)
-  // for a distance support function; *kernel left nullptr when fn is not one of the type's.
-  void (*kernel_for)(PGFunction fn, HnswKernel* kernel, Metric* metric);
-  // palloc'd unit-norm copy of value, or nullptr when its norm is zero (cosine).
-  char* (*normalize)(const char* value);
-  // Dense float types only (FAISS build): writes the dims floats of value / builds a value.
-  void (*to_float)(const char* value, float* out);
-  Size (*from_float_size)(int dims);
-  void (*from_float)(const float* x, int dims, char* out);
-  HnswElementKind element_kind;
-  // kBits: offset of the packed bits inside a value and their byte count.
-  void (*bits_at)(const char* value, Size* offset, Size* nbytes);
-  // kSparse: the index/value lists of a value (pointers into it).
-  SparseView (*sparse_view)(const char* value);
-};
+// The element type and distance of an index come from the descriptor table (pg/distance.h):
+// FUNCTION 3 returns the operator class's entry (pg::OpclassDistance).
+using HnswKernel = pg::StoredKernel;
 
 // Everything needed to compute distances for one index (filled by HnswInitSupport).
 struct HnswSupport {
   FmgrInfo* dist_proc;
   FmgrInfo* norm_proc;  // nullptr unless cosine
   Oid collation;
-  const HnswTypeInfo* type;
-  HnswKernel kernel;  // nullptr: use dist_proc (then the in-memory builder does not run)
-  Metric metric;      // the kernel's metric (cosine: kInnerProduct on unit vectors)
+  const pg::ElementTypeDesc* type;
+  const pg::DistanceDesc* dist;  // the operator class's entry (kernel nullptr: a generic one)
+  HnswKernel kernel;             // dist->kernel; nullptr: use dist_proc (no in-memory build)
+  Metric metric;                 // dist->build_metric (cosine: kInnerProduct on unit vectors)
   // Quantized indexes (quantizer != kNone): payloads are codes (hnsw_page.h) and a search query
   // is an HnswQuantQuery (HnswSearchQuery); the parameters are loaded by HnswLoadQuantizer.
   QuantizerKind quantizer;

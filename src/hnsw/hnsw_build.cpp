@@ -11,7 +11,7 @@
 // src/pg/build_threads.h): dense float types (vector; halfvec through a float copy)
 // with L2, inner product, cosine (= inner product on unit vectors) or L1 over a float copy;
 // bit (Hamming, Jaccard) and sparsevec (L2, inner product, cosine, L1) over their prepared
-// values, kept back to back in one arena and read in place (HnswTypeInfo's bits_at /
+// values, kept back to back in one arena and read in place (pg::ElementTypeDesc's bits_at /
 // sparse_view), with the same kernels the scan uses. The graph is then
 // written out page by page (placement is computed first, so every neighbour TID is known when
 // its list is written) and all pages are WAL-logged with log_newpage_range. We do not use
@@ -91,7 +91,7 @@ struct BuildState {
   double heap_tuples;
   double index_tuples;
   // collected for the in-memory build
-  HnswElementKind kind;
+  pg::ElementLayout kind;
   float* vecs;  // kDenseFloat: n x dims floats
   char* arena;  // kBits, kSparse: the prepared values, MAXALIGN'd, back to back
   Size arena_used;
@@ -116,7 +116,7 @@ struct BuildState {
 // Bytes of element i's stored value (an uncompressed varlena; quantized: the payload).
 Size ElementValueSize(const BuildState* bs, int64 i) {
   if (bs->sup.quantizer != QuantizerKind::kNone) return bs->sup.payload_size;
-  if (bs->kind == HnswElementKind::kDenseFloat) return bs->sup.type->from_float_size(bs->dims);
+  if (bs->kind == pg::ElementLayout::kDenseFloat) return bs->sup.type->from_float_size(bs->dims);
   return VARSIZE(bs->arena + bs->offsets[i]);
 }
 
@@ -133,7 +133,7 @@ void CopyElementValue(const BuildState* bs, int64 i, char* out) {
     });
     return;
   }
-  if (bs->kind == HnswElementKind::kDenseFloat)
+  if (bs->kind == pg::ElementLayout::kDenseFloat)
     bs->sup.type->from_float(bs->vecs + static_cast<size_t>(i) * bs->dims, bs->dims, out);
   else
     memcpy(out, bs->arena + bs->offsets[i], VARSIZE(bs->arena + bs->offsets[i]));
@@ -275,7 +275,7 @@ void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
   BlockNumber last_blk = PlaceTuples(bs, g, order, etids, ntids);
 
   Size max_esize = HnswElementTupleSize(
-      bs->kind == HnswElementKind::kDenseFloat ? ElementValueSize(bs, 0) : bs->max_value_size);
+      bs->kind == pg::ElementLayout::kDenseFloat ? ElementValueSize(bs, 0) : bs->max_value_size);
   char* etup_buf = static_cast<char*>(palloc0(max_esize));
   char* ntup_buf = static_cast<char*>(palloc0(HnswNeighborTupleSize(kMaxLevel, bs->m) + 8));
   PageAppender appender = {bs->index, InvalidBuffer, InvalidBlockNumber};
@@ -305,7 +305,7 @@ void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
 // Whether collected rows a and b hold equal values (GroupEqualRows' equality test).
 bool CollectedRowsEqual(const void* ctx, int64_t a, int64_t b) {
   const auto* bs = static_cast<const BuildState*>(ctx);
-  if (bs->kind == HnswElementKind::kDenseFloat)
+  if (bs->kind == pg::ElementLayout::kDenseFloat)
     return memcmp(bs->vecs + static_cast<size_t>(a) * bs->dims,
                   bs->vecs + static_cast<size_t>(b) * bs->dims, sizeof(float) * bs->dims) == 0;
   return HnswValuesEqual(bs->arena + bs->offsets[a], bs->arena + bs->offsets[b]);
@@ -322,7 +322,7 @@ void GroupCollected(BuildState* bs) {
   for (int64 i = 0; i < n; i++) {
     const char* bytes;
     Size len;
-    if (bs->kind == HnswElementKind::kDenseFloat) {
+    if (bs->kind == pg::ElementLayout::kDenseFloat) {
       bytes = reinterpret_cast<const char*>(bs->vecs + static_cast<size_t>(i) * bs->dims);
       len = sizeof(float) * bs->dims;
     } else {
@@ -345,16 +345,16 @@ void GroupCollected(BuildState* bs) {
   pfree(hashes);
   bs->nelem = nelem;
   if (nelem == n) return;  // no two rows share a value: nothing moves
-  Size stride = bs->kind == HnswElementKind::kBits && n > 1 ? bs->offsets[1] - bs->offsets[0] : 0;
+  Size stride = bs->kind == pg::ElementLayout::kBits && n > 1 ? bs->offsets[1] - bs->offsets[0] : 0;
   for (int64 e = 0; e < nelem; e++) {
     int64 row = bs->elem_rows[bs->elem_first[e]];
     if (row == e) continue;
     switch (bs->kind) {
-      case HnswElementKind::kDenseFloat:
+      case pg::ElementLayout::kDenseFloat:
         memcpy(bs->vecs + static_cast<size_t>(e) * bs->dims,
                bs->vecs + static_cast<size_t>(row) * bs->dims, sizeof(float) * bs->dims);
         break;
-      case HnswElementKind::kBits:  // the bit space reads values at one stride: move the bytes
+      case pg::ElementLayout::kBits:  // the bit space reads values at one stride: move the bytes
         memcpy(bs->arena + e * stride, bs->arena + row * stride, stride);
         bs->offsets[e] = e * stride;
         break;
@@ -367,7 +367,7 @@ void GroupCollected(BuildState* bs) {
 
 // Builds the graph over the collected vectors in memory and writes it out.
 void BuildCollected(BuildState* bs) {
-  if (bs->kind == HnswElementKind::kDenseFloat) EnsureQuantizer(bs, bs->n);
+  if (bs->kind == pg::ElementLayout::kDenseFloat) EnsureQuantizer(bs, bs->n);
   if (bs->n == 0) return;
   int64 rows = bs->n;
   GroupCollected(bs);
@@ -386,26 +386,26 @@ void BuildCollected(BuildState* bs) {
   DenseFloatSpace dense{bs->vecs, bs->dims, metric};
   BitSpace bits{nullptr, 0, 0, Metric::kHamming};
   SparseSpace sparse{nullptr, metric};
-  if (bs->kind == HnswElementKind::kBits) {
+  if (bs->kind == pg::ElementLayout::kBits) {
     Size offset, nbytes;
     bs->sup.type->bits_at(bs->arena, &offset, &nbytes);
     bits.base = reinterpret_cast<const uint8_t*>(bs->arena + offset);
     bits.stride = n > 1 ? bs->offsets[1] - bs->offsets[0] : 0;  // all values have one size
     bits.bytes = nbytes;
     bits.metric = bs->sup.metric;
-  } else if (bs->kind == HnswElementKind::kSparse) {
+  } else if (bs->kind == pg::ElementLayout::kSparse) {
     auto* views = static_cast<SparseView*>(
         MemoryContextAllocHuge(CurrentMemoryContext, sizeof(SparseView) * static_cast<Size>(n)));
     for (int64 i = 0; i < n; i++) views[i] = bs->sup.type->sparse_view(bs->arena + bs->offsets[i]);
     sparse.views = views;
   }
-  HnswElementKind kind = bs->kind;
+  pg::ElementLayout kind = bs->kind;
   bool completed = pg::GuardedCall([&]() -> bool {
     holder->graph = new HnswGraph(n, m, efc, seed);
     switch (kind) {
-      case HnswElementKind::kBits:
+      case pg::ElementLayout::kBits:
         return holder->graph->Build(bits, threads, PgInterruptPending);
-      case HnswElementKind::kSparse:
+      case pg::ElementLayout::kSparse:
         return holder->graph->Build(sparse, threads, PgInterruptPending);
       default:
         return holder->graph->Build(dense, threads, PgInterruptPending);
@@ -416,7 +416,7 @@ void BuildCollected(BuildState* bs) {
     ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("hnsw index build interrupted")));
   }
   ereport(DEBUG1, (errmsg_internal("hnsw graph of " INT64_FORMAT " %s elements built in memory", n,
-                                   bs->sup.type->type_name)));
+                                   bs->sup.type->name)));
   CHECK_FOR_INTERRUPTS();
   // On-disk order (hnsw_page.h, "Order"): a Gorder-like window order over layer 0 when its
   // working memory fits what maintenance_work_mem has left, else breadth-first.
@@ -475,7 +475,7 @@ void BuildCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull,
   }
   if (bs->in_memory) {
     MemoryContextSwitchTo(old);
-    bool dense = bs->kind == HnswElementKind::kDenseFloat;
+    bool dense = bs->kind == pg::ElementLayout::kDenseFloat;
     Size vbytes = dense ? 0 : MAXALIGN(VARSIZE(value));
     Size needed =
         bs->fixed_bytes + static_cast<Size>(bs->n + 1) * bs->per_vector + bs->arena_used + vbytes;
@@ -519,7 +519,7 @@ void BuildCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull,
       } else {
         // The bit space reads every value at one stride: all must have one length (a bit(n)
         // column guarantees it; the distance functions raise the same error).
-        if (bs->kind == HnswElementKind::kBits && bs->n > 0 &&
+        if (bs->kind == pg::ElementLayout::kBits && bs->n > 0 &&
             bs->sup.type->dims(value) != bs->sup.type->dims(bs->arena + bs->offsets[0]))
           ereport(ERROR,
                   (errcode(ERRCODE_DATA_EXCEPTION),
@@ -588,12 +588,12 @@ IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("ef_construction must be greater than or equal to 2 * m")));
   if (bs->dims < 0) bs->dims = 0;  // sparsevec without a declared dimension
-  bs->kind = bs->sup.type->element_kind;
-  bs->in_memory =
-      bs->sup.kernel != nullptr &&
-      (bs->kind == HnswElementKind::kDenseFloat ? bs->sup.type->to_float != nullptr && bs->dims > 0
-       : bs->kind == HnswElementKind::kBits     ? bs->sup.type->bits_at != nullptr
-                                                : bs->sup.type->sparse_view != nullptr);
+  bs->kind = bs->sup.type->layout;
+  bs->in_memory = bs->sup.kernel != nullptr &&
+                  (bs->kind == pg::ElementLayout::kDenseFloat
+                       ? bs->sup.type->to_float != nullptr && bs->dims > 0
+                   : bs->kind == pg::ElementLayout::kBits ? bs->sup.type->bits_at != nullptr
+                                                          : bs->sup.type->sparse_view != nullptr);
   bs->mem_limit = static_cast<Size>(maintenance_work_mem) * 1024;
   bs->threads = bs->in_memory ? pg::BuildThreads(heap, index, pg::BuildKind::kHnsw) : 1;
   bs->fixed_bytes =
@@ -608,11 +608,11 @@ IndexBuildResult* hnswbuild(Relation heap, Relation index, IndexInfo* index_info
   bs->per_vector = sizeof(ItemPointerData) + sizeof(int32) + sizeof(int64) +
                    HnswGraph::BytesPerElement(bs->m) + 2 * sizeof(ItemPointerData) +
                    sizeof(uint32) * bs->threads + 2 * sizeof(int32) + 1;
-  if (bs->kind == HnswElementKind::kDenseFloat)
+  if (bs->kind == pg::ElementLayout::kDenseFloat)
     bs->per_vector += sizeof(float) * bs->dims;
   else
     bs->per_vector +=
-        sizeof(Size) + (bs->kind == HnswElementKind::kSparse ? sizeof(SparseView) : 0);
+        sizeof(Size) + (bs->kind == pg::ElementLayout::kSparse ? sizeof(SparseView) : 0);
   bs->tmp_ctx = AllocSetContextCreate(build_ctx, "hnsw build tuple", ALLOCSET_DEFAULT_SIZES);
 
   // Meta page.

@@ -103,12 +103,11 @@ void HnswInitSupport(Relation index, HnswSupport* sup) {
                        ? index_getprocinfo(index, 1, kProcNorm)
                        : nullptr;
   sup->collation = index->rd_indcollation[0];
-  FmgrInfo* type_proc = index_getprocinfo(index, 1, kProcTypeInfo);
-  sup->type = reinterpret_cast<const HnswTypeInfo*>(
-      DatumGetPointer(FunctionCall1(type_proc, PointerGetDatum(nullptr))));
-  sup->kernel = nullptr;
-  sup->metric = Metric::kL2;
-  sup->type->kernel_for(sup->dist_proc->fn_addr, &sup->kernel, &sup->metric);
+  pg::OpclassProcs procs = {sup->dist_proc->fn_addr, sup->norm_proc != nullptr};
+  sup->dist = pg::OpclassDistance(index, kProcTypeInfo, &procs);
+  sup->type = sup->dist->element;
+  sup->kernel = sup->dist->kernel;
+  sup->metric = sup->dist->build_metric;
   sup->quantizer = QuantizerKind::kNone;
   sup->qdims = 0;
   sup->qparams = nullptr;
@@ -117,9 +116,9 @@ void HnswInitSupport(Relation index, HnswSupport* sup) {
   // Values of a column with dimensions have one size (HnswPrepareValue keeps it: detoasted,
   // normalised in place of the same dimensions).
   if (typmod > 0 && sup->type->dims_from_typmod) {
-    if (sup->type->element_kind == HnswElementKind::kDenseFloat)
+    if (sup->type->layout == pg::ElementLayout::kDenseFloat)
       sup->payload_size = sup->type->from_float_size(typmod);
-    else if (sup->type->element_kind == HnswElementKind::kBits)
+    else if (sup->type->layout == pg::ElementLayout::kBits)
       sup->payload_size = VARBITTOTALLEN(typmod);
   }
   QuantizerKind q = HnswGetQuantizer(index);

@@ -30,7 +30,7 @@ namespace hnsw {
 static int MaxDimensions(const HnswSupport* sup) {
   if (sup->quantizer == QuantizerKind::kSq8) return kMaxDimsSq8;
   if (sup->quantizer == QuantizerKind::kBinary) return kMaxDimsQuantized;
-  return sup->type->max_dimensions;
+  return sup->type->hnsw_max_dims;
 }
 
 char* HnswPrepareValue(const HnswSupport* sup, Datum value, bool for_index) {
@@ -39,11 +39,11 @@ char* HnswPrepareValue(const HnswSupport* sup, Datum value, bool for_index) {
     if (sup->quantizer != QuantizerKind::kNone)
       ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                       errmsg("%s cannot have more than %d %s for hnsw index with quantizer \"%s\"",
-                             sup->type->type_name, MaxDimensions(sup), sup->type->limit_what,
+                             sup->type->name, MaxDimensions(sup), sup->type->limit_what,
                              QuantizerName(sup->quantizer))));
     ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                    errmsg("%s cannot have more than %d %s for hnsw index", sup->type->type_name,
-                           sup->type->max_dimensions, sup->type->limit_what),
+                    errmsg("%s cannot have more than %d %s for hnsw index", sup->type->name,
+                           sup->type->hnsw_max_dims, sup->type->limit_what),
                     sup->type->to_float != nullptr
                         ? errhint("An hnsw index WITH (quantizer = 'sq8') takes up to %d "
                                   "dimensions, WITH (quantizer = 'binary') up to %d.",
@@ -79,10 +79,10 @@ int HnswCheckColumnDims(Relation index, const HnswSupport* sup) {
            errhint("WITH (quantizer = 'binary') takes up to %d dimensions.", kMaxDimsQuantized)));
     return typmod;
   }
-  if (typmod > sup->type->max_dimensions)
+  if (typmod > sup->type->hnsw_max_dims)
     ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                     errmsg("column cannot have more than %d dimensions for hnsw index",
-                           sup->type->max_dimensions),
+                           sup->type->hnsw_max_dims),
                     sup->type->to_float != nullptr
                         ? errhint("An hnsw index WITH (quantizer = 'sq8') takes up to %d "
                                   "dimensions, WITH (quantizer = 'binary') up to %d.",
@@ -94,13 +94,12 @@ int HnswCheckColumnDims(Relation index, const HnswSupport* sup) {
 // ---------------------------------------------------------------- quantizer
 
 void HnswSetQuantizer(HnswSupport* sup, QuantizerKind kind, int dims) {
-  if (sup->type->element_kind != HnswElementKind::kDenseFloat || sup->type->to_float == nullptr)
+  if (sup->type->layout != pg::ElementLayout::kDenseFloat || sup->type->to_float == nullptr)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("hnsw quantizer \"%s\" is not supported for type %s",
-                           QuantizerName(kind), sup->type->type_name),
+                           QuantizerName(kind), sup->type->name),
                     errhint("Quantizers apply to vector and halfvec columns.")));
-  if (sup->kernel == nullptr ||
-      (sup->metric != Metric::kL2 && sup->metric != Metric::kInnerProduct))
+  if (!sup->dist->quantizable)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("hnsw quantizer \"%s\" is not supported for this operator class",
                            QuantizerName(kind)),
@@ -109,10 +108,8 @@ void HnswSetQuantizer(HnswSupport* sup, QuantizerKind kind, int dims) {
   sup->quantizer = kind;
   sup->qdims = dims > 0 ? dims : 0;
   sup->qparams = nullptr;
-  sup->code_metric = sup->metric;
-  sup->bound_metric = sup->metric == Metric::kL2  ? Metric::kL2
-                      : sup->norm_proc != nullptr ? Metric::kCosine
-                                                  : Metric::kInnerProduct;
+  sup->code_metric = sup->dist->build_metric;
+  sup->bound_metric = sup->dist->metric;
   sup->payload_size = VARHDRSZ + sizeof(CodeAux) + QuantizerCodeSize(kind, sup->qdims);
 }
 

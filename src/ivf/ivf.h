@@ -11,6 +11,7 @@
 #include "core/quantizer.h"
 #include "ivf/ivf_page.h"
 #include "pg/ann_am.h"
+#include "pg/distance.h"
 
 extern "C" {
 #include "access/amapi.h"
@@ -48,10 +49,7 @@ struct IvfOptions {
 int GetLists(Relation index);
 QuantizerKind GetQuantizer(Relation index);
 
-// Dimension limits (pgvector's, set by one centroid having to fit an 8 kB list page).
-constexpr int kMaxDimsVector = 2000;
-constexpr int kMaxDimsHalfvec = 4000;
-constexpr int kMaxDimsBit = 64000;
+// Dimension limits of unquantized indexes: pg::ElementTypeDesc::ivfflat_max_dims (MaxDims).
 // Quantized indexes (vector and halfvec): binary up to the types' own limit; sq8 while one code
 // (plus its CodeAux and TID) fits a data page.
 constexpr int kMaxDimsQuantized = 16000;
@@ -63,24 +61,26 @@ constexpr int kPhaseAssign = kPhaseKMeans + 1;      // "assigning tuples"
 constexpr int kPhaseLoad = kPhaseKMeans + 2;        // "loading tuples"
 
 // Support functions of an ivfflat operator class (FUNCTION n in src/sql/70_ivfflat.sql).
-constexpr int kProcOpclassInfo = 1;  // (internal) -> internal: the class's OpclassInfo
+constexpr int kProcOpclassInfo = 1;  // (internal) -> internal: the class's pg::DistanceDesc
 constexpr int kNumProcs = 1;
 
-// What the operator class's support function kProcOpclassInfo tells the AM.
-struct OpclassInfo {
-  ElementType kind;
-  Metric metric;
-};
-OpclassInfo GetOpclassInfo(Relation index);
+// The operator class's descriptor entry (pg::OpclassDistance). Errors: 0A000 when the class's
+// support function names a distance ivfflat does not index.
+const pg::DistanceDesc* IvfOpclassDistance(Relation index);
+// The entry of an index's stored (element type, metric) codes, or nullptr when ivfflat does not
+// index that pair (a damaged meta page).
+const pg::DistanceDesc* IvfDistance(uint32 kind, uint32 metric);
 
-// True for the (element type, metric) pairs ivfflat indexes: vector and halfvec with l2, ip,
-// cosine; bit with hamming.
-bool IvfSupports(ElementType kind, Metric metric);
-int MaxDims(ElementType kind);
+// ivfflat's dimension limit of a type (pgvector's: one centroid fits a list page).
+inline int MaxDims(ElementType kind) { return pg::ElementDesc(kind).ivfflat_max_dims; }
 // Bytes of one stored element of `dims` dimensions.
-int ElementSize(ElementType kind, int dims);
+inline int ElementSize(ElementType kind, int dims) {
+  return pg::ElementDesc(kind).element_size(dims);
+}
 // True when the query/centroid working form is float32 (vector, halfvec); bit works on bytes.
-inline bool WorksInFloats(ElementType kind) { return kind != ElementType::kBit; }
+inline bool WorksInFloats(ElementType kind) {
+  return pg::ElementDesc(kind).layout == pg::ElementLayout::kDenseFloat;
+}
 // Bytes of the working form (dims floats, or the element bytes for bit).
 int WorkSize(ElementType kind, int dims);
 
@@ -127,8 +127,9 @@ struct IvfCache {
   int work_size;
   ElementType kind;
   Metric metric;
-  QuantizerKind quantizer;  // kNone for version 1
-  BlockNumber* list_block;  // where list i's IvfListTuple lives
+  const pg::DistanceDesc* dist;  // the entry of (kind, metric)
+  QuantizerKind quantizer;       // kNone for version 1
+  BlockNumber* list_block;       // where list i's IvfListTuple lives
   OffsetNumber* list_offset;
   char* centers;  // lists * work_size bytes (working form of each centroid)
   float* params;  // quantized: QuantizerParamCount floats; else nullptr
@@ -161,11 +162,6 @@ Buffer NewLockedBuffer(Relation index, ForkNumber fork);
 void ReadListBlocks(Relation index, const IvfCache* cache, int list, BlockNumber* start,
                     BlockNumber* insert);
 
-// The metric a quantized index computes on codes (cosine: inner product on unit vectors); its
-// re-ranking bound is for the index's own metric.
-inline Metric CodeMetricOf(Metric metric) {
-  return metric == Metric::kL2 ? Metric::kL2 : Metric::kInnerProduct;
-}
 // Encodes one vector (dims floats) as a quantized element (CodeAux + code, element_size bytes).
 void EncodeElement(const IvfCache* cache, const float* x, char* element);
 

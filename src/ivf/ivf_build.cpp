@@ -61,6 +61,7 @@ struct BuildState {
   ForkNumber fork;
   ElementType kind;
   Metric metric;
+  const pg::DistanceDesc* dist;
   int dims;
   int lists;
   int esize;
@@ -150,7 +151,7 @@ void FlushBatch(BuildState* bs) {
     if (WorksInFloats(bs->kind))
       AssignNearest(reinterpret_cast<const float*>(bs->batch_work), n,
                     reinterpret_cast<const float*>(bs->centers_work), bs->lists, bs->dims,
-                    bs->metric != Metric::kL2, bs->labels);
+                    bs->dist->build_metric == Metric::kInnerProduct, bs->labels);
     else
       AssignNearestHamming(reinterpret_cast<const uint8_t*>(bs->batch_work), n,
                            reinterpret_cast<const uint8_t*>(bs->centers_work), bs->lists, bs->esize,
@@ -221,7 +222,7 @@ char* ComputeCentroids(BuildState* bs) {
   Size nfloats = static_cast<Size>(bs->lists) * bs->dims;
   float* centers =
       static_cast<float*>(MemoryContextAllocHuge(CurrentMemoryContext, nfloats * sizeof(float)));
-  bool spherical = bs->metric == Metric::kInnerProduct || bs->metric == Metric::kCosine;
+  bool spherical = bs->dist->build_metric == Metric::kInnerProduct;
   int64 n = bs->nsamples;
   float* samples = bs->samples;
   int dims = bs->dims, lists = bs->lists;
@@ -369,23 +370,24 @@ void WriteGroup(BuildState* bs, BlockNumber* start, BlockNumber* insert) {
 // The build state for `index` (its operator class, quantizer, dimensions, lists, element and
 // work sizes, build threads), palloc'd in the current memory context.
 BuildState* InitBuildState(Relation heap, Relation index, ForkNumber fork) {
-  OpclassInfo opc = GetOpclassInfo(index);
+  const pg::DistanceDesc* opc = IvfOpclassDistance(index);
   BuildState* bs = static_cast<BuildState*>(palloc0(sizeof(BuildState)));
   bs->index = index;
   bs->fork = fork;
-  bs->kind = opc.kind;
-  bs->metric = opc.metric;
+  bs->kind = opc->type;
+  bs->metric = opc->metric;
+  bs->dist = opc;
   bs->quantizer = GetQuantizer(index);
-  bs->dims = IndexDims(index, opc.kind, opc.metric, bs->quantizer);
+  bs->dims = IndexDims(index, opc->type, opc->metric, bs->quantizer);
   bs->lists = GetLists(index);
   bs->esize = bs->quantizer == QuantizerKind::kNone
-                  ? ElementSize(opc.kind, bs->dims)
+                  ? ElementSize(opc->type, bs->dims)
                   : static_cast<int>(sizeof(CodeAux) + QuantizerCodeSize(bs->quantizer, bs->dims));
-  bs->wsize = WorkSize(opc.kind, bs->dims);
+  bs->wsize = WorkSize(opc->type, bs->dims);
   bs->threads = pg::BuildThreads(heap, index, pg::BuildKind::kIvfflat);
   bs->tmpctx =
       AllocSetContextCreate(CurrentMemoryContext, "ivfflat build tuple", ALLOCSET_DEFAULT_SIZES);
-  bs->elem_tmp = static_cast<char*>(palloc(ElementSize(opc.kind, bs->dims)));
+  bs->elem_tmp = static_cast<char*>(palloc(ElementSize(opc->type, bs->dims)));
   bs->work_tmp = static_cast<char*>(palloc(bs->wsize));
   return bs;
 }

@@ -1,5 +1,5 @@
 // ragstore ivfflat: the access method handler, the `lists` option, the ivfflat.* settings, the
-// cost estimate and the operator classes' support functions.
+// cost estimate (the operator classes' support functions are pg/distance.cpp's).
 #include <cfloat>
 #include <cmath>
 
@@ -186,23 +186,5 @@ Datum ivfflathandler(PG_FUNCTION_ARGS) {
   am->amparallelrescan = nullptr;
   PG_RETURN_POINTER(am);
 }
-
-// Support function 1 of each ivfflat operator class: ivfflat_<type>_<metric>_support(internal)
-// -> internal, a pointer to a static OpclassInfo (element kind and metric). The AM is generic
-// over these; adding a type means adding its element conversion and distance kernel.
-#define RS_IVF_SUPPORT(name, kind, metric)          \
-  PG_FUNCTION_INFO_V1(name);                        \
-  Datum name(PG_FUNCTION_ARGS) {                    \
-    static const OpclassInfo info = {kind, metric}; \
-    PG_RETURN_POINTER(&info);                       \
-  }
-
-RS_IVF_SUPPORT(ivfflat_vector_l2_support, ElementType::kVector, Metric::kL2)
-RS_IVF_SUPPORT(ivfflat_vector_ip_support, ElementType::kVector, Metric::kInnerProduct)
-RS_IVF_SUPPORT(ivfflat_vector_cosine_support, ElementType::kVector, Metric::kCosine)
-RS_IVF_SUPPORT(ivfflat_halfvec_l2_support, ElementType::kHalfvec, Metric::kL2)
-RS_IVF_SUPPORT(ivfflat_halfvec_ip_support, ElementType::kHalfvec, Metric::kInnerProduct)
-RS_IVF_SUPPORT(ivfflat_halfvec_cosine_support, ElementType::kHalfvec, Metric::kCosine)
-RS_IVF_SUPPORT(ivfflat_bit_hamming_support, ElementType::kBit, Metric::kHamming)
 
 }  // extern "C"

@@ -87,7 +87,7 @@ Buffer PinAndPrefetch(Relation index, BlockNumber blk) {
 void QuantizedDistances(ScanState* so, const char* elements, int n) {
   const IvfCache* c = so->cache;
   const uint8_t* base = reinterpret_cast<const uint8_t*>(elements);
-  CodeDistances(c->quantizer, c->dims, CodeMetricOf(c->metric), so->qstate, EntryCode(base), n,
+  CodeDistances(c->quantizer, c->dims, c->dist->build_metric, so->qstate, EntryCode(base), n,
                 c->element_size, so->dist);
   if (so->mode != pg::RerankMode::kBound) return;
   for (int k = 0; k < n; k++) {
@@ -184,7 +184,7 @@ void StartScan(IndexScanDesc scan, ScanState* so) {
     IvfCache* fresh = GetCache(index);
     QuantizerKind qk = cache->quantizer;
     size_t dims = cache->dims;
-    Metric metric = CodeMetricOf(cache->metric);
+    Metric metric = cache->dist->build_metric;
     so->qstate = static_cast<float*>(MemoryContextAllocHuge(
         CurrentMemoryContext, sizeof(float) * QueryStateFloats(qk, dims, metric)));
     float* state = so->qstate;

@@ -22,52 +22,21 @@ extern "C" {
 namespace ragstore {
 namespace ivf {
 
-OpclassInfo GetOpclassInfo(Relation index) {
-  FmgrInfo* proc = index_getprocinfo(index, 1, kProcOpclassInfo);
-  const OpclassInfo* info = reinterpret_cast<const OpclassInfo*>(
-      DatumGetPointer(FunctionCall1(proc, PointerGetDatum(nullptr))));
-  if (info == nullptr) elog(ERROR, "ivfflat support function 1 returned nothing");
-  return *info;
+const pg::DistanceDesc* IvfOpclassDistance(Relation index) {
+  const pg::DistanceDesc* d = pg::OpclassDistance(index, kProcOpclassInfo, nullptr);
+  if (!d->ivfflat)
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("operator class of index \"%s\" has no ivfflat distance",
+                           RelationGetRelationName(index))));
+  return d;
 }
 
-bool IvfSupports(ElementType kind, Metric metric) {
-  switch (kind) {
-    case ElementType::kVector:
-    case ElementType::kHalfvec:
-      return metric == Metric::kL2 || metric == Metric::kInnerProduct || metric == Metric::kCosine;
-    case ElementType::kBit:
-      return metric == Metric::kHamming;
-    default:
-      return false;
-  }
-}
-
-int MaxDims(ElementType kind) {
-  switch (kind) {
-    case ElementType::kVector:
-      return kMaxDimsVector;
-    case ElementType::kHalfvec:
-      return kMaxDimsHalfvec;
-    case ElementType::kBit:
-      return kMaxDimsBit;
-    case ElementType::kSparsevec:  // not an ivfflat type (IvfSupports)
-      break;
-  }
-  return 0;
-}
-
-int ElementSize(ElementType kind, int dims) {
-  switch (kind) {
-    case ElementType::kVector:
-      return dims * 4;
-    case ElementType::kHalfvec:
-      return dims * 2;
-    case ElementType::kBit:
-      return (dims + 7) / 8;
-    case ElementType::kSparsevec:  // not an ivfflat type (IvfSupports)
-      break;
-  }
-  return 0;
+const pg::DistanceDesc* IvfDistance(uint32 kind, uint32 metric) {
+  ElementType t;
+  Metric m;
+  if (!ElementTypeFromCode(kind, &t) || !MetricFromCode(metric, &m)) return nullptr;
+  const pg::DistanceDesc* d = pg::FindDistance(t, m);
+  return d != nullptr && d->ivfflat ? d : nullptr;
 }
 
 int WorkSize(ElementType kind, int dims) {
@@ -177,7 +146,7 @@ bool DatumToElement(Datum value, ElementType kind, Metric metric, int dims, char
       pfree(tmp);
       return nonzero;
     }
-    case ElementType::kSparsevec:  // not an ivfflat type (IvfSupports)
+    case ElementType::kSparsevec:  // not an ivfflat type (IvfDistance)
       break;
   }
   return false;
@@ -272,7 +241,7 @@ void CenterToElement(const float* center, ElementType kind, int dims, char* out)
     case ElementType::kHalfvec:
       FloatsToHalves(center, reinterpret_cast<Half*>(out), dims);
       return;
-    case ElementType::kSparsevec:  // not an ivfflat type (IvfSupports)
+    case ElementType::kSparsevec:  // not an ivfflat type (IvfDistance)
       break;
   }
 }
@@ -310,11 +279,8 @@ const char* IvfMetaProblem(const IvfMetaData& meta, BlockNumber nblocks) {
   if (meta.lists < 1 || meta.lists > kMaxLists) return "lists outside 1..32768";
   // The stored codes (core/metric.h) become enum values only through the checked conversion.
   ElementType kind = ElementType::kVector;
-  Metric metric = Metric::kL2;
-  if (!ElementTypeFromCode(meta.kind, &kind) || kind == ElementType::kSparsevec)
-    return "unknown element kind";
-  if (!MetricFromCode(meta.metric, &metric) || !IvfSupports(kind, metric))
-    return "unknown metric for the element kind";
+  if (!ElementTypeFromCode(meta.kind, &kind) || MaxDims(kind) == 0) return "unknown element kind";
+  if (IvfDistance(meta.kind, meta.metric) == nullptr) return "unknown metric for the element kind";
   if (meta.version == kIvfVersionQuantized) return QuantizedMetaProblem(meta, kind, nblocks);
   if (meta.dims < 1 || meta.dims > MaxDims(kind)) return "dimensions out of range";
   if (meta.element_size != ElementSize(kind, meta.dims))
@@ -347,9 +313,9 @@ IvfCache* GetCache(Relation index) {
                     errmsg("index \"%s\" has a damaged meta page: %s",
                            RelationGetRelationName(index), problem),
                     errhint("REINDEX the index.")));
-  // (IvfMetaProblem checked the codes: the casts are values of the enums)
-  ElementType kind = static_cast<ElementType>(meta.kind);
-  Metric metric = static_cast<Metric>(meta.metric);
+  // (IvfMetaProblem checked the codes: an entry ivfflat indexes)
+  const pg::DistanceDesc* dist = IvfDistance(meta.kind, meta.metric);
+  ElementType kind = dist->type;
   int work_size = WorkSize(kind, meta.dims);
   const bool quantized = meta.version == kIvfVersionQuantized;
   QuantizerKind quantizer =
@@ -390,7 +356,8 @@ IvfCache* GetCache(Relation index) {
   cache->element_size = meta.element_size;
   cache->work_size = work_size;
   cache->kind = kind;
-  cache->metric = metric;
+  cache->metric = dist->metric;
+  cache->dist = dist;
   cache->quantizer = quantizer;
   char* p = chunk + MAXALIGN(sizeof(IvfCache));
   cache->list_block = reinterpret_cast<BlockNumber*>(p);
@@ -476,7 +443,7 @@ void CenterDistances(const IvfCache* cache, const char* query, float* out) {
                    reinterpret_cast<const uint8_t*>(cache->centers), cache->lists,
                    cache->element_size, out);
       return;
-    default:  // GetCache took only IvfSupports metrics
+    default:  // GetCache took only ivfflat's metrics (IvfDistance)
       elog(ERROR, "ivfflat: unsupported metric %s", MetricName(cache->metric));
   }
 }
@@ -503,7 +470,7 @@ void ElementDistances(const IvfCache* cache, const char* query, const char* elem
       BatchHamming(reinterpret_cast<const uint8_t*>(query),
                    reinterpret_cast<const uint8_t*>(elements), n, cache->element_size, out);
       return;
-    default:  // GetCache took only IvfSupports metrics
+    default:  // GetCache took only ivfflat's metrics (IvfDistance)
       elog(ERROR, "ivfflat: unsupported metric %s", MetricName(cache->metric));
   }
 }

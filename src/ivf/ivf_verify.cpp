@@ -275,10 +275,10 @@ void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallind
       meta = *reinterpret_cast<IvfMetaData*>(PageGetContents(page));
     UnlockReleaseBuffer(buf);
   }
-  OpclassInfo opc = GetOpclassInfo(index);
+  const pg::DistanceDesc* opc = IvfOpclassDistance(index);
   if (bad == nullptr) {
     bad = IvfMetaProblem(meta, nblocks);
-    if (bad == nullptr && meta.kind != static_cast<uint16>(opc.kind))
+    if (bad == nullptr && meta.kind != static_cast<uint16>(opc->type))
       bad = "element kind is not the operator class's";
   }
   if (bad != nullptr) {
@@ -286,10 +286,10 @@ void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallind
                "%s: nothing else checked", bad);
     return;
   }
-  if (meta.metric != static_cast<uint16>(opc.metric))
+  if (meta.metric != static_cast<uint16>(opc->metric))
     AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
                "metric %u, the operator class's %u", meta.metric,
-               static_cast<unsigned>(opc.metric));
+               static_cast<unsigned>(opc->metric));
   int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
   if (typmod > 0 && meta.dims != typmod)
     AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
@@ -375,8 +375,8 @@ void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallind
     }
   }
 
-  IndexedArg arg{opc.kind, opc.metric, meta.dims,
-                 static_cast<char*>(palloc(ElementSize(opc.kind, meta.dims)))};
+  IndexedArg arg{opc->type, opc->metric, meta.dims,
+                 static_cast<char*>(palloc(ElementSize(opc->type, meta.dims)))};
   verify::CheckHeapTids(heap, index, snapshot, &heap_tids, heapallindexed, IvfValueIndexed, &arg,
                         rep);
 }

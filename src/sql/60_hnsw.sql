@@ -7,7 +7,8 @@ CREATE ACCESS METHOD hnsw TYPE INDEX HANDLER hnswhandler;
 
 COMMENT ON ACCESS METHOD hnsw IS 'hnsw index access method';
 
--- Support function 3 of each operator class: the element type's limits and kernels.
+-- Support function 3 of each operator class, one per element type: returns the class's entry of
+-- the descriptor table (src/pg/distance.h), found by its support functions 1 and 2.
 CREATE FUNCTION ragstore.hnsw_vector_support(internal) RETURNS internal
     AS 'MODULE_PATHNAME', 'hnsw_vector_support' LANGUAGE C;
 

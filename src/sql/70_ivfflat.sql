@@ -6,8 +6,8 @@ CREATE FUNCTION ivfflathandler(internal) RETURNS index_am_handler
 CREATE ACCESS METHOD ivfflat TYPE INDEX HANDLER ivfflathandler;
 COMMENT ON ACCESS METHOD ivfflat IS 'ivfflat index access method';
 
--- Support function 1 of each operator class: tells the access method the element type and
--- the metric (internal; not callable from SQL).
+-- Support function 1 of each operator class: returns the class's entry of the descriptor table
+-- (src/pg/distance.h: element type, metric, kernel; internal, not callable from SQL).
 CREATE FUNCTION ivfflat_vector_l2_support(internal) RETURNS internal
     AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION ivfflat_vector_ip_support(internal) RETURNS internal
