@@ -194,26 +194,7 @@ extern "C" {
 PG_FUNCTION_INFO_V1(hnswhandler);
 // hnswhandler(internal) -> index_am_handler: the hnsw access method's callbacks.
 Datum hnswhandler(PG_FUNCTION_ARGS) {
-  IndexAmRoutine* am = makeNode(IndexAmRoutine);
-  am->amstrategies = 0;
-  am->amsupport = kNumProcs;
-  am->amoptsprocnum = 0;
-  am->amcanorder = false;
-  am->amcanorderbyop = true;
-  am->amcanbackward = false;
-  am->amcanunique = false;
-  am->amcanmulticol = false;
-  am->amoptionalkey = true;
-  am->amsearcharray = false;
-  am->amsearchnulls = false;
-  am->amstorage = false;
-  am->amclusterable = false;
-  am->ampredlocks = false;
-  am->amcanparallel = false;
-  am->amcaninclude = false;
-  am->amusemaintenanceworkmem = false;
-  am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
-  am->amkeytype = InvalidOid;
+  IndexAmRoutine* am = ragstore::pg::NewAnnAmRoutine(kNumProcs);
   am->ambuild = hnswbuild;
   am->ambuildempty = hnswbuildempty;
   am->aminsert = hnswinsert;

@@ -6,7 +6,9 @@
 
 extern "C" {
 #include "postgres.h"
+#include "access/amapi.h"
 #include "commands/progress.h"
+#include "commands/vacuum.h"
 #include "nodes/pathnodes.h"
 }
 
@@ -29,6 +31,23 @@ constexpr int kFirstBuildPhase = kPhaseInitialize + 1;
 // index (without it the index costs infinity, AnnCostEstimate). Reading the index's options
 // for the cost is only worth it then.
 inline bool AnnOrdersBy(const IndexPath* path) { return path->indexorderbys != NIL; }
+
+// A new IndexAmRoutine with what both methods are: ordered by a distance operator only
+// (amcanorderbyop), scanned with no WHERE key on the column (amoptionalkey), one key column, no
+// unique, backward, bitmap or parallel scans, a parallel VACUUM only for bulk deletion (as
+// pgvector). `nprocs` is the method's number of support functions. The caller sets the
+// callbacks; makeNode zeroes every other field.
+inline IndexAmRoutine* NewAnnAmRoutine(uint16 nprocs) {
+  IndexAmRoutine* am = makeNode(IndexAmRoutine);
+  am->amstrategies = 0;
+  am->amsupport = nprocs;
+  am->amoptsprocnum = 0;
+  am->amcanorderbyop = true;
+  am->amoptionalkey = true;
+  am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
+  am->amkeytype = InvalidOid;
+  return am;
+}
 
 }  // namespace pg
 }  // namespace ragstore
