@@ -5,7 +5,8 @@ use strict;
 use warnings;
 use Exporter 'import';
 our @EXPORT_OK = qw(data_dir require_data read_fvecs read_ivecs vec_literal load_fvecs_table
-                    recall_at_k verify_indexes verify_clean fault_seed wait_then top_ids top_dists);
+                    recall_at_k verify_indexes verify_clean fault_seed wait_then top_ids top_dists
+                    replica_same_ids);
 
 # The data directory: $RAGSTORE_DATA_DIR, else <checkout>/../shared/data.
 sub data_dir {
@@ -105,6 +106,40 @@ sub load_fvecs_table {
 sub top_ids {
   my ($node, $dbname, $table, $queries, $settings, $op) = @_;
   return _top10($node, $dbname, $table, $queries, $settings, $op // '<->', 'id');
+}
+
+# A streaming replica returns the primary's ids in the primary's order through indexes built,
+# filled, thinned and vacuumed after its base backup. Each case is [table, operator, the CREATE
+# INDEX clause after "ON <table>"]: the table starts as the rows of $source with id < 128, gets
+# its index, then the other rows, loses every 5th row (DELETE) and is vacuumed; once the replica
+# has replayed it all, both nodes answer the first 20 of $queries (top 10 ids, after $settings).
+# One is_deeply per case; the replica is verified (verify_clean) and stopped.
+sub replica_same_ids {
+  my ($node, $standby_name, $source, $queries, $settings, @cases) = @_;
+  for my $case (@cases) {
+    $node->safe_psql('postgres', "CREATE TABLE $case->[0] AS SELECT * FROM $source WHERE id < 128");
+  }
+  $node->backup("before_$standby_name");
+  my $standby = PostgreSQL::Test::Cluster->new($standby_name);
+  $standby->init_from_backup($node, "before_$standby_name", has_streaming => 1);
+  $standby->start;
+  $node->safe_psql('postgres', "CREATE INDEX ON $_->[0] $_->[2]") for @cases;
+  for my $case (@cases) {
+    my $t = $case->[0];
+    $node->safe_psql('postgres', "INSERT INTO $t SELECT * FROM $source WHERE id >= 128");
+    $node->safe_psql('postgres', "DELETE FROM $t WHERE id % 5 = 2");
+    $node->safe_psql('postgres', "VACUUM $t");
+  }
+  $node->wait_for_catchup($standby, 'replay');
+  my @rq = @$queries[ 0 .. 19 ];
+  for my $case (@cases) {
+    my ($t, $op) = @$case;
+    my $p = top_ids($node, 'postgres', $t, \@rq, $settings, $op);
+    my $s = top_ids($standby, 'postgres', $t, \@rq, $settings, $op);
+    Test::More::is_deeply($s, $p, "replica returns the primary's ids in order ($t)");
+  }
+  verify_clean($standby, 'postgres', 'replica');
+  $standby->stop;
 }
 
 # The same searches' distances (as the server prints them) instead of ids: two searches that

@@ -20,7 +20,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
 use RagstoreTest
-  qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k top_ids verify_clean);
+  qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k top_ids verify_clean
+     replica_same_ids);
 
 my $dir = data_dir();
 my $node = PostgreSQL::Test::Cluster->new('hnsw_quantized');
@@ -111,29 +112,9 @@ for my $q ('sq8', 'binary') {
 verify_clean($node, 'postgres', 'after the insert and vacuum cases');
 
 # ---- a streaming replica returns the primary's ids in the primary's order
-$node->safe_psql('postgres', 'CREATE TABLE rep_sq8 AS SELECT * FROM ada_none WHERE id < 128');
-$node->safe_psql('postgres', 'CREATE TABLE rep_bin AS SELECT * FROM ada_none WHERE id < 128');
-$node->backup('before_rep_index');
-my $standby = PostgreSQL::Test::Cluster->new('hnsw_quantized_standby');
-$standby->init_from_backup($node, 'before_rep_index', has_streaming => 1);
-$standby->start;
-$node->safe_psql('postgres', "CREATE INDEX ON rep_sq8 USING hnsw (embedding vector_cosine_ops) WITH (quantizer = 'sq8')");
-$node->safe_psql('postgres', "CREATE INDEX ON rep_bin USING hnsw (embedding vector_l2_ops) WITH (quantizer = 'binary')");
-for my $t ('rep_sq8', 'rep_bin') {
-  $node->safe_psql('postgres', "INSERT INTO $t SELECT * FROM ada_none WHERE id >= 128");
-  $node->safe_psql('postgres', "DELETE FROM $t WHERE id % 5 = 2");
-  $node->safe_psql('postgres', "VACUUM $t");
-}
-$node->wait_for_catchup($standby, 'replay');
-my @rq = @$ada[ 0 .. 19 ];
-for my $case ([ 'rep_sq8', '<=>' ], [ 'rep_bin', '<->' ]) {
-  my ($t, $op) = @$case;
-  my $p = top_ids($node, 'postgres', $t, \@rq, 'SET hnsw.ef_search = 20;', $op);
-  my $s = top_ids($standby, 'postgres', $t, \@rq, 'SET hnsw.ef_search = 20;', $op);
-  is_deeply($s, $p, "replica returns the primary's ids in order ($t)");
-}
-verify_clean($standby, 'postgres', 'replica');
-$standby->stop;
+replica_same_ids($node, 'hnsw_quantized_standby', 'ada_none', $ada, 'SET hnsw.ef_search = 20;',
+  [ 'rep_sq8', '<=>', "USING hnsw (embedding vector_cosine_ops) WITH (quantizer = 'sq8')" ],
+  [ 'rep_bin', '<->', "USING hnsw (embedding vector_l2_ops) WITH (quantizer = 'binary')" ]);
 
 # ---- crash recovery: inserts one per transaction, immediate shutdown, every committed row found
 my $mnist = read_fvecs("$dir/mnist10k/base.fvecs", 1500);

@@ -22,7 +22,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
-use RagstoreTest qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k top_ids top_dists verify_clean);
+use RagstoreTest qw(data_dir read_fvecs read_ivecs vec_literal load_fvecs_table recall_at_k top_ids top_dists verify_clean
+  replica_same_ids);
 
 my $dir = data_dir();
 my $node = PostgreSQL::Test::Cluster->new('ivf_quantized');
@@ -123,29 +124,9 @@ cmp_ok($m{binary}, '>=', $m{none} - 0.05, 'mnist10k: binary recall near unquanti
 verify_clean($node, 'postgres', 'after the recall cases');
 
 # ---- a streaming replica returns the primary's ids in the primary's order
-$node->safe_psql('postgres', 'CREATE TABLE rep_sq8 AS SELECT * FROM ada_none WHERE id < 128');
-$node->safe_psql('postgres', 'CREATE TABLE rep_bin AS SELECT * FROM ada_none WHERE id < 128');
-$node->backup('before_rep_index');
-my $standby = PostgreSQL::Test::Cluster->new('ivf_quantized_standby');
-$standby->init_from_backup($node, 'before_rep_index', has_streaming => 1);
-$standby->start;
-$node->safe_psql('postgres', "CREATE INDEX ON rep_sq8 USING ivfflat (embedding vector_cosine_ops) WITH (lists = 6, quantizer = 'sq8')");
-$node->safe_psql('postgres', "CREATE INDEX ON rep_bin USING ivfflat (embedding vector_l2_ops) WITH (lists = 6, quantizer = 'binary')");
-for my $t ('rep_sq8', 'rep_bin') {
-  $node->safe_psql('postgres', "INSERT INTO $t SELECT * FROM ada_none WHERE id >= 128");
-  $node->safe_psql('postgres', "DELETE FROM $t WHERE id % 5 = 2");
-  $node->safe_psql('postgres', "VACUUM $t");
-}
-$node->wait_for_catchup($standby, 'replay');
-my @rq = @$ada[ 0 .. 19 ];
-for my $case (['rep_sq8', '<=>'], ['rep_bin', '<->']) {
-  my ($t, $op) = @$case;
-  my $p = top_ids($node, 'postgres', $t, \@rq, 'SET ivfflat.probes = 3;', $op);
-  my $s = top_ids($standby, 'postgres', $t, \@rq, 'SET ivfflat.probes = 3;', $op);
-  is_deeply($s, $p, "replica returns the primary's ids in order ($t)");
-}
-verify_clean($standby, 'postgres', 'replica');
-$standby->stop;
+replica_same_ids($node, 'ivf_quantized_standby', 'ada_none', $ada, 'SET ivfflat.probes = 3;',
+  [ 'rep_sq8', '<=>', "USING ivfflat (embedding vector_cosine_ops) WITH (lists = 6, quantizer = 'sq8')" ],
+  [ 'rep_bin', '<->', "USING ivfflat (embedding vector_l2_ops) WITH (lists = 6, quantizer = 'binary')" ]);
 
 # ---- crash recovery: inserts one per transaction, immediate shutdown, every committed row found
 $node->safe_psql('postgres', 'CREATE TABLE crash_q (id int, embedding vector(784))');
