@@ -8,7 +8,8 @@
 #                                         (50,000 x 1,536 synthetic; --quick: 20,000 x 128)
 #   bash bench/run.sh quantized [--quick] every quantizer (none, sq8, binary, pq) of hnsw and
 #                                         ivfflat side by side, FAISS IndexHNSWSQ,
-#                                         IndexIVFScalarQuantizer, IndexIVFPQ + IndexRefineFlat
+#                                         IndexIVFScalarQuantizer + IndexRefineFlat (--faiss-pq:
+#                                         IndexIVFPQ too, minutes of training CPU)
 #                                         (100,000 x 1,536 synthetic; --quick: 10,000; real
 #                                         data: --data ada002 | mnist10k)
 #   bash bench/run.sh highdim [--quick]  the same at 50,000 x 3,072 and 50,000 x 4,096
@@ -35,4 +36,7 @@ bash scripts/cluster.sh start
 rs_log "building the benchmark driver (cmake)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" --target ann_bench >/dev/null
+# FAISS's OpenMP threads sleep instead of spinning at barriers: on a shared machine spinning
+# threads burn the time slices other processes need and inflate the FAISS build's CPU time.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 exec build/ann_bench --method "$method" --out "$RS_ROOT/bench/results" "$@"

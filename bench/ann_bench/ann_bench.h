@@ -111,6 +111,9 @@ struct Options {
   std::vector<std::string> quantizers = {"none", "sq8", "binary", "pq"};
   std::vector<int> hnsw_sweep, ivfflat_sweep;  // ef_search and probes values of the case
   std::vector<size_t> dims = {3072, 4096};     // highdim: one data set per dimension
+  // FAISS IndexIVFPQ + IndexRefineFlat in the quantized comparison (off by default: its
+  // product-quantizer training dominates a run's CPU; --faiss-pq turns it on)
+  bool faiss_pq = false;
   bool dim_given = false, lists_given = false, repeats_given = false, warmup_given = false;
   bool metric_given = false;
 };

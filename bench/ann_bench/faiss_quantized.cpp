@@ -9,7 +9,8 @@
 // IndexHNSWFlat (its own build would build the same graph with distances on codes); its build
 // time is the scalar quantizer's training and encoding only. The IVF indexes share one coarse
 // quantizer (k-means, FAISS's Clustering, at most 64 training points per list) and one
-// assignment of the rows to lists. IndexIVFPQ: d / 8 sub-quantizers of 8 bits (d / 8 bytes per
+// assignment of the rows to lists. IndexIVFPQ, only with --faiss-pq (its product-quantizer
+// training is the largest CPU cost of a run): d / 8 sub-quantizers of 8 bits (d / 8 bytes per
 // vector, binary's size), trained on at most 40 points per centroid (10,240 points, FAISS's minimum
 // for 256 centroids without a warning).
 #include <faiss/Clustering.h>
@@ -166,7 +167,7 @@ std::vector<FaissQuantizedRun> RunFaissQuantized(const Options& o, const Dataset
           },
           true);
     }
-    if ((Wants(o, "pq") || Wants(o, "binary")) && d % 8 == 0) {
+    if (o.faiss_pq && (Wants(o, "pq") || Wants(o, "binary")) && d % 8 == 0) {
       omp_set_num_threads(threads);
       t0 = Clock::now();
       c0 = ProcessCpu();

@@ -74,6 +74,9 @@ void Usage() {
       "                               20,40,80,160)\n"
       "  --ivfflat-sweep a,b,c        probes values (default 1,2,4,8,16,32)\n"
       "  --dims a,b                   highdim: dimensions, one data set each (default 3072,4096)\n"
+      "  --faiss-pq                   also FAISS IndexIVFPQ + IndexRefineFlat (d/8 x 8-bit\n"
+      "                               sub-quantizers, binary's size class); off by default: its\n"
+      "                               training takes minutes of CPU at 1,536+ dimensions\n"
       "  --quick                      quantized: 10,000 x 1,536, 100 queries, 1 pass (a smoke\n"
       "                               run); default 100,000 x 1,536, 300 queries, 2 passes;\n"
       "                               highdim: 50,000 rows, 200 queries (quick: 5,000, 50).\n"
@@ -198,6 +201,8 @@ Options ParseArgs(int argc, char** argv) {
     } else if (a == "--warmup") {
       o.warmup = size_t(ParseLong(a, next(), 0, 10000000));
       o.warmup_given = true;
+    } else if (a == "--faiss-pq") {
+      o.faiss_pq = true;
     } else if (a == "--no-faiss") {
       o.faiss = false;
     } else if (a == "--no-server") {
