@@ -64,9 +64,9 @@ int HnswGetEfConstruction(Relation index);
 QuantizerKind HnswGetQuantizer(Relation index);
 
 // Support functions of an hnsw operator class (FUNCTION n in src/sql/60_hnsw.sql).
-constexpr int kProcDistance = 1;  // distance(a, b) -> float8, smaller is closer
-constexpr int kProcNorm = 2;      // norm(a) -> float8: cosine classes only (values normalised)
-constexpr int kProcTypeInfo = 3;  // (internal) -> internal: the class's pg::DistanceDesc
+constexpr int kProcDistance = 1;      // distance(a, b) -> float8, smaller is closer
+constexpr int kProcNorm = 2;          // norm(a) -> float8: cosine classes only (values normalised)
+constexpr int kProcDistanceDesc = 3;  // (internal) -> internal: the class's pg::DistanceDesc
 constexpr int kNumProcs = 3;
 
 // Build progress sub-phases (pg/ann_am.h): ambuildphasename's names in hnsw_handler.cpp.
@@ -77,7 +77,7 @@ constexpr int kPhaseOrder = kPhaseLoad + 3;       // "ordering elements"
 
 // ---- type support ----
 // The element type and distance of an index come from the descriptor table (pg/distance.h):
-// FUNCTION 3 returns the operator class's entry (pg::OpclassDistance).
+// FUNCTION 3 (kProcDistanceDesc) returns the operator class's entry (pg::OpclassDistance).
 using HnswKernel = pg::StoredKernel;
 
 // Everything needed to compute distances for one index (filled by HnswInitSupport).

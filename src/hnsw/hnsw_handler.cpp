@@ -104,7 +104,7 @@ void HnswInitSupport(Relation index, HnswSupport* sup) {
                        : nullptr;
   sup->collation = index->rd_indcollation[0];
   pg::OpclassProcs procs = {sup->dist_proc->fn_addr, sup->norm_proc != nullptr};
-  sup->dist = pg::OpclassDistance(index, kProcTypeInfo, &procs);
+  sup->dist = pg::OpclassDistance(index, kProcDistanceDesc, &procs);
   sup->type = sup->dist->element;
   sup->kernel = sup->dist->kernel;
   sup->metric = sup->dist->build_metric;

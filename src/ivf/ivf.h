@@ -61,7 +61,7 @@ constexpr int kPhaseAssign = kPhaseKMeans + 1;      // "assigning tuples"
 constexpr int kPhaseLoad = kPhaseKMeans + 2;        // "loading tuples"
 
 // Support functions of an ivfflat operator class (FUNCTION n in src/sql/70_ivfflat.sql).
-constexpr int kProcOpclassInfo = 1;  // (internal) -> internal: the class's pg::DistanceDesc
+constexpr int kProcDistanceDesc = 1;  // (internal) -> internal: the class's pg::DistanceDesc
 constexpr int kNumProcs = 1;
 
 // The operator class's descriptor entry (pg::OpclassDistance). Errors: 0A000 when the class's
@@ -77,7 +77,8 @@ inline int MaxDims(ElementType kind) { return pg::ElementDesc(kind).ivfflat_max_
 inline int ElementSize(ElementType kind, int dims) {
   return pg::ElementDesc(kind).element_size(dims);
 }
-// True when the query/centroid working form is float32 (vector, halfvec); bit works on bytes.
+// True when the working form (pg::ElementTypeDesc: what the batch kernels read) is float32
+// (vector, halfvec); bit works on the packed bits.
 inline bool WorksInFloats(ElementType kind) {
   return pg::ElementDesc(kind).layout == pg::ElementLayout::kDenseFloat;
 }
@@ -88,29 +89,29 @@ int WorkSize(ElementType kind, int dims);
 // messages: bit varying (0A000), "column does not have dimensions" (22023), "column cannot have
 // more than N dimensions for ivfflat index" (54000; for an unquantized vector or halfvec index
 // with a hint naming the quantizer option), "dimensions must be greater than one for this
-// opclass" (22023: spherical k-means, inner product and cosine); also a quantizer on a bit
-// column (0A000).
-int IndexDims(Relation index, ElementType kind, Metric metric, QuantizerKind quantizer);
-// Quantized indexes: the vector's float32 values (cosine: L2-normalised in double precision,
-// halfvec included, so that they are the exact operands of the SQL operator), dims floats into
-// `out`. Returns false when the value is not indexed (a zero vector under cosine). Errors
-// (22000) when its dimensions differ.
-bool DatumToFloats(Datum value, ElementType kind, Metric metric, int dims, float* out);
+// opclass" (22023: spherical k-means, the entry's build metric inner product: inner product and
+// cosine); also a quantizer on an entry that is not quantizable (bit: 0A000).
+int IndexDims(Relation index, const pg::DistanceDesc* dist, QuantizerKind quantizer);
+// Quantized indexes: the vector's float32 values (cosine: L2-normalised, halfvec included, so
+// that they are the exact operands of the SQL operator), dims floats into `out`. Returns false
+// when the value is not indexed (a zero vector under cosine). Errors (22000) when its dimensions
+// differ.
+bool DatumToFloats(Datum value, const pg::DistanceDesc* dist, int dims, float* out);
 // The same for a query value (the distance operators' messages for other dimensions); a NULL
 // query or a zero query under cosine gives the zero vector.
-void QueryToFloats(Datum value, bool isnull, ElementType kind, Metric metric, int dims, float* out);
+void QueryToFloats(Datum value, bool isnull, const pg::DistanceDesc* dist, int dims, float* out);
 
 // Converts an indexed value to the stored element (`out`, ElementSize bytes) and the working
-// form (`work`, WorkSize bytes; may be nullptr). Cosine: normalised. Returns false when the value
-// is not indexed (a zero vector under cosine). Errors (22000) when its dimensions differ.
-bool DatumToElement(Datum value, ElementType kind, Metric metric, int dims, char* out, char* work);
+// form (`work`, WorkSize bytes; may be nullptr), with the type's descriptor (to_float,
+// element_from_floats, elements_to_floats; bit: bits_at). Cosine (dist->normalizes): normalised,
+// and the working form is the stored (rounded, for halfvec) element's. Returns false when the
+// value is not indexed (a zero vector under cosine). Errors (22000) when its dimensions differ.
+bool DatumToElement(Datum value, const pg::DistanceDesc* dist, int dims, char* out, char* work);
 // Converts a query value to the working form (a NULL query gives the zero vector). Errors (22000)
-// when its dimensions differ.
-void QueryToWork(Datum value, bool isnull, ElementType kind, Metric metric, int dims, char* work);
-// Stored element -> working form (float kinds only).
-void ElementToWork(const char* element, ElementType kind, int dims, float* work);
-// Working form of a float centroid -> stored element (bit: 1 where the centroid is > 0.5).
-void CenterToElement(const float* center, ElementType kind, int dims, char* out);
+// with the type's message (pg::ElementTypeDesc::dims_error) when its dimensions differ.
+void QueryToWork(Datum value, bool isnull, const pg::DistanceDesc* dist, int dims, char* work);
+// Stored element -> working form (WorkSize bytes).
+void ElementToWork(const char* element, ElementType kind, int dims, char* work);
 
 // The meta page's fields checked against each other and the relation's size (nblocks blocks):
 // nullptr when consistent, else what is wrong (a stored element kind, metric or quantizer outside
@@ -142,12 +143,19 @@ IvfCache* GetCache(Relation index);
 // process invalidations.
 IvfCache* CopyCacheWithoutCenters(Relation index);
 
-// out[i] = distance from the query (working form) to centroid i, for i < lists; smaller is closer.
+// out[i] = distance from the query (working form) to centroid i, for i < lists; smaller is closer
+// (the entry's batch kernel, pg::DistanceDesc::batch).
 void CenterDistances(const IvfCache* cache, const char* query, float* out);
-// out[k] = distance from the query to the k-th element of a contiguous element array of n.
-// scratch: n * dims floats (used for halfvec).
+// out[k] = distance from the query to the k-th element of a contiguous element array of n: the
+// elements in working form (converted into scratch when the type has elements_to_floats), then
+// the entry's batch kernel. scratch: n * dims floats, or nullptr when the type needs none
+// (NeedsScratch).
 void ElementDistances(const IvfCache* cache, const char* query, const char* elements, int n,
                       float* out, float* scratch);
+// True when ElementDistances needs its scratch (the stored element is not the working form).
+inline bool NeedsScratch(const IvfCache* cache) {
+  return cache->dist->element->elements_to_floats != nullptr;
+}
 
 // Pages.
 void InitPage(Page page, IvfPageType type);

@@ -123,9 +123,8 @@ void SampleCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull
   MemoryContext old = MemoryContextSwitchTo(bs->tmpctx);
   bool ok =
       bs->quantizer != QuantizerKind::kNone
-          ? DatumToFloats(values[0], bs->kind, bs->metric, bs->dims,
-                          reinterpret_cast<float*>(bs->work_tmp))
-          : DatumToElement(values[0], bs->kind, bs->metric, bs->dims, bs->elem_tmp, bs->work_tmp);
+          ? DatumToFloats(values[0], bs->dist, bs->dims, reinterpret_cast<float*>(bs->work_tmp))
+          : DatumToElement(values[0], bs->dist, bs->dims, bs->elem_tmp, bs->work_tmp);
   MemoryContextSwitchTo(old);
   MemoryContextReset(bs->tmpctx);
   if (!ok) return;
@@ -191,9 +190,9 @@ void AssignCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull
   // quantized: the float values now, the code when the batch is flushed
   bool ok = bs->quantizer != QuantizerKind::kNone
                 ? DatumToFloats(
-                      values[0], bs->kind, bs->metric, bs->dims,
+                      values[0], bs->dist, bs->dims,
                       reinterpret_cast<float*>(bs->batch_work + static_cast<Size>(n) * bs->wsize))
-                : DatumToElement(values[0], bs->kind, bs->metric, bs->dims,
+                : DatumToElement(values[0], bs->dist, bs->dims,
                                  bs->batch_elems + static_cast<Size>(n) * bs->esize,
                                  bs->batch_work + static_cast<Size>(n) * bs->wsize);
   MemoryContextSwitchTo(old);
@@ -245,11 +244,8 @@ char* ComputeCentroids(BuildState* bs) {
   for (int i = 0; i < lists; i++) {
     char* elem = stored + static_cast<Size>(i) * bs->esize;
     char* work = bs->centers_work + static_cast<Size>(i) * bs->wsize;
-    CenterToElement(centers + static_cast<Size>(i) * dims, bs->kind, dims, elem);
-    if (WorksInFloats(bs->kind))
-      ElementToWork(elem, bs->kind, dims, reinterpret_cast<float*>(work));
-    else
-      memcpy(work, elem, bs->esize);
+    bs->dist->element->element_from_floats(centers + static_cast<Size>(i) * dims, dims, elem);
+    ElementToWork(elem, bs->kind, dims, work);
   }
   pfree(centers);
   return stored;
@@ -378,7 +374,7 @@ BuildState* InitBuildState(Relation heap, Relation index, ForkNumber fork) {
   bs->metric = opc->metric;
   bs->dist = opc;
   bs->quantizer = GetQuantizer(index);
-  bs->dims = IndexDims(index, opc->type, opc->metric, bs->quantizer);
+  bs->dims = IndexDims(index, opc, bs->quantizer);
   bs->lists = GetLists(index);
   bs->esize = bs->quantizer == QuantizerKind::kNone
                   ? ElementSize(opc->type, bs->dims)

@@ -137,9 +137,8 @@ bool ivfflatinsert(Relation index, Datum* values, bool* isnull, ItemPointer heap
   float* dist = static_cast<float*>(palloc(sizeof(float) * facts.lists));
   // quantized: the row's float values; the code is encoded below with the cached parameters
   bool indexed =
-      quantized ? DatumToFloats(values[0], facts.kind, facts.metric, facts.dims,
-                                reinterpret_cast<float*>(work))
-                : DatumToElement(values[0], facts.kind, facts.metric, facts.dims, element, work);
+      quantized ? DatumToFloats(values[0], facts.dist, facts.dims, reinterpret_cast<float*>(work))
+                : DatumToElement(values[0], facts.dist, facts.dims, element, work);
   if (indexed) {
     IvfCache* cache = GetCache(index);
     CenterDistances(cache, work, dist);

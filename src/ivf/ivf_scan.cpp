@@ -170,10 +170,10 @@ void StartScan(IndexScanDesc scan, ScanState* so) {
   so->rerank_limit = g_rerank_candidates;
   so->mode = pg::RerankMode::kOff;
   if (!so->quantized) {
-    QueryToWork(key->sk_argument, null_query, cache->kind, cache->metric, cache->dims, so->query);
+    QueryToWork(key->sk_argument, null_query, cache->dist, cache->dims, so->query);
   } else {
     float* q = reinterpret_cast<float*>(so->query);
-    QueryToFloats(key->sk_argument, null_query, cache->kind, cache->metric, cache->dims, q);
+    QueryToFloats(key->sk_argument, null_query, cache->dist, cache->dims, q);
     double norm = 0;
     for (int j = 0; j < cache->dims; j++) norm += double(q[j]) * q[j];
     so->qnorm = static_cast<float>(std::sqrt(norm));
@@ -212,7 +212,7 @@ void StartScan(IndexScanDesc scan, ScanState* so) {
 
   Size capacity = DataPageCapacity(cache->element_size);
   so->dist = static_cast<float*>(palloc(sizeof(float) * capacity));
-  so->scratch = cache->kind == ElementType::kHalfvec && !so->quantized
+  so->scratch = NeedsScratch(cache) && !so->quantized
                     ? static_cast<float*>(palloc(sizeof(float) * capacity * cache->dims))
                     : nullptr;
   so->heap_cap = 1024;

@@ -1,13 +1,9 @@
 // ragstore ivfflat: operator-class facts, element conversion, the centroid cache, page helpers.
 #include <cmath>
 
-#include "core/half.h"
-#include "core/list_scan.h"
 #include "ivf/ivf.h"
 #include "pg/blob_pages.h"
 #include "pg/guard.h"
-#include "types/halfvec.h"
-#include "types/vector.h"
 
 extern "C" {
 #include "access/generic_xlog.h"
@@ -16,14 +12,13 @@ extern "C" {
 #include "storage/lmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/varbit.h"
 }
 
 namespace ragstore {
 namespace ivf {
 
 const pg::DistanceDesc* IvfOpclassDistance(Relation index) {
-  const pg::DistanceDesc* d = pg::OpclassDistance(index, kProcOpclassInfo, nullptr);
+  const pg::DistanceDesc* d = pg::OpclassDistance(index, kProcDistanceDesc, nullptr);
   if (!d->ivfflat)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("operator class of index \"%s\" has no ivfflat distance",
@@ -43,12 +38,13 @@ int WorkSize(ElementType kind, int dims) {
   return WorksInFloats(kind) ? dims * 4 : ElementSize(kind, dims);
 }
 
-int IndexDims(Relation index, ElementType kind, Metric metric, QuantizerKind quantizer) {
+int IndexDims(Relation index, const pg::DistanceDesc* dist, QuantizerKind quantizer) {
+  ElementType kind = dist->type;
   // bit varying has no fixed length (as pgvector: 0A000); an expression cast to bit(n) is fine
   if (TupleDescAttr(index->rd_att, 0)->atttypid == VARBITOID)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("type not supported for ivfflat index")));
-  if (quantizer != QuantizerKind::kNone && !WorksInFloats(kind))
+  if (quantizer != QuantizerKind::kNone && !dist->quantizable)
     ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                     errmsg("ivfflat quantizer \"%s\" is not supported for type %s",
                            QuantizerName(quantizer), ElementTypeName(kind)),
@@ -80,9 +76,9 @@ int IndexDims(Relation index, ElementType kind, Metric metric, QuantizerKind qua
                       errhint("WITH (quantizer = 'binary') takes up to %d dimensions.",
                               kMaxDimsQuantized)));
   }
-  // Spherical k-means (inner product, cosine) normalises the samples: one dimension leaves a
-  // single point on each side.
-  if (dims == 1 && (metric == Metric::kInnerProduct || metric == Metric::kCosine))
+  // Spherical k-means (the build metric inner product: inner product, cosine) normalises the
+  // samples: one dimension leaves a single point on each side.
+  if (dims == 1 && dist->build_metric == Metric::kInnerProduct)
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                     errmsg("dimensions must be greater than one for this opclass")));
   return dims;
@@ -106,108 +102,77 @@ bool Normalize(float* x, int dims) {
   return true;
 }
 
-}  // namespace
-
-bool DatumToElement(Datum value, ElementType kind, Metric metric, int dims, char* out, char* work) {
-  switch (kind) {
-    case ElementType::kVector: {
-      Vector* v = DatumGetVector(value);
-      if (v->dim != dims) WrongDims(dims, v->dim);
-      float* dst = reinterpret_cast<float*>(out);
-      memcpy(dst, v->x, sizeof(float) * dims);
-      if (metric == Metric::kCosine && !Normalize(dst, dims)) return false;
-      if (work) memcpy(work, dst, sizeof(float) * dims);
-      return true;
-    }
-    case ElementType::kBit: {
-      VarBit* b = DatumGetVarBitP(value);
-      if (VARBITLEN(b) != dims) WrongDims(dims, VARBITLEN(b));
-      memcpy(out, VARBITS(b), ElementSize(kind, dims));
-      if (work) memcpy(work, out, ElementSize(kind, dims));
-      return true;
-    }
-    case ElementType::kHalfvec: {
-      HalfVector* v = reinterpret_cast<HalfVector*>(PG_DETOAST_DATUM(value));
-      if (v->dim != dims) WrongDims(dims, v->dim);
-      Half* dst = reinterpret_cast<Half*>(out);
-      if (metric != Metric::kCosine) {
-        memcpy(dst, v->x, sizeof(Half) * dims);
-        if (work) HalvesToFloats(dst, reinterpret_cast<float*>(work), dims);
-        return true;
-      }
-      // Cosine: normalise in float, store the rounded halves; the working form is what is stored.
-      float* tmp = static_cast<float*>(palloc(sizeof(float) * dims));
-      HalvesToFloats(v->x, tmp, dims);
-      bool nonzero = Normalize(tmp, dims);
-      if (nonzero) {
-        FloatsToHalves(tmp, dst, dims);
-        if (work) HalvesToFloats(dst, reinterpret_cast<float*>(work), dims);
-      }
-      pfree(tmp);
-      return nonzero;
-    }
-    case ElementType::kSparsevec:  // not an ivfflat type (IvfDistance)
-      break;
+// The detoasted value of `value` with its dimensions checked: WrongDims (22000, "expected %d
+// dimensions, not %d") for an indexed value, the type's distance message (dims_error) for a
+// query.
+const char* CheckedValue(Datum value, const pg::ElementTypeDesc* t, int dims, bool query) {
+  const char* v = DatumGetPointer(PG_DETOAST_DATUM(value));
+  int got = t->dims(v);
+  if (got != dims) {
+    if (!query) WrongDims(dims, got);
+    ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                    errmsg(t->dims_error, static_cast<unsigned>(dims), got)));
   }
-  return false;
+  return v;
 }
 
-void QueryToWork(Datum value, bool isnull, ElementType kind, Metric metric, int dims, char* work) {
+// The dense value v as dims floats in `out`, normalised when the entry normalises; false for a
+// zero vector then.
+bool ValueToFloats(const char* v, const pg::DistanceDesc* dist, int dims, float* out) {
+  const pg::ElementTypeDesc* t = dist->element;
+  if (t->layout != pg::ElementLayout::kDenseFloat)
+    elog(ERROR, "ivfflat: no float form for %s values", t->name);
+  t->to_float(v, out);
+  return !dist->normalizes || Normalize(out, dims);
+}
+
+bool ValueToElement(const char* v, const pg::DistanceDesc* dist, int dims, char* out, char* work) {
+  const pg::ElementTypeDesc* t = dist->element;
+  if (t->layout == pg::ElementLayout::kBits) {
+    // the element and the working form are the packed bits as they are
+    Size offset, nbytes;
+    t->bits_at(v, &offset, &nbytes);
+    memcpy(out, v + offset, t->element_size(dims));
+    if (work) memcpy(work, out, t->element_size(dims));
+    return true;
+  }
+  float* x =
+      work ? reinterpret_cast<float*>(work) : static_cast<float*>(palloc(sizeof(float) * dims));
+  bool indexed = ValueToFloats(v, dist, dims, x);
+  if (indexed) {
+    t->element_from_floats(x, dims, out);
+    // normalised values are rounded when stored (halfvec): the working form is what is stored
+    if (work && dist->normalizes && t->elements_to_floats) t->elements_to_floats(out, dims, x);
+  }
+  if (!work) pfree(x);
+  return indexed;
+}
+
+}  // namespace
+
+bool DatumToElement(Datum value, const pg::DistanceDesc* dist, int dims, char* out, char* work) {
+  return ValueToElement(CheckedValue(value, dist->element, dims, false), dist, dims, out, work);
+}
+
+void QueryToWork(Datum value, bool isnull, const pg::DistanceDesc* dist, int dims, char* work) {
+  int work_size = WorkSize(dist->type, dims);
   if (isnull) {
-    memset(work, 0, WorkSize(kind, dims));
+    memset(work, 0, work_size);
     return;
   }
-  // The distance operators' own messages for a query of other dimensions.
-  if (kind == ElementType::kVector) {
-    Vector* v = DatumGetVector(value);
-    CheckSameDims(dims, v->dim);
-  } else if (kind == ElementType::kHalfvec) {
-    HalfVector* v = reinterpret_cast<HalfVector*>(PG_DETOAST_DATUM(value));
-    if (v->dim != dims)
-      ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                      errmsg("different halfvec dimensions %d and %d", dims, v->dim)));
-  } else if (kind == ElementType::kBit) {
-    VarBit* b = DatumGetVarBitP(value);
-    if (VARBITLEN(b) != dims)
-      ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                      errmsg("different bit lengths %d and %d", dims, VARBITLEN(b))));
-  }
-  char* element = static_cast<char*>(palloc(ElementSize(kind, dims)));
-  if (!DatumToElement(value, kind, metric, dims, element, work))
-    memset(work, 0, WorkSize(kind, dims));  // a zero query under cosine: any order is right
+  const char* v = CheckedValue(value, dist->element, dims, true);
+  char* element = static_cast<char*>(palloc(dist->element->element_size(dims)));
+  if (!ValueToElement(v, dist, dims, element, work))
+    memset(work, 0, work_size);  // a zero query under cosine: any order is right
   pfree(element);
 }
 
-bool DatumToFloats(Datum value, ElementType kind, Metric metric, int dims, float* out) {
-  if (kind == ElementType::kVector) {
-    Vector* v = DatumGetVector(value);
-    if (v->dim != dims) WrongDims(dims, v->dim);
-    memcpy(out, v->x, sizeof(float) * dims);
-  } else if (kind == ElementType::kHalfvec) {
-    HalfVector* v = reinterpret_cast<HalfVector*>(PG_DETOAST_DATUM(value));
-    if (v->dim != dims) WrongDims(dims, v->dim);
-    HalvesToFloats(v->x, out, dims);
-  } else {
-    elog(ERROR, "ivfflat: no float form for bit values");
-  }
-  return metric != Metric::kCosine || Normalize(out, dims);
+bool DatumToFloats(Datum value, const pg::DistanceDesc* dist, int dims, float* out) {
+  return ValueToFloats(CheckedValue(value, dist->element, dims, false), dist, dims, out);
 }
 
-void QueryToFloats(Datum value, bool isnull, ElementType kind, Metric metric, int dims,
-                   float* out) {
-  if (isnull) {
-    memset(out, 0, sizeof(float) * dims);
-    return;
-  }
-  if (kind == ElementType::kVector) {
-    CheckSameDims(dims, DatumGetVector(value)->dim);
-  } else if (kind == ElementType::kHalfvec) {
-    HalfVector* v = reinterpret_cast<HalfVector*>(PG_DETOAST_DATUM(value));
-    if (v->dim != dims)
-      ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                      errmsg("different halfvec dimensions %d and %d", dims, v->dim)));
-  }
-  if (!DatumToFloats(value, kind, metric, dims, out))
+void QueryToFloats(Datum value, bool isnull, const pg::DistanceDesc* dist, int dims, float* out) {
+  if (isnull || !ValueToFloats(CheckedValue(value, dist->element, dims, true), dist, dims, out))
     memset(out, 0, sizeof(float) * dims);  // a zero query under cosine: any order is right
 }
 
@@ -220,30 +185,12 @@ void EncodeElement(const IvfCache* cache, const float* x, char* element) {
       [&] { EncodeEntries(q, dims, params, x, 1, reinterpret_cast<uint8_t*>(element), stride); });
 }
 
-void ElementToWork(const char* element, ElementType kind, int dims, float* work) {
-  if (kind == ElementType::kVector) memcpy(work, element, sizeof(float) * dims);
-  if (kind == ElementType::kHalfvec)
-    HalvesToFloats(reinterpret_cast<const Half*>(element), work, dims);
-}
-
-void CenterToElement(const float* center, ElementType kind, int dims, char* out) {
-  switch (kind) {
-    case ElementType::kVector:
-      memcpy(out, center, sizeof(float) * dims);
-      return;
-    case ElementType::kBit: {
-      uint8* bytes = reinterpret_cast<uint8*>(out);
-      memset(bytes, 0, ElementSize(kind, dims));
-      for (int i = 0; i < dims; i++)
-        if (center[i] > 0.5f) bytes[i / 8] |= static_cast<uint8>(0x80 >> (i % 8));
-      return;
-    }
-    case ElementType::kHalfvec:
-      FloatsToHalves(center, reinterpret_cast<Half*>(out), dims);
-      return;
-    case ElementType::kSparsevec:  // not an ivfflat type (IvfDistance)
-      break;
-  }
+void ElementToWork(const char* element, ElementType kind, int dims, char* work) {
+  const pg::ElementTypeDesc& t = pg::ElementDesc(kind);
+  if (t.elements_to_floats)
+    t.elements_to_floats(element, dims, reinterpret_cast<float*>(work));
+  else
+    memcpy(work, element, t.element_size(dims));
 }
 
 namespace {
@@ -290,18 +237,14 @@ const char* IvfMetaProblem(const IvfMetaData& meta, BlockNumber nblocks) {
   return nullptr;
 }
 
-IvfCache* GetCache(Relation index) {
-  IvfCache* cache = static_cast<IvfCache*>(index->rd_amcache);
-  if (cache != nullptr && cache->relfilenode == index->rd_node.relNode) return cache;
-  if (cache != nullptr) {
-    pfree(cache);
-    index->rd_amcache = nullptr;
-  }
+namespace {
 
+// The meta page, checked (IvfMetaProblem). Errors: XX002 when it is not an ivfflat meta page of
+// a known version or is damaged.
+IvfMetaData ReadCheckedMeta(Relation index) {
   Buffer buf = ReadBuffer(index, kMetaBlock);
   LockBuffer(buf, BUFFER_LOCK_SHARE);
-  Page page = BufferGetPage(buf);
-  IvfMetaData meta = *reinterpret_cast<IvfMetaData*>(PageGetContents(page));
+  IvfMetaData meta = *reinterpret_cast<IvfMetaData*>(PageGetContents(BufferGetPage(buf)));
   UnlockReleaseBuffer(buf);
   if (meta.magic != kIvfMagic ||
       (meta.version != kIvfVersion && meta.version != kIvfVersionQuantized))
@@ -313,49 +256,50 @@ IvfCache* GetCache(Relation index) {
                     errmsg("index \"%s\" has a damaged meta page: %s",
                            RelationGetRelationName(index), problem),
                     errhint("REINDEX the index.")));
-  // (IvfMetaProblem checked the codes: an entry ivfflat indexes)
-  const pg::DistanceDesc* dist = IvfDistance(meta.kind, meta.metric);
-  ElementType kind = dist->type;
-  int work_size = WorkSize(kind, meta.dims);
-  const bool quantized = meta.version == kIvfVersionQuantized;
-  QuantizerKind quantizer =
-      quantized ? static_cast<QuantizerKind>(meta.quantizer) : QuantizerKind::kNone;
-  Size param_count = QuantizerParamCount(quantizer, meta.dims);
-  Size centers_bytes = static_cast<Size>(work_size) * meta.lists;
-  // Quantized: the parameter pages hold the serialised quantizer, then the centroids (float4).
-  char* blob = nullptr;
-  const uint8_t* parsed_params = nullptr;
-  if (quantized) {
-    Size blob_bytes = meta.quantizer_bytes + centers_bytes;
-    blob = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, blob_bytes));
-    pg::BlobRead(index, meta.blob_block, blob_bytes, sizeof(IvfPageOpaque), blob);
-    QuantizerKind parsed_kind = QuantizerKind::kNone;
-    size_t parsed_dims = 0;
-    bool parsed = pg::GuardedCall([&] {
-      try {
-        ParseQuantizer(reinterpret_cast<const uint8_t*>(blob), meta.quantizer_bytes, &parsed_kind,
-                       &parsed_dims, &parsed_params);
-        return true;
-      } catch (const Error&) {
-        return false;
-      }
-    });
-    if (!parsed || parsed_kind != quantizer || parsed_dims != static_cast<size_t>(meta.dims))
-      ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
-                      errmsg("index \"%s\" has damaged quantizer parameters",
-                             RelationGetRelationName(index))));
-  }
+  return meta;
+}
+
+// A quantized index's parameter pages: the serialised quantizer, then the centroids (float4,
+// centers_bytes). Returns the pages' bytes (palloc'd) and sets *params to the parsed parameters
+// inside them. Errors: XX002 when they do not parse as the meta page's quantizer.
+char* ReadQuantizerPages(Relation index, const IvfMetaData& meta, QuantizerKind quantizer,
+                         Size centers_bytes, const uint8_t** params) {
+  Size blob_bytes = meta.quantizer_bytes + centers_bytes;
+  char* blob = static_cast<char*>(MemoryContextAllocHuge(CurrentMemoryContext, blob_bytes));
+  pg::BlobRead(index, meta.blob_block, blob_bytes, sizeof(IvfPageOpaque), blob);
+  QuantizerKind parsed_kind = QuantizerKind::kNone;
+  size_t parsed_dims = 0;
+  bool parsed = pg::GuardedCall([&] {
+    try {
+      ParseQuantizer(reinterpret_cast<const uint8_t*>(blob), meta.quantizer_bytes, &parsed_kind,
+                     &parsed_dims, params);
+      return true;
+    } catch (const Error&) {
+      return false;
+    }
+  });
+  if (!parsed || parsed_kind != quantizer || parsed_dims != static_cast<size_t>(meta.dims))
+    ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                    errmsg("index \"%s\" has damaged quantizer parameters",
+                           RelationGetRelationName(index))));
+  return blob;
+}
+
+// One chunk in rd_indexcxt: the cache's fields from meta and its arrays (list locations,
+// centroids of centers_bytes, param_count quantizer parameters), not yet filled.
+IvfCache* NewCache(Relation index, const IvfMetaData& meta, const pg::DistanceDesc* dist,
+                   QuantizerKind quantizer, Size centers_bytes, Size param_count) {
   Size size = MAXALIGN(sizeof(IvfCache)) + MAXALIGN(sizeof(BlockNumber) * meta.lists) +
               MAXALIGN(sizeof(OffsetNumber) * meta.lists) + MAXALIGN(centers_bytes) +
               sizeof(float) * param_count;
   char* chunk = static_cast<char*>(MemoryContextAllocHuge(index->rd_indexcxt, size));
-  cache = reinterpret_cast<IvfCache*>(chunk);
+  IvfCache* cache = reinterpret_cast<IvfCache*>(chunk);
   cache->relfilenode = index->rd_node.relNode;
   cache->dims = meta.dims;
   cache->lists = meta.lists;
   cache->element_size = meta.element_size;
-  cache->work_size = work_size;
-  cache->kind = kind;
+  cache->work_size = WorkSize(dist->type, meta.dims);
+  cache->kind = dist->type;
   cache->metric = dist->metric;
   cache->dist = dist;
   cache->quantizer = quantizer;
@@ -366,42 +310,68 @@ IvfCache* GetCache(Relation index) {
   p += MAXALIGN(sizeof(OffsetNumber) * meta.lists);
   cache->centers = p;
   p += MAXALIGN(centers_bytes);
-  cache->params = nullptr;
-  if (quantized) {
-    cache->params = reinterpret_cast<float*>(p);
-    memcpy(cache->params, parsed_params, sizeof(float) * param_count);
-    memcpy(cache->centers, blob + meta.quantizer_bytes, centers_bytes);
-    pfree(blob);
-  }
+  cache->params = param_count > 0 ? reinterpret_cast<float*>(p) : nullptr;
+  return cache;
+}
 
+// Walks the list pages from the meta page's first one: each list's tuple location and (unless
+// quantized: those came from the parameter pages) its centroid in working form. Returns the
+// number of lists found (at most meta.lists).
+int ReadListTuples(Relation index, const IvfMetaData& meta, bool quantized, IvfCache* cache) {
   int list = 0;
   BlockNumber blk = meta.first_list_block;
   while (BlockNumberIsValid(blk) && list < meta.lists) {
-    buf = ReadBuffer(index, blk);
+    Buffer buf = ReadBuffer(index, blk);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
-    page = BufferGetPage(buf);
+    Page page = BufferGetPage(buf);
     OffsetNumber max = PageGetMaxOffsetNumber(page);
     for (OffsetNumber off = FirstOffsetNumber; off <= max && list < meta.lists; off++) {
       IvfListTuple* lt =
           reinterpret_cast<IvfListTuple*>(PageGetItem(page, PageGetItemId(page, off)));
       cache->list_block[list] = blk;
       cache->list_offset[list] = off;
-      char* center = cache->centers + static_cast<Size>(work_size) * list;
-      // (a quantized index's centroids came from its parameter pages)
-      if (!quantized && WorksInFloats(kind))
-        ElementToWork(lt->center, kind, meta.dims, reinterpret_cast<float*>(center));
-      else if (!quantized)
-        memcpy(center, lt->center, meta.element_size);
+      char* center = cache->centers + static_cast<Size>(cache->work_size) * list;
+      if (!quantized) ElementToWork(lt->center, cache->kind, meta.dims, center);
       list++;
     }
     blk = PageOpaque(page)->next;
     UnlockReleaseBuffer(buf);
   }
-  if (list != meta.lists) {
-    pfree(chunk);
+  return list;
+}
+
+}  // namespace
+
+IvfCache* GetCache(Relation index) {
+  IvfCache* cache = static_cast<IvfCache*>(index->rd_amcache);
+  if (cache != nullptr && cache->relfilenode == index->rd_node.relNode) return cache;
+  if (cache != nullptr) {
+    pfree(cache);
+    index->rd_amcache = nullptr;
+  }
+  IvfMetaData meta = ReadCheckedMeta(index);
+  // (IvfMetaProblem checked the codes: an entry ivfflat indexes)
+  const pg::DistanceDesc* dist = IvfDistance(meta.kind, meta.metric);
+  const bool quantized = meta.version == kIvfVersionQuantized;
+  QuantizerKind quantizer =
+      quantized ? static_cast<QuantizerKind>(meta.quantizer) : QuantizerKind::kNone;
+  Size param_count = QuantizerParamCount(quantizer, meta.dims);
+  Size centers_bytes = static_cast<Size>(WorkSize(dist->type, meta.dims)) * meta.lists;
+  const uint8_t* params = nullptr;
+  char* blob =
+      quantized ? ReadQuantizerPages(index, meta, quantizer, centers_bytes, &params) : nullptr;
+  cache = NewCache(index, meta, dist, quantizer, centers_bytes, param_count);
+  if (quantized) {
+    memcpy(cache->params, params, sizeof(float) * param_count);
+    memcpy(cache->centers, blob + meta.quantizer_bytes, centers_bytes);
+    pfree(blob);
+  }
+  int found = ReadListTuples(index, meta, quantized, cache);
+  if (found != meta.lists) {
+    pfree(cache);
     ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
                     errmsg("index \"%s\" has %d lists on disk, expected %d",
-                           RelationGetRelationName(index), list, meta.lists)));
+                           RelationGetRelationName(index), found, meta.lists)));
   }
   index->rd_amcache = cache;
   return cache;
@@ -426,53 +396,19 @@ IvfCache* CopyCacheWithoutCenters(Relation index) {
 }
 
 void CenterDistances(const IvfCache* cache, const char* query, float* out) {
-  switch (cache->metric) {
-    case Metric::kL2:
-      BatchL2Squared(reinterpret_cast<const float*>(query),
-                     reinterpret_cast<const float*>(cache->centers), cache->lists, cache->dims,
-                     out);
-      return;
-    case Metric::kInnerProduct:
-    case Metric::kCosine:
-      BatchNegativeInnerProduct(reinterpret_cast<const float*>(query),
-                                reinterpret_cast<const float*>(cache->centers), cache->lists,
-                                cache->dims, out);
-      return;
-    case Metric::kHamming:
-      BatchHamming(reinterpret_cast<const uint8_t*>(query),
-                   reinterpret_cast<const uint8_t*>(cache->centers), cache->lists,
-                   cache->element_size, out);
-      return;
-    default:  // GetCache took only ivfflat's metrics (IvfDistance)
-      elog(ERROR, "ivfflat: unsupported metric %s", MetricName(cache->metric));
-  }
+  cache->dist->batch(query, cache->centers, cache->lists, cache->dims, out);
 }
 
 void ElementDistances(const IvfCache* cache, const char* query, const char* elements, int n,
                       float* out, float* scratch) {
-  const float* q = reinterpret_cast<const float*>(query);
-  const float* base = reinterpret_cast<const float*>(elements);
-  if (cache->kind == ElementType::kHalfvec) {
-    // One bulk F16C conversion of the page's contiguous halves, then the float kernels.
-    HalvesToFloats(reinterpret_cast<const Half*>(elements), scratch,
-                   static_cast<size_t>(n) * cache->dims);
-    base = scratch;
+  const pg::ElementTypeDesc* t = cache->dist->element;
+  const char* rows = elements;
+  if (t->elements_to_floats) {
+    // One bulk conversion of the page's contiguous elements (halfvec: F16C), then the kernel.
+    t->elements_to_floats(elements, static_cast<size_t>(n) * cache->dims, scratch);
+    rows = reinterpret_cast<const char*>(scratch);
   }
-  switch (cache->metric) {
-    case Metric::kL2:
-      BatchL2Squared(q, base, n, cache->dims, out);
-      return;
-    case Metric::kInnerProduct:
-    case Metric::kCosine:
-      BatchNegativeInnerProduct(q, base, n, cache->dims, out);
-      return;
-    case Metric::kHamming:
-      BatchHamming(reinterpret_cast<const uint8_t*>(query),
-                   reinterpret_cast<const uint8_t*>(elements), n, cache->element_size, out);
-      return;
-    default:  // GetCache took only ivfflat's metrics (IvfDistance)
-      elog(ERROR, "ivfflat: unsupported metric %s", MetricName(cache->metric));
-  }
+  cache->dist->batch(query, rows, n, cache->dims, out);
 }
 
 void InitPage(Page page, IvfPageType type) {

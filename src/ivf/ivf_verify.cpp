@@ -46,15 +46,14 @@ constexpr int32 kOwnerNone = -1;
 constexpr int32 kOwnerMeta = -2;  // meta or list page
 
 struct IndexedArg {
-  ElementType kind;
-  Metric metric;
+  const pg::DistanceDesc* dist;
   int dims;
   char* element;
 };
 
 bool IvfValueIndexed(void* arg, Datum value) {
   auto* a = static_cast<IndexedArg*>(arg);
-  return DatumToElement(value, a->kind, a->metric, a->dims, a->element, nullptr);
+  return DatumToElement(value, a->dist, a->dims, a->element, nullptr);
 }
 
 bool PageHeaderSane(Page page) {
@@ -254,6 +253,105 @@ bool CheckParameterPages(Relation index, Report* rep, const IvfMetaData* meta, i
 
 }  // namespace
 
+namespace {
+
+// Reads and checks the meta page against itself, the relation's size, the operator class, the
+// column and the index's options. False (the problem reported) when nothing else can be
+// checked; problems that leave the pages readable are reported and the check goes on.
+bool CheckMeta(Relation index, BlockNumber nblocks, const pg::DistanceDesc* opc, Report* rep,
+               IvfMetaData* meta) {
+  const char* bad = nullptr;
+  Buffer buf = ReadBuffer(index, kMetaBlock);
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  Page page = BufferGetPage(buf);
+  if (PageIsNew(page))
+    bad = "block 0 is not initialised";
+  else if (!PageHeaderSane(page) || PageOpaque(page)->type != kPageMeta)
+    bad = "not an ivfflat meta page";
+  else
+    *meta = *reinterpret_cast<IvfMetaData*>(PageGetContents(page));
+  UnlockReleaseBuffer(buf);
+  if (bad == nullptr) {
+    bad = IvfMetaProblem(*meta, nblocks);
+    if (bad == nullptr && meta->kind != static_cast<uint16>(opc->type))
+      bad = "element kind is not the operator class's";
+  }
+  if (bad != nullptr) {
+    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
+               "%s: nothing else checked", bad);
+    return false;
+  }
+  if (meta->metric != static_cast<uint16>(opc->metric))
+    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
+               "metric %u, the operator class's %u", meta->metric,
+               static_cast<unsigned>(opc->metric));
+  int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+  if (typmod > 0 && meta->dims != typmod)
+    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
+               "%d dimensions, the column %d", meta->dims, typmod);
+  if (meta->lists != GetLists(index))
+    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
+               "%d lists, the index's option %d", meta->lists, GetLists(index));
+  QuantizerKind qkind = meta->version == kIvfVersionQuantized
+                            ? static_cast<QuantizerKind>(meta->quantizer)
+                            : QuantizerKind::kNone;
+  if (qkind != GetQuantizer(index))
+    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
+               "quantizer %s, the index's option %s", QuantizerName(qkind),
+               QuantizerName(GetQuantizer(index)));
+  return true;
+}
+
+// Pages on no chain: first follows each chain past the tail WalkChain saw (inserts go on
+// meanwhile), or from an empty list's new first page, then reports every initialised page still
+// on no chain as an orphan.
+void ReportOrphans(ChainWalk* w, const IvfMetaData& meta, const BlockNumber* tail,
+                   const BlockNumber* where_blk, const OffsetNumber* where_off) {
+  Relation index = w->index;
+  const int32* owner = w->owner;
+  BlockNumber nblocks = w->nblocks;
+  bool any_orphan = false;
+  for (BlockNumber b = 1; b < nblocks && !any_orphan; b++) any_orphan = owner[b] == kOwnerNone;
+  if (!any_orphan) return;
+  for (int list = 0; list < meta.lists; list++) {
+    BlockNumber from;
+    if (BlockNumberIsValid(tail[list])) {
+      Buffer buf = ReadBuffer(index, tail[list]);
+      LockBuffer(buf, BUFFER_LOCK_SHARE);
+      Page page = BufferGetPage(buf);
+      from = PageIsNew(page) ? InvalidBlockNumber : PageOpaque(page)->next;
+      UnlockReleaseBuffer(buf);
+    } else if (BlockNumberIsValid(where_blk[list])) {
+      // the list was empty: its first page may have come meanwhile
+      Buffer buf = ReadBuffer(index, where_blk[list]);
+      LockBuffer(buf, BUFFER_LOCK_SHARE);
+      Page page = BufferGetPage(buf);
+      from =
+          reinterpret_cast<IvfListTuple*>(PageGetItem(page, PageGetItemId(page, where_off[list])))
+              ->start_block;
+      UnlockReleaseBuffer(buf);
+    } else {
+      from = InvalidBlockNumber;
+    }
+    if (BlockNumberIsValid(from) && from < nblocks && owner[from] == kOwnerNone)
+      WalkChain(w, list, from, BlockNumberIsValid(tail[list]) ? tail[list] : InvalidBlockNumber);
+  }
+  for (BlockNumber b = 1; b < nblocks; b++) {
+    if (owner[b] != kOwnerNone) continue;
+    CHECK_FOR_INTERRUPTS();
+    Buffer buf = ReadBuffer(index, b);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    bool is_new = PageIsNew(BufferGetPage(buf));
+    UnlockReleaseBuffer(buf);
+    // a zeroed page is an extension whose first write never happened (a crash): not damage
+    if (!is_new)
+      AddProblem(w->rep, b, InvalidOffsetNumber, nullptr, "orphan page",
+                 "an initialised page on no list's chain");
+  }
+}
+
+}  // namespace
+
 void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallindexed, Report* rep) {
   BlockNumber nblocks = RelationGetNumberOfBlocks(index);
   if (nblocks == 0) {
@@ -262,48 +360,9 @@ void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallind
     return;
   }
   IvfMetaData meta;
-  const char* bad = nullptr;
-  {
-    Buffer buf = ReadBuffer(index, kMetaBlock);
-    LockBuffer(buf, BUFFER_LOCK_SHARE);
-    Page page = BufferGetPage(buf);
-    if (PageIsNew(page))
-      bad = "block 0 is not initialised";
-    else if (!PageHeaderSane(page) || PageOpaque(page)->type != kPageMeta)
-      bad = "not an ivfflat meta page";
-    else
-      meta = *reinterpret_cast<IvfMetaData*>(PageGetContents(page));
-    UnlockReleaseBuffer(buf);
-  }
   const pg::DistanceDesc* opc = IvfOpclassDistance(index);
-  if (bad == nullptr) {
-    bad = IvfMetaProblem(meta, nblocks);
-    if (bad == nullptr && meta.kind != static_cast<uint16>(opc->type))
-      bad = "element kind is not the operator class's";
-  }
-  if (bad != nullptr) {
-    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
-               "%s: nothing else checked", bad);
-    return;
-  }
-  if (meta.metric != static_cast<uint16>(opc->metric))
-    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
-               "metric %u, the operator class's %u", meta.metric,
-               static_cast<unsigned>(opc->metric));
-  int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
-  if (typmod > 0 && meta.dims != typmod)
-    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
-               "%d dimensions, the column %d", meta.dims, typmod);
-  if (meta.lists != GetLists(index))
-    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
-               "%d lists, the index's option %d", meta.lists, GetLists(index));
+  if (!CheckMeta(index, nblocks, opc, rep, &meta)) return;
   const bool quantized = meta.version == kIvfVersionQuantized;
-  QuantizerKind qkind =
-      quantized ? static_cast<QuantizerKind>(meta.quantizer) : QuantizerKind::kNone;
-  if (qkind != GetQuantizer(index))
-    AddProblem(rep, kMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
-               "quantizer %s, the index's option %s", QuantizerName(qkind),
-               QuantizerName(GetQuantizer(index)));
 
   // Owner of each block: list number, kOwnerMeta, or kOwnerNone (4 bytes per block).
   auto* owner =
@@ -333,50 +392,9 @@ void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallind
       AddProblem(rep, where_blk[list], where_off[list], nullptr, "list page",
                  "list %d's insert block %u is not on its chain", list, insert[list]);
   }
+  ReportOrphans(&w, meta, tail, where_blk, where_off);
 
-  // Pages on no chain: first follow each chain past the tail seen above (inserts go on).
-  bool any_orphan = false;
-  for (BlockNumber b = 1; b < nblocks && !any_orphan; b++) any_orphan = owner[b] == kOwnerNone;
-  if (any_orphan) {
-    for (int list = 0; list < meta.lists; list++) {
-      BlockNumber from;
-      if (BlockNumberIsValid(tail[list])) {
-        Buffer buf = ReadBuffer(index, tail[list]);
-        LockBuffer(buf, BUFFER_LOCK_SHARE);
-        Page page = BufferGetPage(buf);
-        from = PageIsNew(page) ? InvalidBlockNumber : PageOpaque(page)->next;
-        UnlockReleaseBuffer(buf);
-      } else if (BlockNumberIsValid(where_blk[list])) {
-        // the list was empty: its first page may have come meanwhile
-        Buffer buf = ReadBuffer(index, where_blk[list]);
-        LockBuffer(buf, BUFFER_LOCK_SHARE);
-        Page page = BufferGetPage(buf);
-        from =
-            reinterpret_cast<IvfListTuple*>(PageGetItem(page, PageGetItemId(page, where_off[list])))
-                ->start_block;
-        UnlockReleaseBuffer(buf);
-      } else {
-        from = InvalidBlockNumber;
-      }
-      if (BlockNumberIsValid(from) && from < nblocks && owner[from] == kOwnerNone)
-        WalkChain(&w, list, from, BlockNumberIsValid(tail[list]) ? tail[list] : InvalidBlockNumber);
-    }
-    for (BlockNumber b = 1; b < nblocks; b++) {
-      if (owner[b] != kOwnerNone) continue;
-      CHECK_FOR_INTERRUPTS();
-      Buffer buf = ReadBuffer(index, b);
-      LockBuffer(buf, BUFFER_LOCK_SHARE);
-      bool is_new = PageIsNew(BufferGetPage(buf));
-      UnlockReleaseBuffer(buf);
-      // a zeroed page is an extension whose first write never happened (a crash): not damage
-      if (!is_new)
-        AddProblem(rep, b, InvalidOffsetNumber, nullptr, "orphan page",
-                   "an initialised page on no list's chain");
-    }
-  }
-
-  IndexedArg arg{opc->type, opc->metric, meta.dims,
-                 static_cast<char*>(palloc(ElementSize(opc->type, meta.dims)))};
+  IndexedArg arg{opc, meta.dims, static_cast<char*>(palloc(ElementSize(opc->type, meta.dims)))};
   verify::CheckHeapTids(heap, index, snapshot, &heap_tids, heapallindexed, IvfValueIndexed, &arg,
                         rep);
 }

@@ -13,6 +13,7 @@
 #include "core/bits.h"
 #include "core/distance.h"
 #include "core/half.h"
+#include "core/list_scan.h"
 #include "types/halfvec.h"
 #include "types/sparsevec.h"
 #include "types/vector.h"
@@ -65,6 +66,9 @@ void VectorToFloat(const char* value, float* out) {
 }
 Size VectorFromFloatSize(int dims) { return VectorSize(dims); }
 int VectorElementSize(int dims) { return dims * static_cast<int>(sizeof(float)); }
+void VectorElementFromFloats(const float* x, int dims, char* out) {
+  memcpy(out, x, sizeof(float) * dims);
+}
 void VectorFromFloat(const float* x, int dims, char* out) {
   auto* v = reinterpret_cast<Vector*>(out);
   SET_VARSIZE(v, VectorSize(dims));
@@ -106,6 +110,12 @@ char* HalfNormalize(const char* value) {
 
 void HalfToFloatValues(const char* value, float* out) {
   HalvesToFloats(H(value)->x, out, H(value)->dim);
+}
+void HalfElementFromFloats(const float* x, int dims, char* out) {
+  FloatsToHalves(x, reinterpret_cast<Half*>(out), dims);
+}
+void HalfElementsToFloats(const char* elements, size_t count, float* out) {
+  HalvesToFloats(reinterpret_cast<const Half*>(elements), out, count);
 }
 void HalfFromFloat(const float* x, int dims, char* out) {
   auto* v = reinterpret_cast<HalfVector*>(out);
@@ -155,26 +165,52 @@ float BitJaccard(const char* a, const char* b) {
   return static_cast<float>(JaccardDistance(VARBITS(B(a)), VARBITS(B(b)), VARBITBYTES(B(a))));
 }
 
+void BitElementFromFloats(const float* x, int dims, char* out) {
+  uint8* bytes = reinterpret_cast<uint8*>(out);
+  memset(bytes, 0, BitElementSize(dims));
+  for (int i = 0; i < dims; i++)
+    if (x[i] > 0.5f) bytes[i / 8] |= static_cast<uint8>(0x80 >> (i % 8));
+}
+
 void BitsAt(const char* value, Size* offset, Size* nbytes) {
   *offset = offsetof(VarBit, bit_dat);
   *nbytes = VARBITBYTES(B(value));
 }
 
+// ---------------------------------------------------------------- batch kernels (ivfflat)
+
+const float* F(const char* p) { return reinterpret_cast<const float*>(p); }
+const uint8_t* U8(const char* p) { return reinterpret_cast<const uint8_t*>(p); }
+void BatchFloatL2(const char* q, const char* rows, size_t n, int dims, float* out) {
+  BatchL2Squared(F(q), F(rows), n, dims, out);
+}
+void BatchFloatIp(const char* q, const char* rows, size_t n, int dims, float* out) {
+  BatchNegativeInnerProduct(F(q), F(rows), n, dims, out);
+}
+void BatchBitHamming(const char* q, const char* rows, size_t n, int dims, float* out) {
+  BatchHamming(U8(q), U8(rows), n, BitElementSize(dims), out);
+}
+
 // ---------------------------------------------------------------- the tables
 
+// {type, name, hnsw limit, ivfflat limit, what the limits count, dims from typmod, dims, limit
+//  count, dims error, normalize, layout, to_float, from_float_size, from_float, bits_at,
+//  sparse_view, element_size, element_from_floats, elements_to_floats}
 const ElementTypeDesc kElementTypes[] = {
     {ElementType::kVector, "vector", 2000, 2000, "dimensions", true, VectorDims, VectorDims,
      "different vector dimensions %u and %d", VectorNormalize, ElementLayout::kDenseFloat,
-     VectorToFloat, VectorFromFloatSize, VectorFromFloat, nullptr, nullptr, VectorElementSize},
+     VectorToFloat, VectorFromFloatSize, VectorFromFloat, nullptr, nullptr, VectorElementSize,
+     VectorElementFromFloats, nullptr},
     {ElementType::kHalfvec, "halfvec", 4000, 4000, "dimensions", true, HalfDims, HalfDims,
      "different halfvec dimensions %u and %d", HalfNormalize, ElementLayout::kDenseFloat,
-     HalfToFloatValues, HalfSize, HalfFromFloat, nullptr, nullptr, HalfElementSize},
+     HalfToFloatValues, HalfSize, HalfFromFloat, nullptr, nullptr, HalfElementSize,
+     HalfElementFromFloats, HalfElementsToFloats},
     {ElementType::kBit, "bit", 64000, 64000, "dimensions", true, BitDims, BitDims,
      "different bit lengths %u and %d", nullptr, ElementLayout::kBits, nullptr, nullptr, nullptr,
-     BitsAt, nullptr, BitElementSize},
+     BitsAt, nullptr, BitElementSize, BitElementFromFloats, nullptr},
     {ElementType::kSparsevec, "sparsevec", 1000, 0, "non-zero elements", false, SparseDims,
      SparseNnz, "different sparsevec dimensions %u and %d", SparseNormalize, ElementLayout::kSparse,
-     nullptr, nullptr, nullptr, nullptr, SparseViewOf, nullptr},
+     nullptr, nullptr, nullptr, nullptr, SparseViewOf, nullptr, nullptr, nullptr},
 };
 
 const ElementTypeDesc* E(ElementType t) { return &kElementTypes[static_cast<int>(t) - 1]; }
@@ -184,50 +220,59 @@ constexpr Metric kL2 = Metric::kL2, kIp = Metric::kInnerProduct, kCos = Metric::
 constexpr ElementType kVec = ElementType::kVector, kHalf = ElementType::kHalfvec,
                       kBit = ElementType::kBit, kSparse = ElementType::kSparsevec;
 
-// {type, metric, operator class, operator, FUNCTION 1, kernel, normalizes, build metric, hnsw,
-//  ivfflat, quantizable, element}
+// {type, metric, operator class, operator, FUNCTION 1, kernel, batch kernel, normalizes,
+//  build metric, hnsw, ivfflat, quantizable, element}
 const DistanceDesc kDistances[] = {
-    {kVec, kL2, "vector_l2_ops", "<->", vector_l2_squared_distance, VectorL2, false, kL2, true,
-     true, true, E(kVec)},
-    {kVec, kIp, "vector_ip_ops", "<#>", vector_negative_inner_product, VectorIp, false, kIp, true,
-     true, true, E(kVec)},
-    {kVec, kCos, "vector_cosine_ops", "<=>", vector_negative_inner_product, VectorIp, true, kIp,
-     true, true, true, E(kVec)},
-    {kVec, kL1, "vector_l1_ops", "<+>", l1_distance, VectorL1, false, kL1, true, false, false,
-     E(kVec)},
-    {kHalf, kL2, "halfvec_l2_ops", "<->", halfvec_l2_squared_distance, HalfL2, false, kL2, true,
-     true, true, E(kHalf)},
-    {kHalf, kIp, "halfvec_ip_ops", "<#>", halfvec_negative_inner_product, HalfIp, false, kIp, true,
-     true, true, E(kHalf)},
-    {kHalf, kCos, "halfvec_cosine_ops", "<=>", halfvec_negative_inner_product, HalfIp, true, kIp,
-     true, true, true, E(kHalf)},
-    {kHalf, kL1, "halfvec_l1_ops", "<+>", halfvec_l1_distance, HalfL1, false, kL1, true, false,
-     false, E(kHalf)},
-    {kSparse, kL2, "sparsevec_l2_ops", "<->", sparsevec_l2_squared_distance, SparseL2, false, kL2,
+    {kVec, kL2, "vector_l2_ops", "<->", vector_l2_squared_distance, VectorL2, BatchFloatL2, false,
+     kL2, true, true, true, E(kVec)},
+    {kVec, kIp, "vector_ip_ops", "<#>", vector_negative_inner_product, VectorIp, BatchFloatIp,
+     false, kIp, true, true, true, E(kVec)},
+    {kVec, kCos, "vector_cosine_ops", "<=>", vector_negative_inner_product, VectorIp, BatchFloatIp,
+     true, kIp, true, true, true, E(kVec)},
+    {kVec, kL1, "vector_l1_ops", "<+>", l1_distance, VectorL1, nullptr, false, kL1, true, false,
+     false, E(kVec)},
+    {kHalf, kL2, "halfvec_l2_ops", "<->", halfvec_l2_squared_distance, HalfL2, BatchFloatL2, false,
+     kL2, true, true, true, E(kHalf)},
+    {kHalf, kIp, "halfvec_ip_ops", "<#>", halfvec_negative_inner_product, HalfIp, BatchFloatIp,
+     false, kIp, true, true, true, E(kHalf)},
+    {kHalf, kCos, "halfvec_cosine_ops", "<=>", halfvec_negative_inner_product, HalfIp, BatchFloatIp,
+     true, kIp, true, true, true, E(kHalf)},
+    {kHalf, kL1, "halfvec_l1_ops", "<+>", halfvec_l1_distance, HalfL1, nullptr, false, kL1, true,
+     false, false, E(kHalf)},
+    {kSparse, kL2, "sparsevec_l2_ops", "<->", sparsevec_l2_squared_distance, SparseL2, nullptr,
+     false, kL2, true, false, false, E(kSparse)},
+    {kSparse, kIp, "sparsevec_ip_ops", "<#>", sparsevec_negative_inner_product, SparseIp, nullptr,
+     false, kIp, true, false, false, E(kSparse)},
+    {kSparse, kCos, "sparsevec_cosine_ops", "<=>", sparsevec_negative_inner_product, SparseIp,
+     nullptr, true, kIp, true, false, false, E(kSparse)},
+    {kSparse, kL1, "sparsevec_l1_ops", "<+>", sparsevec_l1_distance, SparseL1, nullptr, false, kL1,
      true, false, false, E(kSparse)},
-    {kSparse, kIp, "sparsevec_ip_ops", "<#>", sparsevec_negative_inner_product, SparseIp, false,
-     kIp, true, false, false, E(kSparse)},
-    {kSparse, kCos, "sparsevec_cosine_ops", "<=>", sparsevec_negative_inner_product, SparseIp, true,
-     kIp, true, false, false, E(kSparse)},
-    {kSparse, kL1, "sparsevec_l1_ops", "<+>", sparsevec_l1_distance, SparseL1, false, kL1, true,
-     false, false, E(kSparse)},
-    {kBit, kHam, "bit_hamming_ops", "<~>", hamming_distance, BitHamming, false, kHam, true, true,
-     false, E(kBit)},
-    {kBit, kJac, "bit_jaccard_ops", "<%>", jaccard_distance, BitJaccard, false, kJac, true, false,
-     false, E(kBit)},
+    {kBit, kHam, "bit_hamming_ops", "<~>", hamming_distance, BitHamming, BatchBitHamming, false,
+     kHam, true, true, false, E(kBit)},
+    {kBit, kJac, "bit_jaccard_ops", "<%>", jaccard_distance, BitJaccard, nullptr, false, kJac, true,
+     false, false, E(kBit)},
 };
 
 // Per type: the entry for a distance function the table does not know (GenericDistance).
 const DistanceDesc kGeneric[] = {
-    {kVec, kL2, nullptr, nullptr, nullptr, nullptr, false, kL2, true, false, false, E(kVec)},
-    {kHalf, kL2, nullptr, nullptr, nullptr, nullptr, false, kL2, true, false, false, E(kHalf)},
-    {kBit, kHam, nullptr, nullptr, nullptr, nullptr, false, kHam, true, false, false, E(kBit)},
-    {kSparse, kL2, nullptr, nullptr, nullptr, nullptr, false, kL2, true, false, false, E(kSparse)},
+    {kVec, kL2, nullptr, nullptr, nullptr, nullptr, nullptr, false, kL2, true, false, false,
+     E(kVec)},
+    {kHalf, kL2, nullptr, nullptr, nullptr, nullptr, nullptr, false, kL2, true, false, false,
+     E(kHalf)},
+    {kBit, kHam, nullptr, nullptr, nullptr, nullptr, nullptr, false, kHam, true, false, false,
+     E(kBit)},
+    {kSparse, kL2, nullptr, nullptr, nullptr, nullptr, nullptr, false, kL2, true, false, false,
+     E(kSparse)},
 };
 
 }  // namespace
 
 const ElementTypeDesc& ElementDesc(ElementType type) { return *E(type); }
+
+const DistanceDesc* DistanceTable(int* count) {
+  *count = static_cast<int>(lengthof(kDistances));
+  return kDistances;
+}
 
 const DistanceDesc* FindDistance(ElementType type, Metric metric) {
   for (const DistanceDesc& d : kDistances)

@@ -29,6 +29,12 @@ enum class ElementLayout { kDenseFloat = 0, kBits = 1, kSparse = 2 };
 // dimensions. Smaller is closer (inner product is negated, as the SQL support functions).
 using StoredKernel = float (*)(const char* a, const char* b);
 
+// The same distance from one query to n rows, on ivfflat's working form (ElementTypeDesc, "the
+// working form"): out[i] = d(query, row i) for i < n, the rows contiguous. A dense type's rows are
+// dims float32 each; bit's rows are the dims bits packed, (dims + 7) / 8 bytes each. Smaller is
+// closer. Called once per page or centroid array, so the choice of kernel is made once per batch.
+using BatchKernel = void (*)(const char* query, const char* rows, size_t n, int dims, float* out);
+
 // One element type (vector, halfvec, sparsevec, bit).
 struct ElementTypeDesc {
   ElementType type;
@@ -52,8 +58,16 @@ struct ElementTypeDesc {
   void (*bits_at)(const char* value, Size* offset, Size* nbytes);
   // kSparse: the index/value lists of a value (pointers into it).
   SparseView (*sparse_view)(const char* value);
-  // ivfflat's stored element of `dims` dimensions, in bytes (the array without its header).
+  // ivfflat's stored element: the value's array without its header (dense: the type's numbers,
+  // bit: the packed bits), element_size(dims) bytes. Its working form, what the batch kernels
+  // read, is dims float32 for a dense type and the element itself for bit.
   int (*element_size)(int dims);
+  // ivfflat: the stored element of dims float32 values (vector copies them, halfvec rounds them
+  // to halves, bit sets the bits whose value is > 0.5: a k-means centroid of 0/1 samples).
+  void (*element_from_floats)(const float* x, int dims, char* out);
+  // ivfflat: `count` stored numbers (n elements of dims: count = n * dims) as float32 for the
+  // batch kernels, or nullptr when the stored element is already the working form (vector, bit).
+  void (*elements_to_floats)(const char* elements, size_t count, float* out);
 };
 
 // One (element type, metric): an operator class of each access method that takes it.
@@ -68,6 +82,9 @@ struct DistanceDesc {
   // The index's order on stored (normalised, for cosine) values: squared L2, negative inner
   // product, L1, Hamming, Jaccard. nullptr only in the generic entries (GenericDistance).
   StoredKernel kernel;
+  // The kernel over a batch of rows in ivfflat's working form, or nullptr when ivfflat does not
+  // take the distance (ivfflat == false).
+  BatchKernel batch;
   bool normalizes;      // cosine: values are normalised first, zero vectors not indexed
   Metric build_metric;  // what the kernel computes (cosine: kInnerProduct on unit vectors): the
                         // in-memory builder's space, k-means, the quantizers' code distance
@@ -78,6 +95,8 @@ struct DistanceDesc {
 };
 
 const ElementTypeDesc& ElementDesc(ElementType type);
+// The whole table (*count entries), for its self-check (ragstore.debug_check_distances).
+const DistanceDesc* DistanceTable(int* count);
 // The entry of (type, metric), or nullptr when ragstore has no such distance.
 const DistanceDesc* FindDistance(ElementType type, Metric metric);
 // The entry of `type` whose distance_fn is fn and that normalises or not (cosine and inner
