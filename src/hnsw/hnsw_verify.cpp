@@ -262,105 +262,96 @@ bool HnswValueIndexed(void* arg, Datum value) {
 
 }  // namespace
 
-void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallindexed,
-                Report* rep) {
-  HnswSupport sup;
-  HnswInitSupport(index, &sup);
-  if (sup.quantizer != QuantizerKind::kNone) {
-    // The meta page names the option's quantizer and its parameter pages hold it (this raises
-    // XX002 when they do not: nothing else could be read).
-    HnswLoadQuantizer(index, &sup);
-  }
-  BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+namespace {
 
-  // ---- meta page
-  if (nblocks == 0) {
-    AddProblem(rep, InvalidBlockNumber, InvalidOffsetNumber, nullptr, "meta page",
-               "the index has no pages");
-    return;
-  }
-  LockPage(index, kHnswUpdateLock, ShareLock);
-  HnswMetaPageData meta;
-  {
-    Buffer buf = ReadBuffer(index, kHnswMetaBlock);
-    LockBuffer(buf, BUFFER_LOCK_SHARE);
-    Page page = BufferGetPage(buf);
-    bool is_new = PageIsNew(page);
-    if (!is_new) meta = *HnswPageGetMeta(page);
-    UnlockReleaseBuffer(buf);
-    const char* bad = nullptr;
-    if (is_new)
-      bad = "block 0 is not initialised";
-    else if (meta.magic != kHnswMagic)
-      bad = "wrong magic number";
-    else if (meta.version != kHnswVersion)
-      bad = "an on-disk format version this ragstore does not read (REINDEX rebuilds it)";
-    else if (meta.m < kMinM || meta.m > kMaxM)
-      bad = "m outside 2..100";
-    if (bad != nullptr) {
-      UnlockPage(index, kHnswUpdateLock, ShareLock);
-      AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
-                 "%s: nothing else checked", bad);
-      return;
-    }
-  }
-  int m = meta.m;
-  if (m != HnswGetM(index))
+// Reads the meta page (the caller holds the update lock in share mode) and checks it against
+// the index's options, the column and the relation's size (nblocks). False, the problem
+// reported, when nothing else can be checked. *entry: the entry point when it lies on a data
+// page, else invalid.
+bool CheckMeta(Relation index, BlockNumber nblocks, Report* rep, HnswMetaPageData* meta,
+               ItemPointerData* entry) {
+  Buffer buf = ReadBuffer(index, kHnswMetaBlock);
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  Page page = BufferGetPage(buf);
+  bool is_new = PageIsNew(page);
+  if (!is_new) *meta = *HnswPageGetMeta(page);
+  UnlockReleaseBuffer(buf);
+  const char* bad = nullptr;
+  if (is_new)
+    bad = "block 0 is not initialised";
+  else if (meta->magic != kHnswMagic)
+    bad = "wrong magic number";
+  else if (meta->version != kHnswVersion)
+    bad = "an on-disk format version this ragstore does not read (REINDEX rebuilds it)";
+  else if (meta->m < kMinM || meta->m > kMaxM)
+    bad = "m outside 2..100";
+  if (bad != nullptr) {
     AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
-               "m is %d, the index's option %d", m, HnswGetM(index));
-  if (meta.ef_construction < kMinEfConstruction || meta.ef_construction > kMaxEfConstruction)
+               "%s: nothing else checked", bad);
+    return false;
+  }
+  if (meta->m != HnswGetM(index))
     AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
-               "ef_construction %d outside %d..%d", meta.ef_construction, kMinEfConstruction,
+               "m is %d, the index's option %d", meta->m, HnswGetM(index));
+  if (meta->ef_construction < kMinEfConstruction || meta->ef_construction > kMaxEfConstruction)
+    AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
+               "ef_construction %d outside %d..%d", meta->ef_construction, kMinEfConstruction,
                kMaxEfConstruction);
   int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
-  if (typmod > 0 && meta.dimensions != static_cast<uint32>(typmod))
+  if (typmod > 0 && meta->dimensions != static_cast<uint32>(typmod))
     AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
-               "%u dimensions, the column %d", meta.dimensions, typmod);
-  ItemPointerData entry;
-  ItemPointerSetInvalid(&entry);
-  if (BlockNumberIsValid(meta.entry_blkno)) {
-    if (meta.entry_blkno == kHnswMetaBlock || meta.entry_blkno >= nblocks ||
-        meta.entry_offno < FirstOffsetNumber || meta.entry_offno > MaxOffsetNumber)
+               "%u dimensions, the column %d", meta->dimensions, typmod);
+  ItemPointerSetInvalid(entry);
+  if (BlockNumberIsValid(meta->entry_blkno)) {
+    if (meta->entry_blkno == kHnswMetaBlock || meta->entry_blkno >= nblocks ||
+        meta->entry_offno < FirstOffsetNumber || meta->entry_offno > MaxOffsetNumber)
       AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "entry point",
-                 "entry point (%u,%u) is outside the data pages", meta.entry_blkno,
-                 meta.entry_offno);
+                 "entry point (%u,%u) is outside the data pages", meta->entry_blkno,
+                 meta->entry_offno);
     else
-      ItemPointerSet(&entry, meta.entry_blkno, meta.entry_offno);
-    if (meta.entry_level < 0 || meta.entry_level > kMaxLevel)
+      ItemPointerSet(entry, meta->entry_blkno, meta->entry_offno);
+    if (meta->entry_level < 0 || meta->entry_level > kMaxLevel)
       AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "entry point",
-                 "entry level %d outside 0..%d", meta.entry_level, kMaxLevel);
-  } else if (meta.entry_level != -1) {
+                 "entry level %d outside 0..%d", meta->entry_level, kMaxLevel);
+  } else if (meta->entry_level != -1) {
     AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "entry point",
-               "no entry point but entry level %d", meta.entry_level);
+               "no entry point but entry level %d", meta->entry_level);
   }
-  if (BlockNumberIsValid(meta.insert_page) &&
-      (meta.insert_page == kHnswMetaBlock || meta.insert_page >= nblocks))
+  if (BlockNumberIsValid(meta->insert_page) &&
+      (meta->insert_page == kHnswMetaBlock || meta->insert_page >= nblocks))
     AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "meta page",
-               "insert page %u is outside the data pages", meta.insert_page);
+               "insert page %u is outside the data pages", meta->insert_page);
+  return true;
+}
 
-  // ---- the elements and their layer-0 lists (hnsw_reach.cpp), deleted ones included
-  MemoryContext reach_ctx =
-      AllocSetContextCreate(CurrentMemoryContext, "verify hnsw reach", ALLOCSET_DEFAULT_SIZES);
-  MemoryContext old = MemoryContextSwitchTo(reach_ctx);
-  HnswReach r;
-  bool lists_fit = HnswReachCollect(index, nullptr, verify::VerifyBudget(), &r, true);
-  MemoryContextSwitchTo(old);
-  if (!lists_fit)
-    ereport(NOTICE, (errmsg("hnsw index \"%s\": reachability not checked: %lld elements need %zu "
-                            "kB, more than maintenance_work_mem",
-                            RelationGetRelationName(index), static_cast<long long>(r.n),
-                            HnswReachBytes(r.n, r.m) / 1024),
-                     errhint("Increase maintenance_work_mem.")));
+// The live elements with heap rows that the entry point does not reach on layer 0, collected
+// by CheckPages (palloc'd, grown by doubling).
+struct UnreachedList {
+  Unreached* items;
+  int64 n;
+  int64 cap;
+};
 
-  // ---- every page, element and neighbour tuple
-  verify::HeapTids heap_tids;
-  verify::HeapTidsInit(&heap_tids, verify::VerifyBudget());
-  int64 nunreached = 0, unreached_cap = 16;
-  auto* unreached = static_cast<Unreached*>(palloc(sizeof(Unreached) * unreached_cap));
+void AddUnreached(UnreachedList* u, BlockNumber blk, const ElementFacts* f) {
+  if (u->n == u->cap) {
+    u->cap *= 2;
+    u->items = static_cast<Unreached*>(repalloc_huge(u->items, sizeof(Unreached) * u->cap));
+  }
+  Unreached* x = &u->items[u->n++];
+  ItemPointerSet(&x->tid, blk, f->off);
+  x->nheaptids = f->nheaptids;
+  memcpy(x->heaptids, f->heaptids, sizeof(x->heaptids));
+}
+
+// Every page, element and neighbour tuple: damage reported, the live elements' heap TIDs into
+// heap_tids, the elements r (when lists_fit) says are not reached into *unreached.
+void CheckPages(Relation index, const HnswSupport* sup, const HnswMetaPageData* meta, HnswReach* r,
+                bool lists_fit, Report* rep, verify::HeapTids* heap_tids,
+                UnreachedList* unreached) {
   auto* facts = static_cast<ElementFacts*>(palloc(sizeof(ElementFacts) * MaxOffsetNumber));
   auto* slots_buf =
       static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * (kMaxLevel + 2) * kMaxM));
-  nblocks = RelationGetNumberOfBlocks(index);
+  BlockNumber nblocks = RelationGetNumberOfBlocks(index);
   for (BlockNumber blk = 1; blk < nblocks; blk++) {
     CHECK_FOR_INTERRUPTS();
     Buffer buf = ReadBuffer(index, blk);
@@ -379,44 +370,39 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
       for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
         // neighbour tuples (no element here, no problem) are checked from their element
         HnswTupleProblem problem;
-        HnswElementTupleData* e = HnswCheckElement(page, blk, off, sup.payload_size, &problem);
+        HnswElementTupleData* e = HnswCheckElement(page, blk, off, sup->payload_size, &problem);
         if (problem.what != nullptr)
           AddProblem(rep, blk, off, nullptr, problem.what, "%s", problem.detail);
         if (e == nullptr) continue;
-        ReadElementFacts(rep, blk, off, e, &meta, &sup, &facts[nfacts++]);
+        ReadElementFacts(rep, blk, off, e, meta, sup, &facts[nfacts++]);
       }
     }
     UnlockReleaseBuffer(buf);
     for (int i = 0; i < nfacts; i++) {
       ElementFacts* f = &facts[i];
       if (!f->deleted)
-        for (int k = 0; k < f->nheaptids; k++) verify::HeapTidsAdd(&heap_tids, &f->heaptids[k]);
-      CheckNeighbors(index, rep, &r, m, sup.payload_size, nblocks, blk, f, slots_buf);
+        for (int k = 0; k < f->nheaptids; k++) verify::HeapTidsAdd(heap_tids, &f->heaptids[k]);
+      CheckNeighbors(index, rep, r, meta->m, sup->payload_size, nblocks, blk, f, slots_buf);
       if (lists_fit && !f->deleted && f->nheaptids > 0) {
         ItemPointerData tid;
         ItemPointerSet(&tid, blk, f->off);
-        int64 idx = HnswReachFind(&r, &tid);
-        if (idx >= 0 && !r.reached[idx]) {
-          if (nunreached == unreached_cap) {
-            unreached_cap *= 2;
-            unreached = static_cast<Unreached*>(
-                repalloc_huge(unreached, sizeof(Unreached) * unreached_cap));
-          }
-          Unreached* u = &unreached[nunreached++];
-          u->tid = tid;
-          u->nheaptids = f->nheaptids;
-          memcpy(u->heaptids, f->heaptids, sizeof(u->heaptids));
-        }
+        int64 idx = HnswReachFind(r, &tid);
+        if (idx >= 0 && !r->reached[idx]) AddUnreached(unreached, blk, f);
       }
     }
   }
+  pfree(facts);
+  pfree(slots_buf);
+}
 
-  // ---- neighbour tuples named by two elements, the entry point
-  if (r.n > 1) {
-    auto* ntids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * r.n));
-    memcpy(ntids, r.ntids, sizeof(ItemPointerData) * r.n);
-    qsort(ntids, r.n, sizeof(ItemPointerData), CompareTids);
-    for (int64 i = 1; i < r.n; i++)
+// Neighbour tuples named by two elements, and the entry point's element and level.
+void CheckSharedListsAndEntry(Relation index, const HnswSupport* sup, const HnswMetaPageData& meta,
+                              const ItemPointerData* entry, const HnswReach* r, Report* rep) {
+  if (r->n > 1) {
+    auto* ntids = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * r->n));
+    memcpy(ntids, r->ntids, sizeof(ItemPointerData) * r->n);
+    qsort(ntids, r->n, sizeof(ItemPointerData), CompareTids);
+    for (int64 i = 1; i < r->n; i++)
       if (ItemPointerIsValid(&ntids[i]) && SameTid(&ntids[i], &ntids[i - 1]) &&
           (i == 1 || !SameTid(&ntids[i - 1], &ntids[i - 2])))
         AddProblem(rep, ItemPointerGetBlockNumberNoCheck(&ntids[i]),
@@ -424,10 +410,11 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
                    "named by more than one element");
     pfree(ntids);
   }
-  if (ItemPointerIsValid(&entry)) {
-    int64 idx = HnswReachFind(&r, &entry);
+  if (ItemPointerIsValid(entry)) {
+    ItemPointerData tid = *entry;
+    int64 idx = HnswReachFind(r, &tid);
     const char* what = nullptr;
-    int level = idx >= 0 ? r.levels[idx] : ProbeTarget(index, &entry, sup.payload_size, &what);
+    int level = idx >= 0 ? r->levels[idx] : ProbeTarget(index, &tid, sup->payload_size, &what);
     if (level < 0)
       AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "entry point",
                  "entry point (%u,%u) is %s", meta.entry_blkno, meta.entry_offno, what);
@@ -436,43 +423,92 @@ void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallin
                  "entry point (%u,%u) has level %d, the meta page says %d", meta.entry_blkno,
                  meta.entry_offno, level, meta.entry_level);
   }
+}
+
+// Reachability: an unreached element matters when its row is visible (an interrupted insert
+// leaves an unreached element of an aborted row: harmless, VACUUM removes it). Checks the
+// survivors again with inserts held off and reports those still unreached.
+void ReportUnreachable(Relation heap, Relation index, Snapshot snapshot, UnreachedList* u,
+                       Report* rep) {
+  int64 nvisible = 0;
+  for (int64 i = 0; i < u->n; i++) {
+    if ((i & 255) == 0) CHECK_FOR_INTERRUPTS();
+    bool visible = false;
+    for (int k = 0; k < u->items[i].nheaptids && !visible; k++)
+      visible = verify::HeapRowVisible(heap, &u->items[i].heaptids[k], snapshot);
+    if (visible) u->items[nvisible++] = u->items[i];
+  }
+  if (nvisible == 0) return;
+  MemoryContext reach_ctx =
+      AllocSetContextCreate(CurrentMemoryContext, "verify hnsw reach", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(reach_ctx);
+  LockPage(index, kHnswUpdateLock, ExclusiveLock);
+  HnswReach r2;
+  bool fit = HnswReachCollect(index, nullptr, verify::VerifyBudget(), &r2, true);
+  UnlockPage(index, kHnswUpdateLock, ExclusiveLock);
+  MemoryContextSwitchTo(old);
+  for (int64 i = 0; fit && i < nvisible; i++) {
+    Unreached& x = u->items[i];
+    int64 idx = HnswReachFind(&r2, &x.tid);
+    if (idx < 0 || r2.reached[idx] || r2.deleted[idx]) continue;
+    AddProblem(rep, ItemPointerGetBlockNumber(&x.tid), ItemPointerGetOffsetNumber(&x.tid),
+               &x.heaptids[0], "unreachable element",
+               r2.entry < 0
+                   ? "no search can return this visible row: the index has no usable entry point"
+                   : "no search can return this visible row: layer 0 has no path to it from the "
+                     "entry point");
+  }
+  MemoryContextDelete(reach_ctx);
+}
+
+}  // namespace
+
+void HnswVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallindexed,
+                Report* rep) {
+  HnswSupport sup;
+  HnswInitSupport(index, &sup);
+  if (sup.quantizer != QuantizerKind::kNone) {
+    // The meta page names the option's quantizer and its parameter pages hold it (this raises
+    // XX002 when they do not: nothing else could be read).
+    HnswLoadQuantizer(index, &sup);
+  }
+  BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+  if (nblocks == 0) {
+    AddProblem(rep, InvalidBlockNumber, InvalidOffsetNumber, nullptr, "meta page",
+               "the index has no pages");
+    return;
+  }
+  LockPage(index, kHnswUpdateLock, ShareLock);
+  HnswMetaPageData meta;
+  ItemPointerData entry;
+  if (!CheckMeta(index, nblocks, rep, &meta, &entry)) {
+    UnlockPage(index, kHnswUpdateLock, ShareLock);
+    return;
+  }
+
+  // the elements and their layer-0 lists (hnsw_reach.cpp), deleted ones included
+  MemoryContext reach_ctx =
+      AllocSetContextCreate(CurrentMemoryContext, "verify hnsw reach", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext old = MemoryContextSwitchTo(reach_ctx);
+  HnswReach r;
+  bool lists_fit = HnswReachCollect(index, nullptr, verify::VerifyBudget(), &r, true);
+  MemoryContextSwitchTo(old);
+  if (!lists_fit)
+    ereport(NOTICE, (errmsg("hnsw index \"%s\": reachability not checked: %lld elements need %zu "
+                            "kB, more than maintenance_work_mem",
+                            RelationGetRelationName(index), static_cast<long long>(r.n),
+                            HnswReachBytes(r.n, r.m) / 1024),
+                     errhint("Increase maintenance_work_mem.")));
+
+  verify::HeapTids heap_tids;
+  verify::HeapTidsInit(&heap_tids, verify::VerifyBudget());
+  UnreachedList unreached{static_cast<Unreached*>(palloc(sizeof(Unreached) * 16)), 0, 16};
+  CheckPages(index, &sup, &meta, &r, lists_fit, rep, &heap_tids, &unreached);
+  CheckSharedListsAndEntry(index, &sup, meta, &entry, &r, rep);
   UnlockPage(index, kHnswUpdateLock, ShareLock);
   MemoryContextDelete(reach_ctx);
 
-  // ---- reachability: an unreached element matters when its row is visible (an interrupted
-  // insert leaves an unreached element of an aborted row: harmless, VACUUM removes it). Check
-  // the survivors again with inserts held off.
-  int64 nvisible = 0;
-  for (int64 i = 0; i < nunreached; i++) {
-    if ((i & 255) == 0) CHECK_FOR_INTERRUPTS();
-    bool visible = false;
-    for (int k = 0; k < unreached[i].nheaptids && !visible; k++)
-      visible = verify::HeapRowVisible(heap, &unreached[i].heaptids[k], snapshot);
-    if (visible) unreached[nvisible++] = unreached[i];
-  }
-  if (nvisible > 0) {
-    reach_ctx =
-        AllocSetContextCreate(CurrentMemoryContext, "verify hnsw reach", ALLOCSET_DEFAULT_SIZES);
-    old = MemoryContextSwitchTo(reach_ctx);
-    LockPage(index, kHnswUpdateLock, ExclusiveLock);
-    HnswReach r2;
-    bool fit = HnswReachCollect(index, nullptr, verify::VerifyBudget(), &r2, true);
-    UnlockPage(index, kHnswUpdateLock, ExclusiveLock);
-    MemoryContextSwitchTo(old);
-    for (int64 i = 0; fit && i < nvisible; i++) {
-      int64 idx = HnswReachFind(&r2, &unreached[i].tid);
-      if (idx < 0 || r2.reached[idx] || r2.deleted[idx]) continue;
-      AddProblem(rep, ItemPointerGetBlockNumber(&unreached[i].tid),
-                 ItemPointerGetOffsetNumber(&unreached[i].tid), &unreached[i].heaptids[0],
-                 "unreachable element",
-                 r2.entry < 0
-                     ? "no search can return this visible row: the index has no usable entry point"
-                     : "no search can return this visible row: layer 0 has no path to it from the "
-                       "entry point");
-    }
-    MemoryContextDelete(reach_ctx);
-  }
-
+  ReportUnreachable(heap, index, snapshot, &unreached, rep);
   verify::CheckHeapTids(heap, index, snapshot, &heap_tids, heapallindexed, HnswValueIndexed, &sup,
                         rep);
 }
