@@ -407,6 +407,32 @@ bool ReplaceIfSame(Relation index, bool building, int m, const HnswCandidate& fr
   return same;
 }
 
+// After an insert dropped v from a list relying on `holder` (a neighbour `added` links to)
+// keeping it: if v has left the holder's layer-lc list meanwhile (a concurrent insert dropped it
+// there, relying on the list just changed), links v from `added`: into a free or replaceable
+// slot, else through HnswAddLink with force (which moves what it displaces). A build is
+// single-writer per list and never needs this.
+void KeepReachable(Relation index, const HnswSupport* sup, int m, const HnswCandidate& added,
+                   const HnswCandidate& holder, const ItemPointerData& v, int lc,
+                   ItemPointerData* replaceable, int nrep) {
+  ItemPointerData list[2 * kMaxM];
+  int nlist = ReadLayerList(index, m, const_cast<ItemPointer>(&holder.ntid), lc, list);
+  if (TidIn(list, nlist, &v)) return;
+  bool placed = false;
+  AddToList(index, false, m, const_cast<ItemPointer>(&added.ntid), lc, &v, 1, replaceable, nrep,
+            &placed);
+  if (placed) return;
+  HnswSearch s;
+  HnswSearchInit(&s, index, sup, m, HnswSearchQueryFromStored(sup, added.value));
+  HnswCandidate vc;
+  bool live = HnswLoadElement(&s, const_cast<ItemPointer>(&v), &vc, true) && !vc.deleted;
+  HnswSearchEnd(&s);
+  if (!live) return;
+  HnswCandidate from = added;
+  from.distance = vc.distance;  // PlanLink ranks `to` by its distance to `from`
+  HnswAddLink(index, sup, m, false, from, vc, lc, true, replaceable, nrep);
+}
+
 }  // namespace
 
 // Why links are added this way (the on-disk counterpart of HnswGraph::EnsureInLinks):
@@ -534,9 +560,11 @@ bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool b
   // the path i -> added -> j -> v replaces i -> v, with nothing written beyond the replacement
   // (j is then protected in `added`'s list). Moving every victim would overwrite most of the
   // new element's own out-links with the farthest members of its neighbours' lists, a loss of
-  // recall on the insert path. (Concurrent inserts plan from lists that may change meanwhile:
-  // two of them dropping v from each other's holder at once can strand v until VACUUM's
-  // reachability pass links it.)
+  // recall on the insert path. Concurrent inserts plan from lists that may change meanwhile: two
+  // of them may each drop v relying on the holder the other one is emptying. So after its
+  // replacement an insert reads the holder's list again and, when v has left it, links v from
+  // `added` after all (KeepReachable). Both steps take page locks in order (drop, then check),
+  // so of two such inserts at least the later checker sees the other's drop: v keeps a path.
   bool linked = false;
   if (n == 0) return false;
   ItemPointerData to_list[2 * kMaxM];
@@ -546,6 +574,7 @@ bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool b
   auto* victim = static_cast<int*>(palloc(sizeof(int) * n));
   auto* moves = static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * n));
   auto* placed = static_cast<bool*>(palloc(sizeof(bool) * n));
+  auto* holder_of = static_cast<int*>(palloc(sizeof(int) * n));
   int nmoves = 0;
   for (int i = 0; i < n; i++) {
     victim[i] = -1;
@@ -555,6 +584,7 @@ bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool b
     if (step != LinkStep::kReplace) victim[i] = -1;
   }
   for (int i = 0; i < n; i++) {
+    holder_of[i] = -1;
     if (victim[i] < 0) continue;
     const ItemPointerData* v = &current[i * 2 * kMaxM + victim[i]];
     Protect(replaceable, nrep, v);
@@ -568,6 +598,7 @@ bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool b
         continue;
       if (TidIn(lj, count[j], v)) holder = j;
     }
+    holder_of[i] = holder;
     if (holder >= 0)
       Protect(replaceable, nrep, &nbs[holder].tid);
     else
@@ -589,10 +620,12 @@ bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool b
     if (!kept) continue;               // no room in added's list: dropping v could strand it
     bool gone;
     if (ReplaceIfSame(index, building, m, nbs[i], added, lc, current + i * 2 * kMaxM, count[i],
-                      victim[i], &gone))
+                      victim[i], &gone)) {
       linked = true;
-    else if (!gone &&
-             HnswAddLink(index, sup, m, building, nbs[i], added, lc, false, replaceable, nrep))
+      if (!building && holder_of[i] >= 0)
+        KeepReachable(index, sup, m, added, nbs[holder_of[i]], *v, lc, replaceable, nrep);
+    } else if (!gone &&
+               HnswAddLink(index, sup, m, building, nbs[i], added, lc, false, replaceable, nrep))
       linked = true;
   }
   // Nobody kept the link: force one, nearest neighbour first (see HnswAddLink).

@@ -48,10 +48,12 @@
 //   enumeration of an iterative scan, can return every row). Inserts keep it: a list change
 //   that drops a link first moves the dropped target into the new element's list unless
 //   another neighbour the new element links to keeps it (HnswAddLink, HnswLinkFromNeighbors,
-//   hnsw_insert.cpp), the new element always gets an in-link, and a new entry point links to
-//   the old one; two concurrent inserts that drop the same target from each other's keeper at
-//   once can strand it until the next VACUUM. VACUUM restores it after its repairs, and a
-//   build after writing its graph (reachability pass, hnsw_vacuum.cpp). An iterative scan keeps the
+//   hnsw_insert.cpp; an insert that relied on a keeper checks it again after its write and links
+//   the target itself when a concurrent insert dropped it there), the new element always gets
+//   an in-link, and a new entry point links to the old one. VACUUM's repairs keep every live
+//   link and its reachability pass links what was reachable only through deleted elements
+//   before they are removed; a build runs the same pass after writing its graph
+//   (hnsw_vacuum.cpp). An iterative scan keeps the
 //   entry point queued, so its enumeration covers all of it even when its descent ends in a group
 //   with no way out. ragstore.debug_hnsw_graph(index) counts the elements that break it.
 //

@@ -6,21 +6,25 @@
 //      so the valid ones stay first); an element left with none gets deleted = 1 (it is never
 //      returned again, scans still traverse it);
 //   2. repair: a deleted entry point is replaced by a live element of the highest level; then
-//      every live element with a deleted neighbour on some layer gets a new list for that
-//      layer, chosen with the selection heuristic among its live neighbours, the live
-//      neighbours of its deleted neighbours (the 2-hop candidates that keep the graph
-//      connected) and what an insertion search for its value finds (as pgvector);
-//   3. reachability: every live element the entry point cannot reach on layer 0 (its in-links
-//      were all dropped by a repair, a re-pruned list or an interrupted insert) gets in-links
+//      every live element with a deleted neighbour on some layer keeps that layer's live
+//      neighbours and gives the deleted ones' slots to the candidates the selection heuristic
+//      keeps among its live neighbours, the live neighbours of its deleted neighbours (the 2-hop
+//      candidates that keep the graph connected) and what an insertion search for its value
+//      finds (pgvector's candidates);
+//   3. reachability: every live element the entry point cannot reach on layer 0 through live
+//      elements (its only paths ran through deleted elements, or an insert was interrupted
+//      between its steps) gets in-links
 //      from its nearest reachable neighbours (HnswLinkUnreachable; amvacuumcleanup runs it too
 //      when no bulk delete ran, so a plain VACUUM reconnects an insert-only index). Its read
 //      of every element's layer-0 list happens before pass 2, which keeps it current;
 //   4. reclaim: deleted elements and their neighbour tuples are removed from their pages
 //      (line pointers stay, so no other TID moves) and the pages' free space goes to the free
 //      space map, where inserts find it.
-// A cancel (statement_timeout, pg_cancel_backend, autovacuum giving way to a lock request) that
-// arrives during passes 2-3 stops the repairs and takes effect after pass 3, so it never leaves
-// a live row that no search returns (a crash in that window still can; the next VACUUM links it).
+// A repair keeps every live link of the list it rewrites (only deleted members' slots get new
+// neighbours), so a crash anywhere in passes 1-3 leaves every live element as reachable as
+// before (deleted elements are traversed until pass 4). A cancel (statement_timeout,
+// pg_cancel_backend, autovacuum giving way to a lock request) that arrives during passes 2-3
+// stops the repairs and takes effect after pass 3.
 // That wait never reads the whole index: pass 3 reads every list before pass 2 starts (a cancel
 // still takes effect at once there), so what waits is the repairs done so far, a walk in memory
 // and the links of what they cut off. Elsewhere a cancel takes effect within a page or element.
@@ -263,8 +267,12 @@ int ListCandidates(VacuumState* vs, HnswSearch* s, const ItemPointerData* list, 
 }
 
 // Chooses layer lc's new list of element le (value self_value, the query of search s) when its
-// list in tids names a deleted element: the candidates of ListCandidates and of an insertion
-// search (AddSearchCandidates), narrowed by the selection heuristic, written into newtids.
+// list in tids names a deleted element, into newtids: the list's live members stay, in their
+// order, and the slots of deleted members go to the best candidates the selection heuristic
+// keeps among those of ListCandidates and of an insertion search (AddSearchCandidates), nearest
+// first. Keeping every live link means a repair only adds paths between live elements, so no
+// repair, and no crash between two repairs, can leave a live element unreachable (a deleted
+// member stays traversable until pass 4, after pass 3 has checked reachability).
 void RepairLayer(VacuumState* vs, const HnswMetaPageData& meta, int efc, HnswSearch* s,
                  const char* self_value, LiveElement* le, int lc, ItemPointerData* tids,
                  ItemPointerData* dtids, ItemPointerData* newtids) {
@@ -280,12 +288,20 @@ void RepairLayer(VacuumState* vs, const HnswMetaPageData& meta, int efc, HnswSea
   n = AddSearchCandidates(vs, meta, efc, self_value, &le->tid, lc, &s->visited, cands, n, cap);
   auto* kept = static_cast<HnswCandidate*>(palloc(sizeof(HnswCandidate) * slots));
   int nkept = HnswSelectNeighbors(&vs->sup, cands, n, slots, kept);
+  int nnew = 0;
   for (int k = 0; k < slots; k++) {
-    if (k < nkept)
-      newtids[start + k] = kept[k].tid;
-    else
-      ItemPointerSetInvalid(&newtids[start + k]);
+    const ItemPointerData* t = &tids[start + k];
+    if (!ItemPointerIsValid(t)) break;
+    if (!IsDeleted(vs, const_cast<ItemPointer>(t))) newtids[start + nnew++] = *t;
   }
+  const int nlive = nnew;
+  for (int k = 0; k < nkept && nnew < slots; k++) {
+    bool present = false;
+    for (int j = 0; j < nlive && !present; j++)
+      present = ItemPointerEquals(&newtids[start + j], &kept[k].tid);
+    if (!present) newtids[start + nnew++] = kept[k].tid;
+  }
+  for (int k = nnew; k < slots; k++) ItemPointerSetInvalid(&newtids[start + k]);
 }
 
 // Writes the repaired lists newtids (count slots) into element le's neighbour tuple, only if
