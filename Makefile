@@ -47,9 +47,15 @@ FAISS_LIB ?= /usr/lib/x86_64-linux-gnu/libfaiss.a
 
 # C++17 with OpenMP. FAISS's symbols stay inside the .so (--exclude-libs), so they can never
 # clash with another extension's copy of FAISS or BLAS.
+# BLAS: Debian's OpenMP build of OpenBLAS (libopenblas0-openmp), named by run path, whichever
+# BLAS the system's alternatives select. The pthreads build starts a thread pool when it is
+# loaded, that is in every backend that touches a vector; the OpenMP build runs its work on
+# FAISS's OpenMP threads, started at the first index build and capped by faiss_support.cpp.
+OPENBLAS_DIR ?= /usr/lib/x86_64-linux-gnu/openblas-openmp
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CXXFLAGS = -std=c++17 -fPIC -fopenmp -Wno-missing-field-initializers -Wno-register
-SHLIB_LINK  = $(FAISS_LIB) -fopenmp -llapack -lblas -lstdc++ -Wl,--exclude-libs,ALL
+SHLIB_LINK  = $(FAISS_LIB) -fopenmp -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -llapack -lblas \
+              -lstdc++ -Wl,--exclude-libs,ALL
 
 # No LLVM bitcode for JIT inlining: our code is C++ and not worth inlining into queries.
 override with_llvm = no

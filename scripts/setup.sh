@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 
 PACKAGES=(build-essential cmake pkg-config postgresql-15 postgresql-server-dev-15
-          postgresql-contrib libpq-dev libfaiss-dev libopenblas0-pthread liblapack-dev
+          postgresql-contrib libpq-dev libfaiss-dev libopenblas0-openmp liblapack-dev
           libblas-dev libgtest-dev libipc-run-perl pgbouncer
           gnuplot-nox clang libclang-rt-14-dev clang-format-14)
 missing=()

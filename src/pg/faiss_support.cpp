@@ -17,8 +17,9 @@ extern "C" {
 #include "utils/guc.h"
 }
 
-// OpenBLAS (Debian's libblas.so.3 alternative) runs its own thread pool under FAISS's sgemm
-// calls; cap it too when it is the BLAS in use (weak: absent with another BLAS).
+// OpenBLAS runs FAISS's sgemm calls on several threads: the OpenMP build ragstore.so links by
+// run path (Makefile, OPENBLAS_DIR) on the OpenMP pool omp_set_num_threads caps, a pthreads
+// build on its own pool. Cap it too when OpenBLAS is the BLAS in use (weak: absent otherwise).
 extern "C" void openblas_set_num_threads(int) __attribute__((weak));
 
 namespace ragstore {

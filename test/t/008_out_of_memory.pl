@@ -53,9 +53,10 @@ sub run_limited {
   my ($out, $err) = ('', '');
   my $pidfile = $node->basedir . '/oom_victim.pid';
   unlink $pidfile;
-  # (the library is loaded first: loading it needs room too; the session waits in pg_sleep(3)
+  # (the library is loaded before the session names itself, so the test measures and limits a
+  # backend that has loaded it: loading it needs room too; the session waits in pg_sleep(3)
   # while the test sets the limit)
-  my $script = "SET application_name = 'oom_victim';\nSELECT '[1]'::vector;\nSELECT pg_sleep(3);\n\\set VERBOSITY verbose\n$sql;\n"
+  my $script = "SELECT '[1]'::vector;\nSET application_name = 'oom_victim';\nSELECT pg_sleep(3);\n\\set VERBOSITY verbose\n$sql;\n"
     . "\\! prlimit --pid \"\$(cat '$pidfile')\" --as=unlimited:\n"
     . "SELECT 'alive:' || count(*) FROM items;\n";
   # (a file, not stdin: IPC::Run feeds stdin only while it is pumped)
