@@ -149,7 +149,12 @@ CREATE TABLE ivfq_wide (id int, v2001 vector(2001), h4001 halfvec(4001), v8001 v
                         v16000 vector(16000), h16000 halfvec(16000));
 SELECT ivfq_try('CREATE INDEX ON ivfq_wide USING ivfflat (v2001)');
 SELECT ivfq_try('CREATE INDEX ON ivfq_wide USING ivfflat (h4001 halfvec_l2_ops)');
+SELECT ivfq_try('CREATE INDEX ON ivfq_wide USING ivfflat (v16000)');
+-- quantized: sq8 and binary up to 16,000 (the types' own limit refuses 16,001)
 SELECT ivfq_try($$CREATE INDEX ON ivfq_wide USING ivfflat (v8001) WITH (quantizer = 'sq8')$$);
+SELECT ivfq_try($$CREATE INDEX ON ivfq_wide USING ivfflat (v16000) WITH (quantizer = 'sq8')$$);
+SELECT ivfq_try($$CREATE INDEX ON ivfq_wide USING ivfflat (h16000 halfvec_cosine_ops) WITH (quantizer = 'sq8')$$);
+SELECT ivfq_try('CREATE TABLE ivfq_16001 (v vector(16001))');
 -- rows of 3,072 (sq8) and 16,000 (binary) dimensions
 CREATE TABLE ivfq_3072 (id int, v vector(3072));
 INSERT INTO ivfq_3072 SELECT i, (SELECT array_agg(sin(i * 0.37 + j * 0.011)) FROM generate_series(1, 3072) j)
@@ -196,6 +201,76 @@ SELECT block, problem, detail FROM ragstore.verify_index('ivfq_dmg_sq8', true);
 SET enable_seqscan = off;
 SELECT ivfq_try($$SELECT id FROM ivfq_dmg ORDER BY v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]' LIMIT 1$$);
 DROP TABLE ivfq_dmg;
+
+-- ---- sq8 beyond one data page: 16,000 (vector, L2) and 12,000 (halfvec, cosine) dimensions,
+-- each entry on a data page and its continuation page (ivf_page.h). With probes = lists every
+-- row is a candidate and the sq8 bound re-ranks exactly: recall@10 of 15 queries against the
+-- sequential scan is 1 after the build, inserts, and DELETE + VACUUM; verify_index clean.
+\c
+CREATE TABLE ivfq_w (id int, v vector(16000), h halfvec(12000));
+CREATE FUNCTION ivfq_w_row(i int, dims int) RETURNS real[] LANGUAGE sql AS
+  $$SELECT array_agg((sin((i % 10) * 1.3 + j * 0.011) + 0.3 * sin(i * 0.77 + j * 0.0137 * (1 + i % 3)))::real)
+    FROM generate_series(1, dims) j$$;
+INSERT INTO ivfq_w SELECT i, ivfq_w_row(i, 16000)::vector, ivfq_w_row(i, 12000)::halfvec
+  FROM generate_series(1, 150) i;
+CREATE INDEX ivfq_w_v ON ivfq_w USING ivfflat (v vector_l2_ops) WITH (lists = 4, quantizer = 'sq8');
+CREATE INDEX ivfq_w_h ON ivfq_w USING ivfflat (h halfvec_cosine_ops) WITH (lists = 4, quantizer = 'sq8');
+-- meta, parameter and list pages, then two pages per entry
+SELECT pg_relation_size('ivfq_w_v') / 8192 AS v_pages, pg_relation_size('ivfq_w_h') / 8192 AS h_pages;
+CREATE FUNCTION ivfq_w_recall(col text, op text) RETURNS numeric LANGUAGE plpgsql AS $$
+DECLARE
+  q record;
+  hits int := 0;
+  total int := 0;
+  exact int[];
+  got int[];
+BEGIN
+  SET LOCAL ivfflat.probes = 4;
+  FOR q IN EXECUTE format('SELECT id, %I::text AS val FROM ivfq_w WHERE id %% 10 = 3 ORDER BY id LIMIT 15', col) LOOP
+    SET LOCAL enable_indexscan = off;
+    SET LOCAL enable_seqscan = on;
+    EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM ivfq_w ORDER BY %I %s %L, id LIMIT 10) s',
+                   col, op, q.val) INTO exact;
+    SET LOCAL enable_indexscan = on;
+    SET LOCAL enable_seqscan = off;
+    EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM ivfq_w ORDER BY %I %s %L LIMIT 10) s',
+                   col, op, q.val) INTO got;
+    hits := hits + (SELECT count(*) FROM unnest(got) g WHERE g = ANY (exact));
+    total := total + 10;
+  END LOOP;
+  RETURN round(hits::numeric / total, 2);
+END $$;
+SELECT ivfq_w_recall('v', '<->') AS v_recall, ivfq_w_recall('h', '<=>') AS h_recall;
+SELECT count(*) AS problems FROM ragstore.verify_index('ivfq_w_v', true);
+SELECT count(*) AS problems FROM ragstore.verify_index('ivfq_w_h', true);
+INSERT INTO ivfq_w SELECT i, ivfq_w_row(i, 16000)::vector, ivfq_w_row(i, 12000)::halfvec
+  FROM generate_series(151, 160) i;
+SELECT ivfq_w_recall('v', '<->') AS v_recall, ivfq_w_recall('h', '<=>') AS h_recall;
+SELECT count(*) AS problems FROM ragstore.verify_index('ivfq_w_v', true);
+DELETE FROM ivfq_w WHERE id % 4 = 1;
+VACUUM ivfq_w;
+SELECT ivfq_w_recall('v', '<->') AS v_recall, ivfq_w_recall('h', '<=>') AS h_recall;
+-- emptied entries take new rows: the index does not grow
+CREATE TEMP TABLE ivfq_w_size AS SELECT pg_relation_size('ivfq_w_v') AS before;
+INSERT INTO ivfq_w SELECT i, ivfq_w_row(i, 16000)::vector, ivfq_w_row(i, 12000)::halfvec
+  FROM generate_series(201, 210) i;
+SELECT pg_relation_size('ivfq_w_v') = before AS space_reused FROM ivfq_w_size;
+SELECT ivfq_w_recall('v', '<->') AS v_recall, ivfq_w_recall('h', '<=>') AS h_recall;
+SELECT count(*) AS problems FROM ragstore.verify_index('ivfq_w_v', true);
+SELECT count(*) AS problems FROM ragstore.verify_index('ivfq_w_h', true);
+-- a continuation page made a data page (its special space's type, byte 8188; block 51 follows
+-- the first data page, after the meta page, 48 parameter pages and the list page)
+SET ragstore.debug_functions = on;
+SELECT ragstore.debug_write_index_page('ivfq_w_v', 51, 0, 8188, '\x0300');
+RESET ragstore.debug_functions;
+SELECT block, problem, detail FROM ragstore.verify_index('ivfq_w_v') WHERE problem = 'continuation page';
+SET enable_seqscan = off;
+SET ivfflat.probes = 4;
+SELECT ivfq_try($$SELECT count(*) FROM (SELECT id FROM ivfq_w ORDER BY v <-> (SELECT v FROM ivfq_w WHERE id = 42) LIMIT 5) s$$);
+RESET ivfflat.probes;
+RESET enable_seqscan;
+DROP TABLE ivfq_w, ivfq_w_size;
+DROP FUNCTION ivfq_w_row, ivfq_w_recall;
 
 DROP TABLE ivfq, ivfq_cases, ivfq_results, ivfq_ins, ivfq_wide, ivfq_3072, ivfq_16k;
 DROP FUNCTION ivfq_try(text), ivfq_top(text, text, text, text);

@@ -43,9 +43,10 @@ extern double g_scan_mem_multiplier;  // hnsw.scan_mem_multiplier, 1, 1..1000 (x
 // re-ranking off for every quantizer (rows come in code distance order).
 extern int g_rerank_candidates;
 constexpr int kDefaultRerankCandidates = 100, kMaxRerankCandidates = 1000;
-// Dimensions of a quantized index: binary codes up to kMaxDimsQuantized, sq8 codes up to
-// kMaxDimsSq8 (an element's code must fit one page next to its tuple header).
-constexpr int kMaxDimsQuantized = 16000, kMaxDimsSq8 = 8000;
+// Dimensions of a quantized index (binary and sq8): up to kMaxDimsQuantized, the types' own
+// limit. An sq8 code that does not fit one page with its element continues in a code tuple
+// (hnsw_page.h, "Wide codes").
+constexpr int kMaxDimsQuantized = 16000;
 
 constexpr int kDefaultM = 16, kMinM = 2, kMaxM = 100;
 constexpr int kDefaultEfConstruction = 64, kMinEfConstruction = 4, kMaxEfConstruction = 1000;
@@ -96,10 +97,17 @@ struct HnswSupport {
   const float* qparams;  // trained parameters (palloc'd), nullptr until loaded
   Metric code_metric;    // L2 squared, or negative inner product (inner product, cosine)
   Metric bound_metric;   // the SQL operator's distance, for the re-ranking bound
-  // Bytes of every element's payload (checked by the tuple reads): quantized, VARHDRSZ + CodeAux
-  // + code; unquantized, the column's value size for vector, halfvec and bit; 0 (not fixed) for
-  // sparsevec.
+  // Bytes of every element's payload as searches see it (in memory): quantized, VARHDRSZ +
+  // CodeAux + code; unquantized, the column's value size for vector, halfvec and bit; 0 (not
+  // fixed) for sparsevec.
   Size payload_size;
+  // Bytes of the payload stored in an element tuple (checked by the tuple reads): payload_size,
+  // except for a wide code (code_head > 0): VARHDRSZ + HnswWidePayload + code_head.
+  Size stored_size;
+  // Wide codes (hnsw_page.h): the code bytes kept in the element tuple (the rest, code_tail
+  // bytes, are in its code tuple); both 0 when the whole payload fits the element tuple.
+  Size code_head;
+  Size code_tail;
 };
 
 // The search query of a quantized index: the query's norm and the quantizer's per-query state;
@@ -138,7 +146,7 @@ inline bool HnswValuesEqual(const char* a, const char* b) {
 }
 // Dimensions limit check at CREATE INDEX (column typmod): errors as pgvector (0A000 for bit
 // varying, 22023 for no dimensions, 54000 over the limit), with a hint naming the quantizer
-// option; a quantized index takes up to kMaxDimsSq8 / kMaxDimsQuantized.
+// option; a quantized index takes up to kMaxDimsQuantized.
 int HnswCheckColumnDims(Relation index, const HnswSupport* sup);
 // The search query for a prepared value (HnswPrepareValue) or for a stored payload (an
 // element's, e.g. inserts re-pruning a neighbour's list, VACUUM): the value itself when the
@@ -148,6 +156,22 @@ const char* HnswSearchQueryFromStored(const HnswSupport* sup, const char* stored
 // What an element stores for a prepared value: the value itself (unquantized), else a palloc'd
 // payload (CodeAux + code). Errors as GuardedCall (FAISS).
 const char* HnswEncodePayload(const HnswSupport* sup, const char* value);
+// Wide codes (hnsw_page.h): the element tuple's payload (sup->stored_size bytes) and the code
+// tuple's bytes (HnswCodeTupleSize(sup->code_tail), owner and nbytes set, the caller sets the
+// owner's TID) of a whole payload (sup->payload_size bytes); the payload's code_tid is left
+// invalid for the caller.
+void HnswSplitPayload(const HnswSupport* sup, const char* payload, char* stored,
+                      HnswCodeTupleData* code);
+// True when an element's stored payload holds the start of `payload` (a whole payload): the
+// equality test of a wide element under its page lock (the rest of the code never changes).
+bool HnswStoredPayloadMatches(const HnswSupport* sup, const char* stored, const char* payload);
+// The whole payload of element e (at blk, off; its page share- or exclusively locked by the
+// caller) into out (sup->payload_size bytes). For a wide code, reads its code tuple under a
+// share lock of that page (buffer read with `strategy`, may be nullptr). False, with problem
+// set ("code tuple"), when the code tuple is missing or not this element's.
+bool HnswReadPayload(Relation index, const HnswSupport* sup, BlockNumber blk, OffsetNumber off,
+                     const HnswElementTupleData* e, char* out, BufferAccessStrategy strategy,
+                     struct HnswTupleProblem* problem);
 // The distance between two stored payloads (neighbour selection): HnswDistance for an
 // unquantized index; quantized, from a's decoded vector to b's code.
 float HnswPairDistance(const HnswSupport* sup, const char* a, const char* b);
@@ -171,8 +195,8 @@ void HnswInitDataPage(Page page);
 // page never makes a reader read outside the page or the tuple.
 
 // A damaged page or tuple: `what` is the part (ragstore.verify_index's problem names: "page",
-// "line pointer", "tuple type", "element value", "element level", "neighbour tuple"), nullptr
-// when nothing is wrong; `detail` says what is wrong, with the numbers.
+// "line pointer", "tuple type", "element value", "element level", "neighbour tuple", "code
+// tuple"), nullptr when nothing is wrong; `detail` says what is wrong, with the numbers.
 struct HnswTupleProblem {
   const char* what;
   char detail[160];
@@ -313,6 +337,7 @@ struct HnswSearch {
   int64 reads;            // ReadBuffer calls (cache misses)
   ItemPointerData* nbuf;  // scratch for a neighbour list
   HnswBatchItem* batch;   // scratch for a neighbour batch (HnswSearchLayer)
+  char* wide;             // wide codes: a whole payload assembled (HnswReadPayload)
 };
 void HnswSearchInit(HnswSearch* s, Relation index, const HnswSupport* sup, int m,
                     const char* query);

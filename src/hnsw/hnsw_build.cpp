@@ -153,11 +153,17 @@ void EnsureQuantizer(BuildState* bs, int64 n) {
   HnswWriteQuantizer(bs->index, sup);
 }
 
+// Bytes of element i's stored payload: a wide code keeps only its start (hnsw_page.h).
+Size StoredValueSize(const BuildState* bs, int64 i) {
+  return bs->sup.code_head > 0 ? bs->sup.stored_size : ElementValueSize(bs, i);
+}
+
 // Where each tuple of WriteGraph goes: from the next block of the index on, element order[pos]
-// at position pos, each element's neighbour tuple right after it; tuples fill a page before the
-// next one starts. Fills etids / ntids (indexed by element) and returns the last block used.
+// at position pos, each element's code tuple (wide codes; ctids) and neighbour tuple right after
+// it; tuples fill a page before the next one starts. Fills etids / ctids / ntids (indexed by
+// element) and returns the last block used.
 BlockNumber PlaceTuples(const BuildState* bs, const HnswGraph* g, const int32* order,
-                        ItemPointerData* etids, ItemPointerData* ntids) {
+                        ItemPointerData* etids, ItemPointerData* ctids, ItemPointerData* ntids) {
   Size page_space = HnswEmptyPageSpace();
   BlockNumber blk = RelationGetNumberOfBlocks(bs->index);
   Size free_space = page_space;
@@ -175,17 +181,21 @@ BlockNumber PlaceTuples(const BuildState* bs, const HnswGraph* g, const int32* o
   };
   for (int64 pos = 0; pos < bs->nelem; pos++) {
     int64 i = order[pos];
-    place(HnswElementTupleSize(ElementValueSize(bs, i)), &etids[i]);
+    place(HnswElementTupleSize(StoredValueSize(bs, i)), &etids[i]);
+    if (bs->sup.code_head > 0) place(HnswCodeTupleSize(bs->sup.code_tail), &ctids[i]);
     place(HnswNeighborTupleSize(g->Level(i), bs->m), &ntids[i]);
   }
   return blk;
 }
 
 // Builds element i's tuple in buf (at least its size): level, heap TIDs of its rows, its
-// neighbour tuple's TID ntid, its value. Returns the tuple's size.
-Size FillElementTuple(const BuildState* bs, const HnswGraph* g, int64 i, ItemPointerData ntid,
-                      char* buf) {
-  Size esize = HnswElementTupleSize(ElementValueSize(bs, i));
+// neighbour tuple's TID ntid, its value. A wide code (hnsw_page.h): the code's start, naming
+// code tuple ctid, which is built in cbuf (HnswCodeTupleSize(code_tail) bytes) for element etid,
+// through wide (payload_size bytes of scratch). Returns the element tuple's size.
+Size FillElementTuple(const BuildState* bs, const HnswGraph* g, int64 i, ItemPointerData etid,
+                      ItemPointerData ctid, ItemPointerData ntid, char* buf, char* cbuf,
+                      char* wide) {
+  Size esize = HnswElementTupleSize(StoredValueSize(bs, i));
   auto* etup = reinterpret_cast<HnswElementTupleData*>(buf);
   memset(buf, 0, esize);
   etup->type = kHnswElementTuple;
@@ -196,7 +206,15 @@ Size FillElementTuple(const BuildState* bs, const HnswGraph* g, int64 i, ItemPoi
     heaptids[nheaptids++] = bs->tids[bs->elem_rows[k]];
   HnswElementSetHeapTids(etup, heaptids, nheaptids);
   etup->neighbortid = ntid;
-  CopyElementValue(bs, i, HnswElementPayload(etup));
+  if (bs->sup.code_head > 0) {
+    CopyElementValue(bs, i, wide);
+    auto* ctup = reinterpret_cast<HnswCodeTupleData*>(cbuf);
+    HnswSplitPayload(&bs->sup, wide, HnswElementPayload(etup), ctup);
+    reinterpret_cast<HnswWidePayload*>(HnswElementPayload(etup) + VARHDRSZ)->code_tid = ctid;
+    ctup->owner = etid;
+  } else {
+    CopyElementValue(bs, i, HnswElementPayload(etup));
+  }
   return esize;
 }
 
@@ -272,18 +290,30 @@ void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
       MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * n));
   auto* ntids = static_cast<ItemPointerData*>(
       MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * n));
-  BlockNumber last_blk = PlaceTuples(bs, g, order, etids, ntids);
+  const bool wide = bs->sup.code_head > 0;
+  ItemPointerData* ctids = nullptr;
+  if (wide)
+    ctids = static_cast<ItemPointerData*>(
+        MemoryContextAllocHuge(CurrentMemoryContext, sizeof(ItemPointerData) * n));
+  BlockNumber last_blk = PlaceTuples(bs, g, order, etids, ctids, ntids);
 
   Size max_esize = HnswElementTupleSize(
-      bs->kind == pg::ElementLayout::kDenseFloat ? ElementValueSize(bs, 0) : bs->max_value_size);
+      bs->kind == pg::ElementLayout::kDenseFloat ? StoredValueSize(bs, 0) : bs->max_value_size);
   char* etup_buf = static_cast<char*>(palloc0(max_esize));
+  Size csize = wide ? HnswCodeTupleSize(bs->sup.code_tail) : 0;
+  char* ctup_buf = wide ? static_cast<char*>(palloc0(csize)) : nullptr;
+  char* wide_buf = wide ? static_cast<char*>(palloc0(bs->sup.payload_size)) : nullptr;
+  ItemPointerData no_tid;
+  ItemPointerSetInvalid(&no_tid);
   char* ntup_buf = static_cast<char*>(palloc0(HnswNeighborTupleSize(kMaxLevel, bs->m) + 8));
   PageAppender appender = {bs->index, InvalidBuffer, InvalidBlockNumber};
   for (int64 pos = 0; pos < n; pos++) {
     int64 i = order[pos];
-    Size esize = FillElementTuple(bs, g, i, ntids[i], etup_buf);
+    Size esize = FillElementTuple(bs, g, i, etids[i], wide ? ctids[i] : no_tid, ntids[i], etup_buf,
+                                  ctup_buf, wide_buf);
     Size nsize = FillNeighborTuple(bs, g, i, etids, ntup_buf);
     AppendTuple(&appender, &etids[i], reinterpret_cast<Item>(etup_buf), esize);
+    if (wide) AppendTuple(&appender, &ctids[i], reinterpret_cast<Item>(ctup_buf), csize);
     AppendTuple(&appender, &ntids[i], reinterpret_cast<Item>(ntup_buf), nsize);
     if ((pos & 1023) == 0) {
       CHECK_FOR_INTERRUPTS();
@@ -298,6 +328,11 @@ void WriteGraph(BuildState* bs, const HnswGraph* g, const int32* order) {
   }
   pfree(etids);
   pfree(ntids);
+  if (wide) {
+    pfree(ctids);
+    pfree(ctup_buf);
+    pfree(wide_buf);
+  }
   pfree(etup_buf);
   pfree(ntup_buf);
 }

@@ -121,6 +121,8 @@ void HnswInitSupport(Relation index, HnswSupport* sup) {
     else if (sup->type->layout == pg::ElementLayout::kBits)
       sup->payload_size = VARBITTOTALLEN(typmod);
   }
+  sup->stored_size = sup->payload_size;
+  sup->code_head = sup->code_tail = 0;
   QuantizerKind q = HnswGetQuantizer(index);
   if (q != QuantizerKind::kNone) HnswSetQuantizer(sup, q, typmod);
 }

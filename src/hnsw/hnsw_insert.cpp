@@ -46,14 +46,69 @@ int HnswRandomLevel(int m) {
 
 namespace {
 
-// Places the element and neighbour tuples, returns the element's TID in *etid.
-// Chooses a page with room for both (free space map, then the meta page's insert page, then a
-// new page); when both cannot share an empty page the neighbour tuple goes on a new page.
+// Buffer of block blk locked exclusively when ConditionalLockBuffer gets it at once and it is
+// a data page with `need` free bytes, not in avoid[0..navoid); else InvalidBuffer, with the
+// page's free space in *avail when it was read (else 0).
+Buffer TryPage(Relation index, BlockNumber blk, Size need, const BlockNumber* avoid, int navoid,
+               Size* avail, bool* busy) {
+  *avail = 0;
+  *busy = false;
+  if (!BlockNumberIsValid(blk) || blk == kHnswMetaBlock) return InvalidBuffer;
+  for (int i = 0; i < navoid; i++)
+    if (blk == avoid[i]) return InvalidBuffer;  // the caller's: being filled
+  Buffer buf = ReadBuffer(index, blk);
+  if (!ConditionalLockBuffer(buf)) {
+    ReleaseBuffer(buf);
+    *busy = true;
+    return InvalidBuffer;
+  }
+  Page page = BufferGetPage(buf);
+  if (HnswPageIsSane(page) && !HnswIsParamPage(page)) {
+    *avail = PageGetExactFreeSpace(page);
+    if (*avail >= need) return buf;
+  }
+  UnlockReleaseBuffer(buf);
+  return InvalidBuffer;
+}
+
+// A second page for tuples of `need` bytes (with their line pointers) while the caller holds
+// the exclusive lock of its first page (hnsw_page.h, "Locks": never a wait while holding a
+// lock): a page of the free space map, else the meta page's insert page, when
+// ConditionalLockBuffer gets it and it has room; else a new page (*is_new; not initialised).
+// Blocks in avoid[0..navoid) are not taken.
+Buffer SecondPage(Relation index, BlockNumber hint, Size need, const BlockNumber* avoid, int navoid,
+                  bool* is_new) {
+  *is_new = false;
+  Size avail;
+  bool busy;
+  BlockNumber blk = GetPageWithFreeSpace(index, need);
+  for (int tries = 0; BlockNumberIsValid(blk) && tries < 8; tries++) {
+    Buffer buf = TryPage(index, blk, need, avoid, navoid, &avail, &busy);
+    if (BufferIsValid(buf)) return buf;
+    if (busy) break;  // another backend's: not this time
+    // too small, or one of the caller's pages (whose room the caller is using up)
+    blk = RecordAndGetPageWithFreeSpace(index, blk, avail, need);
+  }
+  Buffer buf = TryPage(index, hint, need, avoid, navoid, &avail, &busy);
+  if (BufferIsValid(buf)) return buf;
+  *is_new = true;
+  return HnswNewBuffer(index);
+}
+
+// Places the element and neighbour tuples (and a wide element's code tuple ctup, csize bytes,
+// or nullptr), returns the element's TID in *etid and its neighbour tuple's in *ntid.
+// Chooses a page with room for the element and its neighbour tuple (free space map, then the
+// meta page's insert page, then a new page); when both cannot share an empty page the neighbour
+// tuple goes on a second page (SecondPage). A code tuple goes on a second page, with the
+// neighbour tuple when both fit an empty page. One generic WAL record for all of them.
 void WriteElement(Relation index, bool building, HnswElementTupleData* etup, Size esize,
-                  HnswNeighborTupleData* ntup, Size nsize, ItemPointer etid, ItemPointer ntid) {
-  Size both = esize + nsize + 2 * sizeof(ItemIdData);
-  bool together = both <= HnswEmptyPageSpace();
-  Size need = together ? both : esize + sizeof(ItemIdData);
+                  HnswNeighborTupleData* ntup, Size nsize, HnswCodeTupleData* ctup, Size csize,
+                  ItemPointer etid, ItemPointer ntid) {
+  const Size lp = sizeof(ItemIdData);
+  Size both = esize + nsize + 2 * lp;
+  bool together = ctup == nullptr && both <= HnswEmptyPageSpace();
+  bool with_code = ctup != nullptr && csize + nsize + 2 * lp <= HnswEmptyPageSpace();
+  Size need = together ? both : esize + lp;
   Buffer buf = InvalidBuffer;
   bool is_new = false;
   BlockNumber extended = InvalidBlockNumber;
@@ -73,16 +128,14 @@ void WriteElement(Relation index, bool building, HnswElementTupleData* etup, Siz
     blk = RecordAndGetPageWithFreeSpace(index, blk, avail, need);
   }
   // 2. the last page that had room
-  if (!BufferIsValid(buf)) {
-    HnswMetaPageData meta;
-    HnswReadMeta(index, &meta);
-    if (BlockNumberIsValid(meta.insert_page)) {
-      buf = ReadBuffer(index, meta.insert_page);
-      LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-      if (PageGetExactFreeSpace(BufferGetPage(buf)) < need) {
-        UnlockReleaseBuffer(buf);
-        buf = InvalidBuffer;
-      }
+  HnswMetaPageData meta;
+  HnswReadMeta(index, &meta);
+  if (!BufferIsValid(buf) && BlockNumberIsValid(meta.insert_page)) {
+    buf = ReadBuffer(index, meta.insert_page);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    if (PageGetExactFreeSpace(BufferGetPage(buf)) < need) {
+      UnlockReleaseBuffer(buf);
+      buf = InvalidBuffer;
     }
   }
   // 3. a new page
@@ -92,33 +145,61 @@ void WriteElement(Relation index, bool building, HnswElementTupleData* etup, Siz
     extended = BufferGetBlockNumber(buf);
   }
 
+  // The code tuple's page (with the neighbour tuple when both fit), then the neighbour tuple's.
+  BlockNumber avoid[2] = {BufferGetBlockNumber(buf), InvalidBlockNumber};
+  Buffer cbuf = InvalidBuffer;
+  bool cnew = false;
+  if (ctup != nullptr) {
+    cbuf = SecondPage(index, meta.insert_page, csize + lp + (with_code ? nsize + lp : 0), avoid, 1,
+                      &cnew);
+    avoid[1] = BufferGetBlockNumber(cbuf);
+    if (cnew) extended = avoid[1];
+  }
   Buffer nbuf = InvalidBuffer;
-  if (!together) {
-    nbuf = HnswNewBuffer(index);
-    extended = BufferGetBlockNumber(nbuf);
+  bool nnew = false;
+  if (!together && !with_code) {
+    nbuf = SecondPage(index, meta.insert_page, nsize + lp, avoid, ctup != nullptr ? 2 : 1, &nnew);
+    if (nnew) extended = BufferGetBlockNumber(nbuf);
   }
 
   HnswWriter w;
   HnswWriterStart(&w, index, building);
   Page page = HnswWriterRegister(&w, buf, is_new);
   if (is_new) HnswInitDataPage(page);
-  Page npage = page;
-  if (!together) {
-    npage = HnswWriterRegister(&w, nbuf, true);
-    HnswInitDataPage(npage);
+  Page cpage = nullptr;
+  if (BufferIsValid(cbuf)) {
+    cpage = HnswWriterRegister(&w, cbuf, cnew);
+    if (cnew) HnswInitDataPage(cpage);
   }
+  Page npage = together ? page : with_code ? cpage : nullptr;
+  if (BufferIsValid(nbuf)) {
+    npage = HnswWriterRegister(&w, nbuf, nnew);
+    if (nnew) HnswInitDataPage(npage);
+  }
+  Buffer ntarget = together ? buf : with_code ? cbuf : nbuf;
   OffsetNumber eoff =
       PageAddItem(page, reinterpret_cast<Item>(etup), esize, InvalidOffsetNumber, false, false);
   OffsetNumber noff =
       PageAddItem(npage, reinterpret_cast<Item>(ntup), nsize, InvalidOffsetNumber, false, false);
-  if (eoff == InvalidOffsetNumber || noff == InvalidOffsetNumber)
+  OffsetNumber coff = FirstOffsetNumber;
+  if (ctup != nullptr) {
+    ItemPointerSet(&ctup->owner, BufferGetBlockNumber(buf), eoff);
+    coff =
+        PageAddItem(cpage, reinterpret_cast<Item>(ctup), csize, InvalidOffsetNumber, false, false);
+  }
+  if (eoff == InvalidOffsetNumber || noff == InvalidOffsetNumber || coff == InvalidOffsetNumber)
     elog(ERROR, "hnsw: failed to add index item to \"%s\"", RelationGetRelationName(index));
   HnswElementTupleData* placed = HnswGetElement(index, page, BufferGetBlockNumber(buf), eoff, 0);
-  ItemPointerSet(&placed->neighbortid, BufferGetBlockNumber(together ? buf : nbuf), noff);
+  ItemPointerSet(&placed->neighbortid, BufferGetBlockNumber(ntarget), noff);
+  if (ctup != nullptr)
+    ItemPointerSet(
+        &reinterpret_cast<HnswWidePayload*>(HnswElementPayload(placed) + VARHDRSZ)->code_tid,
+        BufferGetBlockNumber(cbuf), coff);
   ItemPointerSet(etid, BufferGetBlockNumber(buf), eoff);
   *ntid = placed->neighbortid;
   HnswWriterFinish(&w);
   UnlockReleaseBuffer(buf);
+  if (BufferIsValid(cbuf)) UnlockReleaseBuffer(cbuf);
   if (BufferIsValid(nbuf)) UnlockReleaseBuffer(nbuf);
   if (BlockNumberIsValid(extended)) HnswUpdateMeta(index, building, extended, false, nullptr, 0);
 }
@@ -237,12 +318,13 @@ bool RowHasValue(HnswRowReader* r, const HnswSupport* sup, ItemPointer heaptid, 
   return equal;
 }
 
-// Adds heaptid to the element `dup` (a live element whose payload equals `payload`, and, when
-// `witness` is given, that still holds that heap TID) under its page's exclusive lock, in one
+// Adds heaptid to the element `dup` (a live element whose payload equals `payload`: for a wide
+// code, HnswStoredPayloadMatches on the part in the element, the caller compared the rest; and,
+// when `witness` is given, that still holds that heap TID) under its page's exclusive lock, in one
 // generic WAL record; false when it no longer qualifies (deleted, another payload, the witness
 // gone) or has no free slot.
-bool AddDuplicate(Relation index, bool building, const HnswCandidate& dup, const char* payload,
-                  const ItemPointerData* witness, ItemPointer heaptid) {
+bool AddDuplicate(Relation index, const HnswSupport* sup, bool building, const HnswCandidate& dup,
+                  const char* payload, const ItemPointerData* witness, ItemPointer heaptid) {
   Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(&dup.tid));
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
   Page page = BufferGetPage(buf);
@@ -254,7 +336,8 @@ bool AddDuplicate(Relation index, bool building, const HnswCandidate& dup, const
   bool witnessed = witness == nullptr;
   for (int i = 0; i < n && !witnessed; i++)
     witnessed = ItemPointerEquals(&e->heaptids[i], const_cast<ItemPointer>(witness));
-  if (n > 0 && n < kHnswHeapTids && witnessed && HnswValuesEqual(HnswElementPayload(e), payload)) {
+  if (n > 0 && n < kHnswHeapTids && witnessed &&
+      HnswStoredPayloadMatches(sup, HnswElementPayload(e), payload)) {
     HnswWriter w;
     HnswWriterStart(&w, index, building);
     Page wpage = HnswWriterRegister(&w, buf, false);
@@ -701,22 +784,30 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, 
       continue;
     ItemPointerData witness = c.heaptid;
     if (quantized && !RowHasValue(rows, sup, &witness, value)) continue;
-    if (AddDuplicate(index, building, c, payload, quantized ? &witness : nullptr, heaptid)) {
+    if (AddDuplicate(index, sup, building, c, payload, quantized ? &witness : nullptr, heaptid)) {
       UnlockPage(index, kHnswUpdateLock, lockmode);
       if (BlockNumberIsValid(value_lock)) UnlockPage(index, value_lock, ExclusiveLock);
       return;
     }
   }
 
-  // Build and write the element.
-  Size vsize = VARSIZE(payload);
+  // Build and write the element (a wide code: its start, and a code tuple with the rest).
+  Size vsize = sup->code_head > 0 ? sup->stored_size : VARSIZE(payload);
   Size esize = HnswElementTupleSize(vsize);
   Size nsize = HnswNeighborTupleSize(level, m);
   auto* etup = static_cast<HnswElementTupleData*>(palloc0(esize));
   etup->type = kHnswElementTuple;
   etup->level = static_cast<uint8>(level);
   HnswElementSetHeapTids(etup, heaptid, 1);
-  memcpy(HnswElementPayload(etup), payload, vsize);
+  HnswCodeTupleData* ctup = nullptr;
+  Size csize = 0;
+  if (sup->code_head > 0) {
+    csize = HnswCodeTupleSize(sup->code_tail);
+    ctup = static_cast<HnswCodeTupleData*>(palloc0(csize));
+    HnswSplitPayload(sup, payload, HnswElementPayload(etup), ctup);
+  } else {
+    memcpy(HnswElementPayload(etup), payload, vsize);
+  }
   auto* ntup = static_cast<HnswNeighborTupleData*>(palloc0(nsize));
   ntup->type = kHnswNeighborTuple;
   ntup->count = static_cast<uint16>((level + 2) * m);
@@ -739,7 +830,7 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, 
     }
   }
   HnswCandidate added;
-  WriteElement(index, building, etup, esize, ntup, nsize, &added.tid, &added.ntid);
+  WriteElement(index, building, etup, esize, ntup, nsize, ctup, csize, &added.tid, &added.ntid);
 
   // Back links (alg. 1 lines 11-16) through HnswAddLink, which never strands an element; if no
   // neighbour kept the link on a layer, one is forced, so the new element always has an

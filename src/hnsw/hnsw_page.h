@@ -17,6 +17,15 @@
 //   then the code (sq8: a byte per dimension; binary: a bit). Searches compute distances from
 //   the float query to the codes; the scan hands the executor a proven lower bound of the exact
 //   distance (ORDER BY recheck, pg/rerank.h), which re-ranks from the table's vectors.
+//   Wide codes: when an element tuple with the whole code would not fit an empty page (sq8
+//   beyond 8,068 dimensions; every index of up to 8,000 dimensions keeps the layout
+//   above), the element's payload holds CodeAux, the TID of a code tuple (HnswWidePayload),
+//   then the code's first HnswSupport.code_head bytes (as many as fill the page); the code tuple
+//   (HnswCodeTupleData: its owner element's TID, then the rest of the code) lies on another page.
+//   Both are written in one generic WAL record (or by the build) and never change; VACUUM
+//   removes the code tuple with the element's neighbour tuple. Readers assemble the whole code
+//   into a scratch buffer (HnswReadPayload): they read the code tuple while they still hold the
+//   element's page lock (see Locks), so they never see one without the other.
 //
 // Tuples (plain bytes in line pointers; TIDs are (block, offset) inside the index)
 //   Element tuple  (HnswElementTupleData): type = kHnswElementTuple, the element's level, a
@@ -75,8 +84,12 @@
 //   never block writers. Writers take the exclusive lock of one page at a time (an insert holds
 //   at most the page receiving its tuples, plus a freshly extended page when the neighbour
 //   tuple does not fit; a back link locks the neighbour's page, and the new element's page to
-//   move a dropped link there, one after the other). No code holds two buffer locks while
-//   waiting for a third, so there is no deadlock.
+//   move a dropped link there, one after the other). A wide element's writer (an insert) takes
+//   its element page as its one waited-for lock, then only freshly extended pages or pages it
+//   gets with ConditionalLockBuffer (code tuple, neighbour tuple). Readers of a wide element
+//   take the share lock of its code tuple's page while holding the element page's (the only
+//   place a reader holds two locks); since no writer waits for a lock while holding one, there
+//   is no deadlock.
 //   Inserts of equal values take turns: an insert holds the heavyweight page lock on "page"
 //   kHnswValueLockFirst + (hash of its value mod kHnswValueLocks) exclusively for its duration
 //   (taken before the update lock), so the second of two equal rows inserted at once finds the
@@ -100,6 +113,8 @@
 //   crash in between leaves an extra link, never a missing one. Unlogged indexes write their init
 //   fork in ambuildempty (meta page only, logged with log_newpage).
 #pragma once
+
+#include "core/quantizer.h"
 
 extern "C" {
 #include "postgres.h"
@@ -131,6 +146,7 @@ constexpr uint16 kHnswParamPage = 1;
 
 constexpr uint8 kHnswElementTuple = 1;
 constexpr uint8 kHnswNeighborTuple = 2;
+constexpr uint8 kHnswCodeTuple = 3;  // the rest of a wide element's code (see "Wide codes")
 
 struct HnswMetaPageData {
   uint32 magic;
@@ -197,6 +213,29 @@ struct HnswNeighborTupleData {
   uint16 count;  // (level + 2) * m
   ItemPointerData tids[FLEXIBLE_ARRAY_MEMBER];
 };
+
+// The start of a wide element's payload (after the varlena header): CodeAux as in every
+// quantized payload, the code tuple's TID, then code_head bytes of the code.
+struct HnswWidePayload {
+  CodeAux aux;
+  ItemPointerData code_tid;
+  uint16 unused;
+};
+static_assert(sizeof(HnswWidePayload) == 16, "wide payload head of 16 bytes");
+
+// The rest of a wide element's code: nbytes bytes after the header, for element `owner`.
+struct HnswCodeTupleData {
+  uint8 type;  // kHnswCodeTuple
+  uint8 unused;
+  uint16 nbytes;
+  ItemPointerData owner;
+  uint16 unused2;
+  char data[FLEXIBLE_ARRAY_MEMBER];
+};
+static_assert(offsetof(HnswCodeTupleData, data) == 12, "code bytes at byte 12");
+inline Size HnswCodeTupleSize(Size nbytes) {
+  return MAXALIGN(offsetof(HnswCodeTupleData, data) + nbytes);
+}
 
 // Bytes of an element tuple whose payload has payload_size bytes.
 inline Size HnswElementTupleSize(Size payload_size) {

@@ -209,7 +209,7 @@ bool NextNullPage(IndexScanDesc scan, HnswScanState* so) {
     Page page = BufferGetPage(buf);
     OffsetNumber maxoff = HnswPageTupleSlots(index, page, blk);
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
-      HnswElementTupleData* e = HnswGetElement(index, page, blk, off, so->sup.payload_size);
+      HnswElementTupleData* e = HnswGetElement(index, page, blk, off, so->sup.stored_size);
       if (e == nullptr || e->deleted) continue;
       int ntids = HnswElementHeapTidCount(e);
       for (int i = 0; i < ntids; i++) so->null_tids[so->null_n++] = e->heaptids[i];

@@ -28,8 +28,7 @@ namespace hnsw {
 // The dimension limit of sup's index: the type's (pgvector's) when unquantized, else the
 // quantizer's.
 static int MaxDimensions(const HnswSupport* sup) {
-  if (sup->quantizer == QuantizerKind::kSq8) return kMaxDimsSq8;
-  if (sup->quantizer == QuantizerKind::kBinary) return kMaxDimsQuantized;
+  if (sup->quantizer != QuantizerKind::kNone) return kMaxDimsQuantized;
   return sup->type->hnsw_max_dims;
 }
 
@@ -45,9 +44,9 @@ char* HnswPrepareValue(const HnswSupport* sup, Datum value, bool for_index) {
                     errmsg("%s cannot have more than %d %s for hnsw index", sup->type->name,
                            sup->type->hnsw_max_dims, sup->type->limit_what),
                     sup->type->to_float != nullptr
-                        ? errhint("An hnsw index WITH (quantizer = 'sq8') takes up to %d "
-                                  "dimensions, WITH (quantizer = 'binary') up to %d.",
-                                  kMaxDimsSq8, kMaxDimsQuantized)
+                        ? errhint("An hnsw index WITH (quantizer = 'sq8') or WITH (quantizer = "
+                                  "'binary') takes up to %d dimensions.",
+                                  kMaxDimsQuantized)
                         : 0));
   }
   if (sup->norm_proc != nullptr) {
@@ -70,13 +69,11 @@ int HnswCheckColumnDims(Relation index, const HnswSupport* sup) {
             (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("column does not have dimensions")));
   if (sup->quantizer != QuantizerKind::kNone) {
     if (typmod > MaxDimensions(sup))
-      ereport(
-          ERROR,
-          (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-           errmsg("column cannot have more than %d dimensions for hnsw index with quantizer "
-                  "\"%s\"",
-                  MaxDimensions(sup), QuantizerName(sup->quantizer)),
-           errhint("WITH (quantizer = 'binary') takes up to %d dimensions.", kMaxDimsQuantized)));
+      ereport(ERROR,
+              (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+               errmsg("column cannot have more than %d dimensions for hnsw index with quantizer "
+                      "\"%s\"",
+                      MaxDimensions(sup), QuantizerName(sup->quantizer))));
     return typmod;
   }
   if (typmod > sup->type->hnsw_max_dims)
@@ -84,9 +81,9 @@ int HnswCheckColumnDims(Relation index, const HnswSupport* sup) {
                     errmsg("column cannot have more than %d dimensions for hnsw index",
                            sup->type->hnsw_max_dims),
                     sup->type->to_float != nullptr
-                        ? errhint("An hnsw index WITH (quantizer = 'sq8') takes up to %d "
-                                  "dimensions, WITH (quantizer = 'binary') up to %d.",
-                                  kMaxDimsSq8, kMaxDimsQuantized)
+                        ? errhint("An hnsw index WITH (quantizer = 'sq8') or WITH (quantizer = "
+                                  "'binary') takes up to %d dimensions.",
+                                  kMaxDimsQuantized)
                         : 0));
   return typmod;
 }
@@ -111,6 +108,42 @@ void HnswSetQuantizer(HnswSupport* sup, QuantizerKind kind, int dims) {
   sup->code_metric = sup->dist->build_metric;
   sup->bound_metric = sup->dist->metric;
   sup->payload_size = VARHDRSZ + sizeof(CodeAux) + QuantizerCodeSize(kind, sup->qdims);
+  sup->stored_size = sup->payload_size;
+  sup->code_head = sup->code_tail = 0;
+  // A payload whose element tuple would not fit an empty page is wide (hnsw_page.h): the
+  // element keeps as much of the code as fills its page, a code tuple the rest.
+  if (HnswElementTupleSize(sup->payload_size) + sizeof(ItemIdData) > HnswEmptyPageSpace()) {
+    Size room = (HnswEmptyPageSpace() - sizeof(ItemIdData)) & ~Size(MAXIMUM_ALIGNOF - 1);
+    Size code = QuantizerCodeSize(kind, sup->qdims);
+    sup->code_head =
+        room - offsetof(HnswElementTupleData, data) - VARHDRSZ - sizeof(HnswWidePayload);
+    sup->code_tail = code - sup->code_head;
+    sup->stored_size = VARHDRSZ + sizeof(HnswWidePayload) + sup->code_head;
+  }
+}
+
+void HnswSplitPayload(const HnswSupport* sup, const char* payload, char* stored,
+                      HnswCodeTupleData* code) {
+  const char* src = payload + VARHDRSZ;
+  SET_VARSIZE(stored, sup->stored_size);
+  auto* head = reinterpret_cast<HnswWidePayload*>(stored + VARHDRSZ);
+  memset(head, 0, sizeof(HnswWidePayload));
+  memcpy(&head->aux, src, sizeof(CodeAux));
+  ItemPointerSetInvalid(&head->code_tid);
+  memcpy(stored + VARHDRSZ + sizeof(HnswWidePayload), src + sizeof(CodeAux), sup->code_head);
+  memset(code, 0, offsetof(HnswCodeTupleData, data));
+  code->type = kHnswCodeTuple;
+  code->nbytes = static_cast<uint16>(sup->code_tail);
+  ItemPointerSetInvalid(&code->owner);
+  memcpy(code->data, src + sizeof(CodeAux) + sup->code_head, sup->code_tail);
+}
+
+bool HnswStoredPayloadMatches(const HnswSupport* sup, const char* stored, const char* payload) {
+  if (sup->code_head == 0) return HnswValuesEqual(stored, payload);
+  return VARSIZE(stored) == sup->stored_size && VARSIZE(payload) == sup->payload_size &&
+         memcmp(stored + VARHDRSZ, payload + VARHDRSZ, sizeof(CodeAux)) == 0 &&
+         memcmp(stored + VARHDRSZ + sizeof(HnswWidePayload), payload + VARHDRSZ + sizeof(CodeAux),
+                sup->code_head) == 0;
 }
 
 void HnswLoadQuantizer(Relation index, HnswSupport* sup) {
@@ -334,7 +367,7 @@ static inline char* CheckedItem(Page page, BlockNumber blk, OffsetNumber off, Si
   *len = ItemIdGetLength(iid);
   char* item = PageGetItem(page, iid);
   uint8 type = *reinterpret_cast<uint8*>(item);
-  if (unlikely(type != kHnswElementTuple && type != kHnswNeighborTuple)) {
+  if (unlikely(type != kHnswElementTuple && type != kHnswNeighborTuple && type != kHnswCodeTuple)) {
     SetProblem(problem, "tuple type", "unknown tuple type %u", type);
     return nullptr;
   }
@@ -648,6 +681,7 @@ void HnswSearchInit(HnswSearch* s, Relation index, const HnswSupport* sup, int m
   s->reads = 0;
   s->nbuf = nullptr;
   s->batch = nullptr;
+  s->wide = sup->code_head > 0 ? static_cast<char*>(palloc(sup->payload_size)) : nullptr;
 }
 
 void HnswSearchReleaseBuffers(HnswSearch* s) {
@@ -711,6 +745,54 @@ static Buffer ReadIndexBuffer(Relation index, BlockNumber blk) {
   return buf;
 }
 
+bool HnswReadPayload(Relation index, const HnswSupport* sup, BlockNumber blk, OffsetNumber off,
+                     const HnswElementTupleData* e, char* out, BufferAccessStrategy strategy,
+                     HnswTupleProblem* problem) {
+  problem->what = nullptr;
+  const char* stored = HnswElementPayload(e);
+  if (sup->code_head == 0) {
+    memcpy(out, stored, VARSIZE(stored));
+    return true;
+  }
+  const auto* head = reinterpret_cast<const HnswWidePayload*>(stored + VARHDRSZ);
+  SET_VARSIZE(out, sup->payload_size);
+  memcpy(out + VARHDRSZ, &head->aux, sizeof(CodeAux));
+  memcpy(out + VARHDRSZ + sizeof(CodeAux), stored + VARHDRSZ + sizeof(HnswWidePayload),
+         sup->code_head);
+  ItemPointerData ctid = head->code_tid;
+  BlockNumber cblk = ItemPointerGetBlockNumberNoCheck(&ctid);
+  OffsetNumber coff = ItemPointerGetOffsetNumberNoCheck(&ctid);
+  // The element fills its page, so its code tuple is on another one (which also rules out
+  // locking the caller's page twice).
+  if (!BlockNumberIsValid(cblk) || cblk == blk || cblk == kHnswMetaBlock) {
+    SetProblem(problem, "code tuple", "the code tuple's TID (%u,%u) names no other data page", cblk,
+               coff);
+    return false;
+  }
+  Buffer cbuf = strategy != nullptr
+                    ? ReadBufferExtended(index, MAIN_FORKNUM, cblk, RBM_NORMAL, strategy)
+                    : ReadIndexBuffer(index, cblk);
+  LockBuffer(cbuf, BUFFER_LOCK_SHARE);
+  Page cpage = BufferGetPage(cbuf);
+  Size len = 0;
+  char* item = CheckedItem(cpage, cblk, coff, &len, problem);
+  const auto* c = reinterpret_cast<const HnswCodeTupleData*>(item);
+  bool ok = false;
+  if (item != nullptr && c->type == kHnswCodeTuple &&
+      len >= offsetof(HnswCodeTupleData, data) + sup->code_tail && c->nbytes == sup->code_tail &&
+      ItemPointerGetBlockNumberNoCheck(&c->owner) == blk &&
+      ItemPointerGetOffsetNumberNoCheck(&c->owner) == off) {
+    memcpy(out + VARHDRSZ + sizeof(CodeAux) + sup->code_head, c->data, sup->code_tail);
+    ok = true;
+  } else if (problem->what == nullptr) {
+    SetProblem(problem, "code tuple",
+               "(%u,%u) is not a code tuple of %zu bytes owned by this element", cblk, coff,
+               sup->code_tail);
+  }
+  UnlockReleaseBuffer(cbuf);
+  return ok;
+}
+
 // The pinned buffer of block blk from the search's cache, read (and pinned) on a miss, evicting
 // the least recently used entry. An entry used at or after tick `keep_from` is never evicted
 // (its page is still referenced by the caller): then InvalidBuffer is returned. No lock taken.
@@ -753,9 +835,16 @@ static inline Buffer PinAndLock(HnswSearch* s, BlockNumber blk) {
 // XX002 for a damaged page or tuple (HnswGetElement).
 static inline bool ReadElement(HnswSearch* s, Page page, BlockNumber blk, OffsetNumber off,
                                HnswCandidate* out, bool copy_value, const HnswHeap* W, int ef) {
-  HnswElementTupleData* e = HnswGetElement(s->index, page, blk, off, s->sup->payload_size);
+  HnswElementTupleData* e = HnswGetElement(s->index, page, blk, off, s->sup->stored_size);
   if (e == nullptr) return false;
   const char* payload = HnswElementPayload(e);
+  if (s->sup->code_head > 0) {
+    // a wide code: assembled with its code tuple (read under this page's lock, hnsw_page.h)
+    HnswTupleProblem problem;
+    if (!HnswReadPayload(s->index, s->sup, blk, off, e, s->wide, nullptr, &problem))
+      HnswTupleCorrupted(s->index, blk, off, problem);
+    payload = s->wide;
+  }
   out->distance = HnswDistance(s->sup, s->query, payload);
   out->ntid = e->neighbortid;
   out->level = e->level;

@@ -17,7 +17,8 @@
 //      from its nearest reachable neighbours (HnswLinkUnreachable; amvacuumcleanup runs it too
 //      when no bulk delete ran, so a plain VACUUM reconnects an insert-only index). Its read
 //      of every element's layer-0 list happens before pass 2, which keeps it current;
-//   4. reclaim: deleted elements and their neighbour tuples are removed from their pages
+//   4. reclaim: deleted elements, their neighbour tuples and code tuples are removed from their
+//   pages
 //      (line pointers stay, so no other TID moves) and the pages' free space goes to the free
 //      space map, where inserts find it.
 // A repair keeps every live link of the list it rewrites (only deleted members' slots get new
@@ -107,7 +108,7 @@ void MarkDeleted(VacuumState* vs, IndexBulkDeleteCallback callback, void* callba
         palloc(sizeof(ItemPointerData) * kHnswHeapTids * (maxoff + 1)));
     int nchanged = 0;
     for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
-      HnswElementTupleData* e = HnswGetElement(vs->index, page, blk, off, vs->sup.payload_size);
+      HnswElementTupleData* e = HnswGetElement(vs->index, page, blk, off, vs->sup.stored_size);
       if (e == nullptr) continue;
       ItemPointerData tid;
       ItemPointerSet(&tid, blk, off);
@@ -146,7 +147,7 @@ void MarkDeleted(VacuumState* vs, IndexBulkDeleteCallback callback, void* callba
       Page wpage = HnswWriterRegister(&w, buf, false);
       for (int i = 0; i < nchanged; i++) {
         HnswElementTupleData* e =
-            HnswGetElement(vs->index, wpage, blk, changed[i], vs->sup.payload_size);
+            HnswGetElement(vs->index, wpage, blk, changed[i], vs->sup.stored_size);
         HnswElementSetHeapTids(e, keep + i * kHnswHeapTids, nkeep[i]);
         if (nkeep[i] == 0) e->deleted = 1;
       }
@@ -179,13 +180,15 @@ char* CopyElementValue(Relation index, BufferAccessStrategy strategy, const Hnsw
   BlockNumber blk = ItemPointerGetBlockNumber(tid);
   Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, blk, RBM_NORMAL, strategy);
   LockBuffer(buf, BUFFER_LOCK_SHARE);
-  HnswElementTupleData* e = HnswGetElement(index, BufferGetPage(buf), blk,
-                                           ItemPointerGetOffsetNumber(tid), sup->payload_size);
+  OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+  HnswElementTupleData* e = HnswGetElement(index, BufferGetPage(buf), blk, off, sup->stored_size);
   char* value = nullptr;
   if (e != nullptr) {
-    Size sz = VARSIZE(HnswElementPayload(e));
+    Size sz = sup->code_head > 0 ? sup->payload_size : VARSIZE(HnswElementPayload(e));
     value = static_cast<char*>(palloc(sz));
-    memcpy(value, HnswElementPayload(e), sz);
+    HnswTupleProblem problem;
+    if (!HnswReadPayload(index, sup, blk, off, e, value, strategy, &problem))
+      HnswTupleCorrupted(index, blk, off, problem);
   }
   UnlockReleaseBuffer(buf);
   return value;
@@ -598,7 +601,8 @@ int64 HnswLinkUnreachable(Relation index, BufferAccessStrategy strategy, const H
 
 namespace {
 
-// Pass 4: removes deleted elements and their neighbour tuples; records free space.
+// Pass 4: removes deleted elements, their neighbour tuples and (wide codes) their code tuples;
+// records free space.
 void Reclaim(VacuumState* vs, IndexBulkDeleteResult* stats) {
   BlockNumber nblocks = RelationGetNumberOfBlocks(vs->index);
   // Neighbour tuples of deleted elements that live on another page than their element.
@@ -619,9 +623,19 @@ void Reclaim(VacuumState* vs, IndexBulkDeleteResult* stats) {
       int nremove = 0;
       if (pass == 0) {
         for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
-          HnswElementTupleData* e = HnswGetElement(vs->index, page, blk, off, vs->sup.payload_size);
+          HnswElementTupleData* e = HnswGetElement(vs->index, page, blk, off, vs->sup.stored_size);
           if (e == nullptr || !e->deleted) continue;
           remove[nremove++] = off;
+          if (vs->sup.code_head > 0) {
+            // a wide element's code tuple (always on another page, hnsw_page.h)
+            if (nfar == far_cap) {
+              far_cap *= 2;
+              far = static_cast<ItemPointerData*>(
+                  repalloc_huge(far, sizeof(ItemPointerData) * far_cap));
+            }
+            far[nfar++] = reinterpret_cast<const HnswWidePayload*>(HnswElementPayload(e) + VARHDRSZ)
+                              ->code_tid;
+          }
           if (ItemPointerGetBlockNumber(&e->neighbortid) == blk) {
             remove[nremove++] = ItemPointerGetOffsetNumber(&e->neighbortid);
           } else {

@@ -6,9 +6,11 @@
 //                dimensions = the column's, the entry point and the insert page inside the
 //                relation, entry level within 0..kMaxLevel (-1 exactly when there is none);
 //   data pages   header and special space are an hnsw data page's; line pointers are unused or
-//                normal and inside the page; every tuple is an element or a neighbour tuple;
+//                normal and inside the page; every tuple is an element, a neighbour or a code
+//                tuple;
 //   elements     level <= kMaxLevel; the value an uncompressed varlena inside the tuple with
-//                the index's dimensions; its heap TIDs: a live element has 1..kHnswHeapTids
+//                the index's dimensions (a wide code: its code tuple names it as owner, with
+//                the rest of the code); its heap TIDs: a live element has 1..kHnswHeapTids
 //                valid ones, first (no valid one after an empty slot, which readers never
 //                see), each once, with an offset a heap page can have, a deleted one none (all
 //                are collected for the heap checks: each visible row in one element only, and
@@ -60,8 +62,9 @@ struct ElementFacts {
 // Fills f from element e at (blk, off), read by HnswCheckElement (which checked the tuple's
 // placement, its value's varlena and size, and its level); the value's content is checked here
 // too, while the page is locked.
-void ReadElementFacts(Report* rep, BlockNumber blk, OffsetNumber off, const HnswElementTupleData* e,
-                      const HnswMetaPageData* meta, const HnswSupport* sup, ElementFacts* f) {
+void ReadElementFacts(Relation index, Report* rep, BlockNumber nblocks, BlockNumber blk,
+                      OffsetNumber off, const HnswElementTupleData* e, const HnswMetaPageData* meta,
+                      const HnswSupport* sup, char* wide, ElementFacts* f) {
   f->off = off;
   f->level = e->level;
   f->deleted = e->deleted != 0;
@@ -76,6 +79,18 @@ void ReadElementFacts(Report* rep, BlockNumber blk, OffsetNumber off, const Hnsw
     if (!(aux.error >= 0) || !(aux.norm >= 0))
       AddProblem(rep, blk, off, nullptr, "element code",
                  "the reconstruction error or norm is negative or NaN");
+    if (sup->code_head > 0) {
+      // a wide code: its code tuple, read as searches read it (under this page's lock)
+      ItemPointerData ctid = reinterpret_cast<const HnswWidePayload*>(payload + VARHDRSZ)->code_tid;
+      BlockNumber cblk = ItemPointerGetBlockNumberNoCheck(&ctid);
+      HnswTupleProblem problem;
+      if (cblk == kHnswMetaBlock || cblk >= nblocks)
+        AddProblem(rep, blk, off, nullptr, "code tuple",
+                   "code tuple TID (%u,%u) is outside the data pages", cblk,
+                   ItemPointerGetOffsetNumberNoCheck(&ctid));
+      else if (!HnswReadPayload(index, sup, blk, off, e, wide, nullptr, &problem))
+        AddProblem(rep, blk, off, nullptr, problem.what, "%s", problem.detail);
+    }
   } else if (meta->dimensions > 0 && sup->type->dims_from_typmod) {
     int dims = sup->type->dims(payload);
     if (dims != static_cast<int>(meta->dimensions))
@@ -118,7 +133,7 @@ constexpr int kDamagedTarget = -2;
 
 // What a TID names right now (a link or entry point not among the collected elements, e.g.
 // inserted meanwhile, or damaged): its level when it is an element, else -1 with *what
-// describing it, or kDamagedTarget. payload_bytes: HnswSupport.payload_size.
+// describing it, or kDamagedTarget. payload_bytes: HnswSupport.stored_size.
 int ProbeTarget(Relation index, ItemPointer tid, Size payload_bytes, const char** what) {
   BlockNumber blk = ItemPointerGetBlockNumberNoCheck(tid);
   OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(tid);
@@ -349,6 +364,7 @@ void CheckPages(Relation index, const HnswSupport* sup, const HnswMetaPageData* 
                 bool lists_fit, Report* rep, verify::HeapTids* heap_tids,
                 UnreachedList* unreached) {
   auto* facts = static_cast<ElementFacts*>(palloc(sizeof(ElementFacts) * MaxOffsetNumber));
+  char* wide = sup->code_head > 0 ? static_cast<char*>(palloc(sup->payload_size)) : nullptr;
   auto* slots_buf =
       static_cast<ItemPointerData*>(palloc(sizeof(ItemPointerData) * (kMaxLevel + 2) * kMaxM));
   BlockNumber nblocks = RelationGetNumberOfBlocks(index);
@@ -370,11 +386,11 @@ void CheckPages(Relation index, const HnswSupport* sup, const HnswMetaPageData* 
       for (OffsetNumber off = FirstOffsetNumber; off <= maxoff; off++) {
         // neighbour tuples (no element here, no problem) are checked from their element
         HnswTupleProblem problem;
-        HnswElementTupleData* e = HnswCheckElement(page, blk, off, sup->payload_size, &problem);
+        HnswElementTupleData* e = HnswCheckElement(page, blk, off, sup->stored_size, &problem);
         if (problem.what != nullptr)
           AddProblem(rep, blk, off, nullptr, problem.what, "%s", problem.detail);
         if (e == nullptr) continue;
-        ReadElementFacts(rep, blk, off, e, meta, sup, &facts[nfacts++]);
+        ReadElementFacts(index, rep, nblocks, blk, off, e, meta, sup, wide, &facts[nfacts++]);
       }
     }
     UnlockReleaseBuffer(buf);
@@ -382,7 +398,7 @@ void CheckPages(Relation index, const HnswSupport* sup, const HnswMetaPageData* 
       ElementFacts* f = &facts[i];
       if (!f->deleted)
         for (int k = 0; k < f->nheaptids; k++) verify::HeapTidsAdd(heap_tids, &f->heaptids[k]);
-      CheckNeighbors(index, rep, r, meta->m, sup->payload_size, nblocks, blk, f, slots_buf);
+      CheckNeighbors(index, rep, r, meta->m, sup->stored_size, nblocks, blk, f, slots_buf);
       if (lists_fit && !f->deleted && f->nheaptids > 0) {
         ItemPointerData tid;
         ItemPointerSet(&tid, blk, f->off);
@@ -414,7 +430,7 @@ void CheckSharedListsAndEntry(Relation index, const HnswSupport* sup, const Hnsw
     ItemPointerData tid = *entry;
     int64 idx = HnswReachFind(r, &tid);
     const char* what = nullptr;
-    int level = idx >= 0 ? r->levels[idx] : ProbeTarget(index, &tid, sup->payload_size, &what);
+    int level = idx >= 0 ? r->levels[idx] : ProbeTarget(index, &tid, sup->stored_size, &what);
     if (level < 0)
       AddProblem(rep, kHnswMetaBlock, InvalidOffsetNumber, nullptr, "entry point",
                  "entry point (%u,%u) is %s", meta.entry_blkno, meta.entry_offno, what);

@@ -16,6 +16,7 @@
 extern "C" {
 #include "access/amapi.h"
 #include "access/genam.h"
+#include "access/generic_xlog.h"
 #include "nodes/pathnodes.h"
 #include "storage/buf.h"
 #include "common/relpath.h"
@@ -50,10 +51,9 @@ int GetLists(Relation index);
 QuantizerKind GetQuantizer(Relation index);
 
 // Dimension limits of unquantized indexes: pg::ElementTypeDesc::ivfflat_max_dims (MaxDims).
-// Quantized indexes (vector and halfvec): binary up to the types' own limit; sq8 while one code
-// (plus its CodeAux and TID) fits a data page.
+// Quantized indexes (vector and halfvec, binary and sq8): up to the types' own limit (an sq8
+// code beyond one data page continues on a continuation page, ivf_page.h).
 constexpr int kMaxDimsQuantized = 16000;
-constexpr int kMaxDimsSq8 = 8000;
 
 // Build progress sub-phases (pg/ann_am.h): ambuildphasename's names in ivf_handler.cpp.
 constexpr int kPhaseKMeans = pg::kFirstBuildPhase;  // "performing k-means"
@@ -125,6 +125,8 @@ struct IvfCache {
   int dims;
   int lists;
   int element_size;
+  int head_size;  // bytes of each element on its data page (HeadElementSize)
+  int tail_size;  // wide elements: bytes on the continuation page (WideTailSize), else 0
   int work_size;
   ElementType kind;
   Metric metric;
@@ -166,6 +168,16 @@ void DataPageRemove(Page page, int i, int element_size);
 // A new page at the end of the main fork, pinned and exclusively locked (extension lock held
 // while extending).
 Buffer NewLockedBuffer(Relation index, ForkNumber fork);
+// The pages of a new entry: a new data page (kPageData, initialised, exclusively locked) and,
+// for wide elements (tail_size > 0), its continuation page at the next block (*cont, kPageCont;
+// else InvalidBuffer), both extended under one extension lock. Pages registered with `state`
+// (generic WAL, full images) when given; the returned pages are what to write (*cpage too).
+Buffer NewEntryPages(Relation index, const IvfCache* cache, GenericXLogState* state, Page* page,
+                     Buffer* cont, Page* cpage);
+// Appends entry (tid, element of element_size bytes) to data page `page` with room; a wide
+// element's rest goes to its continuation page cpage.
+void AppendEntry(const IvfCache* cache, Page page, Page cpage, ItemPointer tid,
+                 const char* element);
 // Reads list i's tuple (share lock): its first and insert blocks.
 void ReadListBlocks(Relation index, const IvfCache* cache, int list, BlockNumber* start,
                     BlockNumber* insert);

@@ -333,27 +333,35 @@ void WriteMetaAndLists(BuildState* bs, const char* stored, BlockNumber* list_blo
 // Writes the lists [lo, hi) collected in the arena as page chains.
 void WriteGroup(BuildState* bs, BlockNumber* start, BlockNumber* insert) {
   Size entry = EntrySize(bs);
-  Size capacity = DataPageCapacity(bs->esize);
+  // A wide element (ivf_page.h) takes a data page and the continuation page after it.
+  const int head = HeadElementSize(bs->esize), tail = WideTailSize(bs->esize);
+  Size capacity = DataPageCapacity(head);
   for (int list = bs->group_lo; list < bs->group_hi; list++) {
     int64 e = bs->head[list];
     if (e < 0) continue;
     Buffer buf = NewBuildBuffer(bs, kPageData);
     start[list] = BufferGetBlockNumber(buf);
+    Buffer cont = tail > 0 ? NewBuildBuffer(bs, kPageCont) : InvalidBuffer;
     for (; e >= 0; e = bs->next[e]) {
       Page page = BufferGetPage(buf);
       if (static_cast<Size>(DataPageCount(page)) >= capacity) {
+        if (BufferIsValid(cont)) FinishBuildBuffer(cont);
         Buffer next = NewBuildBuffer(bs, kPageData);
         PageOpaque(page)->next = BufferGetBlockNumber(next);
         FinishBuildBuffer(buf);
         buf = next;
         page = BufferGetPage(buf);
+        cont = tail > 0 ? NewBuildBuffer(bs, kPageCont) : InvalidBuffer;
       }
       const char* src = bs->arena + e * entry;
       ItemPointerData tid;
       memcpy(&tid, src, sizeof(tid));
-      DataPageAppend(page, &tid, src + sizeof(ItemPointerData), bs->esize);
+      DataPageAppend(page, &tid, src + sizeof(ItemPointerData), head);
+      if (tail > 0)
+        pg::BlobPageFill(BufferGetPage(cont), src + sizeof(ItemPointerData) + head, tail);
       bs->loaded++;
     }
+    if (BufferIsValid(cont)) FinishBuildBuffer(cont);
     insert[list] = BufferGetBlockNumber(buf);
     FinishBuildBuffer(buf);
     if ((list & 63) == 0) {

@@ -43,18 +43,19 @@ bool StartList(Relation index, const IvfCache* cache, int list, ItemPointer tid,
     UnlockReleaseBuffer(lbuf);
     return false;
   }
-  Buffer nbuf = NewLockedBuffer(index, MAIN_FORKNUM);
-  BlockNumber nblk = BufferGetBlockNumber(nbuf);
   GenericXLogState* state = GenericXLogStart(index);
   Page lpage = GenericXLogRegisterBuffer(state, lbuf, 0);
-  Page npage = GenericXLogRegisterBuffer(state, nbuf, GENERIC_XLOG_FULL_IMAGE);
-  InitPage(npage, kPageData);
-  DataPageAppend(npage, tid, element, cache->element_size);
+  Page npage, cpage;
+  Buffer cbuf;
+  Buffer nbuf = NewEntryPages(index, cache, state, &npage, &cbuf, &cpage);
+  BlockNumber nblk = BufferGetBlockNumber(nbuf);
+  AppendEntry(cache, npage, cpage, tid, element);
   IvfListTuple* lt = ListTupleOnPage(lpage, cache->list_offset[list]);
   lt->start_block = nblk;
   lt->insert_block = nblk;
   GenericXLogFinish(state);
   UnlockReleaseBuffer(nbuf);
+  if (BufferIsValid(cbuf)) UnlockReleaseBuffer(cbuf);
   UnlockReleaseBuffer(lbuf);
   return true;
 }
@@ -70,7 +71,7 @@ void InsertIntoList(Relation index, const IvfCache* cache, int list, ItemPointer
     ReadListBlocks(index, cache, list, &start, &hint);
   }
   BlockNumber blk = BlockNumberIsValid(hint) ? hint : start;
-  Size capacity = DataPageCapacity(cache->element_size);
+  Size capacity = DataPageCapacity(cache->head_size);
   for (;;) {
     Buffer buf = ReadBuffer(index, blk);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -78,8 +79,20 @@ void InsertIntoList(Relation index, const IvfCache* cache, int list, ItemPointer
     if (static_cast<Size>(DataPageCount(page)) < capacity) {
       GenericXLogState* state = GenericXLogStart(index);
       page = GenericXLogRegisterBuffer(state, buf, 0);
-      DataPageAppend(page, tid, element, cache->element_size);
+      // a wide element's continuation page (after its data page's, ivf_page.h)
+      Buffer cbuf = cache->tail_size > 0 ? ReadBuffer(index, blk + 1) : InvalidBuffer;
+      Page cpage = nullptr;
+      if (BufferIsValid(cbuf)) {
+        LockBuffer(cbuf, BUFFER_LOCK_EXCLUSIVE);
+        if (PageIsNew(BufferGetPage(cbuf)) || PageOpaque(BufferGetPage(cbuf))->type != kPageCont)
+          ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                          errmsg("ivfflat index \"%s\" has no continuation page after block %u",
+                                 RelationGetRelationName(index), blk)));
+        cpage = GenericXLogRegisterBuffer(state, cbuf, 0);
+      }
+      AppendEntry(cache, page, cpage, tid, element);
       GenericXLogFinish(state);
+      if (BufferIsValid(cbuf)) UnlockReleaseBuffer(cbuf);
       UnlockReleaseBuffer(buf);
       if (blk != hint) UpdateInsertHint(index, cache, list, blk);
       return;
@@ -92,16 +105,17 @@ void InsertIntoList(Relation index, const IvfCache* cache, int list, ItemPointer
     }
     // The tail is full: append a page (the tail stays locked, so a concurrent inserter waits
     // and then follows the new link).
-    Buffer nbuf = NewLockedBuffer(index, MAIN_FORKNUM);
-    BlockNumber nblk = BufferGetBlockNumber(nbuf);
     GenericXLogState* state = GenericXLogStart(index);
     page = GenericXLogRegisterBuffer(state, buf, 0);
-    Page npage = GenericXLogRegisterBuffer(state, nbuf, GENERIC_XLOG_FULL_IMAGE);
-    InitPage(npage, kPageData);
-    DataPageAppend(npage, tid, element, cache->element_size);
+    Page npage, cpage;
+    Buffer cbuf;
+    Buffer nbuf = NewEntryPages(index, cache, state, &npage, &cbuf, &cpage);
+    BlockNumber nblk = BufferGetBlockNumber(nbuf);
+    AppendEntry(cache, npage, cpage, tid, element);
     PageOpaque(page)->next = nblk;
     GenericXLogFinish(state);
     UnlockReleaseBuffer(nbuf);
+    if (BufferIsValid(cbuf)) UnlockReleaseBuffer(cbuf);
     UnlockReleaseBuffer(buf);
     UpdateInsertHint(index, cache, list, nblk);
     return;

@@ -32,6 +32,15 @@
 //                                   so the elements form one array, entry n-1 first.
 //                      pd_lower..pd_upper is the free hole (skipped by full-page images and
 //                      generic WAL deltas). Deleting entry i moves entry n-1 into slot i.
+//   continuation pages wide elements only (kPageCont): an element that with its TID does not
+//                      fit an empty data page (sq8 beyond 8,146 dimensions) keeps its first
+//                      HeadElementSize bytes on the data page, which then holds one entry, and
+//                      the rest (WideTailSize bytes) on the page right after it (block + 1),
+//                      allocated with it and never in a chain: its contents area holds the rest
+//                      of entry 0's element, pd_lower right after it (pg/blob_pages.h). An
+//                      insert writes both pages in one record; a scan reads the rest under the
+//                      data page's pin (VACUUM, which empties the data page, waits for that pin,
+//                      and an insert writes the continuation only while the data page is empty).
 //
 // Element formats (IvfMetaData.kind, an ElementType): vector = dim float4; halfvec = dim IEEE
 // binary16; bit = ceil(dim / 8) bytes. A quantized index (reloption quantizer, meta version 2)
@@ -79,7 +88,13 @@ constexpr uint32 kIvfVersionQuantized = 2;  // quantized: parameter pages, codes
 constexpr BlockNumber kMetaBlock = 0;
 constexpr uint16 kIvfPageId = 0xFF91;  // identifies our pages (pg_filedump, sanity checks)
 
-enum IvfPageType : uint16 { kPageMeta = 1, kPageList = 2, kPageData = 3, kPageBlob = 4 };
+enum IvfPageType : uint16 {
+  kPageMeta = 1,
+  kPageList = 2,
+  kPageData = 3,
+  kPageBlob = 4,
+  kPageCont = 5
+};
 
 struct IvfPageOpaque {
   BlockNumber next;  // next page of the chain, InvalidBlockNumber at the tail
@@ -124,10 +139,20 @@ inline Size ListTupleSize(int element_size) {
 }
 
 // Data page geometry.
-inline Size DataPageCapacity(int element_size) {
-  Size room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(IvfPageOpaque));
-  return room / (sizeof(ItemPointerData) + element_size);
+inline Size DataPageRoom() {
+  return BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(IvfPageOpaque));
 }
+inline Size DataPageCapacity(int element_size) {
+  return DataPageRoom() / (sizeof(ItemPointerData) + element_size);
+}
+// Bytes of an element of element_size bytes kept on its data page: all of it, or for a wide
+// element (one that with its TID does not fit an empty data page) as much as fits; the rest,
+// WideTailSize bytes (0 when not wide), is on the continuation page after it.
+inline int HeadElementSize(int element_size) {
+  Size room = DataPageRoom() - sizeof(ItemPointerData);
+  return static_cast<Size>(element_size) <= room ? element_size : static_cast<int>(room);
+}
+inline int WideTailSize(int element_size) { return element_size - HeadElementSize(element_size); }
 inline int DataPageCount(Page page) {
   return static_cast<int>((((PageHeader)page)->pd_lower - MAXALIGN(SizeOfPageHeaderData)) /
                           sizeof(ItemPointerData));

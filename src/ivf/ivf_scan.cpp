@@ -24,6 +24,7 @@
 #include <limits>
 
 #include "ivf/ivf.h"
+#include "pg/blob_pages.h"
 #include "pg/guard.h"
 #include "pg/rerank.h"
 
@@ -71,7 +72,28 @@ struct ScanState {
   pg::RerankMode mode;  // kBound (sq8), kRescore then kTail (binary), or kOff
   int64 returned;       // rows returned so far
   int rerank_limit;     // binary: rows re-scored (ivfflat.rerank_candidates at the scan's start)
+  char* wide;           // wide elements: one element assembled from its two pages
 };
+
+// A wide element (ivf_page.h): the data page `page` (block blk, pinned, one entry) holds its
+// start; the rest is read from the continuation page at blk + 1 under the data page's pin, and
+// both are copied into so->wide. Errors (XX002) when that page is not the entry's continuation.
+const char* AssembleWide(Relation index, ScanState* so, Page page, BlockNumber blk, int n) {
+  const IvfCache* c = so->cache;
+  Buffer cbuf = n == 1 ? ReadBuffer(index, blk + 1) : InvalidBuffer;
+  Page cpage = BufferIsValid(cbuf) ? BufferGetPage(cbuf) : nullptr;
+  if (cpage == nullptr || PageIsNew(cpage) || PageOpaque(cpage)->type != kPageCont ||
+      pg::BlobPageBytes(cpage) != c->tail_size) {
+    if (BufferIsValid(cbuf)) ReleaseBuffer(cbuf);
+    ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
+                    errmsg("ivfflat index \"%s\" has a damaged wide entry at block %u",
+                           RelationGetRelationName(index), blk)));
+  }
+  memcpy(so->wide, DataPageElement(page, 0, c->head_size), c->head_size);
+  memcpy(so->wide + c->head_size, PageGetContents(cpage), c->tail_size);
+  ReleaseBuffer(cbuf);
+  return so->wide;
+}
 
 // Pins the page and asks the CPU to start loading it (the whole 8 kB), so that its memory
 // latency overlaps the distance computation of the page before it.
@@ -124,7 +146,9 @@ void ScanList(Relation index, ScanState* so, int list) {
             static_cast<Candidate*>(repalloc_huge(so->heap, sizeof(Candidate) * so->heap_cap));
       }
       // The element array of entries 0..n-1 starts at entry n-1's element.
-      const char* elements = DataPageElement(page, n - 1, so->cache->element_size);
+      const char* elements = so->cache->tail_size > 0
+                                 ? AssembleWide(index, so, page, BufferGetBlockNumber(buf), n)
+                                 : DataPageElement(page, n - 1, so->cache->element_size);
       if (so->quantized)
         QuantizedDistances(so, elements, n);
       else
@@ -210,8 +234,9 @@ void StartScan(IndexScanDesc scan, ScanState* so) {
                     closer);
   pfree(center_dist);
 
-  Size capacity = DataPageCapacity(cache->element_size);
+  Size capacity = DataPageCapacity(cache->head_size);
   so->dist = static_cast<float*>(palloc(sizeof(float) * capacity));
+  so->wide = cache->tail_size > 0 ? static_cast<char*>(palloc(cache->element_size)) : nullptr;
   so->scratch = NeedsScratch(cache) && !so->quantized
                     ? static_cast<float*>(palloc(sizeof(float) * capacity * cache->dims))
                     : nullptr;

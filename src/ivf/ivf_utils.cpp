@@ -59,22 +59,19 @@ int IndexDims(Relation index, const pg::DistanceDesc* dist, QuantizerKind quanti
         ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                         errmsg("column cannot have more than %d dimensions for ivfflat index",
                                MaxDims(kind)),
-                        errhint("An ivfflat index WITH (quantizer = 'sq8') takes up to %d "
-                                "dimensions, WITH (quantizer = 'binary') up to %d.",
-                                kMaxDimsSq8, kMaxDimsQuantized)));
+                        errhint("An ivfflat index WITH (quantizer = 'sq8') or WITH (quantizer = "
+                                "'binary') takes up to %d dimensions.",
+                                kMaxDimsQuantized)));
       ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                       errmsg("column cannot have more than %d dimensions for ivfflat index",
                              MaxDims(kind))));
     }
   } else {
-    int limit = quantizer == QuantizerKind::kSq8 ? kMaxDimsSq8 : kMaxDimsQuantized;
-    if (dims > limit)
+    if (dims > kMaxDimsQuantized)
       ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                       errmsg("column cannot have more than %d dimensions for ivfflat index with "
                              "quantizer \"%s\"",
-                             limit, QuantizerName(quantizer)),
-                      errhint("WITH (quantizer = 'binary') takes up to %d dimensions.",
-                              kMaxDimsQuantized)));
+                             kMaxDimsQuantized, QuantizerName(quantizer))));
   }
   // Spherical k-means (the build metric inner product: inner product, cosine) normalises the
   // samples: one dimension leaves a single point on each side.
@@ -202,8 +199,8 @@ const char* QuantizedMetaProblem(const IvfMetaData& meta, ElementType kind, Bloc
       meta.quantizer != static_cast<uint16>(QuantizerKind::kBinary))
     return "unknown quantizer";
   if (!WorksInFloats(kind)) return "a quantizer on bit elements";
-  int limit = q == QuantizerKind::kSq8 ? kMaxDimsSq8 : kMaxDimsQuantized;
-  if (meta.dims < 1 || meta.dims > limit) return "dimensions out of range for the quantizer";
+  if (meta.dims < 1 || meta.dims > kMaxDimsQuantized)
+    return "dimensions out of range for the quantizer";
   if (meta.code_size != static_cast<int32>(QuantizerCodeSize(q, meta.dims)))
     return "code size does not match the quantizer and dimensions";
   if (meta.element_size != static_cast<int32>(sizeof(CodeAux)) + meta.code_size)
@@ -298,6 +295,8 @@ IvfCache* NewCache(Relation index, const IvfMetaData& meta, const pg::DistanceDe
   cache->dims = meta.dims;
   cache->lists = meta.lists;
   cache->element_size = meta.element_size;
+  cache->head_size = HeadElementSize(meta.element_size);
+  cache->tail_size = WideTailSize(meta.element_size);
   cache->work_size = WorkSize(dist->type, meta.dims);
   cache->kind = dist->type;
   cache->metric = dist->metric;
@@ -446,6 +445,33 @@ Buffer NewLockedBuffer(Relation index, ForkNumber fork) {
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
   UnlockRelationForExtension(index, ExclusiveLock);
   return buf;
+}
+
+Buffer NewEntryPages(Relation index, const IvfCache* cache, GenericXLogState* state, Page* page,
+                     Buffer* cont, Page* cpage) {
+  LockRelationForExtension(index, ExclusiveLock);
+  Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
+  *cont = cache->tail_size > 0 ? ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr)
+                               : InvalidBuffer;
+  UnlockRelationForExtension(index, ExclusiveLock);
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  *page = state != nullptr ? GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE)
+                           : BufferGetPage(buf);
+  InitPage(*page, kPageData);
+  *cpage = nullptr;
+  if (BufferIsValid(*cont)) {
+    LockBuffer(*cont, BUFFER_LOCK_EXCLUSIVE);
+    *cpage = state != nullptr ? GenericXLogRegisterBuffer(state, *cont, GENERIC_XLOG_FULL_IMAGE)
+                              : BufferGetPage(*cont);
+    InitPage(*cpage, kPageCont);
+  }
+  return buf;
+}
+
+void AppendEntry(const IvfCache* cache, Page page, Page cpage, ItemPointer tid,
+                 const char* element) {
+  DataPageAppend(page, tid, element, cache->head_size);
+  if (cache->tail_size > 0) pg::BlobPageFill(cpage, element + cache->head_size, cache->tail_size);
 }
 
 void ReadListBlocks(Relation index, const IvfCache* cache, int list, BlockNumber* start,

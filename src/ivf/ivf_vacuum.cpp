@@ -22,7 +22,7 @@ IndexBulkDeleteResult* ivfflatbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteR
   if (stats == nullptr)
     stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
   IvfCache* cache = CopyCacheWithoutCenters(index);
-  Size capacity = DataPageCapacity(cache->element_size);
+  Size capacity = DataPageCapacity(cache->head_size);
   bool* dead = static_cast<bool*>(palloc(sizeof(bool) * capacity));
 
   for (int list = 0; list < cache->lists; list++) {
@@ -47,7 +47,7 @@ IndexBulkDeleteResult* ivfflatbulkdelete(IndexVacuumInfo* info, IndexBulkDeleteR
         // From the end, so that the entry moved into slot i (the last) is already judged.
         for (int i = n - 1; i >= 0; i--) {
           if (!dead[i]) continue;
-          DataPageRemove(wpage, i, cache->element_size);
+          DataPageRemove(wpage, i, cache->head_size);
         }
         GenericXLogFinish(state);
       }

@@ -19,7 +19,8 @@
 //               entry's reconstruction error and norm non-negative (not NaN);
 //   data pages  header consistent with n entries (pd_lower, pd_upper, special space), n within
 //               the page's capacity, every heap TID valid (collected for the heap checks:
-//               duplicates, TIDs beyond the table, heapallindexed).
+//               duplicates, TIDs beyond the table, heapallindexed); wide elements: the next
+//               block a continuation page holding the rest, on no chain.
 // Locks: AccessShareLock (caller) and a share lock on one page at a time. Inserts may append
 // pages meanwhile: a page found in no chain is looked for again past each chain's tail before
 // it is reported.
@@ -69,11 +70,36 @@ struct ChainWalk {
   Report* rep;
   int32* owner;
   BlockNumber nblocks;
-  int element_size;
+  int element_size;  // bytes of an entry's element on its data page (HeadElementSize)
+  int tail_size;     // wide elements: bytes on the continuation page (WideTailSize)
   Size capacity;
   verify::HeapTids* heap_tids;
   bool quantized;
 };
+
+// A wide element's continuation page (ivf_page.h) after data page blk of list `list` (read
+// while the caller holds blk's share lock, the insert's lock order): a continuation page
+// holding the rest of the element, owned by no chain.
+void CheckContinuation(ChainWalk* w, int list, BlockNumber blk) {
+  BlockNumber cblk = blk + 1;
+  if (cblk >= w->nblocks || w->owner[cblk] != kOwnerNone) {
+    AddProblem(w->rep, blk, InvalidOffsetNumber, nullptr, "continuation page",
+               "the continuation page %u of list %d's wide entries is %s", cblk, list,
+               cblk >= w->nblocks ? "outside the relation" : "on a chain or seen before");
+    return;
+  }
+  w->owner[cblk] = list;
+  Buffer buf = ReadBuffer(w->index, cblk);
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  Page page = BufferGetPage(buf);
+  bool ok = !PageIsNew(page) && PageHeaderSane(page) && PageOpaque(page)->type == kPageCont &&
+            pg::BlobPageBytes(page) == w->tail_size;
+  UnlockReleaseBuffer(buf);
+  if (!ok)
+    AddProblem(w->rep, cblk, InvalidOffsetNumber, nullptr, "continuation page",
+               "not a continuation page holding %d bytes (after data page %u of list %d)",
+               w->tail_size, blk, list);
+}
 
 // Walks list `list`'s chain from blk, checking each page; returns the last page walked
 // (InvalidBlockNumber when none). Stops at a page outside the relation or already owned.
@@ -122,6 +148,7 @@ BlockNumber WalkChain(ChainWalk* w, int list, BlockNumber blk, BlockNumber from_
             h->pd_lower, h->pd_upper, w->capacity);
       } else {
         ItemPointerData* tids = DataPageTids(page);
+        if (w->tail_size > 0) CheckContinuation(w, list, blk);
         for (int i = 0; i < n; i++) {
           if (w->quantized) {
             CodeAux aux;
@@ -382,9 +409,15 @@ void IvfVerify(Relation heap, Relation index, Snapshot snapshot, bool heapallind
 
   verify::HeapTids heap_tids;
   verify::HeapTidsInit(&heap_tids, verify::VerifyBudget());
-  ChainWalk w{
-      index,      rep,      owner, nblocks, meta.element_size, DataPageCapacity(meta.element_size),
-      &heap_tids, quantized};
+  ChainWalk w{index,
+              rep,
+              owner,
+              nblocks,
+              HeadElementSize(meta.element_size),
+              WideTailSize(meta.element_size),
+              DataPageCapacity(HeadElementSize(meta.element_size)),
+              &heap_tids,
+              quantized};
   for (int list = 0; list < meta.lists; list++) {
     tail[list] = WalkChain(&w, list, start[list], where_blk[list]);
     if (BlockNumberIsValid(insert[list]) &&

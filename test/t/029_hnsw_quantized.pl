@@ -1,7 +1,8 @@
 # Quantized hnsw (WITH (quantizer = 'sq8' | 'binary')) on real data: recall@10 per quantizer
 # through the serial, threaded and spilling builds, the insert path and after DELETE + VACUUM,
 # next to the unquantized index at the same ef_search; a streaming replica returning the
-# primary's ids in order; crash recovery of inserts into a quantized graph; estimate_recall on a
+# primary's ids in order (also for sq8 codes longer than a page, hnsw and ivfflat, 12,000
+# dimensions); crash recovery of inserts into a quantized graph; estimate_recall on a
 # quantized index; every case ends with verify_index.
 #
 # Data: ada002 (255 x 1,536 OpenAI embeddings, cosine, self-queries: row i's nearest neighbour is
@@ -116,6 +117,19 @@ replica_same_ids($node, 'hnsw_quantized_standby', 'ada_none', $ada, 'SET hnsw.ef
   [ 'rep_sq8', '<=>', "USING hnsw (embedding vector_cosine_ops) WITH (quantizer = 'sq8')" ],
   [ 'rep_bin', '<->', "USING hnsw (embedding vector_l2_ops) WITH (quantizer = 'binary')" ]);
 
+# ---- sq8 codes longer than a page (12,000 dimensions: a code tuple on a second page for hnsw, a
+# continuation page for ivfflat): the replica replays their builds, inserts and VACUUM and
+# returns the primary's ids. 160 generated rows in 10 groups (no third-party data this wide).
+my $wide = [ map { my $i = $_;
+  [ map { sin(($i % 10) * 1.3 + $_ * 0.011) + 0.3 * sin($i * 0.77 + $_ * 0.0137 * (1 + $i % 3)) }
+    1 .. 12000 ] } 0 .. 159 ];
+load_fvecs_table($node, 'postgres', 'wide_src', $wide);
+replica_same_ids($node, 'hnsw_quantized_wide_standby', 'wide_src', $wide,
+  'SET hnsw.ef_search = 40; SET ivfflat.probes = 2;',
+  [ 'rep_wide_hnsw', '<->', "USING hnsw (embedding vector_l2_ops) WITH (quantizer = 'sq8')" ],
+  [ 'rep_wide_ivf', '<->',
+    "USING ivfflat (embedding vector_l2_ops) WITH (lists = 4, quantizer = 'sq8')" ]);
+
 # ---- crash recovery: inserts one per transaction, immediate shutdown, every committed row found
 my $mnist = read_fvecs("$dir/mnist10k/base.fvecs", 1500);
 load_fvecs_table($node, 'postgres', 'mnist_src', $mnist);
@@ -147,6 +161,36 @@ is($node->safe_psql('postgres', "SET enable_seqscan = off;
   SELECT count(*) FROM (SELECT id FROM crash_q ORDER BY embedding <-> '" . vec_literal($mnist->[1400]) . "' LIMIT 2) s
   WHERE id = 9999"), '1', 'the index takes inserts after recovery');
 verify_clean($node, 'postgres', 'after crash recovery');
+
+# ---- the same for codes longer than a page (the replica case's 12,000-dimension tables): an
+# element and its code tuple (hnsw), an entry and its continuation page (ivfflat) come back
+# together after a crash in the middle of inserts
+$node->safe_psql('postgres', 'CHECKPOINT');
+$sql = '';
+for my $n (0 .. 39) {
+  my $lit = vec_literal([ map { $_ + 0.01 * ($n + 1) } @{ $wide->[$n] } ]);
+  $sql .= "INSERT INTO rep_wide_hnsw VALUES (" . (1000 + $n) . ", '$lit');\n"
+    . "INSERT INTO rep_wide_ivf VALUES (" . (1000 + $n) . ", '$lit');\n";
+}
+$file = $node->basedir . '/wide_inserts.sql';
+PostgreSQL::Test::Utils::append_to_file($file, $sql);
+($out, $err) = ('', '');
+$h = IPC::Run::start([ 'psql', '-X', '-q', '-d', $node->connstr('postgres'), '-f', $file ],
+  '>', \$out, '2>', \$err);
+$node->poll_query_until('postgres', 'SELECT count(*) >= 8 FROM rep_wide_ivf WHERE id >= 1000')
+  or die 'wide inserts did not progress';
+$node->stop('immediate');
+$h->finish;
+$node->start;
+for my $t ('rep_wide_hnsw', 'rep_wide_ivf') {
+  my $n = $node->safe_psql('postgres', "SELECT count(*) FROM $t");
+  is($node->safe_psql('postgres', "SET enable_seqscan = off; SET hnsw.iterative_scan = relaxed_order;
+    SET hnsw.max_scan_tuples = 100000; SET ivfflat.probes = 4;
+    SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM $t ORDER BY embedding <-> '"
+      . vec_literal($wide->[5]) . "' LIMIT 100000) s"),
+    "$n|$n", "every committed row of $t is found after the crash, once");
+}
+verify_clean($node, 'postgres', 'after crash recovery with codes longer than a page');
 
 $node->stop;
 done_testing();
