@@ -291,6 +291,9 @@ bool CheckMeta(Relation index, BlockNumber nblocks, Report* rep, HnswMetaPageDat
   bool is_new = PageIsNew(page);
   if (!is_new) *meta = *HnswPageGetMeta(page);
   UnlockReleaseBuffer(buf);
+  // the size after the meta page's read: inserts (which run meanwhile) extend the index before
+  // they name a new page there
+  nblocks = RelationGetNumberOfBlocks(index);
   const char* bad = nullptr;
   if (is_new)
     bad = "block 0 is not initialised";
