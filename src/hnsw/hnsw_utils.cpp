@@ -913,10 +913,13 @@ bool HnswEntryCandidate(HnswSearch* s, const HnswMetaPageData* meta, HnswCandida
 
 // ---------------------------------------------------------------- search
 
-// Prefetches the cache lines of a page's header and line pointers (always in the first lines).
+// Prefetches the cache lines a checked tuple read (HnswGetElement) touches before the tuple: the
+// page header, line pointer off, and the special space at the end of the page, whose page id
+// HnswPageIsSane reads (without it, the first read of each page waits for that line).
 static inline void PrefetchPageHead(Page page, OffsetNumber off) {
   __builtin_prefetch(page);
   __builtin_prefetch(reinterpret_cast<char*>(PageGetItemId(page, off)));
+  __builtin_prefetch(static_cast<char*>(page) + BLCKSZ - 1);
 }
 
 // Prefetches the tuple at line pointer off: its first max_bytes bytes (whole cache lines). The
