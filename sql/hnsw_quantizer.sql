@@ -278,8 +278,8 @@ DROP FUNCTION hq_edge_row;
 
 -- ---- sq8 beyond one page: 12,000 (halfvec, cosine) and 16,000 (vector, L2) dimensions, whose
 -- codes continue in a code tuple on another page (hnsw_page.h, "Wide codes"). 150 rows in 10
--- groups; recall@10 of 15 stored rows as queries against the sequential scan's top 10, after the
--- build, after inserts and after DELETE + VACUUM; verify_index clean each time.
+-- groups; recall@10 of 15 stored rows as queries against an exact scan's top 10, after the build,
+-- after inserts and after DELETE + VACUUM; verify_index clean each time.
 RESET enable_seqscan;
 RESET hnsw.ef_search;
 CREATE TABLE hq_w (id int, v vector(16000), h halfvec(12000));
@@ -294,37 +294,18 @@ CREATE INDEX hq_w_h ON hq_w USING hnsw (h halfvec_cosine_ops) WITH (quantizer = 
 -- code bytes; 12,000: 8,060 + 3,940) and its neighbour tuple go on the next
 SELECT pg_relation_size('hq_w_v') / 8192 BETWEEN 300 AND 330 AS v_pages,
        pg_relation_size('hq_w_h') / 8192 BETWEEN 300 AND 330 AS h_pages;
--- recall@10 of the index (ids of the index's top 10 that are in the exact top 10), per column
-CREATE FUNCTION hq_w_recall(col text, op text) RETURNS numeric LANGUAGE plpgsql AS $$
-DECLARE
-  q record;
-  hits int := 0;
-  total int := 0;
-  exact int[];
-  got int[];
-BEGIN
-  FOR q IN EXECUTE format('SELECT id, %I::text AS val FROM hq_w WHERE id %% 10 = 3 ORDER BY id LIMIT 15', col) LOOP
-    SET LOCAL enable_indexscan = off;
-    SET LOCAL enable_seqscan = on;
-    EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM hq_w ORDER BY %I %s %L, id LIMIT 10) s',
-                   col, op, q.val) INTO exact;
-    SET LOCAL enable_indexscan = on;
-    SET LOCAL enable_seqscan = off;
-    EXECUTE format('SELECT array_agg(id) FROM (SELECT id FROM hq_w ORDER BY %I %s %L LIMIT 10) s',
-                   col, op, q.val) INTO got;
-    hits := hits + (SELECT count(*) FROM unnest(got) g WHERE g = ANY (exact));
-    total := total + 10;
-  END LOOP;
-  RETURN round(hits::numeric / total, 2);
-END $$;
-SELECT hq_w_recall('v', '<->') >= 0.9 AS v_recall, hq_w_recall('h', '<=>') >= 0.9 AS h_recall;
+-- recall@10 of 15 stored rows drawn with a fixed seed (ragstore.estimate_recall: the index's top
+-- 10 against an exact scan, at the session's hnsw.ef_search)
+CREATE FUNCTION hq_w_recall(idx regclass) RETURNS float8 LANGUAGE sql AS
+  $$SELECT (ragstore.estimate_recall(idx, 15, 10, 0.3)).recall$$;
+SELECT hq_w_recall('hq_w_v') >= 0.9 AS v_recall, hq_w_recall('hq_w_h') >= 0.9 AS h_recall;
 SELECT * FROM ragstore.verify_index('hq_w_v', heapallindexed => true);
 SELECT * FROM ragstore.verify_index('hq_w_h', heapallindexed => true);
 -- inserts (the insert path places the code tuple on a second page), one a duplicate value
 INSERT INTO hq_w SELECT i, hq_w_row(i, 16000)::vector, hq_w_row(i, 12000)::halfvec
   FROM generate_series(151, 158) i;
 INSERT INTO hq_w SELECT 159, v, h FROM hq_w WHERE id = 42;
-SELECT hq_w_recall('v', '<->') >= 0.9 AS v_recall, hq_w_recall('h', '<=>') >= 0.9 AS h_recall;
+SELECT hq_w_recall('hq_w_v') >= 0.9 AS v_recall, hq_w_recall('hq_w_h') >= 0.9 AS h_recall;
 SET enable_seqscan = off;
 SELECT array_agg(id ORDER BY id) AS twins FROM
   (SELECT id FROM hq_w ORDER BY v <-> (SELECT v FROM hq_w WHERE id = 42) LIMIT 2) s;
@@ -334,14 +315,16 @@ SELECT * FROM ragstore.verify_index('hq_w_h', heapallindexed => true);
 -- DELETE + VACUUM: removed elements free their code tuples, inserts reuse the space
 DELETE FROM hq_w WHERE id % 4 = 1;
 VACUUM hq_w;
-SELECT hq_w_recall('v', '<->') >= 0.9 AS v_recall, hq_w_recall('h', '<=>') >= 0.9 AS h_recall;
+SELECT hq_w_recall('hq_w_v') >= 0.9 AS v_recall, hq_w_recall('hq_w_h') >= 0.9 AS h_recall;
 SELECT * FROM ragstore.verify_index('hq_w_v', heapallindexed => true);
 SELECT * FROM ragstore.verify_index('hq_w_h', heapallindexed => true);
 CREATE TEMP TABLE hq_w_size AS SELECT pg_relation_size('hq_w_v') AS before;
 INSERT INTO hq_w SELECT i, hq_w_row(i, 16000)::vector, hq_w_row(i, 12000)::halfvec
   FROM generate_series(201, 206) i;
-SELECT pg_relation_size('hq_w_v') = before AS space_reused FROM hq_w_size;
-SELECT hq_w_recall('v', '<->') >= 0.9 AS v_recall;
+-- 6 new elements without reuse would add 12 pages or more; a page another backend (here the
+-- background writer) holds at that moment is passed over, so allow a few
+SELECT pg_relation_size('hq_w_v') - before <= 3 * 8192 AS space_reused FROM hq_w_size;
+SELECT hq_w_recall('hq_w_v') >= 0.9 AS v_recall;
 SELECT * FROM ragstore.verify_index('hq_w_v', heapallindexed => true);
 -- a damaged code TID (in a new build, the first element: block 17 after 16 parameter pages, its
 -- code TID made to name the meta page): verify_index names it, a scan reaching it fails (XX002)

@@ -107,7 +107,9 @@ void WriteElement(Relation index, bool building, HnswElementTupleData* etup, Siz
   const Size lp = sizeof(ItemIdData);
   Size both = esize + nsize + 2 * lp;
   bool together = ctup == nullptr && both <= HnswEmptyPageSpace();
-  bool with_code = ctup != nullptr && csize + nsize + 2 * lp <= HnswEmptyPageSpace();
+  // The neighbour tuple joins the code tuple only with room to spare for two line pointers:
+  // a page VACUUM emptied keeps its unused line pointers, so an exact fit would never reuse one.
+  bool with_code = ctup != nullptr && csize + nsize + 4 * lp <= HnswEmptyPageSpace();
   Size need = together ? both : esize + lp;
   Buffer buf = InvalidBuffer;
   bool is_new = false;
