@@ -103,7 +103,8 @@ struct Options {
   int filter_probes = 10;       // ivfflat.probes (and FAISS nprobe, "same" row)
   int max_scan_tuples = 20000;  // hnsw.max_scan_tuples
   bool quick = false;           // filtered: the small size (20,000 x 128)
-  // the index's reloption quantizer ('none': no WITH option, the unquantized index)
+  // the index's reloption quantizer ('none': no WITH option, the unquantized index; 'halfvec':
+  // no option either, the index is on embedding::halfvec(dim), see IndexedExpr)
   std::string quantizer = "none";
   std::vector<int> rerank;  // hnsw/ivfflat.rerank_candidates values per sweep point (empty: unset)
   // --method quantized | highdim (quantized.cpp): methods and quantizers side by side
@@ -115,7 +116,7 @@ struct Options {
   // product-quantizer training dominates a run's CPU; --faiss-pq turns it on)
   bool faiss_pq = false;
   bool dim_given = false, lists_given = false, repeats_given = false, warmup_given = false;
-  bool metric_given = false;
+  bool metric_given = false, quantizers_given = false;
 };
 
 // Parses the command line (exits after --help; throws on a bad option).

@@ -68,8 +68,11 @@ void Usage() {
       "quantized indexes side by side (--method quantized | highdim; FAISS's quantized indexes\n"
       "with IndexRefineFlat as the lower bound):\n"
       "  --case-methods hnsw,ivfflat  access methods (default both)\n"
-      "  --quantizers a,b,c           quantizers, each one index (default none,sq8,binary,pq; one\n"
-      "                               the server rejects is reported with its error)\n"
+      "  --quantizers a,b,c           quantizers, each one index (default none,sq8,binary,pq,\n"
+      "                               highdim: none,halfvec,sq8,binary,pq; one\n"
+      "                               the server rejects is reported with its error; halfvec:\n"
+      "                               the unquantized index on embedding::halfvec(dim),\n"
+      "                               pgvector's half-precision expression index)\n"
       "  --hnsw-sweep a,b,c           ef_search values (quantized: 10,20,40,80,160; highdim:\n"
       "                               20,40,80,160)\n"
       "  --ivfflat-sweep a,b,c        probes values (default 1,2,4,8,16,32)\n"
@@ -171,14 +174,17 @@ Options ParseArgs(int argc, char** argv) {
       o.rerank = ParseIntList(next(), 0);
     } else if (a == "--case-methods" || a == "--quantizers") {
       std::vector<std::string>& list = a == "--quantizers" ? o.quantizers : o.case_methods;
+      if (a == "--quantizers") o.quantizers_given = true;
       list.clear();
       std::stringstream ss(next());
       std::string item;
       while (std::getline(ss, item, ',')) {
-        bool ok = a == "--quantizers"
-                      ? item == "none" || item == "sq8" || item == "binary" || item == "pq"
-                      : item == "hnsw" || item == "ivfflat";
-        if (!ok) Fail(a + ": " + (a == "--quantizers" ? "none, sq8, binary, pq" : "hnsw, ivfflat"));
+        bool ok = a == "--quantizers" ? item == "none" || item == "sq8" || item == "binary" ||
+                                            item == "pq" || item == "halfvec"
+                                      : item == "hnsw" || item == "ivfflat";
+        if (!ok)
+          Fail(a + ": " +
+               (a == "--quantizers" ? "none, sq8, binary, pq, halfvec" : "hnsw, ivfflat"));
         list.push_back(item);
       }
       if (list.empty()) Fail(a + " is empty");
@@ -254,8 +260,8 @@ Options ParseArgs(int argc, char** argv) {
       !quantized_case)
     Fail("--method must be hnsw, ivfflat, none, filtered, quantized or highdim");
   if (o.quantizer != "none" && o.quantizer != "sq8" && o.quantizer != "binary" &&
-      o.quantizer != "pq")
-    Fail("--quantizer must be none, sq8, binary or pq");
+      o.quantizer != "pq" && o.quantizer != "halfvec")
+    Fail("--quantizer must be none, sq8, binary, pq or halfvec");
   if (quantized_case) {
     // The calibrated mixture (bench/README.md, "The calibrated mixture"): centres N(0, 2^2),
     // noise N(0, 1) per coordinate in a shared 16-dimensional subspace, rows / 100 centres, so
@@ -275,6 +281,9 @@ Options ParseArgs(int argc, char** argv) {
       o.hnsw_sweep =
           high ? std::vector<int>{20, 40, 80, 160} : std::vector<int>{10, 20, 40, 80, 160};
     if (o.ivfflat_sweep.empty()) o.ivfflat_sweep = {1, 2, 4, 8, 16, 32};
+    // highdim: beyond 2,000 dimensions the unquantized vector index is rejected, so pgvector's
+    // half-precision expression index (up to 4,000 dimensions) is the unquantized comparison
+    if (high && !o.quantizers_given) o.quantizers = {"none", "halfvec", "sq8", "binary", "pq"};
   }
   if (o.method == "filtered" && o.metric != "l2") Fail("--method filtered measures L2 only");
   if (o.method == "filtered") {

@@ -175,6 +175,25 @@ const char* OpClass(const std::string& metric) {
   return "vector_l2_ops";
 }
 
+// What the index is built on and the query orders by: the column, or for the pseudo-quantizer
+// "halfvec" the column cast to halfvec(dim), pgvector's half-precision expression index (an
+// unquantized index of 2 bytes per dimension, up to 4,000 dimensions) with its operator class.
+std::string IndexedExpr(const Options& o, size_t dim) {
+  if (o.quantizer != "halfvec") return "embedding";
+  return "(embedding::halfvec(" + std::to_string(dim) + "))";
+}
+
+std::string IndexOpClass(const Options& o) {
+  std::string c = OpClass(o.metric);
+  if (o.quantizer == "halfvec") c.replace(0, 6, "halfvec");
+  return c;
+}
+
+// The reloption value of o.quantizer ("none" and the pseudo-quantizer "halfvec": no option).
+bool HasQuantizerOption(const Options& o) {
+  return o.quantizer != "none" && o.quantizer != "halfvec";
+}
+
 const char* Operator(const std::string& metric) {
   if (metric == "ip") return "<#>";
   if (metric == "cosine") return "<=>";
@@ -183,19 +202,21 @@ const char* Operator(const std::string& metric) {
 
 // True when index exists and was built with o's access method, operator class and options
 // (--keep-index).
-bool IndexMatches(PGconn* c, const Options& o, const std::string& index) {
+bool IndexMatches(PGconn* c, const Options& o, const std::string& table, const std::string& index) {
   std::string def = Scalar(c,
                            "SELECT pg_get_indexdef(c.oid) || ' ' || "
                            "coalesce(array_to_string(c.reloptions, ','), '') FROM pg_class c "
                            "WHERE c.relname = '" +
                                index + "'");
   if (def.empty()) return false;
-  std::string want = "USING " + o.method + " (embedding " + OpClass(o.metric) + ")";
+  size_t dim =
+      size_t(atol(Scalar(c, "SELECT vector_dims(embedding) FROM " + table + " LIMIT 1").c_str()));
+  std::string want = "USING " + o.method + " (" + IndexedExpr(o, dim) + " " + IndexOpClass(o) + ")";
   std::string opts =
       o.method == "hnsw"
           ? "m=" + std::to_string(o.m) + ",ef_construction=" + std::to_string(o.ef_construction)
           : "lists=" + std::to_string(o.lists);
-  if (o.quantizer != "none") opts += ",quantizer=" + o.quantizer;
+  if (HasQuantizerOption(o)) opts += ",quantizer=" + o.quantizer;
   bool ok = def.find(want) != std::string::npos && def.size() >= opts.size() &&
             def.compare(def.size() - opts.size(), opts.size(), opts) == 0;
   if (!ok) fprintf(stderr, "[bench] existing index differs (%s): rebuilding\n", def.c_str());
@@ -222,9 +243,11 @@ BuildResult BuildIndex(PGconn* c, const Options& o, const std::string& table,
                          ? "m = " + std::to_string(o.m) +
                                ", ef_construction = " + std::to_string(o.ef_construction)
                          : "lists = " + std::to_string(o.lists);
-  if (o.quantizer != "none") with += ", quantizer = '" + o.quantizer + "'";
-  b.sql = "CREATE INDEX " + index + " ON " + table + " USING " + o.method + " (embedding " +
-          OpClass(o.metric) + ") WITH (" + with + ")";
+  if (HasQuantizerOption(o)) with += ", quantizer = '" + o.quantizer + "'";
+  size_t dim =
+      size_t(atol(Scalar(c, "SELECT vector_dims(embedding) FROM " + table + " LIMIT 1").c_str()));
+  b.sql = "CREATE INDEX " + index + " ON " + table + " USING " + o.method + " (" +
+          IndexedExpr(o, dim) + " " + IndexOpClass(o) + ") WITH (" + with + ")";
   fprintf(stderr, "[bench] %s (maintenance_work_mem %s, %d parallel workers)\n", b.sql.c_str(),
           o.maintenance_work_mem.c_str(), o.parallel_workers);
   int backend = PQbackendPID(c);
@@ -262,8 +285,11 @@ class QueryClient {
     Exec(conn_.get(), "SET jit = off");
     if (o.force_index) Exec(conn_.get(), "SET enable_seqscan = off");
     vector_oid_ = Oid(atol(Scalar(conn_.get(), "SELECT 'vector'::regtype::oid").c_str()));
-    sql_ = "SELECT id FROM " + table + " ORDER BY embedding " + Operator(o.metric) + " $1 LIMIT " +
-           std::to_string(o.k);
+    // halfvec: the expression index's own ORDER BY (column and query cast to halfvec(dim))
+    const std::string query =
+        o.quantizer == "halfvec" ? "$1::halfvec(" + std::to_string(dim_) + ")" : "$1";
+    sql_ = "SELECT id FROM " + table + " ORDER BY " + IndexedExpr(o, dim_) + " " +
+           Operator(o.metric) + " " + query + " LIMIT " + std::to_string(o.k);
     Result r(PQprepare(conn_.get(), "ann_query", sql_.c_str(), 1, &vector_oid_));
     if (PQresultStatus(r.get()) != PGRES_COMMAND_OK)
       Fail("PQprepare failed: " + sql_ + "\n  " + PQerrorMessage(conn_.get()));
@@ -438,7 +464,7 @@ EngineRun RunServer(const Options& o, const Dataset& ds, std::vector<std::string
   std::string index = table.substr(0, 50) + "_ann_idx";
   LoadTable(admin.get(), table, ds, o.reload);
   BuildResult b;
-  if (o.keep_index && o.method != "none" && IndexMatches(admin.get(), o, index)) {
+  if (o.keep_index && o.method != "none" && IndexMatches(admin.get(), o, table, index)) {
     // Search-only iteration: the index of an earlier run (same method, opclass and options;
     // a reloaded table dropped it). The build columns then describe no build.
     b.index_bytes = atoll(Scalar(admin.get(), "SELECT pg_relation_size('" + index + "')").c_str());
@@ -519,7 +545,7 @@ void RunFilteredServer(const Options& o, const Dataset& ds, const FilteredTruths
     om.method = method;
     std::string index = table.substr(0, 50) + "_ann_idx";
     BuildResult b;
-    if (o.keep_index && IndexMatches(admin.get(), om, index)) {
+    if (o.keep_index && IndexMatches(admin.get(), om, table, index)) {
       b.sql = "reused " + index;
     } else {
       Exec(admin.get(), "DROP INDEX IF EXISTS " + index);
