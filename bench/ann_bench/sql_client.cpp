@@ -238,6 +238,13 @@ BuildResult BuildIndex(PGconn* c, const Options& o, const std::string& table,
   if (o.method == "none") return b;
   Exec(c, "SET maintenance_work_mem = '" + o.maintenance_work_mem + "'");
   Exec(c, "SET max_parallel_maintenance_workers = " + std::to_string(o.parallel_workers));
+  // Vectors of 512+ dimensions are stored out of line (TOAST), so the table's main fork is small
+  // and PostgreSQL's plan_create_index_workers grants no workers below
+  // min_parallel_table_scan_size (8 MB: about 160,000 rows of 1,536 dimensions), for pgvector as
+  // for ragstore. The table's parallel_workers setting overrides that size rule (README,
+  // "Operations"), so the build uses the threads --parallel-workers asks for.
+  Exec(c, "ALTER TABLE " + table +
+              " SET (parallel_workers = " + std::to_string(o.parallel_workers) + ")");
   Exec(c, "CHECKPOINT");
   std::string with = o.method == "hnsw"
                          ? "m = " + std::to_string(o.m) +
