@@ -174,6 +174,9 @@ Buffer NewLockedBuffer(Relation index, ForkNumber fork);
 // (generic WAL, full images) when given; the returned pages are what to write (*cpage too).
 Buffer NewEntryPages(Relation index, const IvfCache* cache, GenericXLogState* state, Page* page,
                      Buffer* cont, Page* cpage);
+// True when page (pinned) is a continuation page (kPageCont) and, when tail_size >= 0, holds
+// exactly tail_size bytes: the rest of its data page's wide element.
+bool IsContinuationPage(Page page, int tail_size);
 // Appends entry (tid, element of element_size bytes) to data page `page` with room; a wide
 // element's rest goes to its continuation page cpage.
 void AppendEntry(const IvfCache* cache, Page page, Page cpage, ItemPointer tid,

@@ -84,7 +84,7 @@ void InsertIntoList(Relation index, const IvfCache* cache, int list, ItemPointer
       Page cpage = nullptr;
       if (BufferIsValid(cbuf)) {
         LockBuffer(cbuf, BUFFER_LOCK_EXCLUSIVE);
-        if (PageIsNew(BufferGetPage(cbuf)) || PageOpaque(BufferGetPage(cbuf))->type != kPageCont)
+        if (!IsContinuationPage(BufferGetPage(cbuf), -1))
           ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
                           errmsg("ivfflat index \"%s\" has no continuation page after block %u",
                                  RelationGetRelationName(index), blk)));

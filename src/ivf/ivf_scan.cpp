@@ -24,7 +24,6 @@
 #include <limits>
 
 #include "ivf/ivf.h"
-#include "pg/blob_pages.h"
 #include "pg/guard.h"
 #include "pg/rerank.h"
 
@@ -82,8 +81,7 @@ const char* AssembleWide(Relation index, ScanState* so, Page page, BlockNumber b
   const IvfCache* c = so->cache;
   Buffer cbuf = n == 1 ? ReadBuffer(index, blk + 1) : InvalidBuffer;
   Page cpage = BufferIsValid(cbuf) ? BufferGetPage(cbuf) : nullptr;
-  if (cpage == nullptr || PageIsNew(cpage) || PageOpaque(cpage)->type != kPageCont ||
-      pg::BlobPageBytes(cpage) != c->tail_size) {
+  if (cpage == nullptr || !IsContinuationPage(cpage, c->tail_size)) {
     if (BufferIsValid(cbuf)) ReleaseBuffer(cbuf);
     ereport(ERROR, (errcode(ERRCODE_INDEX_CORRUPTED),
                     errmsg("ivfflat index \"%s\" has a damaged wide entry at block %u",

@@ -468,6 +468,11 @@ Buffer NewEntryPages(Relation index, const IvfCache* cache, GenericXLogState* st
   return buf;
 }
 
+bool IsContinuationPage(Page page, int tail_size) {
+  if (PageIsNew(page) || PageOpaque(page)->type != kPageCont) return false;
+  return tail_size < 0 || pg::BlobPageBytes(page) == tail_size;
+}
+
 void AppendEntry(const IvfCache* cache, Page page, Page cpage, ItemPointer tid,
                  const char* element) {
   DataPageAppend(page, tid, element, cache->head_size);

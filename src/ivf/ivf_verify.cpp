@@ -92,8 +92,7 @@ void CheckContinuation(ChainWalk* w, int list, BlockNumber blk) {
   Buffer buf = ReadBuffer(w->index, cblk);
   LockBuffer(buf, BUFFER_LOCK_SHARE);
   Page page = BufferGetPage(buf);
-  bool ok = !PageIsNew(page) && PageHeaderSane(page) && PageOpaque(page)->type == kPageCont &&
-            pg::BlobPageBytes(page) == w->tail_size;
+  bool ok = !PageIsNew(page) && PageHeaderSane(page) && IsContinuationPage(page, w->tail_size);
   UnlockReleaseBuffer(buf);
   if (!ok)
     AddProblem(w->rep, cblk, InvalidOffsetNumber, nullptr, "continuation page",
