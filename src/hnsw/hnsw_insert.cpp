@@ -46,18 +46,21 @@ int HnswRandomLevel(int m) {
 
 namespace {
 
-// Buffer of block blk locked exclusively when ConditionalLockBuffer gets it at once and it is
-// a data page with `need` free bytes, not in avoid[0..navoid); else InvalidBuffer, with the
-// page's free space in *avail when it was read (else 0).
+// Buffer of block blk locked exclusively when it is a data page with `need` free bytes, not in
+// avoid[0..navoid); else InvalidBuffer, with the page's free space in *avail when it was read
+// (else 0). wait: the lock is waited for (the caller holds none); else only
+// ConditionalLockBuffer, and *busy when another backend held the page.
 Buffer TryPage(Relation index, BlockNumber blk, Size need, const BlockNumber* avoid, int navoid,
-               Size* avail, bool* busy) {
+               bool wait, Size* avail, bool* busy) {
   *avail = 0;
   *busy = false;
   if (!BlockNumberIsValid(blk) || blk == kHnswMetaBlock) return InvalidBuffer;
   for (int i = 0; i < navoid; i++)
     if (blk == avoid[i]) return InvalidBuffer;  // the caller's: being filled
   Buffer buf = ReadBuffer(index, blk);
-  if (!ConditionalLockBuffer(buf)) {
+  if (wait) {
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  } else if (!ConditionalLockBuffer(buf)) {
     ReleaseBuffer(buf);
     *busy = true;
     return InvalidBuffer;
@@ -71,25 +74,27 @@ Buffer TryPage(Relation index, BlockNumber blk, Size need, const BlockNumber* av
   return InvalidBuffer;
 }
 
-// A second page for tuples of `need` bytes (with their line pointers) while the caller holds
-// the exclusive lock of its first page (hnsw_page.h, "Locks": never a wait while holding a
-// lock): a page of the free space map, else the meta page's insert page, when
-// ConditionalLockBuffer gets it and it has room; else a new page (*is_new; not initialised).
-// Blocks in avoid[0..navoid) are not taken.
-Buffer SecondPage(Relation index, BlockNumber hint, Size need, const BlockNumber* avoid, int navoid,
-                  bool* is_new) {
+// A data page for tuples of `need` bytes (with their line pointers), exclusively locked: a page
+// of the free space map (space VACUUM freed), else `hint` (the meta page's insert page, the last
+// page that had room), else a new page (*is_new; not initialised). Blocks in avoid[0..navoid)
+// are not taken. wait: the caller holds no lock, so locks are waited for (an element's page);
+// else the caller holds its first page's lock (hnsw_page.h, "Locks": never a wait while holding
+// a lock), so a page is taken only when ConditionalLockBuffer gets it, at most 8 pages of the
+// free space map are tried, and a busy one ends the search there.
+Buffer PageWithRoom(Relation index, BlockNumber hint, Size need, const BlockNumber* avoid,
+                    int navoid, bool wait, bool* is_new) {
   *is_new = false;
   Size avail;
   bool busy;
   BlockNumber blk = GetPageWithFreeSpace(index, need);
-  for (int tries = 0; BlockNumberIsValid(blk) && tries < 8; tries++) {
-    Buffer buf = TryPage(index, blk, need, avoid, navoid, &avail, &busy);
+  for (int tries = 0; BlockNumberIsValid(blk) && (wait || tries < 8); tries++) {
+    Buffer buf = TryPage(index, blk, need, avoid, navoid, wait, &avail, &busy);
     if (BufferIsValid(buf)) return buf;
     if (busy) break;  // another backend's: not this time
     // too small, or one of the caller's pages (whose room the caller is using up)
     blk = RecordAndGetPageWithFreeSpace(index, blk, avail, need);
   }
-  Buffer buf = TryPage(index, hint, need, avoid, navoid, &avail, &busy);
+  Buffer buf = TryPage(index, hint, need, avoid, navoid, wait, &avail, &busy);
   if (BufferIsValid(buf)) return buf;
   *is_new = true;
   return HnswNewBuffer(index);
@@ -97,10 +102,10 @@ Buffer SecondPage(Relation index, BlockNumber hint, Size need, const BlockNumber
 
 // Places the element and neighbour tuples (and a wide element's code tuple ctup, csize bytes,
 // or nullptr), returns the element's TID in *etid and its neighbour tuple's in *ntid.
-// Chooses a page with room for the element and its neighbour tuple (free space map, then the
-// meta page's insert page, then a new page); when both cannot share an empty page the neighbour
-// tuple goes on a second page (SecondPage). A code tuple goes on a second page, with the
-// neighbour tuple when both fit an empty page. One generic WAL record for all of them.
+// Chooses a page with room for the element and its neighbour tuple (PageWithRoom, waiting for
+// its lock); when both cannot share an empty page the neighbour tuple goes on a second page
+// (PageWithRoom without waiting). A code tuple goes on a second page, with the neighbour tuple
+// when both fit an empty page. One generic WAL record for all of them.
 void WriteElement(Relation index, bool building, HnswElementTupleData* etup, Size esize,
                   HnswNeighborTupleData* ntup, Size nsize, HnswCodeTupleData* ctup, Size csize,
                   ItemPointer etid, ItemPointer ntid) {
@@ -111,56 +116,27 @@ void WriteElement(Relation index, bool building, HnswElementTupleData* etup, Siz
   // a page VACUUM emptied keeps its unused line pointers, so an exact fit would never reuse one.
   bool with_code = ctup != nullptr && csize + nsize + 4 * lp <= HnswEmptyPageSpace();
   Size need = together ? both : esize + lp;
-  Buffer buf = InvalidBuffer;
-  bool is_new = false;
-  BlockNumber extended = InvalidBlockNumber;
-
-  // 1. a page the free space map knows about (space freed by VACUUM)
-  BlockNumber blk = GetPageWithFreeSpace(index, need);
-  while (BlockNumberIsValid(blk)) {
-    buf = ReadBuffer(index, blk);
-    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-    Page page = BufferGetPage(buf);
-    if (!PageIsNew(page) && HnswPageGetOpaque(page)->page_id == kHnswPageId &&
-        blk != kHnswMetaBlock && PageGetExactFreeSpace(page) >= need)
-      break;
-    Size avail = PageIsNew(page) ? 0 : PageGetExactFreeSpace(page);
-    UnlockReleaseBuffer(buf);
-    buf = InvalidBuffer;
-    blk = RecordAndGetPageWithFreeSpace(index, blk, avail, need);
-  }
-  // 2. the last page that had room
   HnswMetaPageData meta;
   HnswReadMeta(index, &meta);
-  if (!BufferIsValid(buf) && BlockNumberIsValid(meta.insert_page)) {
-    buf = ReadBuffer(index, meta.insert_page);
-    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-    if (PageGetExactFreeSpace(BufferGetPage(buf)) < need) {
-      UnlockReleaseBuffer(buf);
-      buf = InvalidBuffer;
-    }
-  }
-  // 3. a new page
-  if (!BufferIsValid(buf)) {
-    buf = HnswNewBuffer(index);
-    is_new = true;
-    extended = BufferGetBlockNumber(buf);
-  }
+  bool is_new;
+  Buffer buf = PageWithRoom(index, meta.insert_page, need, nullptr, 0, true, &is_new);
+  BlockNumber extended = is_new ? BufferGetBlockNumber(buf) : InvalidBlockNumber;
 
   // The code tuple's page (with the neighbour tuple when both fit), then the neighbour tuple's.
   BlockNumber avoid[2] = {BufferGetBlockNumber(buf), InvalidBlockNumber};
   Buffer cbuf = InvalidBuffer;
   bool cnew = false;
   if (ctup != nullptr) {
-    cbuf = SecondPage(index, meta.insert_page, csize + lp + (with_code ? nsize + lp : 0), avoid, 1,
-                      &cnew);
+    cbuf = PageWithRoom(index, meta.insert_page, csize + lp + (with_code ? nsize + lp : 0), avoid,
+                        1, false, &cnew);
     avoid[1] = BufferGetBlockNumber(cbuf);
     if (cnew) extended = avoid[1];
   }
   Buffer nbuf = InvalidBuffer;
   bool nnew = false;
   if (!together && !with_code) {
-    nbuf = SecondPage(index, meta.insert_page, nsize + lp, avoid, ctup != nullptr ? 2 : 1, &nnew);
+    nbuf = PageWithRoom(index, meta.insert_page, nsize + lp, avoid, ctup != nullptr ? 2 : 1, false,
+                        &nnew);
     if (nnew) extended = BufferGetBlockNumber(nbuf);
   }
 
