@@ -144,6 +144,13 @@ char* HnswPrepareValue(const HnswSupport* sup, Datum value, bool for_index);
 inline bool HnswValuesEqual(const char* a, const char* b) {
   return VARSIZE(a) == VARSIZE(b) && memcmp(a, b, VARSIZE(a)) == 0;
 }
+// True when tid is one of list[0..n).
+inline bool HnswTidIn(const ItemPointerData* list, int n, const ItemPointerData* tid) {
+  for (int i = 0; i < n; i++)
+    if (ItemPointerEquals(const_cast<ItemPointer>(&list[i]), const_cast<ItemPointer>(tid)))
+      return true;
+  return false;
+}
 // Dimensions limit check at CREATE INDEX (column typmod): errors as pgvector (0A000 for bit
 // varying, 22023 for no dimensions, 54000 over the limit), with a hint naming the quantizer
 // option; a quantized index takes up to kMaxDimsQuantized.

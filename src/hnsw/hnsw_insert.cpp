@@ -190,13 +190,6 @@ HnswNeighborTupleData* NeighborTupleAt(Relation index, int m, Buffer buf, Page p
   return HnswGetNeighbors(index, page, BufferGetBlockNumber(buf), off, m, start + slots);
 }
 
-bool TidIn(const ItemPointerData* list, int n, const ItemPointerData* tid) {
-  for (int i = 0; i < n; i++)
-    if (ItemPointerEquals(const_cast<ItemPointer>(&list[i]), const_cast<ItemPointer>(tid)))
-      return true;
-  return false;
-}
-
 // Copies the valid TIDs of layer lc of the neighbour tuple at ntid (share lock); returns their
 // count (0 when the tuple is gone).
 int ReadLayerList(Relation index, int m, ItemPointer ntid, int lc, ItemPointerData* out) {
@@ -422,7 +415,7 @@ LinkStep PlanLink(Relation index, const HnswSupport* sup, int m, bool building,
     // Forced: a member `to` already links to (farthest first), else the farthest member.
     for (int i = n - 1; i >= 0 && victim < 0; i--) {
       if (ItemPointerEquals(&cands[i].tid, const_cast<ItemPointer>(&to.tid))) continue;
-      if (TidIn(to_list, nto, &cands[i].tid))
+      if (HnswTidIn(to_list, nto, &cands[i].tid))
         for (int k = 0; k < count; k++)
           if (ItemPointerEquals(&current[k], &cands[i].tid)) victim = k;
     }
@@ -478,7 +471,7 @@ void KeepReachable(Relation index, const HnswSupport* sup, int m, const HnswCand
                    ItemPointerData* replaceable, int nrep) {
   ItemPointerData list[2 * kMaxM];
   int nlist = ReadLayerList(index, m, const_cast<ItemPointer>(&holder.ntid), lc, list);
-  if (TidIn(list, nlist, &v)) return;
+  if (HnswTidIn(list, nlist, &v)) return;
   bool placed = false;
   AddToList(index, false, m, const_cast<ItemPointer>(&added.ntid), lc, &v, 1, replaceable, nrep,
             &placed);
@@ -539,7 +532,7 @@ bool HnswAddLink(Relation index, const HnswSupport* sup, int m, bool building,
     // must stay, so the victim is no longer replaceable (it may have been one of `to`'s own
     // out-links, overwritten earlier and moved back now).
     Protect(replaceable, nrep, &current[victim]);
-    if (!TidIn(to_list, nto, &current[victim])) {
+    if (!HnswTidIn(to_list, nto, &current[victim])) {
       bool placed;
       AddToList(index, building, m, const_cast<ItemPointer>(&to.ntid), lc, &current[victim], 1,
                 replaceable, nrep, &placed);
@@ -649,15 +642,15 @@ bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool b
     if (victim[i] < 0) continue;
     const ItemPointerData* v = &current[i * 2 * kMaxM + victim[i]];
     Protect(replaceable, nrep, v);
-    if (TidIn(to_list, nto, v) || TidIn(moves, nmoves, v)) continue;
+    if (HnswTidIn(to_list, nto, v) || HnswTidIn(moves, nmoves, v)) continue;
     int holder = -1;
     for (int j = 0; j < n && holder < 0; j++) {
-      if (j == i || !TidIn(to_list, nto, &nbs[j].tid)) continue;
+      if (j == i || !HnswTidIn(to_list, nto, &nbs[j].tid)) continue;
       const ItemPointerData* lj = current + j * 2 * kMaxM;
       if (victim[j] >= 0 &&
           ItemPointerEquals(const_cast<ItemPointer>(&lj[victim[j]]), const_cast<ItemPointer>(v)))
         continue;
-      if (TidIn(lj, count[j], v)) holder = j;
+      if (HnswTidIn(lj, count[j], v)) holder = j;
     }
     holder_of[i] = holder;
     if (holder >= 0)
@@ -671,7 +664,7 @@ bool HnswLinkFromNeighbors(Relation index, const HnswSupport* sup, int m, bool b
   for (int i = 0; i < n; i++) {
     if (victim[i] < 0) continue;
     const ItemPointerData* v = &current[i * 2 * kMaxM + victim[i]];
-    bool moved = false, kept = TidIn(to_list, nto, v);
+    bool moved = false, kept = HnswTidIn(to_list, nto, v);
     for (int k = 0; k < nmoves && !kept; k++) {
       if (!ItemPointerEquals(&moves[k], const_cast<ItemPointer>(v))) continue;
       moved = true;
@@ -802,7 +795,7 @@ void HnswInsertValue(Relation index, const HnswSupport* sup, const char* value, 
   ItemPointerSetInvalid(&old_entry);
   if (level > meta.entry_level && BlockNumberIsValid(meta.entry_blkno)) {
     ItemPointerSet(&old_entry, meta.entry_blkno, meta.entry_offno);
-    if (!TidIn(ntup->tids, nselected[0], &old_entry)) {
+    if (!HnswTidIn(ntup->tids, nselected[0], &old_entry)) {
       int slot = nselected[0] < 2 * m ? nselected[0] : 2 * m - 1;
       ntup->tids[slot] = old_entry;
     }

@@ -298,12 +298,8 @@ void RepairLayer(VacuumState* vs, const HnswMetaPageData& meta, int efc, HnswSea
     if (!IsDeleted(vs, const_cast<ItemPointer>(t))) newtids[start + nnew++] = *t;
   }
   const int nlive = nnew;
-  for (int k = 0; k < nkept && nnew < slots; k++) {
-    bool present = false;
-    for (int j = 0; j < nlive && !present; j++)
-      present = ItemPointerEquals(&newtids[start + j], &kept[k].tid);
-    if (!present) newtids[start + nnew++] = kept[k].tid;
-  }
+  for (int k = 0; k < nkept && nnew < slots; k++)
+    if (!HnswTidIn(newtids + start, nlive, &kept[k].tid)) newtids[start + nnew++] = kept[k].tid;
   for (int k = nnew; k < slots; k++) ItemPointerSetInvalid(&newtids[start + k]);
 }
 
