@@ -165,9 +165,6 @@ void InitPage(Page page, IvfPageType type);
 void DataPageAppend(Page page, ItemPointer tid, const char* element, int element_size);
 // Removes entry i (the last entry moves into its slot).
 void DataPageRemove(Page page, int i, int element_size);
-// A new page at the end of the main fork, pinned and exclusively locked (extension lock held
-// while extending).
-Buffer NewLockedBuffer(Relation index, ForkNumber fork);
 // The pages of a new entry: a new data page (kPageData, initialised, exclusively locked) and,
 // for wide elements (tail_size > 0), its continuation page at the next block (*cont, kPageCont;
 // else InvalidBuffer), both extended under one extension lock. Pages registered with `state`
@@ -177,10 +174,11 @@ Buffer NewEntryPages(Relation index, const IvfCache* cache, GenericXLogState* st
 // True when page (pinned) is a continuation page (kPageCont) and, when tail_size >= 0, holds
 // exactly tail_size bytes: the rest of its data page's wide element.
 bool IsContinuationPage(Page page, int tail_size);
-// Appends entry (tid, element of element_size bytes) to data page `page` with room; a wide
-// element's rest goes to its continuation page cpage.
-void AppendEntry(const IvfCache* cache, Page page, Page cpage, ItemPointer tid,
-                 const char* element);
+// Appends entry (tid, element of head_size + tail_size bytes) to data page `page` with room:
+// head_size bytes there (HeadElementSize), the tail_size rest of a wide element (WideTailSize,
+// else 0) on its continuation page cpage.
+void AppendEntry(Page page, Page cpage, ItemPointer tid, const char* element, int head_size,
+                 int tail_size);
 // Reads list i's tuple (share lock): its first and insert blocks.
 void ReadListBlocks(Relation index, const IvfCache* cache, int list, BlockNumber* start,
                     BlockNumber* insert);

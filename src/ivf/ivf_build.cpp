@@ -356,9 +356,8 @@ void WriteGroup(BuildState* bs, BlockNumber* start, BlockNumber* insert) {
       const char* src = bs->arena + e * entry;
       ItemPointerData tid;
       memcpy(&tid, src, sizeof(tid));
-      DataPageAppend(page, &tid, src + sizeof(ItemPointerData), head);
-      if (tail > 0)
-        pg::BlobPageFill(BufferGetPage(cont), src + sizeof(ItemPointerData) + head, tail);
+      AppendEntry(page, tail > 0 ? BufferGetPage(cont) : nullptr, &tid,
+                  src + sizeof(ItemPointerData), head, tail);
       bs->loaded++;
     }
     if (BufferIsValid(cont)) FinishBuildBuffer(cont);

@@ -49,7 +49,7 @@ bool StartList(Relation index, const IvfCache* cache, int list, ItemPointer tid,
   Buffer cbuf;
   Buffer nbuf = NewEntryPages(index, cache, state, &npage, &cbuf, &cpage);
   BlockNumber nblk = BufferGetBlockNumber(nbuf);
-  AppendEntry(cache, npage, cpage, tid, element);
+  AppendEntry(npage, cpage, tid, element, cache->head_size, cache->tail_size);
   IvfListTuple* lt = ListTupleOnPage(lpage, cache->list_offset[list]);
   lt->start_block = nblk;
   lt->insert_block = nblk;
@@ -90,7 +90,7 @@ void InsertIntoList(Relation index, const IvfCache* cache, int list, ItemPointer
                                  RelationGetRelationName(index), blk)));
         cpage = GenericXLogRegisterBuffer(state, cbuf, 0);
       }
-      AppendEntry(cache, page, cpage, tid, element);
+      AppendEntry(page, cpage, tid, element, cache->head_size, cache->tail_size);
       GenericXLogFinish(state);
       if (BufferIsValid(cbuf)) UnlockReleaseBuffer(cbuf);
       UnlockReleaseBuffer(buf);
@@ -111,7 +111,7 @@ void InsertIntoList(Relation index, const IvfCache* cache, int list, ItemPointer
     Buffer cbuf;
     Buffer nbuf = NewEntryPages(index, cache, state, &npage, &cbuf, &cpage);
     BlockNumber nblk = BufferGetBlockNumber(nbuf);
-    AppendEntry(cache, npage, cpage, tid, element);
+    AppendEntry(npage, cpage, tid, element, cache->head_size, cache->tail_size);
     PageOpaque(page)->next = nblk;
     GenericXLogFinish(state);
     UnlockReleaseBuffer(nbuf);

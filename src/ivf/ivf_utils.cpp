@@ -439,14 +439,6 @@ void DataPageRemove(Page page, int i, int element_size) {
   header->pd_upper += element_size;
 }
 
-Buffer NewLockedBuffer(Relation index, ForkNumber fork) {
-  LockRelationForExtension(index, ExclusiveLock);
-  Buffer buf = ReadBufferExtended(index, fork, P_NEW, RBM_NORMAL, nullptr);
-  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-  UnlockRelationForExtension(index, ExclusiveLock);
-  return buf;
-}
-
 Buffer NewEntryPages(Relation index, const IvfCache* cache, GenericXLogState* state, Page* page,
                      Buffer* cont, Page* cpage) {
   LockRelationForExtension(index, ExclusiveLock);
@@ -473,10 +465,10 @@ bool IsContinuationPage(Page page, int tail_size) {
   return tail_size < 0 || pg::BlobPageBytes(page) == tail_size;
 }
 
-void AppendEntry(const IvfCache* cache, Page page, Page cpage, ItemPointer tid,
-                 const char* element) {
-  DataPageAppend(page, tid, element, cache->head_size);
-  if (cache->tail_size > 0) pg::BlobPageFill(cpage, element + cache->head_size, cache->tail_size);
+void AppendEntry(Page page, Page cpage, ItemPointer tid, const char* element, int head_size,
+                 int tail_size) {
+  DataPageAppend(page, tid, element, head_size);
+  if (tail_size > 0) pg::BlobPageFill(cpage, element + head_size, tail_size);
 }
 
 void ReadListBlocks(Relation index, const IvfCache* cache, int list, BlockNumber* start,
