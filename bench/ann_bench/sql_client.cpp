@@ -189,6 +189,17 @@ std::string IndexOpClass(const Options& o) {
   return c;
 }
 
+// The index's key, as CREATE INDEX takes it and pg_get_indexdef prints it: the indexed
+// expression of `table` (IndexedExpr; the column's dimensions read from its first row only for
+// "halfvec") and its operator class.
+std::string IndexKey(PGconn* c, const Options& o, const std::string& table) {
+  size_t dim = 0;
+  if (o.quantizer == "halfvec")
+    dim =
+        size_t(atol(Scalar(c, "SELECT vector_dims(embedding) FROM " + table + " LIMIT 1").c_str()));
+  return IndexedExpr(o, dim) + " " + IndexOpClass(o);
+}
+
 // The reloption value of o.quantizer ("none" and the pseudo-quantizer "halfvec": no option).
 bool HasQuantizerOption(const Options& o) {
   return o.quantizer != "none" && o.quantizer != "halfvec";
@@ -209,9 +220,7 @@ bool IndexMatches(PGconn* c, const Options& o, const std::string& table, const s
                            "WHERE c.relname = '" +
                                index + "'");
   if (def.empty()) return false;
-  size_t dim =
-      size_t(atol(Scalar(c, "SELECT vector_dims(embedding) FROM " + table + " LIMIT 1").c_str()));
-  std::string want = "USING " + o.method + " (" + IndexedExpr(o, dim) + " " + IndexOpClass(o) + ")";
+  std::string want = "USING " + o.method + " (" + IndexKey(c, o, table) + ")";
   std::string opts =
       o.method == "hnsw"
           ? "m=" + std::to_string(o.m) + ",ef_construction=" + std::to_string(o.ef_construction)
@@ -251,10 +260,8 @@ BuildResult BuildIndex(PGconn* c, const Options& o, const std::string& table,
                                ", ef_construction = " + std::to_string(o.ef_construction)
                          : "lists = " + std::to_string(o.lists);
   if (HasQuantizerOption(o)) with += ", quantizer = '" + o.quantizer + "'";
-  size_t dim =
-      size_t(atol(Scalar(c, "SELECT vector_dims(embedding) FROM " + table + " LIMIT 1").c_str()));
   b.sql = "CREATE INDEX " + index + " ON " + table + " USING " + o.method + " (" +
-          IndexedExpr(o, dim) + " " + IndexOpClass(o) + ") WITH (" + with + ")";
+          IndexKey(c, o, table) + ") WITH (" + with + ")";
   fprintf(stderr, "[bench] %s (maintenance_work_mem %s, %d parallel workers)\n", b.sql.c_str(),
           o.maintenance_work_mem.c_str(), o.parallel_workers);
   int backend = PQbackendPID(c);
