@@ -178,9 +178,10 @@ const char* OpClass(const std::string& metric) {
 // What the index is built on and the query orders by: the column, or for the pseudo-quantizer
 // "halfvec" the column cast to halfvec(dim), pgvector's half-precision expression index (an
 // unquantized index of 2 bytes per dimension, up to 4,000 dimensions) with its operator class.
+// Written as pg_get_indexdef prints it, so that --keep-index recognises the index.
 std::string IndexedExpr(const Options& o, size_t dim) {
   if (o.quantizer != "halfvec") return "embedding";
-  return "(embedding::halfvec(" + std::to_string(dim) + "))";
+  return "((embedding)::halfvec(" + std::to_string(dim) + "))";
 }
 
 std::string IndexOpClass(const Options& o) {
